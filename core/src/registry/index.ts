@@ -1,0 +1,4 @@
+export * from './registry-center.js';
+export * from './registry-configuration.js';
+export * from './registry-error.js';
+export * from './registry-path.js';

@@ -1,0 +1,6 @@
+/**
+ * `@elasticjob-ts/examples` (being built; see the root README).
+ *
+ * @module
+ */
+export {};

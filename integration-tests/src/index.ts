@@ -1,0 +1,6 @@
+/**
+ * `@elasticjob-ts/integration-tests` (being built; see the root README).
+ *
+ * @module
+ */
+export {};

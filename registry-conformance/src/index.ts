@@ -1,0 +1,6 @@
+/**
+ * `@elasticjob-ts/registry-conformance` (being built; see the root README).
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@elasticjob-ts/registry-etcd` (being built; see the root README).
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@elasticjob-ts/registry-memory` (being built; see the root README).
+ *
+ * @module
+ */
+export {};

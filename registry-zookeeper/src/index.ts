@@ -1,0 +1,6 @@
+/**
+ * `@elasticjob-ts/registry-zookeeper` (being built; see the root README).
+ *
+ * @module
+ */
+export {};
