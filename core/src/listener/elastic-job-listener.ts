@@ -1,0 +1,17 @@
+/**
+ * Job listeners (ElasticJob `ElasticJobListener`): called before and after every run of this
+ * instance, in ascending `order`.
+ *
+ * @module
+ */
+import type { ShardingContexts } from '../job/sharding-context.js';
+
+/** Called around every run of the job on this instance. Errors go to the error handler. */
+export interface ElasticJobListener {
+  /** The type name it is registered under (config `jobListenerTypes`). */
+  readonly type: string;
+  /** Lower runs first. @defaultValue Number.MAX_SAFE_INTEGER */
+  readonly order?: number;
+  beforeJobExecuted(contexts: ShardingContexts): void | Promise<void>;
+  afterJobExecuted(contexts: ShardingContexts): void | Promise<void>;
+}

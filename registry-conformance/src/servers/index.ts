@@ -1,0 +1,8 @@
+/**
+ * Test-server harness: starts real ZooKeeper and etcd servers on free loopback ports in temporary
+ * directories (or uses `ZK_CONNECT` / `ETCD_ENDPOINTS`), for adapter tests, integration tests and
+ * benchmarks. Import from `@elasticjob-ts/registry-conformance/servers`.
+ *
+ * @module
+ */
+export * from './free-port.js';
