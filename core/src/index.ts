@@ -12,5 +12,15 @@
  *
  * @module
  */
+export * from './config/index.js';
+export * from './cron/index.js';
+export * from './error-handler/index.js';
+export * from './event/index.js';
+export * from './executor/index.js';
+export * from './instance/index.js';
+export * from './job/index.js';
+export * from './listener/index.js';
+export * from './logging/index.js';
 export * from './registry/index.js';
+export * from './sharding/index.js';
 export * from './time/clock.js';

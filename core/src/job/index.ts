@@ -1,0 +1,2 @@
+export * from './elastic-job.js';
+export * from './sharding-context.js';
