@@ -6,3 +6,4 @@
  * @module
  */
 export * from './free-port.js';
+export * from './zookeeper.js';
