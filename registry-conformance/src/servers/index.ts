@@ -7,3 +7,4 @@
  */
 export * from './free-port.js';
 export * from './zookeeper.js';
+export * from './etcd.js';
