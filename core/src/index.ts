@@ -12,6 +12,7 @@
  *
  * @module
  */
+export * from './bootstrap/index.js';
 export * from './config/index.js';
 export * from './cron/index.js';
 export * from './error-handler/index.js';
@@ -19,6 +20,7 @@ export * from './event/index.js';
 export * from './executor/index.js';
 export * from './instance/index.js';
 export * from './job/index.js';
+export * from './kernel/index.js';
 export * from './listener/index.js';
 export * from './logging/index.js';
 export * from './registry/index.js';

@@ -1,6 +1,1 @@
-/**
- * `@elasticjob-ts/examples` (being built; see the root README).
- *
- * @module
- */
 export {};

@@ -1,0 +1,103 @@
+/**
+ * Servers and instances (ElasticJob `ServerService`, `InstanceService`): `servers/{ip}` holds the
+ * operator's `ENABLED`/`DISABLED` state, `instances/{id}` is this instance's ephemeral node.
+ *
+ * @module
+ */
+import { type JobInstance, parseJobInstanceYaml, toJobInstanceYaml } from '../instance/index.js';
+import { RegistryError } from '../registry/registry-error.js';
+import { sortChildrenDescending } from '../registry/registry-path.js';
+import type { JobContext } from './job-context.js';
+import type { ServerStatus } from './job-node-path.js';
+
+/** Registration of this instance and membership queries over the job cache. */
+export class ServerService {
+  constructor(private readonly context: JobContext) {}
+
+  /**
+   * Writes `servers/{ip}` only when it does not exist yet: an operator's `DISABLED` (or `ENABLED`)
+   * wins over the local `disabled` default (DESIGN §4 item 9; ElasticJob rewrites it, #537).
+   *
+   * @param disabled - the local default for a server seen for the first time.
+   */
+  async persistServerOnline(disabled: boolean): Promise<void> {
+    const { registry, paths, instance } = this.context;
+    const path = paths.server(instance.serverIp);
+    const status: ServerStatus = disabled ? 'DISABLED' : 'ENABLED';
+    if (await registry.isExisted(path)) {
+      const current = await registry.getDirectly(path);
+      if (current === 'ENABLED' || current === 'DISABLED') return;
+      await registry.persist(path, status);
+      return;
+    }
+    try {
+      await registry.executeInTransaction([{ type: 'check', key: paths.root }, ...(await this.#createOps(path, status))]);
+    } catch (error) {
+      if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
+      if (!(await registry.isExisted(path))) await registry.persist(path, status);
+    }
+  }
+
+  async #createOps(path: string, status: ServerStatus) {
+    const { registry, paths } = this.context;
+    const ops: Array<{ type: 'create'; key: string; value?: string }> = [];
+    if (!(await registry.isExisted(paths.servers))) ops.push({ type: 'create', key: paths.servers, value: '' });
+    ops.push({ type: 'create', key: path, value: status });
+    return ops;
+  }
+
+  /** Creates (or re-creates) this instance's ephemeral `instances/{id}` node. */
+  async persistInstanceOnline(): Promise<void> {
+    const { registry, paths, instance } = this.context;
+    await registry.persistEphemeral(paths.instance(instance.jobInstanceId), toJobInstanceYaml(instance));
+  }
+
+  /** Deletes this instance's node. */
+  async removeInstance(): Promise<void> {
+    const { registry, paths, instance } = this.context;
+    await registry.remove(paths.instance(instance.jobInstanceId));
+  }
+
+  /** Whether `servers/{ip}` is `ENABLED` in the cache. */
+  isServerEnabled(ip: string): boolean {
+    return this.context.cache.get(this.context.paths.server(ip)) === 'ENABLED';
+  }
+
+  /** Whether this instance's server is enabled and its instance node is present. */
+  isLocalInstanceAvailable(): boolean {
+    const { cache, paths, instance } = this.context;
+    return this.isServerEnabled(instance.serverIp) && cache.has(paths.instance(instance.jobInstanceId));
+  }
+
+  /** Ids of every instance node present, in the registry's descending order. */
+  liveInstanceIds(): string[] {
+    return sortChildrenDescending(this.context.cache.children(this.context.paths.instances));
+  }
+
+  /**
+   * Instances eligible for items: present, parsable, and on an `ENABLED` server, in the registry's
+   * descending id order (ElasticJob `InstanceService#getAvailableJobInstances`).
+   */
+  availableInstances(): JobInstance[] {
+    const { cache, paths, logger } = this.context;
+    const result: JobInstance[] = [];
+    for (const id of this.liveInstanceIds()) {
+      const yaml = cache.get(paths.instance(id));
+      if (yaml === undefined || yaml === '') continue;
+      let parsed: JobInstance;
+      try {
+        parsed = parseJobInstanceYaml(yaml);
+      } catch (error) {
+        logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
+        continue;
+      }
+      if (this.isServerEnabled(parsed.serverIp)) result.push(parsed);
+    }
+    return result;
+  }
+
+  /** Server IPs that have a `servers/{ip}` node. */
+  serverIps(): string[] {
+    return this.context.cache.children(this.context.paths.servers);
+  }
+}

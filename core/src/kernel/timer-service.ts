@@ -1,0 +1,156 @@
+/**
+ * One timer service per process for every job (DESIGN §4 item 8): a min-heap of due times served
+ * by a single underlying clock timer, instead of one scheduler and thread per job as in
+ * ElasticJob (reference §6 item 11).
+ *
+ * @module
+ */
+import { type Clock, type ClockTimer, systemClock } from '../time/clock.js';
+
+/** A scheduled callback; `cancel()` is idempotent. */
+export interface ScheduledTimer {
+  cancel(): void;
+}
+
+interface Entry {
+  readonly dueMs: number;
+  readonly seq: number;
+  readonly callback: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * Runs callbacks at absolute times (epoch ms of its {@link Clock}). Callbacks due at the same time
+ * run in scheduling order. A callback that throws is reported to `onError` and does not stop others.
+ */
+export class TimerService {
+  readonly clock: Clock;
+  readonly #onError: (error: unknown) => void;
+  #heap: Entry[] = [];
+  #seq = 0;
+  #armed: { dueMs: number; timer: ClockTimer } | undefined;
+
+  /**
+   * @param clock - time source (default the system clock).
+   * @param onError - receives exceptions thrown by callbacks (default: rethrown asynchronously).
+   */
+  constructor(clock: Clock = systemClock, onError?: (error: unknown) => void) {
+    this.clock = clock;
+    this.#onError =
+      onError ??
+      ((error) => {
+        queueMicrotask(() => {
+          throw error;
+        });
+      });
+  }
+
+  /** Number of pending callbacks. */
+  get size(): number {
+    return this.#heap.filter((entry) => !entry.cancelled).length;
+  }
+
+  /**
+   * Calls `callback` at `dueMs` (epoch ms), or as soon as possible if that is in the past.
+   *
+   * @param dueMs - absolute due time in epoch ms.
+   * @param callback - called once.
+   * @returns a handle to cancel it.
+   */
+  scheduleAt(dueMs: number, callback: () => void): ScheduledTimer {
+    const entry: Entry = { dueMs, seq: this.#seq++, callback, cancelled: false };
+    this.#push(entry);
+    this.#arm();
+    return {
+      cancel: () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        this.#arm();
+      },
+    };
+  }
+
+  #arm(): void {
+    while (this.#heap[0]?.cancelled) this.#pop();
+    const head = this.#heap[0];
+    if (head === undefined) {
+      this.#armed?.timer.cancel();
+      this.#armed = undefined;
+      return;
+    }
+    if (this.#armed !== undefined && this.#armed.dueMs === head.dueMs) return;
+    this.#armed?.timer.cancel();
+    const dueMs = head.dueMs;
+    const timer = this.clock.setTimeout(() => this.#fire(), Math.max(0, dueMs - this.clock.now()));
+    this.#armed = { dueMs, timer };
+  }
+
+  #fire(): void {
+    this.#armed = undefined;
+    const now = this.clock.now();
+    const due: Entry[] = [];
+    while (this.#heap.length > 0) {
+      const head = this.#heap[0] as Entry;
+      if (head.cancelled) {
+        this.#pop();
+        continue;
+      }
+      if (head.dueMs > now) break;
+      due.push(this.#pop() as Entry);
+    }
+    for (const entry of due) {
+      entry.cancelled = true;
+      try {
+        entry.callback();
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    this.#arm();
+  }
+
+  #less(a: Entry, b: Entry): boolean {
+    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
+  }
+
+  #push(entry: Entry): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#less(heap[i] as Entry, heap[parent] as Entry)) break;
+      [heap[i], heap[parent]] = [heap[parent] as Entry, heap[i] as Entry];
+      i = parent;
+    }
+  }
+
+  #pop(): Entry | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last !== undefined) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && this.#less(heap[left] as Entry, heap[smallest] as Entry)) smallest = left;
+        if (right < heap.length && this.#less(heap[right] as Entry, heap[smallest] as Entry)) smallest = right;
+        if (smallest === i) break;
+        [heap[i], heap[smallest]] = [heap[smallest] as Entry, heap[i] as Entry];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}
+
+let defaultTimerService: TimerService | undefined;
+
+/** The process-wide timer service on the system clock, shared by every job that is not given one. */
+export function getDefaultTimerService(): TimerService {
+  defaultTimerService ??= new TimerService(systemClock);
+  return defaultTimerService;
+}

@@ -1,0 +1,474 @@
+/**
+ * Kernel behaviour, parameterised by registry: the same tests run on the memory registry (core)
+ * and on real ZooKeeper and etcd servers (integration-tests). Cron fires are driven by a
+ * ManualClock; registry work is real and awaited by conditions, never by fixed sleeps.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type CoordinatorRegistryCenter,
+  type ElasticJobListener,
+  type JobBootstrapOptions,
+  type JobConfiguration,
+  type JobEvent,
+  ManualClock,
+  OneOffJobBootstrap,
+  ScheduleJobBootstrap,
+  type ShardingContext,
+  TimerService,
+} from '../../src/index.js';
+
+/** How the suite gets registry clients. */
+export interface KernelRegistryFixture {
+  readonly name: string;
+  /** A started client of the shared server, confined to `namespace`. */
+  createClient(namespace: string): Promise<CoordinatorRegistryCenter>;
+  /** Bound for conditions, in ms. */
+  readonly waitTimeoutMs: number;
+}
+
+interface Execution {
+  readonly instanceId: string;
+  readonly item: number;
+  readonly parameter: string | undefined;
+  readonly fireTimeMs: number;
+}
+
+let namespaceSeq = 0;
+
+export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
+  describe(`kernel on ${fixture.name}`, () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    const waitFor = <T>(assertion: () => T) =>
+      vi.waitFor(assertion, { timeout: fixture.waitTimeoutMs, interval: 10 });
+
+    async function cluster(namespace = `kernel-${process.pid}-${namespaceSeq++}`) {
+      const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
+      const timers = new TimerService(clock);
+      const executions: Execution[] = [];
+      const events: JobEvent[] = [];
+      const clients: CoordinatorRegistryCenter[] = [];
+      const bootstraps: Array<ScheduleJobBootstrap | OneOffJobBootstrap> = [];
+      cleanups.push(async () => {
+        for (const bootstrap of bootstraps) await bootstrap.shutdown();
+        for (const client of clients) await client.close();
+      });
+      const client = async () => {
+        const c = await fixture.createClient(namespace);
+        clients.push(c);
+        return c;
+      };
+      const recordingJob = (instanceId: string, body?: (ctx: ShardingContext) => Promise<void>) => ({
+        async execute(ctx: ShardingContext) {
+          executions.push({
+            instanceId,
+            item: ctx.shardingItem,
+            parameter: ctx.shardingParameter,
+            fireTimeMs: clock.now(),
+          });
+          if (body) await body(ctx);
+        },
+      });
+      const options = (n: number, extra: Partial<JobBootstrapOptions> = {}): JobBootstrapOptions => ({
+        instanceId: `10.0.0.${n}@-@${1000 + n}`,
+        serverIp: `10.0.0.${n}`,
+        timerService: timers,
+        reshardingWaitTimeoutMs: fixture.waitTimeoutMs,
+        shutdownTimeoutMs: fixture.waitTimeoutMs,
+        onEvent: (event) => {
+          events.push(event);
+        },
+        logger: silent,
+        ...extra,
+      });
+      async function start(
+        n: number,
+        configuration: JobConfiguration,
+        body?: (ctx: ShardingContext) => Promise<void>,
+        extra: Partial<JobBootstrapOptions> = {},
+      ): Promise<ScheduleJobBootstrap> {
+        const registry = await client();
+        const bootstrap = new ScheduleJobBootstrap(
+          registry,
+          recordingJob(`10.0.0.${n}@-@${1000 + n}`, body),
+          configuration,
+          options(n, extra),
+        );
+        bootstraps.push(bootstrap);
+        await bootstrap.schedule();
+        return bootstrap;
+      }
+      async function startOneOff(n: number, configuration: JobConfiguration, body?: (ctx: ShardingContext) => Promise<void>) {
+        const registry = await client();
+        const bootstrap = new OneOffJobBootstrap(
+          registry,
+          recordingJob(`10.0.0.${n}@-@${1000 + n}`, body),
+          configuration,
+          options(n),
+        );
+        bootstraps.push(bootstrap);
+        await bootstrap.start();
+        return bootstrap;
+      }
+      /** Advances to the next cron fire. */
+      async function fire(): Promise<void> {
+        const due = clock.nextTimerDueMs;
+        if (due === undefined) throw new Error('no fire scheduled');
+        await clock.advanceTo(due);
+      }
+      return { clock, timers, executions, events, client, start, startOneOff, fire, namespace };
+    }
+
+    const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
+      jobName: 'orders',
+      cron: '* * * * * ?',
+      shardingTotalCount: 6,
+      shardingItemParameters: '0=A,1=B,2=C,3=D,4=E,5=F',
+      ...overrides,
+    });
+
+    async function waitForLeaderAndSharding(
+      admin: CoordinatorRegistryCenter,
+      jobName: string,
+      total: number,
+      instanceIds: readonly string[],
+    ) {
+      await waitFor(async () => {
+        expect(await admin.isExisted(`/${jobName}/leader/sharding/necessary`)).toBe(false);
+        const owners = new Set<string>();
+        for (let item = 0; item < total; item++) {
+          const owner = await admin.getDirectly(`/${jobName}/sharding/${item}/instance`);
+          expect(owner).toBeDefined();
+          owners.add(owner as string);
+        }
+        expect([...owners].sort()).toEqual([...instanceIds].sort().slice(0, Math.min(total, instanceIds.length)));
+      });
+    }
+
+    it('shards six items over three instances (AVG_ALLOCATION, highest id first) and runs each once per fire', async () => {
+      const c = await cluster();
+      await c.start(1, job());
+      await c.start(2, job());
+      await c.start(3, job());
+      const admin = await c.client();
+      const ids = ['10.0.0.1@-@1001', '10.0.0.2@-@1002', '10.0.0.3@-@1003'];
+      await waitForLeaderAndSharding(admin, 'orders', 6, ids);
+      const owners = await Promise.all(
+        [0, 1, 2, 3, 4, 5].map((item) => admin.getDirectly(`/orders/sharding/${item}/instance`)),
+      );
+      // Instances in descending order: 10.0.0.3 gets 0,1; 10.0.0.2 gets 2,3; 10.0.0.1 gets 4,5.
+      expect(owners).toEqual([ids[2], ids[2], ids[1], ids[1], ids[0], ids[0]]);
+
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(6));
+      const byItem = new Map(c.executions.map((e) => [e.item, e]));
+      expect([...byItem.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const [item, execution] of byItem) expect(execution.instanceId).toBe(owners[item]);
+      expect(byItem.get(2)?.parameter).toBe('C');
+
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(12));
+      const second = c.executions.slice(6).map((e) => e.item).sort();
+      expect(second).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+
+    it('elects exactly one leader and re-elects and reshards when it shuts down', async () => {
+      const c = await cluster();
+      const first = await c.start(1, job());
+      const second = await c.start(2, job());
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      expect([first.isLeader(), second.isLeader()].filter(Boolean)).toHaveLength(1);
+      const leader = first.isLeader() ? first : second;
+      const survivor = leader === first ? second : first;
+      await leader.shutdown();
+      await waitFor(() => expect(survivor.isLeader()).toBe(true));
+      await waitForLeaderAndSharding(admin, 'orders', 6, [survivor.instance.jobInstanceId]);
+      expect(await admin.isExisted(`/orders/instances/${leader.instance.jobInstanceId}`)).toBe(false);
+
+      c.executions.length = 0;
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(6));
+      expect(new Set(c.executions.map((e) => e.instanceId))).toEqual(new Set([survivor.instance.jobInstanceId]));
+    });
+
+    it('reshards when an instance joins, before the next fire', async () => {
+      const c = await cluster();
+      await c.start(1, job());
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.1@-@1001']);
+      await c.start(2, job());
+      await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(6));
+      expect(new Set(c.executions.map((e) => e.instanceId)).size).toBe(2);
+    });
+
+    it('writes every configuration key, lets the registry copy win, and honours overwrite', async () => {
+      const c = await cluster();
+      const first = await c.start(1, job({ description: 'first' }));
+      const admin = await c.client();
+      const yaml = (await admin.getDirectly('/orders/config')) as string;
+      for (const key of [
+        'cron',
+        'description',
+        'disabled',
+        'failover',
+        'jobErrorHandlerType',
+        'jobExecutorThreadPoolSizeProviderType',
+        'jobName',
+        'jobParameter',
+        'jobShardingStrategyType',
+        'maxTimeDiffSeconds',
+        'misfire',
+        'monitorExecution',
+        'overwrite',
+        'reconcileIntervalMinutes',
+        'shardingItemParameters',
+        'shardingTotalCount',
+        'staticSharding',
+      ]) {
+        expect(yaml).toMatch(new RegExp(`^${key}:`, 'm'));
+      }
+      expect(await admin.getDirectly('/orders')).toBe('SimpleJob');
+      const second = await c.start(2, job({ description: 'second', shardingTotalCount: 2 }));
+      expect(second.configuration.description).toBe('first');
+      expect(second.configuration.shardingTotalCount).toBe(6);
+      const third = await c.start(3, job({ description: 'third', overwrite: true }));
+      expect(third.configuration.description).toBe('third');
+      await waitFor(() => expect(first.configuration.description).toBe('third'));
+    });
+
+    it('reschedules when the cron changes in the registry', async () => {
+      const c = await cluster();
+      const bootstrap = await c.start(1, job({ cron: '0 0 * * * ?' }));
+      const start = c.clock.now();
+      expect(bootstrap.nextFireTimeMs).toBe(start + 3_600_000);
+      const admin = await c.client();
+      const yaml = (await admin.getDirectly('/orders/config')) as string;
+      await admin.update('/orders/config', yaml.replace(/^cron: .*$/m, "cron: '*/5 * * * * ?'"));
+      await waitFor(() => expect(bootstrap.nextFireTimeMs).toBe(start + 5000));
+    });
+
+    it('keeps an operator-disabled server disabled across restarts and moves its items away', async () => {
+      const c = await cluster();
+      const one = await c.start(1, job());
+      await c.start(2, job());
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      await admin.update('/orders/servers/10.0.0.1', 'DISABLED');
+      await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.2@-@1002']);
+      await waitFor(() => expect(one.isLeader()).toBe(false));
+      await one.shutdown();
+      await c.start(1, job());
+      expect(await admin.getDirectly('/orders/servers/10.0.0.1')).toBe('DISABLED');
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(6));
+      expect(new Set(c.executions.map((e) => e.instanceId))).toEqual(new Set(['10.0.0.2@-@1002']));
+    });
+
+    it('starts a server disabled by local configuration only when the registry has no state for it', async () => {
+      const c = await cluster();
+      await c.start(1, job({ disabled: true }));
+      const admin = await c.client();
+      expect(await admin.getDirectly('/orders/servers/10.0.0.1')).toBe('DISABLED');
+      await c.fire();
+      // Nothing can run: the only server is disabled, so no items are assigned.
+      await waitFor(async () => {
+        const statuses = c.events.filter((e) => e.kind === 'status' && e.state === 'TASK_FINISHED');
+        expect(statuses.length).toBeGreaterThan(0);
+      });
+      expect(c.executions).toHaveLength(0);
+    });
+
+    it('skips operator-disabled items', async () => {
+      const c = await cluster();
+      await c.start(1, job({ shardingTotalCount: 3, shardingItemParameters: '' }));
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 3, ['10.0.0.1@-@1001']);
+      await admin.persist('/orders/sharding/1/disabled', '');
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(2));
+      expect(c.executions.map((e) => e.item).sort()).toEqual([0, 2]);
+    });
+
+    it('writes running nodes during a run (monitorExecution) and clears them after', async () => {
+      const c = await cluster();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await c.start(1, job({ shardingTotalCount: 2, shardingItemParameters: '' }), () => gate);
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 2, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(async () => {
+        expect(await admin.getDirectly('/orders/sharding/0/running')).toBe('10.0.0.1@-@1001');
+        expect(await admin.getDirectly('/orders/sharding/1/running')).toBe('10.0.0.1@-@1001');
+      });
+      release();
+      await waitFor(async () => {
+        expect(await admin.isExisted('/orders/sharding/0/running')).toBe(false);
+        expect(await admin.isExisted('/orders/sharding/1/running')).toBe(false);
+      });
+    });
+
+    it('misfires a fire that arrives during an overrun and re-runs once right after it', async () => {
+      const c = await cluster();
+      let release!: () => void;
+      let calls = 0;
+      await c.start(1, job({ shardingTotalCount: 1, shardingItemParameters: '' }), async () => {
+        calls++;
+        if (calls === 1) {
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        }
+      });
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 1, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(() => expect(calls).toBe(1));
+      await c.fire();
+      await c.fire();
+      await waitFor(async () => expect(await admin.isExisted('/orders/sharding/0/misfire')).toBe(true));
+      release();
+      await waitFor(() => expect(calls).toBe(2));
+      await waitFor(async () => expect(await admin.isExisted('/orders/sharding/0/misfire')).toBe(false));
+      await waitFor(() =>
+        expect(
+          c.events.filter((e) => e.kind === 'execution' && e.success === true).map((e) => e.source),
+        ).toEqual(['NORMAL_TRIGGER', 'MISFIRE']),
+      );
+    });
+
+    it('runs every instance once on a one-off trigger and keeps a trigger that arrives during a run', async () => {
+      const c = await cluster();
+      let release!: () => void;
+      let calls = 0;
+      const oneOff = { jobName: 'report', shardingTotalCount: 2 } satisfies JobConfiguration;
+      const first = await c.startOneOff(1, oneOff, async (ctx) => {
+        calls++;
+        if (calls === 1 && ctx.shardingItem >= 0) {
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        }
+      });
+      await c.startOneOff(2, oneOff);
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'report', 2, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      await first.execute();
+      await waitFor(() => expect(c.executions).toHaveLength(2));
+      await first.execute();
+      await waitFor(() => expect(c.executions).toHaveLength(3)); // instance 2 ran again; 1 is busy
+      release();
+      await waitFor(() => expect(c.executions).toHaveLength(4)); // the pending trigger of instance 1
+      expect(await admin.getChildrenKeys('/report/trigger')).toEqual([]);
+    });
+
+    it('calls listeners around runs and reports item failures to the error handler and events', async () => {
+      const c = await cluster();
+      const calls: string[] = [];
+      const listener: ElasticJobListener = {
+        type: 'test',
+        beforeJobExecuted: (ctx) => {
+          calls.push(`before:${[...ctx.shardingItemParameters.keys()].join(',')}`);
+        },
+        afterJobExecuted: () => {
+          calls.push('after');
+        },
+      };
+      await c.start(
+        1,
+        job({ shardingTotalCount: 2, shardingItemParameters: '', jobErrorHandlerType: 'IGNORE' }),
+        async (ctx) => {
+          if (ctx.shardingItem === 1) throw new Error('boom');
+        },
+        { listeners: [listener] },
+      );
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 2, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(() => expect(calls).toEqual(['before:0,1', 'after']));
+      await waitFor(() => {
+        const failed = c.events.filter((e) => e.kind === 'execution' && e.success === false);
+        expect(failed).toHaveLength(1);
+        expect(failed[0]).toMatchObject({ shardingItem: 1, failureCause: expect.stringContaining('boom') });
+        const error = c.events.find((e) => e.kind === 'status' && e.state === 'TASK_ERROR');
+        expect(error).toMatchObject({ message: expect.stringContaining('1=boom') });
+      });
+      // A failed item does not keep its running node (it would block later runs and resharding).
+      await waitFor(async () => expect(await admin.isExisted('/orders/sharding/1/running')).toBe(false));
+    });
+
+    it('shuts down cleanly: no timers, no instance node, leadership released', async () => {
+      const c = await cluster();
+      const bootstrap = await c.start(1, job());
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.1@-@1001']);
+      expect(c.timers.size).toBe(1);
+      await bootstrap.shutdown();
+      expect(c.timers.size).toBe(0);
+      expect(await admin.isExisted('/orders/instances/10.0.0.1@-@1001')).toBe(false);
+      expect(await admin.isExisted('/orders/leader/election/instance')).toBe(false);
+      await bootstrap.shutdown(); // idempotent
+    });
+
+    it('aborts the signal of running items on shutdown', async () => {
+      const c = await cluster();
+      let aborted = false;
+      const bootstrap = await c.start(1, job({ shardingTotalCount: 1, shardingItemParameters: '' }), (ctx) =>
+        new Promise<void>((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve();
+          });
+        }),
+      );
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 1, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(1));
+      await bootstrap.shutdown();
+      expect(aborted).toBe(true);
+    });
+
+    it('rejects invalid configuration before touching the registry', async () => {
+      const c = await cluster();
+      const registry = await c.client();
+      expect(
+        () => new ScheduleJobBootstrap(registry, { execute() {} }, { jobName: 'bad', cron: 'nonsense', shardingTotalCount: 1 }),
+      ).toThrow(/cron|expression/i);
+      expect(
+        () => new ScheduleJobBootstrap(registry, { execute() {} }, { jobName: 'bad', cron: '* * * * * ?', shardingTotalCount: 0 }),
+      ).toThrow(/shardingTotalCount/);
+      expect(
+        () =>
+          new ScheduleJobBootstrap(
+            registry,
+            { execute() {} },
+            { jobName: 'bad', cron: '* * * * * ?', shardingTotalCount: 1, failover: true, monitorExecution: false },
+          ),
+      ).toThrow(/monitorExecution/);
+      expect(
+        () => new ScheduleJobBootstrap(registry, { execute() {} }, { jobName: 'bad', shardingTotalCount: 1 }),
+      ).toThrow(/cron/);
+      expect(
+        () =>
+          new ScheduleJobBootstrap(
+            registry,
+            { execute() {} },
+            { jobName: 'bad', cron: '* * * * * ?', shardingTotalCount: 1, jobShardingStrategyType: 'NOPE' },
+          ),
+      ).toThrow(/jobShardingStrategyType/);
+      expect(await registry.isExisted('/bad')).toBe(false);
+    });
+  });
+}
+
+const noop = () => {};
+const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };

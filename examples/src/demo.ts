@@ -1,0 +1,104 @@
+/**
+ * The embedded demo (`npm start`): three job instances in one process share the in-memory
+ * registry and run a 6-item job every 2 seconds. Each fire prints which instance ran which items;
+ * after four fires one instance stops and its items move to the others. Stops by itself after
+ * about 20 seconds, or on Ctrl-C.
+ *
+ * @module
+ */
+import { createRegistryCenter, type ShardingContext, ScheduleJobBootstrap, silentLogger } from '@elasticjob-ts/core';
+import { MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+
+const JOB = {
+  jobName: 'orders',
+  cron: '0/2 * * * * ?',
+  shardingTotalCount: 6,
+  shardingItemParameters: '0=Beijing,1=Shanghai,2=Guangzhou,3=Shenzhen,4=Hangzhou,5=Chengdu',
+};
+const FIRES_BEFORE_STOP = 4;
+const FIRES_AFTER_STOP = 4;
+
+interface Run {
+  readonly instance: string;
+  readonly item: number;
+  readonly parameter: string | undefined;
+}
+
+async function main(): Promise<void> {
+  const server = new MemoryRegistryServer();
+  const runs: Run[] = [];
+  const names = ['instance-A', 'instance-B', 'instance-C'];
+  const bootstraps: ScheduleJobBootstrap[] = [];
+  const registries = [];
+  for (const [index, name] of names.entries()) {
+    const registry = await createRegistryCenter({ type: 'memory', server, namespace: 'elasticjob-demo' });
+    registries.push(registry);
+    const job = {
+      async execute(context: ShardingContext): Promise<void> {
+        runs.push({ instance: name, item: context.shardingItem, parameter: context.shardingParameter });
+      },
+    };
+    const bootstrap = new ScheduleJobBootstrap(registry, job, JOB, {
+      instanceId: `192.168.0.${index + 1}@-@${name}`,
+      serverIp: `192.168.0.${index + 1}`,
+      logger: silentLogger,
+    });
+    await bootstrap.schedule();
+    bootstraps.push(bootstrap);
+  }
+  console.log(
+    `ElasticJob-TS demo: job '${JOB.jobName}' (${JOB.shardingTotalCount} sharding items, cron '${JOB.cron}') ` +
+      `on ${names.length} job instances sharing one in-memory registry center.\n`,
+  );
+
+  let stopping = false;
+  const shutdownAll = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(bootstraps.map((bootstrap) => bootstrap.shutdown()));
+    await Promise.all(registries.map((registry) => registry.close()));
+  };
+  process.once('SIGINT', () => {
+    console.log('\nCtrl-C: shutting down');
+    void shutdownAll().then(() => process.exit(130));
+  });
+
+  let fires = 0;
+  let stopped: string | undefined;
+  await new Promise<void>((resolve) => {
+    const report = (): void => {
+      if (stopping) return resolve();
+      const batch = runs.splice(0);
+      if (batch.length > 0) {
+        fires++;
+        const leader = bootstraps.find((b) => b.isLeader());
+        const line = names
+          .map((name) => {
+            const items = batch
+              .filter((run) => run.instance === name)
+              .map((run) => `${run.item}:${run.parameter}`)
+              .sort();
+            return `${name}${leader && leader.instance.jobInstanceId.endsWith(name) ? '*' : ' '} [${items.join(', ')}]`;
+          })
+          .join('  ');
+        console.log(`${new Date().toISOString().slice(11, 19)}  fire ${String(fires).padStart(2)}  ${line}`);
+      }
+      if (fires === FIRES_BEFORE_STOP && stopped === undefined) {
+        const victim = bootstraps[0] as ScheduleJobBootstrap;
+        stopped = names[0];
+        console.log(`\n>>> shutting down ${stopped}: its items move to the other instances\n`);
+        void victim.shutdown();
+      }
+      if (fires >= FIRES_BEFORE_STOP + FIRES_AFTER_STOP) return resolve();
+      setTimeout(report, 2000 - (Date.now() % 2000) + 1000);
+    };
+    setTimeout(report, 2000 - (Date.now() % 2000) + 1000);
+  });
+  console.log('\n(* = leader)  Done: shutting down the remaining instances.');
+  await shutdownAll();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
