@@ -1,0 +1,240 @@
+/**
+ * `parseCron`: Quartz 2.3 cron expressions evaluated with croner, in a time zone, with Quartz's
+ * daylight-saving behaviour.
+ *
+ * How it works: {@link parseQuartzFields} (own code) validates the Quartz dialect and expands every
+ * field into explicit values; those are written out as a croner pattern that croner evaluates on
+ * the *local wall clock* (croner runs in UTC, where wall time = UTC time). This layer then maps the
+ * wall time croner found to an instant in the job's zone, the way Quartz does (see
+ * {@link CronExpression.next}). Two things croner cannot say are handled here:
+ * - `L-n`/`L-nW` (n days before the last day of the month, optionally the nearest weekday):
+ *   croner's day-of-month `L` takes no offset, so croner searches every day and this layer keeps the
+ *   one target day of each month, jumping straight to it (at most two croner calls per month).
+ * - Quartz quirks croner reads differently are rewritten by the expansion: numeric-start steps
+ *   (`0/5`, `5/56` = only 5), wrapping ranges (`22-2`, `FRI-MON`), `L` alone in day-of-week (= SAT),
+ *   `/n` (= `*\/n`); croner only ever sees plain value lists, `nW`, `L`, `LW`, `n#L` and `n#k`.
+ *
+ * @module
+ */
+import { Cron } from 'croner';
+import { CronExpressionError } from './cron-expression-error.js';
+import {
+  type DayOfMonthRule,
+  type DayOfWeekRule,
+  MAX_YEAR,
+  parseQuartzFields,
+  type QuartzFields,
+} from './quartz-fields.js';
+import { parseTimeZone, type ZoneClock, zoneClock } from './time-zone.js';
+
+const SECOND_MS = 1000;
+
+/** Options of {@link parseCron}. */
+export interface ParseCronOptions {
+  /**
+   * Zone the expression's fields are read in: an IANA name (`'Asia/Shanghai'`) or ElasticJob's
+   * `GMT+08:00` form; see {@link parseTimeZone}.
+   * @defaultValue `undefined`: UTC (never the process's local zone, so schedules do not depend on the
+   *   machine they run on).
+   */
+  readonly timeZone?: string;
+}
+
+/**
+ * A parsed Quartz cron expression bound to a time zone. Immutable; safe to share.
+ */
+export interface CronExpression {
+  /** The expression as given to {@link parseCron}. */
+  readonly expression: string;
+  /** The normalised zone ({@link parseTimeZone}), or `undefined` when none was given (UTC). */
+  readonly timeZone: string | undefined;
+  /**
+   * The first fire time strictly after `after`, as Quartz 2.3's `CronExpression.getTimeAfter`
+   * computes it. Fire times are whole seconds; milliseconds of `after` are ignored
+   * (`after` = 10:00:00.500 gives 10:00:01 at the earliest).
+   *
+   * Daylight saving, as Quartz does it (fields are matched against the local wall clock):
+   * - Clocks go forward (e.g. America/New_York 02:00 → 03:00): wall times in the gap do not exist
+   *   and never fire; the search goes on from the end of the gap. `0 30 2 * * ?` does not fire that
+   *   day; `0 0/20 * * * ?` fires at 01:40 EST, then 03:00 EDT.
+   * - Clocks go back (01:00-01:59 happens twice): a repeated wall time fires once, at its second
+   *   occurrence (standard time). The first pass through the repeated hour fires nothing, so
+   *   `0 30 1 * * ?` fires at 01:30 EST only and `0 0/20 * * * ?` fires 00:40 EDT, then 01:00 EST.
+   *
+   * Runs in a few croner evaluations, never a loop over seconds; an expression that can never fire
+   * again (e.g. `0 0 0 30 2 ?`) returns `undefined` after a bounded search.
+   *
+   * @param after - The instant to search after.
+   * @returns The next fire time, or `undefined` when the expression never fires after `after`
+   *   (its years are past, or the date cannot exist). No fire time is later than year 2199.
+   * @throws {TypeError} if `after` is not a valid `Date`.
+   */
+  next(after: Date): Date | undefined;
+}
+
+/**
+ * Parses a Quartz 2.3 cron expression, the dialect ElasticJob jobs are configured with.
+ *
+ * The dialect: 6 or 7 space-separated fields `seconds minutes hours day-of-month month day-of-week
+ * [year]`; exactly one of day-of-month and day-of-week must be `?`; `*`, lists, ranges (wrapping,
+ * e.g. `22-2`), steps (`*\/5`, `0/5`, `10-40/10`); month names `JAN`-`DEC` and day names `SUN`-`SAT`
+ * (any case); day-of-week `1`-`7` = `SUN`-`SAT` (not Unix cron's `0`-`6`!); day-of-month `L`,
+ * `L-n`, `LW`, `L-nW`, `nW`; day-of-week `L` (= SAT), `nL` (last n-day), `n#k` (k-th n-day); years
+ * 1970-2199.
+ *
+ * Stricter than Quartz where Quartz silently ignores text (e.g. `5X`, `MONDAY`, `1-5W`, `1W,15W`,
+ * more than 7 fields, step 0): those are errors here instead of schedules nobody meant.
+ *
+ * @param expression - The cron expression, e.g. `'0 0/5 * * * ?'`.
+ * @param options - See {@link ParseCronOptions}.
+ * @returns The parsed expression; see {@link CronExpression.next}.
+ * @throws {CronExpressionError} for an invalid expression (field `'expression'`, `'seconds'`, …,
+ *   `'year'`) or time zone (field `'timeZone'`); the message names the field, the bad token and the
+ *   accepted values.
+ * @example
+ * ```ts
+ * const cron = parseCron('0 30 9 ? * MON-FRI', { timeZone: 'Asia/Shanghai' });
+ * cron.next(new Date('2026-01-01T00:00:00Z')); // 2026-01-01T01:30:00.000Z (Thu 09:30 +08:00)
+ * ```
+ */
+export function parseCron(expression: string, options: ParseCronOptions = {}): CronExpression {
+  const timeZone = options.timeZone === undefined ? undefined : parseTimeZone(options.timeZone);
+  const fields = parseQuartzFields(expression);
+  return new QuartzCronExpression(expression, timeZone, fields);
+}
+
+class QuartzCronExpression implements CronExpression {
+  readonly expression: string;
+  readonly timeZone: string | undefined;
+  readonly #fields: QuartzFields;
+  readonly #cron: Cron;
+  readonly #clock: ZoneClock;
+
+  constructor(expression: string, timeZone: string | undefined, fields: QuartzFields) {
+    this.expression = expression;
+    this.timeZone = timeZone;
+    this.#fields = fields;
+    this.#clock = zoneClock(timeZone);
+    try {
+      this.#cron = new Cron(toCronerPattern(fields), {
+        paused: true,
+        timezone: 'Etc/UTC',
+        alternativeWeekdays: true,
+        domAndDow: true,
+        mode: '7-part',
+      });
+    } catch (error) {
+      // Not expected: the pattern is built from validated values only.
+      throw new CronExpressionError(
+        'expression',
+        expression,
+        `Cron expression '${expression}' could not be evaluated: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  next(after: Date): Date | undefined {
+    if (!(after instanceof Date) || Number.isNaN(after.getTime())) {
+      throw new TypeError(`next(after) needs a valid Date, got ${String(after)}`);
+    }
+    const afterMs = after.getTime();
+    const lastRule = this.#fields.dayOfMonth;
+    const lastDayFilter = lastRule.kind === 'last' && lastRule.offset > 0 ? lastRule : undefined;
+    let wall = this.#clock.wallOf(afterMs);
+    // Every round moves `wall` forward (to the next candidate, a later day, or past a gap), and
+    // croner stops at year 9999, so this ends; the bound only guards against a bug.
+    for (let round = 0; round < 100_000; round++) {
+      const match = this.#cron.nextRun(new Date(wall));
+      if (match === null) return undefined;
+      const candidate = match.getTime();
+      const date = new Date(candidate);
+      const year = date.getUTCFullYear();
+      if (year > MAX_YEAR) return undefined;
+      if (lastDayFilter !== undefined) {
+        const month = date.getUTCMonth();
+        const target = lastDayTarget(year, month, lastDayFilter.offset, lastDayFilter.nearestWeekday);
+        const day = date.getUTCDate();
+        if (target === undefined || day > target) {
+          wall = Date.UTC(year, month + 1, 1) - SECOND_MS;
+          continue;
+        }
+        if (day < target) {
+          wall = Date.UTC(year, month, target) - SECOND_MS;
+          continue;
+        }
+      }
+      const resolved = this.#clock.resolve(candidate);
+      if (resolved.kind === 'gap') {
+        wall = Math.max(candidate, resolved.gapEndWallMs - SECOND_MS);
+        continue;
+      }
+      if (resolved.instantMs <= afterMs) {
+        wall = candidate;
+        continue;
+      }
+      return new Date(resolved.instantMs);
+    }
+    throw new Error(`Cron expression '${this.expression}': no fire time found after ${after.toISOString()}`);
+  }
+}
+
+/**
+ * The day of month `L-n` (or `L-nW`) means in a month, or `undefined` when the month is too short
+ * for it (Quartz then skips the month).
+ */
+function lastDayTarget(
+  year: number,
+  month: number,
+  offset: number,
+  nearestWeekday: boolean,
+): number | undefined {
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = lastDay - offset;
+  if (day < 1) return undefined;
+  if (!nearestWeekday) return day;
+  const weekday = new Date(Date.UTC(year, month, day)).getUTCDay();
+  if (weekday === 6) return day === 1 ? day + 2 : day - 1;
+  if (weekday === 0) return day === lastDay ? day - 2 : day + 1;
+  return day;
+}
+
+/** Writes parsed Quartz fields as a 7-part croner pattern (croner's Quartz weekday numbering). */
+function toCronerPattern(fields: QuartzFields): string {
+  return [
+    fields.seconds.join(','),
+    fields.minutes.join(','),
+    fields.hours.join(','),
+    dayOfMonthPattern(fields.dayOfMonth),
+    fields.months.join(','),
+    dayOfWeekPattern(fields.dayOfWeek),
+    fields.years === undefined ? '*' : fields.years.join(','),
+  ].join(' ');
+}
+
+function dayOfMonthPattern(rule: DayOfMonthRule): string {
+  switch (rule.kind) {
+    case 'unspecified':
+      return '*';
+    case 'days':
+      return rule.days.join(',');
+    case 'nearestWeekday':
+      return `${rule.day}W`;
+    case 'last':
+      // L-n and L-nW are filtered in next(); croner sees every day.
+      if (rule.offset > 0) return '*';
+      return rule.nearestWeekday ? 'LW' : 'L';
+  }
+}
+
+function dayOfWeekPattern(rule: DayOfWeekRule): string {
+  switch (rule.kind) {
+    case 'unspecified':
+      return '*';
+    case 'days':
+      return rule.days.join(',');
+    case 'last':
+      return `${rule.day}#L`;
+    case 'nth':
+      return `${rule.day}#${rule.nth}`;
+  }
+}
