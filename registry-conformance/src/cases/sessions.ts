@@ -1,0 +1,157 @@
+/**
+ * Sessions and connection states: SUSPENDED/RECONNECTED/LOST sequences via fault injection,
+ * ephemeral nodes on session expiry, server restart.
+ *
+ * @module
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConformanceContext } from '../harness.js';
+import { CONFORMANCE_SESSION_TIMEOUT_MS } from '../options.js';
+import { BASE_TEST_TIMEOUT_MS, control, needsControls } from './common.js';
+
+/** Registers the session and connection-state tests. */
+export function defineSessionTests(ctx: ConformanceContext): void {
+  const timeout = ctx.ms(BASE_TEST_TIMEOUT_MS * 2);
+  const expiry = needsControls(ctx, 'expireSession');
+  const cut = needsControls(ctx, 'disconnect', 'reconnect');
+  const restart = needsControls(ctx, 'restartServer');
+  /** Bound for a session to expire after a disconnect, in ms. */
+  const lostBoundMs = ctx.ms(CONFORMANCE_SESSION_TIMEOUT_MS * 3 + 10_000);
+
+  describe('sessions and connection states', () => {
+    it.skipIf(expiry.skip)(
+      `session expiry removes ephemeral nodes; other clients see DELETED with the last value${expiry.tag}`,
+      async () => {
+        const states = ctx.states();
+        const owner = await ctx.client({ states });
+        const watcher = await ctx.client();
+        await owner.persistEphemeral(ctx.path('instances', 'i1'), 'alive');
+        const sequential = await owner.persistEphemeralSequential(ctx.path('instances', 'seq-'));
+        await owner.persist(ctx.path('instances', 'durable'), 'kept');
+        const recorder = ctx.recorder();
+        await watcher.watch(ctx.path('instances'), recorder.listener);
+        await control(ctx, 'expireSession')(owner);
+        await recorder.waitForEvent(
+          { type: 'DELETED', key: ctx.path('instances', 'i1'), value: 'alive' },
+          { timeoutMs: ctx.ms(20_000) },
+        );
+        await recorder.waitForEvent({ type: 'DELETED', key: sequential }, { timeoutMs: ctx.ms(20_000) });
+        await states.waitForState('LOST', { timeoutMs: ctx.ms(20_000) });
+        expect(await watcher.getChildrenKeys(ctx.path('instances'))).toEqual(['durable']);
+      },
+      timeout,
+    );
+
+    it.skipIf(expiry.skip)(
+      `after expiry the client reports LOST then RECONNECTED and works in a new session${expiry.tag}`,
+      async () => {
+        const states = ctx.states();
+        const client = await ctx.client({ states });
+        const other = await ctx.client();
+        await states.waitForState('CONNECTED');
+        await client.persistEphemeral(ctx.path('e'), 'old session');
+        await control(ctx, 'expireSession')(client);
+        const lostAt = await states.waitForState('LOST', { timeoutMs: ctx.ms(20_000) });
+        await states.waitForState('RECONNECTED', { from: lostAt, timeoutMs: ctx.ms(20_000) });
+        expect(states.states[0]).toBe('CONNECTED');
+        expect(states.states.slice(1, lostAt).every((state) => state === 'SUSPENDED')).toBe(true);
+        expect(await other.isExisted(ctx.path('e'))).toBe(false);
+        await client.persistEphemeral(ctx.path('e'), 'new session');
+        expect(await other.getDirectly(ctx.path('e'))).toBe('new session');
+        await client.close();
+        expect(await other.isExisted(ctx.path('e'))).toBe(false);
+      },
+      timeout,
+    );
+
+    it.skipIf(cut.skip)(
+      `a short disconnect reports SUSPENDED then RECONNECTED and keeps the session's ephemerals${cut.tag}`,
+      async () => {
+        const states = ctx.states();
+        const client = await ctx.client({ states });
+        const watcher = await ctx.client();
+        await client.persistEphemeral(ctx.path('e'), 'survives');
+        const recorder = ctx.recorder();
+        await watcher.watch(ctx.path('e'), recorder.listener);
+        await states.waitForState('CONNECTED');
+        await control(ctx, 'disconnect')(client);
+        const suspendedAt = await states.waitForState('SUSPENDED');
+        await control(ctx, 'reconnect')(client);
+        await states.waitForState('RECONNECTED', { from: suspendedAt });
+        expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'RECONNECTED']);
+        expect(await watcher.getDirectly(ctx.path('e'))).toBe('survives');
+        await client.update(ctx.path('e'), 'still mine');
+        await recorder.waitForEvent({ type: 'UPDATED', key: ctx.path('e'), value: 'still mine' });
+        expect(recorder.events.filter((event) => event.type === 'DELETED')).toEqual([]);
+      },
+      timeout,
+    );
+
+    it.skipIf(cut.skip)(
+      `a disconnect longer than the session timeout reports LOST; reconnecting starts a new session${cut.tag}`,
+      async () => {
+        const states = ctx.states();
+        const client = await ctx.client({ states, sessionTimeoutMs: CONFORMANCE_SESSION_TIMEOUT_MS });
+        const watcher = await ctx.client();
+        await client.persistEphemeral(ctx.path('e'), 'doomed');
+        const recorder = ctx.recorder();
+        await watcher.watch(ctx.root, recorder.listener);
+        await states.waitForState('CONNECTED');
+        await control(ctx, 'disconnect')(client);
+        const suspendedAt = await states.waitForState('SUSPENDED');
+        const lostAt = await states.waitForState('LOST', { from: suspendedAt, timeoutMs: lostBoundMs });
+        await recorder.waitForEvent(
+          { type: 'DELETED', key: ctx.path('e'), value: 'doomed' },
+          { timeoutMs: lostBoundMs },
+        );
+        await control(ctx, 'reconnect')(client);
+        await states.waitForState('RECONNECTED', { from: lostAt, timeoutMs: ctx.ms(20_000) });
+        expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
+        expect(await client.isExisted(ctx.path('e'))).toBe(false);
+        await client.persistEphemeral(ctx.path('e'), 'reborn');
+        await recorder.waitForEvent({ type: 'ADDED', key: ctx.path('e'), value: 'reborn' });
+      },
+      ctx.ms(BASE_TEST_TIMEOUT_MS * 2 + CONFORMANCE_SESSION_TIMEOUT_MS * 3),
+    );
+
+    it.skipIf(restart.skip)(
+      `after a server restart clients reconnect, data survives and watches keep delivering${restart.tag}`,
+      async () => {
+        const states = ctx.states();
+        const client = await ctx.client({ states });
+        const watcherStates = ctx.states();
+        const watcher = await ctx.client({ states: watcherStates });
+        await client.persist(ctx.path('durable'), 'kept');
+        await client.persistEphemeral(ctx.path('ephemeral'), 'maybe');
+        const recorder = ctx.recorder();
+        await watcher.watch(ctx.root, recorder.listener);
+        await states.waitForState('CONNECTED');
+        await watcherStates.waitForState('CONNECTED');
+        const from = states.count;
+        const watcherFrom = watcherStates.count;
+        await control(ctx, 'restartServer')();
+        await states.waitFor(
+          (all) => all.length > from && all[all.length - 1] === 'RECONNECTED',
+          ctx.ms(30_000),
+          'RECONNECTED after the restart',
+        );
+        await watcherStates.waitFor(
+          (all) => all.length > watcherFrom && all[all.length - 1] === 'RECONNECTED',
+          ctx.ms(30_000),
+          'RECONNECTED of the watcher after the restart',
+        );
+        expect(states.since(from)[0]).toMatch(/^(SUSPENDED|LOST)$/);
+        expect(await client.getDirectly(ctx.path('durable'))).toBe('kept');
+        const sessionLost = states.since(from).includes('LOST');
+        expect(await watcher.isExisted(ctx.path('ephemeral'))).toBe(!sessionLost);
+        await client.persist(ctx.path('after-restart'), 'delivered');
+        await recorder.waitForEvent(
+          { type: 'ADDED', key: ctx.path('after-restart'), value: 'delivered' },
+          { timeoutMs: ctx.ms(20_000) },
+        );
+        expect(recorder.anomalies()).toEqual([]);
+      },
+      ctx.ms(BASE_TEST_TIMEOUT_MS * 3),
+    );
+  });
+}
