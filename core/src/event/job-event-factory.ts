@@ -130,8 +130,14 @@ export const jobStatusMessages = {
   stillRunning: (jobName: string, items: readonly number[]): string =>
     `Previous job '${jobName}' - shardingItems '${javaListString(items)}' is still running, ` +
     'misfired job will start after previous job completed.',
-  /** `TASK_FINISHED` after a run without item errors. */
+  /** `TASK_FINISHED` after a run without item errors: empty, as in ElasticJob. */
   finished: (): string => '',
+  /**
+   * `TASK_ERROR` after a run with item errors: Java's `Map.toString()` of item → error text,
+   * e.g. `{0=Error: a, 2=Error: b}`.
+   */
+  error: (itemErrors: ReadonlyMap<number, string>): string =>
+    `{${[...itemErrors].map(([item, text]) => `${item}=${text}`).join(', ')}}`,
 } as const;
 
 function withoutOutcome(event: JobExecutionEvent): JobExecutionEvent {
