@@ -1,4 +1,9 @@
-import { ManualClock, type RegistryConnectionState, type RegistryEvent } from '@elasticjob-ts/core';
+import {
+  type Logger,
+  ManualClock,
+  type RegistryConnectionState,
+  type RegistryEvent,
+} from '@elasticjob-ts/core';
 import { afterEach } from 'vitest';
 import {
   MemoryRegistryCenter,
@@ -56,4 +61,19 @@ export function recordStates(client: MemoryRegistryCenter): RegistryConnectionSt
 /** `TYPE key=value` strings, compact for assertions. */
 export function compact(events: readonly RegistryEvent[]): string[] {
   return events.map((event) => `${event.type} ${event.key}=${event.value}`);
+}
+
+/** A logger that records what is passed to `error`. */
+export function capturingLogger(): { logger: Logger; errors: unknown[] } {
+  const errors: unknown[] = [];
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: () => {},
+    error: (context: object | string) => {
+      errors.push(context);
+    },
+    child: () => logger,
+  };
+  return { logger, errors };
 }
