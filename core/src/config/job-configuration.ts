@@ -13,11 +13,11 @@ export interface JobConfiguration {
   readonly jobName: string;
   /** Quartz cron (seconds first, `?`, `L`, `W`, `#`, optional year). Absent or `''` = one-off job. */
   readonly cron?: string;
-  /** Time zone of `cron`: an IANA name (`Asia/Shanghai`) or ElasticJob's `GMT+08:00` form. @defaultValue the process's zone */
+  /** Time zone of `cron`: an IANA name (`Asia/Shanghai`) or ElasticJob's `GMT+08:00` form; `''` = unset. @defaultValue the process's zone */
   readonly timeZone?: string;
   /** Number of sharding items `0..n-1`; an integer > 0. */
   readonly shardingTotalCount: number;
-  /** `item=parameter` pairs joined by `,`, e.g. `0=Beijing,1=Shanghai`. @defaultValue '' */
+  /** `item=parameter` pairs joined by `,`, e.g. `0=Beijing,1=Shanghai`; grammar of `parseShardingItemParameters`. @defaultValue '' */
   readonly shardingItemParameters?: string;
   /** Parameter passed to every item. @defaultValue '' */
   readonly jobParameter?: string;
@@ -31,7 +31,7 @@ export interface JobConfiguration {
   readonly maxTimeDiffSeconds?: number;
   /** Reconcile period in minutes; <= 0 disables reconcile. @defaultValue 10 */
   readonly reconcileIntervalMinutes?: number;
-  /** Sharding strategy type: `AVG_ALLOCATION`, `ODEVITY`, `ROUND_ROBIN`, or a registered custom type. @defaultValue 'AVG_ALLOCATION' */
+  /** Sharding strategy type: `AVG_ALLOCATION`, `ODEVITY`, `ROUND_ROBIN`, `SINGLE_SHARDING_BALANCE`, or a registered custom type (`''` = default). @defaultValue 'AVG_ALLOCATION' */
   readonly jobShardingStrategyType?: string;
   /** Item concurrency: `CPU` (available parallelism × 2) or `SINGLE_THREAD` (1). @defaultValue 'CPU' */
   readonly jobExecutorThreadPoolSizeProviderType?: string;
