@@ -93,7 +93,10 @@ function assertValue(value: unknown, what = 'value'): asserts value is string {
  */
 export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   /** Memory supports digest authentication; registry time has 1 ms resolution. */
-  readonly capabilities: RegistryCapabilities = { authentication: true, registryCenterTimeResolutionMs: 1 };
+  readonly capabilities: RegistryCapabilities = Object.freeze({
+    authentication: true,
+    registryCenterTimeResolutionMs: 1,
+  });
   /** The namespace every key is stored under (`/{namespace}` on the server). */
   readonly namespace: string;
   /** The session timeout in ms (see {@link MemoryRegistryCenterOptions.sessionTimeoutMs}). */
@@ -588,6 +591,9 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   #ensureUsable(): Actor {
     switch (this.#status) {
       case 'connected':
+        if (!this.#session?.alive) {
+          throw new RegistryError('SESSION_EXPIRED', 'The memory registry session expired');
+        }
         return this.#actor;
       case 'disconnected':
         throw new RegistryError('CONNECTION_LOSS', 'The memory registry client is disconnected');
@@ -619,8 +625,12 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
     for (const watch of this.#watches) watch.needsResync = true;
     this.#inbox = [];
     this.#inboxHead = 0;
+    // Until the new session exists, operations (e.g. from a LOST listener) fail like on a real
+    // client instead of writing with the dead session.
+    const reconnect = this.#status === 'connected';
+    if (reconnect) this.#status = 'disconnected';
     this.#emitState('LOST');
-    if (this.#status === 'connected') this.#renewSession();
+    if (reconnect && this.#status === 'disconnected' && !this.#session?.alive) this.#renewSession();
   }
 
   #renewSession(): void {

@@ -137,6 +137,24 @@ describe('sessions and connection controls', () => {
     expect(await b.isExisted('/a')).toBe(true);
   });
 
+  it('operations from a LOST listener fail; from a RECONNECTED listener they use the new session', async () => {
+    const owner = await registry.client();
+    const observer = await registry.client();
+    const outcomes: Array<Promise<unknown>> = [];
+    owner.addConnectionStateListener((state) => {
+      if (state === 'LOST')
+        outcomes.push(owner.persistEphemeral('/lost', '').catch((error: unknown) => error));
+      if (state === 'RECONNECTED') outcomes.push(owner.persistEphemeral('/reconnected', ''));
+    });
+    owner.expireSession();
+    const [lost, reconnected] = await Promise.all(outcomes);
+    expect(lost).toMatchObject({ code: 'CONNECTION_LOSS' });
+    expect(reconnected).toBeUndefined();
+    expect(await observer.isExisted('/lost')).toBe(false);
+    await owner.close();
+    expect(await observer.isExisted('/reconnected')).toBe(false);
+  });
+
   it('a throwing state listener does not stop the others', async () => {
     const { logger, errors } = capturingLogger();
     const client = await registry.client({ logger });
