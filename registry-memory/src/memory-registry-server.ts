@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '@elasticjob-ts/core';
 import { type ClientHandle, registerServerState, ServerState } from './internal/server-state.js';
+import type { MemoryRegistryCenter } from './memory-registry-center.js';
 
 /** Options of the {@link MemoryRegistryServer} constructor. */
 export interface MemoryRegistryServerOptions {
@@ -95,8 +96,8 @@ export class MemoryRegistryServer {
    * @param client - a started client of this server.
    * @throws {TypeError} when `client` is not connected to this server.
    */
-  expireSession(client: { expireSession(): void }): void {
-    if (!this.#state.clients.has(client as unknown as ClientHandle)) {
+  expireSession(client: MemoryRegistryCenter): void {
+    if (!this.#state.clients.has(client as ClientHandle)) {
       throw new TypeError('expireSession: the client is not a started client of this server');
     }
     client.expireSession();
