@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JobConfigurationError } from '../src/config/job-configuration-error.js';
 import {
   createJobErrorHandler,
   JobSystemError,
@@ -86,13 +87,11 @@ describe('built-in error handlers', () => {
 describe('error handler registry', () => {
   it('rejects an unknown type naming jobErrorHandlerType and the accepted types', () => {
     const create = () => createJobErrorHandler('EMAIL', {}, recordingLogger().logger);
-    expect(create).toThrow(JobSystemError);
+    expect(create).toThrow(JobConfigurationError);
     expect(create).toThrow(
       "jobErrorHandlerType 'EMAIL' is not registered; accepted: LOG, THROW, IGNORE, WEBHOOK",
     );
-    expect(create).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIGURATION', field: 'jobErrorHandlerType' }),
-    );
+    expect(create).toThrow(expect.objectContaining({ field: 'jobErrorHandlerType' }));
   });
 
   it('registers custom handlers with their props and logger', () => {
@@ -239,7 +238,7 @@ describe('WEBHOOK error handler', () => {
   });
 
   it.each([
-    [{}, 'webhook.url', /'WEBHOOK': prop 'webhook\.url' is required/],
+    [{}, 'webhook.url', /prop 'webhook\.url' is required \(jobErrorHandlerType 'WEBHOOK'\)/],
     [{ 'webhook.url': 'mailto:ops@example.com' }, 'webhook.url', /must be an http: or https: URL/],
     [{ 'webhook.url': 'not a url' }, 'webhook.url', /must be an http: or https: URL/],
     [
@@ -250,7 +249,8 @@ describe('WEBHOOK error handler', () => {
   ])('rejects props %j naming %s', (props, field, message) => {
     const create = () => createJobErrorHandler('WEBHOOK', props, recordingLogger().logger);
     expect(create).toThrow(message);
-    expect(create).toThrow(expect.objectContaining({ code: 'INVALID_CONFIGURATION', field }));
+    expect(create).toThrow(JobConfigurationError);
+    expect(create).toThrow(expect.objectContaining({ field: `props.${field}` }));
   });
 
   it('uses ElasticJob’s default timeouts', () => {

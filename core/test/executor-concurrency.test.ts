@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
-import { JobSystemError } from '../src/error-handler/index.js';
+import { JobConfigurationError } from '../src/config/job-configuration-error.js';
 import {
   executorPoolSizeProviderTypes,
   getExecutorPoolSize,
@@ -90,13 +90,12 @@ describe('executor pool size', () => {
   });
 
   it('rejects an unknown type naming the field and the accepted types', () => {
-    expect(() => getExecutorPoolSize('GPU')).toThrow(JobSystemError);
+    expect(() => getExecutorPoolSize('GPU')).toThrow(JobConfigurationError);
     expect(() => getExecutorPoolSize('GPU')).toThrow(
       "jobExecutorThreadPoolSizeProviderType 'GPU' is not registered; accepted: CPU, SINGLE_THREAD",
     );
     expect(() => getExecutorPoolSize('GPU')).toThrow(
       expect.objectContaining({
-        code: 'INVALID_CONFIGURATION',
         field: 'jobExecutorThreadPoolSizeProviderType',
       }),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ResolvedJobConfiguration } from '../src/config/job-configuration.js';
-import { JobSystemError } from '../src/error-handler/index.js';
+import { JobConfigurationError } from '../src/config/job-configuration-error.js';
 import {
   DataflowJobItemExecutor,
   registerTypedJobItemExecutor,
@@ -208,12 +208,16 @@ describe('resolveJobItemExecutor', () => {
     ],
   ])('validates %s props at resolve time (%j → %s)', (type, props, field) => {
     const resolve = () => resolveJobItemExecutor(type, configOf(props, 'billing'));
-    expect(resolve).toThrow(JobSystemError);
-    expect(resolve).toThrow(new RegExp(`billing.*${field.replaceAll('.', '\\.')}`));
+    expect(resolve).toThrow(JobConfigurationError);
+    expect(resolve).toThrow(
+      new RegExp(
+        `Invalid configuration of job 'billing': prop '${field.replaceAll('.', '\\.')}' .*the ${type} job type`,
+      ),
+    );
     try {
       resolve();
     } catch (error) {
-      expect(error).toMatchObject({ code: 'INVALID_CONFIGURATION', field });
+      expect(error).toMatchObject({ field: `props.${field}`, jobName: 'billing' });
     }
   });
 
@@ -228,7 +232,7 @@ describe('resolveJobItemExecutor', () => {
 
   it('rejects an unknown type naming the accepted ones', () => {
     expect(() => resolveJobItemExecutor('SQL', configOf())).toThrow(
-      /Job 'orders'.*'SQL' is not registered; accepted: SCRIPT, HTTP/,
+      "Invalid configuration of job 'orders': typed job type 'SQL' is not registered; accepted: SCRIPT, HTTP",
     );
   });
 
@@ -255,7 +259,7 @@ describe('resolveJobItemExecutor', () => {
     const processed: number[] = [];
     const unregister = registerTypedJobItemExecutor('RECORD', (config) => {
       if (config.props.table === undefined) {
-        throw new JobSystemError('INVALID_CONFIGURATION', 'table is required', { field: 'table' });
+        throw new JobConfigurationError('props.table', 'table is required', { jobName: config.jobName });
       }
       return { process: async (context) => void processed.push(context.shardingItem) };
     });

@@ -109,10 +109,14 @@ describe('SCRIPT job', () => {
       "require('node:fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)";
     const controller = new AbortController();
     const run = runScript(`${NODE} -e "${script}" ${pidFile}`, controller.signal);
-    const pid = await vi.waitFor(async () => Number(await readFile(pidFile, 'utf8')), {
-      timeout: 10_000,
-      interval: 20,
-    });
+    const pid = await vi.waitFor(
+      async () => {
+        const text = await readFile(pidFile, 'utf8');
+        if (!/^\d+$/.test(text)) throw new Error(`pid file not written yet: '${text}'`);
+        return Number(text);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     controller.abort();
     await expect(run).rejects.toThrow(/was killed by SIGTERM \(the run was aborted\)/);
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
@@ -143,7 +147,7 @@ describe('SCRIPT job', () => {
     expect(split('cmd ""')).toEqual(['cmd', '']);
     expect(() => split('""')).toThrow(/names no program/);
     expect(() => parseScriptCommandLine({}, 'j')).toThrow(
-      /SCRIPT job 'j': prop 'script\.command\.line' is required/,
+      "Invalid configuration of job 'j': prop 'script.command.line' is required (the SCRIPT job type)",
     );
   });
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { JobConfigurationError } from '../config/job-configuration-error.js';
 import type { Props } from '../executor/props.js';
 import type { Logger } from '../logging/logger.js';
 import {
@@ -12,12 +13,11 @@ import {
   ThrowJobErrorHandler,
 } from './built-in-error-handlers.js';
 import type { JobErrorHandler } from './job-error-handler.js';
-import { JobSystemError } from './job-system-error.js';
 import { WebhookJobErrorHandler } from './webhook-error-handler.js';
 
 /**
  * Builds an error handler from the job's props (ElasticJob `init(props)`); validates the props it
- * needs and throws {@link JobSystemError} `INVALID_CONFIGURATION` naming a missing or bad one.
+ * needs and throws a {@link JobConfigurationError} naming a missing or bad one (field `props.{prop}`).
  *
  * @param props - the job's `props`.
  * @param logger - the job's logger.
@@ -63,16 +63,15 @@ export function jobErrorHandlerTypes(): string[] {
  * @param type - the type, e.g. `LOG`.
  * @param props - the job's props, for handlers that need some (e.g. `webhook.url`).
  * @param logger - the job's logger.
- * @throws {JobSystemError} `INVALID_CONFIGURATION` for an unknown type (field `jobErrorHandlerType`,
- * naming the accepted types) or a missing/invalid prop (field = the prop).
+ * @throws {JobConfigurationError} for an unknown type (field `jobErrorHandlerType`, naming the
+ * accepted types) or a missing/invalid prop (field `props.{prop}`).
  */
 export function createJobErrorHandler(type: string, props: Props, logger: Logger): JobErrorHandler {
   const factory = factories.get(type);
   if (factory === undefined) {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
+    throw new JobConfigurationError(
+      'jobErrorHandlerType',
       `jobErrorHandlerType '${type}' is not registered; accepted: ${jobErrorHandlerTypes().join(', ')}`,
-      { field: 'jobErrorHandlerType' },
     );
   }
   return factory(props, logger);

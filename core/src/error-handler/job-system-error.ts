@@ -1,6 +1,7 @@
 /**
- * {@link JobSystemError}: the one error type the job-execution layer (item executors, error
- * handlers, listener and handler registries) throws for configuration and execution problems.
+ * {@link JobSystemError}: the error the job-execution layer throws when a job fails at run time
+ * (typed job items, the `THROW` error handler). Invalid configuration (unknown types, missing or
+ * bad props) is a `JobConfigurationError` from the config module instead.
  *
  * @module
  */
@@ -10,50 +11,43 @@
  *
  * | code | meaning |
  * | --- | --- |
- * | `INVALID_CONFIGURATION` | A type name or prop is unknown, missing or malformed; `field` names it (e.g. `jobErrorHandlerType`, `http.uri`). ElasticJob throws `JobConfigurationException` here. |
- * | `ITEM_FAILED` | A typed job's item failed: the script exited non-zero or could not start, the HTTP call failed, timed out or answered ≥ 400. ElasticJob throws `JobSystemException` / `JobExecutionException`. |
+ * | `ITEM_FAILED` | A typed job's item failed: the script exited non-zero or could not start, the HTTP call failed, timed out, was aborted or answered ≥ 400. ElasticJob throws `JobSystemException` / `JobExecutionException`. |
  * | `JOB_ERROR_RETHROWN` | The `THROW` error handler rethrowing a job's error; `cause` is the original error. |
  */
-export type JobSystemErrorCode = 'INVALID_CONFIGURATION' | 'ITEM_FAILED' | 'JOB_ERROR_RETHROWN';
+export type JobSystemErrorCode = 'ITEM_FAILED' | 'JOB_ERROR_RETHROWN';
 
 /** Options of the {@link JobSystemError} constructor. */
 export interface JobSystemErrorOptions {
   /** The error that caused this one. */
   readonly cause?: unknown;
-  /** For `INVALID_CONFIGURATION`: the configuration field or prop at fault. */
-  readonly field?: string;
 }
 
 /**
- * A job configuration or execution failure (ElasticJob `JobSystemException`,
- * `JobConfigurationException`, `JobExecutionException` in one type). Branch on {@link code}, never on
- * the message.
+ * A job execution failure (ElasticJob `JobSystemException`, `JobExecutionException`). Branch on
+ * {@link code}, never on the message.
  *
  * @example
  * ```ts
  * try {
- *   createJobErrorHandler('MAIL', {}, logger);
+ *   await executor.process(context, runtime);
  * } catch (error) {
- *   if (JobSystemError.is(error, 'INVALID_CONFIGURATION')) console.error(error.field); // 'jobErrorHandlerType'
+ *   if (JobSystemError.is(error, 'ITEM_FAILED')) console.error(error.message);
  * }
  * ```
  */
 export class JobSystemError extends Error {
   /** Stable machine-readable code. */
   readonly code: JobSystemErrorCode;
-  /** For `INVALID_CONFIGURATION`: the field or prop at fault; otherwise `undefined`. */
-  readonly field: string | undefined;
 
   /**
    * @param code - stable error code.
-   * @param message - what went wrong; names the job, the field and the accepted values where known.
-   * @param options - `cause` and `field`.
+   * @param message - what went wrong; names the job, the item and the command or URL where known.
+   * @param options - `cause`.
    */
   constructor(code: JobSystemErrorCode, message: string, options: JobSystemErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'JobSystemError';
     this.code = code;
-    this.field = options.field;
   }
 
   /**

@@ -6,11 +6,10 @@
  * @module
  */
 import { sendHttpRequest } from '../executor/http-request.js';
-import { type Props, positiveIntegerProp, requiredProp } from '../executor/props.js';
+import { type Props, positiveIntegerProp, propError, requiredProp } from '../executor/props.js';
 import type { Logger } from '../logging/logger.js';
 import { jobErrorMessage } from './built-in-error-handlers.js';
 import type { JobErrorHandler } from './job-error-handler.js';
-import { JobSystemError } from './job-system-error.js';
 
 /** Prop: the URL to POST to (`http:` or `https:`). Required. */
 export const WEBHOOK_URL_PROP = 'webhook.url';
@@ -52,18 +51,14 @@ export class WebhookJobErrorHandler implements JobErrorHandler {
   /**
    * @param props - the job's props.
    * @param logger - where delivery failures go.
-   * @throws {JobSystemError} `INVALID_CONFIGURATION` when `webhook.url` is missing or not an http(s)
-   * URL, or a timeout is not a positive integer.
+   * @throws {JobConfigurationError} (field `props.{prop}`) when `webhook.url` is missing or not an
+   * http(s) URL, or a timeout is not a positive integer.
    */
   constructor(props: Props, logger: Logger) {
-    const owner = "jobErrorHandlerType 'WEBHOOK'";
+    const owner = { what: "jobErrorHandlerType 'WEBHOOK'" };
     const url = requiredProp(props, WEBHOOK_URL_PROP, owner);
     if (!isHttpUrl(url)) {
-      throw new JobSystemError(
-        'INVALID_CONFIGURATION',
-        `${owner}: prop '${WEBHOOK_URL_PROP}' must be an http: or https: URL, got '${url}'`,
-        { field: WEBHOOK_URL_PROP },
-      );
+      throw propError(owner, WEBHOOK_URL_PROP, `must be an http: or https: URL, got '${url}'`);
     }
     this.url = url;
     this.connectTimeoutMs = positiveIntegerProp(props, WEBHOOK_CONNECT_TIMEOUT_PROP, 3000, owner);

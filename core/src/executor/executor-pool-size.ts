@@ -5,7 +5,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { JobSystemError } from '../error-handler/job-system-error.js';
+import { JobConfigurationError } from '../config/job-configuration-error.js';
 
 /** Returns the maximum number of items in flight; a positive integer. */
 export type ExecutorPoolSizeProvider = () => number;
@@ -50,26 +50,24 @@ export function executorPoolSizeProviderTypes(): string[] {
  *
  * @param type - the provider type.
  * @returns a positive integer.
- * @throws {JobSystemError} `INVALID_CONFIGURATION` (field `jobExecutorThreadPoolSizeProviderType`)
+ * @throws {JobConfigurationError} (field `jobExecutorThreadPoolSizeProviderType`)
  * for an unknown type, naming the accepted types, or when the provider returns anything but a
  * positive integer.
  */
 export function getExecutorPoolSize(type: string): number {
   const provider = providers.get(type);
   if (provider === undefined) {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
+    throw new JobConfigurationError(
+      'jobExecutorThreadPoolSizeProviderType',
       `jobExecutorThreadPoolSizeProviderType '${type}' is not registered; accepted: ` +
         executorPoolSizeProviderTypes().join(', '),
-      { field: 'jobExecutorThreadPoolSizeProviderType' },
     );
   }
   const size = provider();
   if (!Number.isSafeInteger(size) || size <= 0) {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
+    throw new JobConfigurationError(
+      'jobExecutorThreadPoolSizeProviderType',
       `jobExecutorThreadPoolSizeProviderType '${type}' returned ${String(size)}; a positive integer is required`,
-      { field: 'jobExecutorThreadPoolSizeProviderType' },
     );
   }
   return size;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ResolvedJobConfiguration } from '../config/job-configuration.js';
-import { JobSystemError } from '../error-handler/job-system-error.js';
+import { JobConfigurationError } from '../config/job-configuration-error.js';
 import type { DataflowJob, ElasticJob, JobItemExecutor, SimpleJob } from '../job/elastic-job.js';
 import { DataflowJobItemExecutor, isStreamingProcess } from './item/dataflow-job-item-executor.js';
 import { HttpJobItemExecutor } from './item/http-job-item-executor.js';
@@ -14,8 +14,8 @@ import { SimpleJobItemExecutor } from './item/simple-job-item-executor.js';
 
 /**
  * Builds the item executor of a typed job (ElasticJob `TypedJobItemExecutor`) for one job. It
- * validates the props it needs and throws {@link JobSystemError} `INVALID_CONFIGURATION` naming a
- * missing or bad one. The executor should read props again from `runtime.configuration` at
+ * validates the props it needs and throws a {@link JobConfigurationError} naming a missing or bad
+ * one (field `props.{prop}`). The executor should read props again from `runtime.configuration` at
  * `process` time, since the configuration can change between runs.
  *
  * @param configuration - the job's configuration at resolve time.
@@ -76,8 +76,8 @@ export function typedJobTypes(): string[] {
  * @returns the executor and the job class name.
  * @throws {TypeError} when `job` is neither kind of object nor a string, or implements both
  * `execute` and `fetchData`/`processData`; the message says what was expected.
- * @throws {JobSystemError} `INVALID_CONFIGURATION` for an unknown type string (naming the job and the
- * accepted types) or a missing/bad prop (naming the prop and the job).
+ * @throws {JobConfigurationError} for an unknown type string (field `elasticJobType`, naming the
+ * accepted types) or a missing/bad prop (field `props.{prop}`); the message names the job.
  */
 export function resolveJobItemExecutor(
   job: ElasticJob,
@@ -87,10 +87,10 @@ export function resolveJobItemExecutor(
   if (typeof job === 'string') {
     const factory = typedFactories.get(job);
     if (factory === undefined) {
-      throw new JobSystemError(
-        'INVALID_CONFIGURATION',
-        `Job '${jobName}': typed job type '${job}' is not registered; accepted: ${typedJobTypes().join(', ')}`,
-        { field: 'elasticJobType' },
+      throw new JobConfigurationError(
+        'elasticJobType',
+        `typed job type '${job}' is not registered; accepted: ${typedJobTypes().join(', ')}`,
+        { jobName },
       );
     }
     return { executor: factory(configuration), jobClassName: job };

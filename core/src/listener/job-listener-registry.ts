@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { JobSystemError } from '../error-handler/job-system-error.js';
+import { JobConfigurationError } from '../config/job-configuration-error.js';
 import type { ElasticJobListener } from './elastic-job-listener.js';
 
 /** Builds a fresh listener for one job. */
@@ -44,26 +44,24 @@ export function jobListenerTypes(): string[] {
  *
  * @param types - the job's `jobListenerTypes`.
  * @returns one new listener per type.
- * @throws {JobSystemError} `INVALID_CONFIGURATION` (field `jobListenerTypes`) naming unknown types
+ * @throws {JobConfigurationError} (field `jobListenerTypes`) naming unknown types
  * and the registered ones, or a type listed twice.
  */
 export function createJobListeners(types: readonly string[]): ElasticJobListener[] {
   const unknown = types.filter((type) => !factories.has(type));
   if (unknown.length > 0) {
     const accepted = jobListenerTypes();
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
+    throw new JobConfigurationError(
+      'jobListenerTypes',
       `jobListenerTypes: ${unknown.map((type) => `'${type}'`).join(', ')} not registered; accepted: ` +
         (accepted.length === 0 ? '(none registered)' : accepted.join(', ')),
-      { field: 'jobListenerTypes' },
     );
   }
   const duplicates = types.filter((type, index) => types.indexOf(type) !== index);
   if (duplicates.length > 0) {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
+    throw new JobConfigurationError(
+      'jobListenerTypes',
       `jobListenerTypes lists ${[...new Set(duplicates)].map((type) => `'${type}'`).join(', ')} more than once`,
-      { field: 'jobListenerTypes' },
     );
   }
   return types

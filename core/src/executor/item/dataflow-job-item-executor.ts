@@ -15,11 +15,11 @@ export const STREAMING_PROCESS_PROP = 'streaming.process';
  *
  * @param props - the job's props.
  * @param jobName - for the error message.
- * @throws {JobSystemError} `INVALID_CONFIGURATION` when the value is neither `true` nor `false`
- * (case-insensitive).
+ * @throws {JobConfigurationError} (field `props.streaming.process`) when the value is neither
+ * `true` nor `false` (case-insensitive).
  */
 export function isStreamingProcess(props: Props, jobName: string): boolean {
-  return booleanProp(props, STREAMING_PROCESS_PROP, false, `Dataflow job '${jobName}'`);
+  return booleanProp(props, STREAMING_PROCESS_PROP, false, { what: 'DataflowJob', jobName });
 }
 
 /**
@@ -47,8 +47,7 @@ export class DataflowJobItemExecutor implements JobItemExecutor {
 
   /**
    * Runs the item.
-   * @throws {JobSystemError} `INVALID_CONFIGURATION` for a bad `streaming.process`; whatever the
-   * job throws.
+   * @throws {JobConfigurationError} for a bad `streaming.process`; whatever the job throws.
    */
   async process(context: ShardingContext, runtime: JobRuntime): Promise<void> {
     if (!isStreamingProcess(runtime.configuration.props, context.jobName)) {

@@ -9,7 +9,7 @@ import { JobSystemError } from '../../error-handler/job-system-error.js';
 import type { JobItemExecutor, JobRuntime } from '../../job/elastic-job.js';
 import type { ShardingContext } from '../../job/sharding-context.js';
 import { sendHttpRequest } from '../http-request.js';
-import { optionalProp, type Props, positiveIntegerProp, requiredProp } from '../props.js';
+import { optionalProp, type Props, positiveIntegerProp, propError, requiredProp } from '../props.js';
 import { shardingContextToAsciiJson } from './sharding-context-json.js';
 
 /** Prop: the URL to call (`http:` or `https:`). Required. */
@@ -50,12 +50,12 @@ export interface HttpJobParameters {
  *
  * @param props - the job's props.
  * @param jobName - for error messages.
- * @throws {JobSystemError} `INVALID_CONFIGURATION` naming the prop: `http.uri` missing or not an
+ * @throws {JobConfigurationError} (field `props.{prop}`): `http.uri` missing or not an
  * http(s) URL, `http.method` missing or not one of {@link HTTP_METHODS}, a timeout not a positive
  * integer.
  */
 export function parseHttpJobParameters(props: Props, jobName: string): HttpJobParameters {
-  const owner = `HTTP job '${jobName}'`;
+  const owner = { what: 'the HTTP job type', jobName };
   const uri = requiredProp(props, HTTP_URI_PROP, owner);
   let protocol: string;
   try {
@@ -64,18 +64,14 @@ export function parseHttpJobParameters(props: Props, jobName: string): HttpJobPa
     protocol = '';
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
-      `${owner}: prop '${HTTP_URI_PROP}' must be an http: or https: URL, got '${uri}'`,
-      { field: HTTP_URI_PROP },
-    );
+    throw propError(owner, HTTP_URI_PROP, `must be an http: or https: URL, got '${uri}'`);
   }
   const method = requiredProp(props, HTTP_METHOD_PROP, owner).trim().toUpperCase();
   if (!HTTP_METHODS.includes(method)) {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
-      `${owner}: prop '${HTTP_METHOD_PROP}' must be one of ${HTTP_METHODS.join(', ')}, got '${props[HTTP_METHOD_PROP]}'`,
-      { field: HTTP_METHOD_PROP },
+    throw propError(
+      owner,
+      HTTP_METHOD_PROP,
+      `must be one of ${HTTP_METHODS.join(', ')}, got '${props[HTTP_METHOD_PROP]}'`,
     );
   }
   return {
@@ -105,7 +101,7 @@ export function parseHttpJobParameters(props: Props, jobName: string): HttpJobPa
 export class HttpJobItemExecutor implements JobItemExecutor {
   /**
    * @param configuration - the job's configuration at resolve time, to validate the props.
-   * @throws {JobSystemError} `INVALID_CONFIGURATION`; see {@link parseHttpJobParameters}.
+   * @throws {JobConfigurationError} see {@link parseHttpJobParameters}.
    */
   constructor(configuration: ResolvedJobConfiguration) {
     parseHttpJobParameters(configuration.props, configuration.jobName);

@@ -10,7 +10,7 @@ import type { ResolvedJobConfiguration } from '../../config/job-configuration.js
 import { JobSystemError } from '../../error-handler/job-system-error.js';
 import type { JobItemExecutor, JobRuntime } from '../../job/elastic-job.js';
 import type { ShardingContext } from '../../job/sharding-context.js';
-import { type Props, requiredProp } from '../props.js';
+import { type Props, propError, requiredProp } from '../props.js';
 import { shardingContextToJson } from './sharding-context-json.js';
 
 /** Prop: the command line to run, e.g. `node ./jobs/export.js --fast`. Required. */
@@ -24,18 +24,15 @@ export const SCRIPT_COMMAND_LINE_PROP = 'script.command.line';
  * @param props - the job's props.
  * @param jobName - for error messages.
  * @returns the program and its arguments (at least the program).
- * @throws {JobSystemError} `INVALID_CONFIGURATION` (field `script.command.line`) when the prop is
- * missing or blank.
+ * @throws {JobConfigurationError} (field `props.script.command.line`) when the prop is missing,
+ * blank or names no program.
  */
 export function parseScriptCommandLine(props: Props, jobName: string): string[] {
-  const commandLine = requiredProp(props, SCRIPT_COMMAND_LINE_PROP, `SCRIPT job '${jobName}'`);
+  const owner = { what: 'the SCRIPT job type', jobName };
+  const commandLine = requiredProp(props, SCRIPT_COMMAND_LINE_PROP, owner);
   const argv = parseArgsStringToArgv(commandLine);
   if (argv.length === 0 || argv[0] === '') {
-    throw new JobSystemError(
-      'INVALID_CONFIGURATION',
-      `SCRIPT job '${jobName}': prop '${SCRIPT_COMMAND_LINE_PROP}' names no program: '${commandLine}'`,
-      { field: SCRIPT_COMMAND_LINE_PROP },
-    );
+    throw propError(owner, SCRIPT_COMMAND_LINE_PROP, `names no program: '${commandLine}'`);
   }
   return argv;
 }
@@ -54,7 +51,7 @@ export function parseScriptCommandLine(props: Props, jobName: string): string[] 
 export class ScriptJobItemExecutor implements JobItemExecutor {
   /**
    * @param configuration - the job's configuration at resolve time, to validate the prop.
-   * @throws {JobSystemError} `INVALID_CONFIGURATION` when `script.command.line` is missing or blank.
+   * @throws {JobConfigurationError} when `script.command.line` is missing or blank.
    */
   constructor(configuration: ResolvedJobConfiguration) {
     parseScriptCommandLine(configuration.props, configuration.jobName);
@@ -62,8 +59,8 @@ export class ScriptJobItemExecutor implements JobItemExecutor {
 
   /**
    * Runs the item's process.
-   * @throws {JobSystemError} `ITEM_FAILED` as described on the class; `INVALID_CONFIGURATION` when
-   * the current configuration lost the prop.
+   * @throws {JobSystemError} `ITEM_FAILED` as described on the class.
+   * @throws {JobConfigurationError} when the current configuration lost the prop.
    */
   async process(context: ShardingContext, runtime: JobRuntime): Promise<void> {
     const argv = parseScriptCommandLine(runtime.configuration.props, context.jobName);
