@@ -79,12 +79,3 @@ export function describeError(error: unknown): string {
   }
   return parts.join('\n');
 }
-
-/**
- * The message of anything thrown: `error.message` for errors, `String(error)` otherwise.
- *
- * @param error - anything thrown.
- */
-export function errorMessageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
