@@ -30,7 +30,7 @@ export {
   EventRecorder,
   type EventRecorderOptions,
 } from './recorders.js';
-export { countActiveResources, leakedResources, TRACKED_RESOURCE_TYPES } from './resources.js';
+export { type LiveResource, ResourceTracker, TRACKED_RESOURCE_TYPES } from './resources.js';
 export { registryConformanceSuite } from './suite.js';
 export {
   ConditionTimeoutError,

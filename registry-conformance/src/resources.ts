@@ -1,55 +1,102 @@
 /**
- * Counting the process resources that keep Node.js alive, to prove that `close()` leaves none
- * behind.
+ * Tracking the resources that keep Node.js alive (referenced timers, sockets, pipes), to prove that
+ * `close()` leaves none behind.
  *
  * @module
  */
+import { createHook } from 'node:async_hooks';
 
 /**
- * Resource kinds (as named by `process.getActiveResourcesInfo()`) that keep the event loop alive
- * and that a registry client could leak: referenced timers, TCP/pipe/UDP sockets and pending
- * connects. Unreferenced timers are not reported by Node and therefore not counted.
+ * `async_hooks` resource types a registry client could leak and that keep the event loop alive
+ * while referenced: timers, TCP/pipe/UDP handles, TLS sessions, HTTP/2 sessions.
  */
 export const TRACKED_RESOURCE_TYPES: readonly string[] = [
   'Timeout',
-  'TCPWrap',
-  'TCPSocketWrap',
-  'TCPServerWrap',
-  'ConnectWrap',
-  'PipeWrap',
-  'PipeConnectWrap',
-  'UDPWrap',
-  'TLSWrap',
-  'Http2Session',
-  'GetAddrInfoReqWrap',
+  'TCPWRAP',
+  'TCPSERVERWRAP',
+  'PIPEWRAP',
+  'PIPESERVERWRAP',
+  'UDPWRAP',
+  'TLSWRAP',
+  'HTTP2SESSION',
 ];
 
-/**
- * Counts of the {@link TRACKED_RESOURCE_TYPES} currently active in this process.
- *
- * @returns a map from resource kind to count (kinds with 0 are present too).
- */
-export function countActiveResources(): Map<string, number> {
-  const counts = new Map<string, number>(TRACKED_RESOURCE_TYPES.map((type) => [type, 0]));
-  for (const type of process.getActiveResourcesInfo()) {
-    const current = counts.get(type);
-    if (current !== undefined) counts.set(type, current + 1);
-  }
-  return counts;
+/** A tracked resource that is still alive and referenced. */
+export interface LiveResource {
+  /** `async_hooks` type, e.g. `Timeout` or `TCPWRAP`. */
+  readonly type: string;
+  /** Stack trace at creation (first frames outside Node internals), for the failure message. */
+  readonly createdAt: string;
+}
+
+interface Entry {
+  readonly type: string;
+  readonly resource: object;
+  readonly stack: string;
 }
 
 /**
- * The kinds whose count in `after` exceeds `before`, rendered as `Kind: before → after`.
+ * Records every resource of a {@link TRACKED_RESOURCE_TYPES} type created between construction and
+ * {@link ResourceTracker.stop}, and reports those that are neither destroyed nor unreferenced.
+ * Unlike comparing global counts, resources created or released by unrelated code (earlier tests,
+ * the test runner) cannot mask a leak.
  *
- * @param before - counts taken before the client was created.
- * @param after - counts taken after it was closed.
- * @returns one entry per leaked kind; empty when nothing leaked.
+ * @example
+ * ```ts
+ * const tracker = new ResourceTracker();
+ * const client = create(); await client.start(); ...; await client.close();
+ * tracker.stop();
+ * await waitForCondition(() => tracker.live().length === 0, { timeoutMs: 5_000 });
+ * ```
  */
-export function leakedResources(before: Map<string, number>, after: Map<string, number>): string[] {
-  const leaks: string[] = [];
-  for (const [type, count] of after) {
-    const was = before.get(type) ?? 0;
-    if (count > was) leaks.push(`${type}: ${was} → ${count}`);
+export class ResourceTracker {
+  readonly #entries = new Map<number, Entry>();
+  readonly #hook = createHook({
+    init: (asyncId, type, _triggerAsyncId, resource) => {
+      if (!this.#recording || !TRACKED_RESOURCE_TYPES.includes(type)) return;
+      const stack = (new Error().stack ?? '')
+        .split('\n')
+        .slice(1)
+        .filter((line) => !line.includes('node:') && !line.includes('resources.ts'))
+        .slice(0, 6)
+        .join('\n');
+      this.#entries.set(asyncId, { type, resource, stack });
+    },
+    destroy: (asyncId) => {
+      this.#entries.delete(asyncId);
+    },
+  });
+  #recording = true;
+
+  /** Starts recording at once. */
+  constructor() {
+    this.#hook.enable();
   }
-  return leaks;
+
+  /** Stops recording new resources; destruction of recorded ones is still observed until {@link dispose}. */
+  stop(): void {
+    this.#recording = false;
+  }
+
+  /**
+   * The recorded resources still alive and referenced (they would keep the process alive).
+   *
+   * @returns one entry per live resource; empty when everything was released.
+   */
+  live(): LiveResource[] {
+    const result: LiveResource[] = [];
+    for (const entry of this.#entries.values()) {
+      const hasRef = (entry.resource as { hasRef?: () => boolean }).hasRef;
+      if (typeof hasRef === 'function' && !hasRef.call(entry.resource)) continue;
+      result.push({ type: entry.type, createdAt: entry.stack });
+    }
+    return result;
+  }
+
+  /** Disables the hook and forgets everything. Idempotent. */
+  dispose(): void {
+    this.#recording = false;
+    this.#hook.disable();
+    this.#entries.clear();
+  }
 }

@@ -7,7 +7,7 @@
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceContext, captureError, expectRegistryError } from '../harness.js';
-import { countActiveResources, leakedResources } from '../resources.js';
+import { type LiveResource, ResourceTracker } from '../resources.js';
 import { waitForCondition } from '../wait.js';
 import { BASE_TEST_TIMEOUT_MS } from './common.js';
 
@@ -203,35 +203,36 @@ export function defineLifecycleTests(ctx: ConformanceContext): void {
     );
 
     it(
-      'close() leaves no timer, socket or pending connect that keeps the process alive',
+      'close() leaves no timer, socket or pipe that keeps the process alive',
       async () => {
-        await new Promise((resolve) => setImmediate(resolve));
-        const before = countActiveResources();
+        const tracker = new ResourceTracker();
+        ctx.onCleanup(() => tracker.dispose());
         const states = ctx.states();
         const client = await ctx.client({ states });
-        const other = ctx.recorder();
+        const recorder = ctx.recorder();
         await client.persist(ctx.path('p'), '1');
         await client.persistEphemeral(ctx.path('e'), '1');
         await client.persistEphemeralSequential(ctx.path('s-'));
-        const unwatch = await client.watch(ctx.root, other.listener);
+        await client.watch(ctx.root, recorder.listener);
         await client.executeInLeader(ctx.path('latch'), () => undefined);
         await client.executeInTransaction([{ type: 'create', key: ctx.path('tx'), value: '' }]);
         await client.getRegistryCenterTime(ctx.path('time'));
         await client.persist(ctx.path('p'), '2');
-        await other.waitForEvent({ type: 'UPDATED', key: ctx.path('p'), value: '2' });
-        void unwatch;
+        await recorder.waitForEvent({ type: 'UPDATED', key: ctx.path('p'), value: '2' });
         await client.close();
         await client.close();
-        let leaks: string[] = [];
+        tracker.stop();
+        let live: LiveResource[] = [];
         await waitForCondition(
           () => {
-            leaks = leakedResources(before, countActiveResources());
-            return leaks.length === 0;
+            live = tracker.live();
+            return live.length === 0;
           },
           {
             timeoutMs: ctx.ms(5_000),
-            description: 'the resources of a closed client to be released',
-            describeState: () => leaks.join(', '),
+            description: 'every timer and socket the client created to be released',
+            describeState: () =>
+              live.map((resource) => `${resource.type} created at\n${resource.createdAt}`).join('\n'),
           },
         );
       },
