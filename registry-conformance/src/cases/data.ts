@@ -223,6 +223,22 @@ export function defineDataTests(ctx: ConformanceContext): void {
       },
       timeout,
     );
+    it(
+      "persistEphemeral by a second client takes the node over; the first client's close spares it",
+      async () => {
+        const first = await ctx.client();
+        const second = await ctx.client();
+        const observer = await ctx.client();
+        await first.persistEphemeral(ctx.path('instances', 'shared'), 'first');
+        await second.persistEphemeral(ctx.path('instances', 'shared'), 'second');
+        expect(await observer.getDirectly(ctx.path('instances', 'shared'))).toBe('second');
+        await first.close();
+        expect(await observer.getDirectly(ctx.path('instances', 'shared'))).toBe('second');
+        await second.close();
+        expect(await observer.isExisted(ctx.path('instances', 'shared'))).toBe(false);
+      },
+      timeout,
+    );
   });
 
   describe('sequential nodes', () => {

@@ -6,7 +6,12 @@
  */
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { describe, expect, it } from 'vitest';
-import { type ConformanceContext, captureError, expectRegistryError } from '../harness.js';
+import {
+  type ConformanceContext,
+  captureError,
+  expectRegistryError,
+  isRegistryErrorLike,
+} from '../harness.js';
 import { Deferred, withTimeout } from '../wait.js';
 import { BASE_TEST_TIMEOUT_MS, control, needsControls, nextTurn } from './common.js';
 
@@ -266,6 +271,42 @@ export function defineLatchTests(ctx: ConformanceContext): void {
         await waiting;
         holder.release.resolve();
         await closing;
+      },
+      timeout,
+    );
+
+    it(
+      'a waiter whose client closes stops waiting with a RegistryError and does not block later callers',
+      async () => {
+        const holderClient = await ctx.client();
+        const waiterClient = await ctx.client();
+        const later = await ctx.client();
+        const latch = ctx.path('latch');
+        const holder = holdLatch(ctx, holderClient, latch);
+        await holder.entered.promise;
+        let ran = false;
+        const waiting = waiterClient.executeInLeader(
+          latch,
+          () => {
+            ran = true;
+          },
+          { waitTimeoutMs: ctx.ms(30_000) },
+        );
+        waiting.catch(() => undefined);
+        await nextTurn();
+        await waiterClient.close();
+        const error = await withTimeout(
+          captureError(() => waiting),
+          ctx.ms(5_000),
+          'the wait of a closed client to end',
+        );
+        expect(isRegistryErrorLike(error), `a RegistryError: ${String(error)}`).toBe(true);
+        holder.release.resolve();
+        await holder.done;
+        expect(await later.executeInLeader(latch, () => 'next', { waitTimeoutMs: ctx.ms(5_000) })).toBe(
+          'next',
+        );
+        expect(ran).toBe(false);
       },
       timeout,
     );

@@ -227,6 +227,29 @@ export function defineWatchTests(ctx: ConformanceContext): void {
     );
 
     it(
+      "a client's own writes are delivered to its own watches",
+      async () => {
+        const client = await ctx.client();
+        const recorder = ctx.recorder();
+        await client.watch(ctx.path('w'), recorder.listener);
+        await client.persist(ctx.path('w', 'own'), '1');
+        await client.persistEphemeral(ctx.path('w', 'eph'), 'e');
+        await client.executeInTransaction([{ type: 'update', key: ctx.path('w', 'own'), value: '2' }]);
+        await client.remove(ctx.path('w', 'own'));
+        await recorder.waitForEvent({ type: 'DELETED', key: ctx.path('w', 'own'), value: '2' });
+        expect(recorder.eventsFor(ctx.path('w', 'own'))).toEqual([
+          { type: 'ADDED', key: ctx.path('w', 'own'), value: '1' },
+          { type: 'UPDATED', key: ctx.path('w', 'own'), value: '2' },
+          { type: 'DELETED', key: ctx.path('w', 'own'), value: '2' },
+        ]);
+        expect(recorder.eventsFor(ctx.path('w', 'eph'))).toEqual([
+          { type: 'ADDED', key: ctx.path('w', 'eph'), value: 'e' },
+        ]);
+      },
+      timeout,
+    );
+
+    it(
       'several watchers on one or several clients each get every event',
       async () => {
         const first = await ctx.client();
