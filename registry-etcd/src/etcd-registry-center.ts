@@ -1,0 +1,864 @@
+/**
+ * {@link EtcdRegistryCenter}: the registry contract on etcd v3 through `etcd3`.
+ *
+ * @module
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  assertRegistryPath,
+  type CoordinatorRegistryCenter,
+  createDefaultLogger,
+  type EtcdRegistryConfiguration,
+  type LeaderLatchOptions,
+  type Logger,
+  parentRegistryPath,
+  type RegistryCapabilities,
+  type RegistryConnectionState,
+  type RegistryConnectionStateListener,
+  RegistryError,
+  type RegistryTransactionOperation,
+  type RegistryUnwatch,
+  type RegistryWatchListener,
+  sortChildrenDescending,
+} from '@elasticjob-ts/core';
+import { Etcd3, type ICompare, type IOptions, type IRangeResponse, type IRequestOp } from 'etcd3';
+import { cappedExponentialBackoff, passthroughPolicy, retryUnavailablePolicy } from './fault-handling.js';
+import { KeyCodec, prefixEnd } from './keys.js';
+import { executeInLatch, type LatchContext } from './leader-latch.js';
+import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
+import { readServerTime } from './server-time.js';
+import { LeaseSession } from './session.js';
+import { SubtreeWatch } from './subtree-watch.js';
+import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
+import {
+  compileTransaction,
+  keysToDiagnose,
+  type OperationFailure,
+  planTransaction,
+  prefixesNeedingSnapshots,
+  transactionFailedError,
+} from './transaction.js';
+
+/** Extra, non-configuration options of {@link EtcdRegistryCenter}. */
+export interface EtcdRegistryCenterOptions {
+  /**
+   * Where background failures (a watch re-read, a throwing listener, an unrevokable lease) are
+   * logged.
+   * @defaultValue core's default pino logger, created on first use
+   */
+  readonly logger?: Logger;
+}
+
+type Lifecycle = 'new' | 'starting' | 'started' | 'closed';
+
+const EMPTY = Buffer.alloc(0);
+const SEQUENCE_ATTEMPTS = 100;
+const TRANSACTION_ATTEMPTS = 5;
+
+const exists = (key: string): ICompare => ({
+  key: Buffer.from(key),
+  target: 'Create',
+  result: 'Greater',
+  create_revision: 0,
+});
+const absent = (key: string): ICompare => ({
+  key: Buffer.from(key),
+  target: 'Create',
+  result: 'Equal',
+  create_revision: 0,
+});
+
+function assertValue(value: unknown, method: string): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`${method}: value must be a string, got ${typeof value}`);
+  }
+}
+
+function rangeOf(response: { response_range?: IRangeResponse } | undefined): IRangeResponse | undefined {
+  return response?.response_range;
+}
+
+/**
+ * The etcd v3 registry center.
+ *
+ * Layout: the namespace is the key prefix `/{namespace}`; every node is a real etcd key (parents
+ * too, created with value `''`); the children of a node are the keys below `key + '/'`, and keys
+ * that exist only as ancestors of deeper keys (written by other tools) count as nodes with value
+ * `''`. Ephemeral nodes are attached to the session lease (TTL = `ceil(sessionTimeoutMs / 1000)` s,
+ * kept alive every TTL/3). See the package docs for the state machine, transactions, the latch and
+ * watches.
+ *
+ * @example
+ * ```ts
+ * const registry = new EtcdRegistryCenter({ type: 'etcd', endpoints: 'http://127.0.0.1:2379', namespace: 'demo' });
+ * await registry.start();
+ * await registry.persistEphemeral('/orders/instances/host@-@1', 'jobInstanceId: host@-@1');
+ * await registry.close();
+ * ```
+ */
+export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
+  /** Authentication is enforced (etcd users); server time has a 1 s resolution (HTTP `Date`). */
+  readonly capabilities: RegistryCapabilities = { authentication: true, registryCenterTimeResolutionMs: 1000 };
+  /** The namespace (key prefix without the leading `/`). */
+  readonly namespace: string;
+
+  private readonly options: ResolvedEtcdOptions;
+  private readonly codec: KeyCodec;
+  private readonly loggerOption: Logger | undefined;
+  private loggerValue: Logger | undefined;
+  private lifecycle: Lifecycle = 'new';
+  private client: Etcd3 | undefined;
+  private session: LeaseSession | undefined;
+  private readonly stateListeners = new Set<RegistryConnectionStateListener>();
+  private readonly watches = new Set<SubtreeWatch>();
+  private readonly cleanups = new Set<() => void>();
+
+  /**
+   * Builds an unstarted client.
+   *
+   * @param configuration - endpoints, namespace, session and connection timeouts (defaults 60 000
+   *   and 15 000 ms), credentials, TLS.
+   * @param options - logger.
+   * @throws {RegistryConfigurationError} naming the invalid field and the accepted values.
+   */
+  constructor(configuration: EtcdRegistryConfiguration, options: EtcdRegistryCenterOptions = {}) {
+    this.options = resolveEtcdOptions(configuration);
+    this.namespace = this.options.namespace;
+    this.codec = new KeyCodec(this.namespace);
+    this.loggerOption = options.logger;
+  }
+
+  /**
+   * The etcd lease ID (decimal) of the current session, or `undefined` before `start()`, while a
+   * lost session is being replaced, and after `close()`. For operators and tests: revoking this
+   * lease from anywhere expires the session (`LOST`, then `RECONNECTED` with a new lease).
+   */
+  get sessionId(): string | undefined {
+    return this.lifecycle === 'started' ? this.session?.leaseId : undefined;
+  }
+
+  private get logger(): Logger {
+    this.loggerValue ??= (this.loggerOption ?? createDefaultLogger()).child({
+      registry: 'etcd',
+      namespace: this.namespace,
+    });
+    return this.loggerValue;
+  }
+
+  private readonly reportError = (message: string, error: unknown): void => {
+    this.logger.warn({ err: error }, message);
+  };
+
+  /**
+   * Connects, checks the credentials against the namespace and grants the session lease; then
+   * reports `CONNECTED`.
+   *
+   * @throws {RegistryError} `TIMEOUT` naming the endpoints when no server answers within
+   *   `connectionTimeoutMs`; `NO_AUTH` when the credentials are missing or refused;
+   *   `INVALID_STATE` when already started or closed.
+   */
+  async start(): Promise<void> {
+    if (this.lifecycle !== 'new') {
+      throw new RegistryError('INVALID_STATE', `etcd registry cannot start: it is ${this.lifecycle}`);
+    }
+    this.lifecycle = 'starting';
+    const { options } = this;
+    const client = new Etcd3(this.clientOptions());
+    const session = new LeaseSession({
+      leaseClient: client.leaseClient,
+      ttlSeconds: options.ttlSeconds,
+      requestTimeoutMs: options.connectionTimeoutMs,
+      onStateChange: (state) => this.emitState(state),
+      onBackgroundError: this.reportError,
+    });
+    this.client = client;
+    this.session = session;
+    const deadlineAt = performance.now() + options.connectionTimeoutMs;
+    try {
+      await this.untilConnected(deadlineAt, (timeoutMs) =>
+        client.kv.range(
+          { key: Buffer.from(this.codec.root), keys_only: true, count_only: true },
+          { deadline: Date.now() + timeoutMs },
+        ),
+      );
+      await session.open(deadlineAt);
+    } catch (error) {
+      await session.close();
+      client.close();
+      const closed = (this.lifecycle as Lifecycle) === 'closed';
+      if (!closed) this.lifecycle = 'new';
+      this.client = undefined;
+      this.session = undefined;
+      if (closed) throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
+      const registryError = toRegistryError(error, 'start');
+      if (registryError.code === 'CONNECTION_LOSS') {
+        throw new RegistryError(
+          'TIMEOUT',
+          `Could not connect to etcd at ${options.endpoints.join(', ')} within ${options.connectionTimeoutMs} ms: ${registryError.message}`,
+          { cause: registryError },
+        );
+      }
+      throw registryError;
+    }
+    if (this.lifecycle !== 'starting') {
+      await session.close();
+      client.close();
+      throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
+    }
+    this.lifecycle = 'started';
+    this.emitState('CONNECTED');
+  }
+
+  /**
+   * Revokes the session lease (every ephemeral node disappears for everyone at once), cancels
+   * watches, latch waits and timers, and closes the connections. A lease that cannot be revoked
+   * (server unreachable) expires after its TTL. Idempotent; reports no state change.
+   */
+  async close(): Promise<void> {
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closed';
+    for (const cleanup of [...this.cleanups]) cleanup();
+    this.cleanups.clear();
+    const watches = [...this.watches];
+    this.watches.clear();
+    await Promise.all(watches.map((watch) => watch.stop()));
+    await this.session?.close();
+    this.client?.close();
+  }
+
+  /**
+   * A node's value, read from the server (this adapter does not serve reads from its watch cache,
+   * so `get` is as fresh as {@link getDirectly}).
+   *
+   * @param key - node path.
+   * @returns the value, `''` for a node that exists only as the parent of deeper keys, or
+   *   `undefined` when absent.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  get(key: string): Promise<string | undefined> {
+    return this.getDirectly(key);
+  }
+
+  /**
+   * A node's value, read from the server.
+   *
+   * @param key - node path.
+   * @returns the value, `''` for an implicit parent, `undefined` when absent.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async getDirectly(key: string): Promise<string | undefined> {
+    assertRegistryPath(key);
+    const client = this.requireClient(key);
+    if (key === '/') return '';
+    const { own, child } = await this.call('getDirectly', key, () => this.readNode(client, key, false));
+    const kv = own.kvs[0];
+    if (kv !== undefined) return kv.value.toString();
+    return child.kvs.length > 0 ? '' : undefined;
+  }
+
+  /**
+   * Whether a node exists (as a key, or implicitly as the parent of deeper keys).
+   *
+   * @param key - node path.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async isExisted(key: string): Promise<boolean> {
+    assertRegistryPath(key);
+    const client = this.requireClient(key);
+    if (key === '/') return true;
+    const { own, child } = await this.call('isExisted', key, () => this.readNode(client, key, true));
+    return own.kvs.length > 0 || child.kvs.length > 0;
+  }
+
+  /**
+   * Names of the direct children of `key` (including implicit parents of deeper keys), sorted
+   * descending by UTF-16 code units (ElasticJob's order).
+   *
+   * @param key - parent path.
+   * @returns child names; `[]` when absent.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async getChildrenKeys(key: string): Promise<string[]> {
+    assertRegistryPath(key);
+    const client = this.requireClient(key);
+    return sortChildrenDescending(await this.call('getChildrenKeys', key, () => this.childNames(client, key)));
+  }
+
+  /**
+   * Number of direct children of `key`; 0 when absent.
+   *
+   * @param key - parent path.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async getNumChildren(key: string): Promise<number> {
+    assertRegistryPath(key);
+    const client = this.requireClient(key);
+    return (await this.call('getNumChildren', key, () => this.childNames(client, key))).size;
+  }
+
+  /**
+   * Insert-or-update a persistent node in one Txn: an existing node keeps its lease (an ephemeral
+   * stays ephemeral, as with ZooKeeper's `setData`); a new one is created with its missing parents.
+   *
+   * @param key - node path (not `/`).
+   * @param value - new value.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async persist(key: string, value: string): Promise<void> {
+    assertRegistryPath(key, false);
+    assertValue(value, 'persist');
+    const client = this.requireClient(key);
+    const etcdKey = Buffer.from(this.codec.toKey(key));
+    await this.call('persist', key, () =>
+      client.kv.txn(
+        {
+          compare: [exists(this.codec.toKey(key))],
+          success: [{ request_put: { key: etcdKey, value: Buffer.from(value), ignore_lease: true } }],
+          failure: [...this.createParents(key), { request_put: { key: etcdKey, value: Buffer.from(value) } }],
+        },
+        this.callOptions(),
+      ),
+    );
+  }
+
+  /**
+   * Sets the value of an existing node atomically (compare on its existence, put keeping its lease).
+   *
+   * @param key - node path.
+   * @param value - new value.
+   * @throws {RegistryError} `NO_NODE` when absent; `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async update(key: string, value: string): Promise<void> {
+    assertRegistryPath(key, false);
+    assertValue(value, 'update');
+    const client = this.requireClient(key);
+    const etcdKey = this.codec.toKey(key);
+    const response = await this.call('update', key, () =>
+      client.kv.txn(
+        {
+          compare: [exists(etcdKey)],
+          success: [
+            { request_put: { key: Buffer.from(etcdKey), value: Buffer.from(value), ignore_lease: true } },
+          ],
+          failure: [],
+        },
+        this.callOptions(),
+      ),
+    );
+    if (!response.succeeded) {
+      throw new RegistryError('NO_NODE', `update: node '${key}' does not exist`, { path: key });
+    }
+  }
+
+  /**
+   * Creates or replaces a node attached to the session lease, in one Txn that also creates missing
+   * (persistent) parents and removes an existing subtree below it (ElasticJob deletes an existing
+   * node recursively before re-creating it).
+   *
+   * @param key - node path (not `/`).
+   * @param value - value.
+   * @throws {RegistryError} `SESSION_EXPIRED` while a lost session is being replaced;
+   *   `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async persistEphemeral(key: string, value: string): Promise<void> {
+    assertRegistryPath(key, false);
+    assertValue(value, 'persistEphemeral');
+    const client = this.requireClient(key);
+    const leaseId = this.requireSession(key).requireLease(key);
+    const descendants = this.codec.descendants(key);
+    await this.call(
+      'persistEphemeral',
+      key,
+      () =>
+        client.kv.txn(
+          {
+            compare: [],
+            success: [
+              ...this.createParents(key),
+              { request_delete_range: { key: descendants.key, range_end: descendants.range_end } },
+              {
+                request_put: { key: Buffer.from(this.codec.toKey(key)), value: Buffer.from(value), lease: leaseId },
+              },
+            ],
+            failure: [],
+          },
+          this.callOptions(),
+        ),
+      leaseId,
+    );
+  }
+
+  /**
+   * Creates a persistent node named `key` + a 10-digit suffix from a per-parent counter key
+   * (incremented in the same Txn under a version compare, so suffixes are unique and increasing
+   * across all clients). Missing parents are created.
+   *
+   * @param key - path prefix, e.g. `/jobs/seq-`.
+   * @param value - value.
+   * @returns the created path.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  persistSequential(key: string, value: string): Promise<string> {
+    assertRegistryPath(key, false);
+    assertValue(value, 'persistSequential');
+    return this.createSequential('persistSequential', key, value, undefined);
+  }
+
+  /**
+   * Like {@link persistSequential}, with an empty value and the node attached to the session lease.
+   *
+   * @param key - path prefix.
+   * @returns the created path.
+   * @throws {RegistryError} `SESSION_EXPIRED` while a lost session is being replaced;
+   *   `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  persistEphemeralSequential(key: string): Promise<string> {
+    assertRegistryPath(key, false);
+    const leaseId = this.requireSession(key).requireLease(key);
+    return this.createSequential('persistEphemeralSequential', key, '', leaseId);
+  }
+
+  /**
+   * Deletes `key` and the range `key + '/'` in one Txn (prefix-safe: `/a/bc` survives removing
+   * `/a/b`). Removing an absent node is not an error.
+   *
+   * @param key - node path (not `/`).
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async remove(key: string): Promise<void> {
+    assertRegistryPath(key, false);
+    const client = this.requireClient(key);
+    const descendants = this.codec.descendants(key);
+    await this.call('remove', key, () =>
+      client.kv.txn(
+        {
+          compare: [],
+          success: [
+            { request_delete_range: { key: Buffer.from(this.codec.toKey(key)) } },
+            { request_delete_range: { key: descendants.key, range_end: descendants.range_end } },
+          ],
+          failure: [],
+        },
+        this.callOptions(),
+      ),
+    );
+  }
+
+  /**
+   * Writes `key` (as ElasticJob does) and returns the etcd server's clock, read from the `Date`
+   * header of its HTTP gateway (`GET /version`): epoch ms with a 1 s resolution.
+   *
+   * @param key - scratch node, e.g. `/orders/systemTime/current`.
+   * @throws {RegistryError} `CONNECTION_LOSS` when no endpoint answers; `NOT_STARTED`, `NO_AUTH`.
+   */
+  async getRegistryCenterTime(key: string): Promise<number> {
+    await this.persist(key, '');
+    return readServerTime(this.options.endpoints, this.options.tls, this.options.connectionTimeoutMs);
+  }
+
+  /**
+   * Runs the operations as ONE etcd Txn: existence requirements become create-revision compares,
+   * the net writes its requests (see `transaction.ts`). All or nothing.
+   *
+   * @param operations - `check` / `create` / `update` / `delete` operations, applied in order.
+   * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, the op's `path` and a
+   *   `NO_NODE`/`NODE_EXISTS` cause; connection codes when the outcome is unknown.
+   * @throws {TypeError} for a malformed operation.
+   */
+  async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
+    validateOperations(operations);
+    const client = this.requireClient();
+    if (operations.length === 0) return;
+    for (let attempt = 1; attempt <= TRANSACTION_ATTEMPTS; attempt++) {
+      const plan = planTransaction(operations, this.codec);
+      if (plan.staticFailure !== undefined) {
+        const failure = (await this.diagnose(client, operations)) ?? plan.staticFailure;
+        throw transactionFailedError(failure, operations);
+      }
+      const snapshots = new Map<string, { keys: string[]; revision: bigint }>();
+      for (const prefix of prefixesNeedingSnapshots(plan)) {
+        const key = Buffer.from(prefix);
+        const response = await this.call('executeInTransaction', undefined, () =>
+          client.kv.range({ key, range_end: prefixEnd(key), keys_only: true }, this.callOptions()),
+        );
+        snapshots.set(prefix, {
+          keys: response.kvs.map((kv) => kv.key.toString()),
+          revision: BigInt(response.header.revision),
+        });
+      }
+      const compiled = compileTransaction(plan, snapshots);
+      const response = await this.call('executeInTransaction', undefined, () =>
+        client.kv.txn({ compare: compiled.compare, success: compiled.success, failure: [] }, this.callOptions()),
+      );
+      if (response.succeeded) return;
+      const failure = await this.diagnose(client, operations);
+      if (failure !== undefined) throw transactionFailedError(failure, operations);
+      // The server changed between our Txn and the re-read so that nothing fails now: try again.
+    }
+    throw new RegistryError(
+      'TRANSACTION_FAILED',
+      `Transaction of ${operations.length} operation(s) committed nothing: concurrent changes kept invalidating it`,
+    );
+  }
+
+  /**
+   * Runs `callback` while holding the distributed latch `latchKey`: a fair queue of lease-attached
+   * keys below it (see `leader-latch.ts`).
+   *
+   * @param latchKey - latch path.
+   * @param callback - work done while holding the latch.
+   * @param options - `waitTimeoutMs` (default 30 000 ms) and an abort signal.
+   * @returns the callback's result.
+   * @throws {RegistryError} `TIMEOUT` when not acquired in time; `SESSION_EXPIRED` when the session
+   *   ends while waiting; connection codes; the signal's reason; whatever the callback throws.
+   */
+  executeInLeader<T>(
+    latchKey: string,
+    callback: () => Promise<T> | T,
+    options?: LeaderLatchOptions,
+  ): Promise<T> {
+    assertRegistryPath(latchKey);
+    if (typeof callback !== 'function') throw new TypeError('executeInLeader: callback must be a function');
+    const client = this.requireClient(latchKey);
+    const session = this.requireSession(latchKey);
+    const context: LatchContext = {
+      client,
+      codec: this.codec,
+      session,
+      requestTimeoutMs: this.options.connectionTimeoutMs,
+      putWithParents: async (path, leaseId) => {
+        const response = await this.call(
+          'executeInLeader',
+          latchKey,
+          () =>
+            client.kv.txn(
+              {
+                compare: [],
+                success: [
+                  ...this.createParents(path),
+                  { request_put: { key: Buffer.from(this.codec.toKey(path)), value: EMPTY, lease: leaseId } },
+                ],
+                failure: [],
+              },
+              this.callOptions(),
+            ),
+          leaseId,
+        );
+        return BigInt(response.header.revision);
+      },
+      onError: this.reportError,
+      track: (cleanup) => {
+        this.cleanups.add(cleanup);
+        return () => this.cleanups.delete(cleanup);
+      },
+    };
+    return executeInLatch(context, latchKey, callback, options);
+  }
+
+  /**
+   * Watches `key` and its subtree: delivers the current nodes as `ADDED` (parents first) before
+   * resolving, then every change with prev-KV (`UPDATED` for a put over an existing key, `ADDED`
+   * otherwise, `DELETED` with the last value). Reconnects resume from the last delivered revision;
+   * a cancelled watch (compaction) re-reads the subtree and delivers the differences.
+   *
+   * @param key - subtree root (may be `/`).
+   * @param listener - receives the events.
+   * @returns a function that stops the watch.
+   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   */
+  async watch(key: string, listener: RegistryWatchListener): Promise<RegistryUnwatch> {
+    assertRegistryPath(key);
+    if (typeof listener !== 'function') throw new TypeError('watch: listener must be a function');
+    const client = this.requireClient(key);
+    const watch = new SubtreeWatch({
+      client,
+      codec: this.codec,
+      path: key,
+      listener,
+      requestTimeoutMs: this.options.connectionTimeoutMs,
+      onError: this.reportError,
+    });
+    this.watches.add(watch);
+    try {
+      await watch.start();
+    } catch (error) {
+      this.watches.delete(watch);
+      await watch.stop();
+      throw toRegistryError(error, 'watch', key);
+    }
+    if (this.lifecycle !== 'started') {
+      this.watches.delete(watch);
+      await watch.stop();
+      throw new RegistryError('NOT_STARTED', 'The etcd registry was closed', { path: key });
+    }
+    return async () => {
+      this.watches.delete(watch);
+      await watch.stop();
+    };
+  }
+
+  /**
+   * Registers a connection state listener.
+   *
+   * @param listener - called on `CONNECTED`, `SUSPENDED`, `LOST`, `RECONNECTED`, in order.
+   * @returns a function that removes it (synchronous, idempotent).
+   */
+  addConnectionStateListener(listener: RegistryConnectionStateListener): () => void {
+    if (typeof listener !== 'function') throw new TypeError('addConnectionStateListener: listener must be a function');
+    this.stateListeners.add(listener);
+    return () => {
+      this.stateListeners.delete(listener);
+    };
+  }
+
+  // ---- internals ----
+
+  private clientOptions(): IOptions {
+    const { options } = this;
+    const tls = options.tls;
+    const toBuffer = (value: string | Buffer | undefined) =>
+      value === undefined ? undefined : Buffer.isBuffer(value) ? value : Buffer.from(value);
+    return {
+      hosts: [...options.endpoints],
+      ...(options.auth === undefined ? {} : { auth: { ...options.auth } }),
+      ...(tls === undefined
+        ? {}
+        : {
+            credentials: {
+              rootCertificate: toBuffer(tls.ca) as Buffer,
+              privateKey: toBuffer(tls.key),
+              certChain: toBuffer(tls.cert),
+            },
+          }),
+      grpcOptions: {
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.min_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
+      },
+      defaultCallOptions: (context) =>
+        context.isStream ? {} : { deadline: Date.now() + options.connectionTimeoutMs },
+      faultHandling: {
+        host: () => passthroughPolicy(),
+        global: retryUnavailablePolicy(options.endpoints.length),
+        watchBackoff: cappedExponentialBackoff(100, 1000),
+      },
+    };
+  }
+
+  private callOptions(): { deadline: number } {
+    return { deadline: Date.now() + this.options.connectionTimeoutMs };
+  }
+
+  private async untilConnected<T>(deadlineAt: number, attempt: (timeoutMs: number) => Promise<T>): Promise<T> {
+    for (;;) {
+      const remaining = Math.max(1, deadlineAt - performance.now());
+      try {
+        return await attempt(remaining);
+      } catch (error) {
+        if (registryErrorCodeOf(error) !== 'CONNECTION_LOSS' || performance.now() >= deadlineAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadlineAt - performance.now()))));
+      }
+    }
+  }
+
+  private emitState(state: RegistryConnectionState): void {
+    if (this.lifecycle === 'closed') return;
+    for (const listener of [...this.stateListeners]) {
+      try {
+        listener(state);
+      } catch (error) {
+        this.reportError(`connection state listener threw on ${state}`, error);
+      }
+    }
+  }
+
+  private requireClient(path?: string): Etcd3 {
+    if (this.lifecycle !== 'started' || this.client === undefined) {
+      throw new RegistryError('NOT_STARTED', `The etcd registry is ${this.lifecycle === 'closed' ? 'closed' : 'not started'}`, {
+        path,
+      });
+    }
+    return this.client;
+  }
+
+  private requireSession(path?: string): LeaseSession {
+    this.requireClient(path);
+    return this.session as LeaseSession;
+  }
+
+  /** Runs a vendor call, mapping its error; a refused lease ends the session at once. */
+  private async call<T>(operation: string, path: string | undefined, fn: () => Promise<T>, leaseId?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const registryError = toRegistryError(error, operation, path);
+      if (registryError.code === 'SESSION_EXPIRED' && leaseId !== undefined) this.session?.leaseInvalid(leaseId);
+      if (this.lifecycle === 'closed' && registryError.code === 'CONNECTION_LOSS') {
+        throw new RegistryError('NOT_STARTED', `etcd ${operation} interrupted: the registry was closed`, {
+          path,
+          cause: error,
+        });
+      }
+      throw registryError;
+    }
+  }
+
+  /** Nested Txns creating each missing ancestor of `path` with value `''`. */
+  private createParents(path: string): IRequestOp[] {
+    return KeyCodec.ancestors(path).map((ancestor) => {
+      const key = this.codec.toKey(ancestor);
+      return {
+        request_txn: {
+          compare: [absent(key)],
+          success: [{ request_put: { key: Buffer.from(key), value: EMPTY } }],
+          failure: [],
+        },
+      };
+    });
+  }
+
+  private async readNode(
+    client: Etcd3,
+    path: string,
+    keysOnly: boolean,
+  ): Promise<{ own: IRangeResponse; child: IRangeResponse }> {
+    const descendants = this.codec.descendants(path);
+    const response = await client.kv.txn(
+      {
+        compare: [],
+        success: [
+          { request_range: { key: Buffer.from(this.codec.toKey(path)), keys_only: keysOnly } },
+          {
+            request_range: { key: descendants.key, range_end: descendants.range_end, keys_only: true, limit: 1 },
+          },
+        ],
+        failure: [],
+      },
+      this.callOptions(),
+    );
+    const own = rangeOf(response.responses[0]);
+    const child = rangeOf(response.responses[1]);
+    if (own === undefined || child === undefined) {
+      throw new RegistryError('CONNECTION_LOSS', `etcd answered a read of '${path}' without range results`, { path });
+    }
+    return { own, child };
+  }
+
+  private async childNames(client: Etcd3, path: string): Promise<Set<string>> {
+    const descendants = this.codec.descendants(path);
+    const response = await client.kv.range(
+      { key: descendants.key, range_end: descendants.range_end, keys_only: true },
+      this.callOptions(),
+    );
+    const prefixLength = descendants.key.length;
+    const names = new Set<string>();
+    for (const kv of response.kvs) {
+      const rest = kv.key.subarray(prefixLength).toString();
+      const slash = rest.indexOf('/');
+      const name = slash === -1 ? rest : rest.slice(0, slash);
+      if (name !== '') names.add(name);
+    }
+    return names;
+  }
+
+  private async createSequential(
+    operation: string,
+    prefixPath: string,
+    value: string,
+    leaseId: string | undefined,
+  ): Promise<string> {
+    const client = this.requireClient(prefixPath);
+    parentRegistryPath(prefixPath);
+    const counter = Buffer.from(this.codec.sequenceCounter(prefixPath));
+    const readCounter = (responses: readonly { response_range?: IRangeResponse }[]) =>
+      BigInt(rangeOf(responses[0])?.kvs[0]?.version ?? '0');
+    let version = await this.call(operation, prefixPath, async () =>
+      BigInt((await client.kv.range({ key: counter, keys_only: true }, this.callOptions())).kvs[0]?.version ?? '0'),
+    );
+    for (let attempt = 1; attempt <= SEQUENCE_ATTEMPTS; attempt++) {
+      const path = `${prefixPath}${(version + 1n).toString().padStart(10, '0')}`;
+      const key = this.codec.toKey(path);
+      const versionCompare: ICompare = { key: counter, target: 'Version', result: 'Equal', version: version.toString() };
+      const put: IRequestOp = {
+        request_put:
+          leaseId === undefined
+            ? { key: Buffer.from(key), value: Buffer.from(value) }
+            : { key: Buffer.from(key), value: Buffer.from(value), lease: leaseId },
+      };
+      const response = await this.call(
+        operation,
+        prefixPath,
+        () =>
+          client.kv.txn(
+            {
+              compare: [versionCompare, absent(key)],
+              success: [...this.createParents(path), { request_put: { key: counter, value: EMPTY } }, put],
+              failure: [{ request_range: { key: counter, keys_only: true } }],
+            },
+            this.callOptions(),
+          ),
+        leaseId,
+      );
+      if (response.succeeded) return path;
+      const current = readCounter(response.responses);
+      if (current === version) {
+        // The counter is ours but the name is taken (written by other means): skip past it.
+        await this.call(operation, prefixPath, () =>
+          client.kv.txn(
+            { compare: [versionCompare], success: [{ request_put: { key: counter, value: EMPTY } }], failure: [] },
+            this.callOptions(),
+          ),
+        );
+        version = current + 1n;
+      } else {
+        version = current;
+      }
+    }
+    throw new RegistryError(
+      'CONNECTION_LOSS',
+      `${operation}: could not claim a sequence number for '${prefixPath}' after ${SEQUENCE_ATTEMPTS} attempts`,
+      { path: prefixPath },
+    );
+  }
+
+  /** Re-reads the keys a transaction depends on (atomically) and names the first failing op. */
+  private async diagnose(
+    client: Etcd3,
+    operations: readonly RegistryTransactionOperation[],
+  ): Promise<OperationFailure | undefined> {
+    const keys = keysToDiagnose(operations, this.codec);
+    const response = await this.call('executeInTransaction', undefined, () =>
+      client.kv.txn(
+        {
+          compare: [],
+          success: keys.map((key) => ({ request_range: { key: Buffer.from(key), keys_only: true } })),
+          failure: [],
+        },
+        this.callOptions(),
+      ),
+    );
+    const present = new Set<string>();
+    keys.forEach((key, index) => {
+      if ((rangeOf(response.responses[index])?.kvs.length ?? 0) > 0) present.add(key);
+    });
+    return planTransaction(operations, this.codec, (key) => present.has(key)).staticFailure;
+  }
+}
+
+const OPERATION_TYPES = new Set(['check', 'create', 'update', 'delete']);
+
+function validateOperations(operations: readonly RegistryTransactionOperation[]): void {
+  if (!Array.isArray(operations)) throw new TypeError('executeInTransaction: operations must be an array');
+  operations.forEach((operation: RegistryTransactionOperation, index) => {
+    if (operation === null || typeof operation !== 'object' || !OPERATION_TYPES.has(operation.type)) {
+      throw new TypeError(
+        `executeInTransaction: operation ${index} must be { type: 'check' | 'create' | 'update' | 'delete', key }`,
+      );
+    }
+    assertRegistryPath(operation.key, operation.type === 'check');
+    if (operation.type === 'update') assertValue(operation.value, `executeInTransaction: operation ${index}`);
+    if (operation.type === 'create' && operation.value !== undefined) {
+      assertValue(operation.value, `executeInTransaction: operation ${index}`);
+    }
+  });
+}

@@ -1,0 +1,257 @@
+/**
+ * `executeInTransaction` as ONE etcd Txn.
+ *
+ * The operations are simulated in order over an overlay of what earlier operations of the same
+ * transaction did (created, updated, deleted subtrees). Whatever an operation needs from the server's
+ * state becomes a compare on the key's create revision (`> 0` present, `= 0` absent); the net
+ * effect becomes the Txn's writes. etcd forbids writing a key twice or writing inside a deleted
+ * range in one Txn, so the writes are the *final* state of each key; a subtree deleted and then
+ * partly re-created is deleted key by key, guarded by a compare that nothing in it changed since it
+ * was read. When the Txn's compares fail, the server state is read again (atomically) and the same
+ * simulation names the first failing operation.
+ *
+ * @module
+ */
+import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core';
+import type { ICompare, IRequestOp } from 'etcd3';
+import { type KeyCodec, prefixEnd } from './keys.js';
+
+/** Why an operation fails: the key (or the parent of a `create`) is absent, or a `create` finds it. */
+export interface OperationFailure {
+  readonly index: number;
+  /** The failing operation's key. */
+  readonly path: string;
+  /** The node found absent or present (the operation's key, or the parent of a `create`). */
+  readonly causePath: string;
+  readonly code: 'NO_NODE' | 'NODE_EXISTS';
+  readonly reason: string;
+}
+
+/** A requirement on the server's state before the transaction. */
+interface Requirement {
+  readonly key: string;
+  readonly present: boolean;
+}
+
+/** The simulated outcome of a list of operations. */
+export interface TransactionPlan {
+  /** Requirements on the pre-transaction state (deduplicated). */
+  readonly requirements: readonly Requirement[];
+  /** Set when an operation fails whatever the server holds (given the requirements of earlier ops). */
+  readonly staticFailure: OperationFailure | undefined;
+  /** Final values of written keys; `keepLease` when the key existed before and was only updated. */
+  readonly puts: ReadonlyMap<string, { readonly value: string; readonly keepLease: boolean }>;
+  /** Keys deleted exactly (not re-created). */
+  readonly deletes: ReadonlySet<string>;
+  /** Subtree prefixes (`key + '/'`) deleted. */
+  readonly deletedPrefixes: readonly string[];
+}
+
+type ServerLookup = (key: string) => boolean;
+
+/**
+ * Simulates the operations. Without `server`, requirements on the server state are collected;
+ * with it, they are evaluated against it (to find the failing operation after a failed Txn).
+ *
+ * @param operations - validated operations.
+ * @param codec - key mapping of the namespace.
+ * @param server - existence of keys before the transaction, when known.
+ */
+export function planTransaction(
+  operations: readonly RegistryTransactionOperation[],
+  codec: KeyCodec,
+  server?: ServerLookup,
+): TransactionPlan {
+  let seq = 0;
+  const exact = new Map<string, { present: boolean; seq: number }>();
+  const deletedSubtrees: Array<{ prefix: string; seq: number }> = [];
+  const requirements = new Map<string, boolean>();
+  const puts = new Map<string, { value: string; keepLease: boolean }>();
+  const deletes = new Set<string>();
+  const deletedPrefixes: string[] = [];
+  const rootKey = codec.root;
+
+  const overlay = (key: string): boolean | undefined => {
+    if (key === rootKey) return true;
+    const entry = exact.get(key);
+    let subtreeSeq = -1;
+    for (const deleted of deletedSubtrees) {
+      if (key.startsWith(deleted.prefix) && deleted.seq > subtreeSeq) subtreeSeq = deleted.seq;
+    }
+    if (entry !== undefined && entry.seq > subtreeSeq) return entry.present;
+    return subtreeSeq >= 0 ? false : undefined;
+  };
+
+  /** Whether `key` has the wanted presence; records a requirement when the server decides. */
+  const holds = (key: string, present: boolean): { ok: boolean; fromServer: boolean } => {
+    const known = overlay(key);
+    if (known !== undefined) return { ok: known === present, fromServer: false };
+    if (server !== undefined) {
+      const actual = server(key);
+      exact.set(key, { present: actual, seq: seq++ });
+      return { ok: actual === present, fromServer: true };
+    }
+    requirements.set(key, present);
+    // Assume it holds: if it does not, the Txn fails at this (earlier) operation anyway.
+    exact.set(key, { present, seq: seq++ });
+    return { ok: true, fromServer: true };
+  };
+
+  for (const [index, operation] of operations.entries()) {
+    const path = operation.key;
+    const key = codec.toKey(path);
+    const fail = (code: OperationFailure['code'], reason: string, causePath = path): TransactionPlan => ({
+      requirements: [...requirements].map(([k, present]) => ({ key: k, present })),
+      staticFailure: { index, path, causePath, code, reason },
+      puts,
+      deletes,
+      deletedPrefixes,
+    });
+    switch (operation.type) {
+      case 'check': {
+        if (!holds(key, true).ok) return fail('NO_NODE', `node '${path}' does not exist`);
+        break;
+      }
+      case 'create': {
+        const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+        if (parent !== '/' && !holds(codec.toKey(parent), true).ok) {
+          return fail('NO_NODE', `parent '${parent}' of '${path}' does not exist`, parent);
+        }
+        if (!holds(key, false).ok) return fail('NODE_EXISTS', `node '${path}' already exists`);
+        exact.set(key, { present: true, seq: seq++ });
+        puts.set(key, { value: operation.value ?? '', keepLease: false });
+        deletes.delete(key);
+        break;
+      }
+      case 'update': {
+        const result = holds(key, true);
+        if (!result.ok) return fail('NO_NODE', `node '${path}' does not exist`);
+        const earlier = puts.get(key);
+        puts.set(key, { value: operation.value, keepLease: earlier?.keepLease ?? true });
+        break;
+      }
+      case 'delete': {
+        if (!holds(key, true).ok) return fail('NO_NODE', `node '${path}' does not exist`);
+        const prefix = `${key}/`;
+        exact.set(key, { present: false, seq: seq++ });
+        deletedSubtrees.push({ prefix, seq: seq++ });
+        for (const written of [...puts.keys()]) {
+          if (written === key || written.startsWith(prefix)) puts.delete(written);
+        }
+        deletes.add(key);
+        deletedPrefixes.push(prefix);
+        break;
+      }
+    }
+  }
+  return {
+    requirements: [...requirements].map(([key, present]) => ({ key, present })),
+    staticFailure: undefined,
+    puts,
+    deletes,
+    deletedPrefixes,
+  };
+}
+
+/** Keys whose pre-transaction existence decides the outcome (operation keys and create parents). */
+export function keysToDiagnose(operations: readonly RegistryTransactionOperation[], codec: KeyCodec): string[] {
+  const keys = new Set<string>();
+  for (const operation of operations) {
+    keys.add(codec.toKey(operation.key));
+    if (operation.type === 'create') {
+      const parent = operation.key.slice(0, operation.key.lastIndexOf('/')) || '/';
+      if (parent !== '/') keys.add(codec.toKey(parent));
+    }
+  }
+  keys.delete(codec.root);
+  return [...keys];
+}
+
+/** A compiled Txn. */
+export interface CompiledTransaction {
+  readonly compare: ICompare[];
+  readonly success: IRequestOp[];
+}
+
+/**
+ * Builds the Txn of a plan without a static failure.
+ *
+ * @param plan - from {@link planTransaction} without a server lookup.
+ * @param subtreeSnapshots - for each deleted prefix that also receives writes: the keys it held
+ *   at `revision` (read by the caller); other prefixes are deleted as a range.
+ */
+export function compileTransaction(
+  plan: TransactionPlan,
+  subtreeSnapshots: ReadonlyMap<string, { readonly keys: readonly string[]; readonly revision: bigint }>,
+): CompiledTransaction {
+  const compare: ICompare[] = plan.requirements.map(({ key, present }) => ({
+    key: Buffer.from(key),
+    target: 'Create',
+    result: present ? 'Greater' : 'Equal',
+    create_revision: 0,
+  }));
+  const success: IRequestOp[] = [];
+  const deletedExactly = new Set<string>();
+  for (const prefix of new Set(plan.deletedPrefixes)) {
+    const snapshot = subtreeSnapshots.get(prefix);
+    const start = Buffer.from(prefix);
+    const end = prefixEnd(start);
+    if (snapshot === undefined) {
+      success.push({ request_delete_range: { key: start, range_end: end } });
+      continue;
+    }
+    compare.push({
+      key: start,
+      range_end: end,
+      target: 'Mod',
+      result: 'Less',
+      mod_revision: (snapshot.revision + 1n).toString(),
+    } as ICompare);
+    for (const key of snapshot.keys) {
+      if (!plan.puts.has(key) && !deletedExactly.has(key)) {
+        deletedExactly.add(key);
+        success.push({ request_delete_range: { key: Buffer.from(key) } });
+      }
+    }
+  }
+  for (const key of plan.deletes) {
+    if (!plan.puts.has(key) && !deletedExactly.has(key)) {
+      deletedExactly.add(key);
+      success.push({ request_delete_range: { key: Buffer.from(key) } });
+    }
+  }
+  for (const [key, { value, keepLease }] of plan.puts) {
+    success.push({
+      request_put: keepLease
+        ? { key: Buffer.from(key), value: Buffer.from(value), ignore_lease: true }
+        : { key: Buffer.from(key), value: Buffer.from(value) },
+    });
+  }
+  return { compare, success };
+}
+
+/** Deleted prefixes that also receive writes (they must be deleted key by key). */
+export function prefixesNeedingSnapshots(plan: TransactionPlan): string[] {
+  return [...new Set(plan.deletedPrefixes)].filter((prefix) =>
+    [...plan.puts.keys()].some((key) => key.startsWith(prefix)),
+  );
+}
+
+/**
+ * The `TRANSACTION_FAILED` error for a failing operation.
+ *
+ * @param failure - the failing operation.
+ * @param operations - all operations (for the message).
+ */
+export function transactionFailedError(
+  failure: OperationFailure,
+  operations: readonly RegistryTransactionOperation[],
+): RegistryError {
+  const operation = operations[failure.index];
+  const cause = new RegistryError(failure.code, failure.reason, { path: failure.causePath });
+  return new RegistryError(
+    'TRANSACTION_FAILED',
+    `Transaction of ${operations.length} operation(s) committed nothing: operation ${failure.index} (${operation?.type} '${operation?.key}') failed: ${failure.reason}`,
+    { path: failure.path, cause, failedOperationIndex: failure.index },
+  );
+}
