@@ -1,0 +1,427 @@
+/**
+ * A subtree watch built from ZooKeeper's one-shot watches, with a cache of the subtree.
+ *
+ * Every cached node has a data watch (`getData`) and a child watch (`getChildren`), re-armed by
+ * the read that follows each trigger. ZooKeeper answers a session's requests in order and delivers
+ * a watch notification before any response that reflects the change, so applying every answer to
+ * the cache synchronously, in arrival order, keeps the cache in server order; events are the
+ * differences the answers reveal:
+ *
+ * - a node first seen by a successful read → `ADDED` (parents before children: a child is only
+ *   read after its parent's child list);
+ * - a higher `mzxid` → `UPDATED`; a different `czxid` → the node was re-created: `DELETED` then
+ *   `ADDED`;
+ * - a deletion notification, a `NONODE` answer, or a name missing from a child list → `DELETED`
+ *   with the last cached value, children before parents.
+ *
+ * Comparing zxids makes re-reads harmless: replayed notifications after a reconnect (the client
+ * re-sends its watches with `SET_WATCHES`) and a full re-read after a new session produce events
+ * only for real differences, so nothing is lost or duplicated.
+ *
+ * @module
+ */
+import {
+  type Logger,
+  RegistryError,
+  type RegistryEventType,
+  type RegistryWatchListener,
+} from '@elasticjob-ts/core';
+import type { Event, Stat } from 'node-zookeeper-client';
+import { ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';
+import type { ZookeeperConnection } from './zookeeper-connection.js';
+
+/** ZooKeeper watch event types, as `node-zookeeper-client` numbers them. */
+const NODE_CREATED = 1;
+const NODE_DELETED = 2;
+const NODE_DATA_CHANGED = 3;
+const NODE_CHILDREN_CHANGED = 4;
+
+interface CachedNode {
+  value: string;
+  czxid: bigint;
+  mzxid: bigint;
+  /** Child names known from the last child list. */
+  children: Set<string>;
+  /** A data change was notified and the re-read has not answered yet. */
+  dataStale: boolean;
+}
+
+/** What a {@link SubtreeWatch} needs from the registry center. */
+export interface SubtreeWatchHost {
+  /** Absolute ZooKeeper path of a namespace-relative key. */
+  absolute(key: string): string;
+  /** Namespace-relative key of an absolute path. */
+  relative(path: string): string;
+  /** Where listener errors and unexpected read failures are reported. */
+  logger(): Logger;
+}
+
+/** Reads a Stat's 8-byte zxid field. */
+export function zxidOf(buffer: Buffer): bigint {
+  return buffer.readBigInt64BE(0);
+}
+
+function joinPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+function decode(data: Buffer | null | undefined): string {
+  return data === null || data === undefined ? '' : data.toString('utf8');
+}
+
+/**
+ * One `watch(key, listener)` registration: its cache, its one-shot watches and its listener.
+ */
+export class SubtreeWatch {
+  readonly #host: SubtreeWatchHost;
+  readonly #rootPath: string;
+  readonly #rootKey: string;
+  readonly #listener: RegistryWatchListener;
+  readonly #nodes = new Map<string, CachedNode>();
+  #connection: ZookeeperConnection;
+  #watcher: (event: Event) => void;
+  #disposed = false;
+  #ready = false;
+  #outstanding = 0;
+  #initial: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** Reads that failed with a connection loss, re-issued on reconnect. */
+  readonly #retryReads = new Map<string, { data: boolean; children: boolean }>();
+
+  /**
+   * @param host - path mapping and logger.
+   * @param connection - the session to arm the watches on.
+   * @param key - namespace-relative subtree root.
+   * @param listener - receives the events.
+   */
+  constructor(
+    host: SubtreeWatchHost,
+    connection: ZookeeperConnection,
+    key: string,
+    listener: RegistryWatchListener,
+  ) {
+    this.#host = host;
+    this.#rootKey = key;
+    this.#rootPath = host.absolute(key);
+    this.#listener = listener;
+    this.#connection = connection;
+    this.#watcher = this.#makeWatcher(connection);
+  }
+
+  /** Namespace-relative root key. */
+  get key(): string {
+    return this.#rootKey;
+  }
+
+  /** Whether the initial snapshot was delivered and the watch is live. */
+  get active(): boolean {
+    return this.#ready && !this.#disposed;
+  }
+
+  /**
+   * Reads the subtree, delivering `ADDED` for every node (parents first), and arms the watches.
+   *
+   * @param timeoutMs - bound for the initial read, in ms.
+   * @throws {RegistryError} `NO_AUTH` when the subtree is not readable; `CONNECTION_LOSS` when the
+   *   snapshot could not be read within `timeoutMs`.
+   */
+  start(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#failInitial(
+          new RegistryError(
+            'CONNECTION_LOSS',
+            `The initial snapshot of watch '${this.#rootKey}' was not read within ${timeoutMs} ms`,
+            { path: this.#rootKey },
+          ),
+        );
+      }, timeoutMs);
+      this.#initial = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#readNode(this.#rootPath, false);
+    });
+  }
+
+  /** Stops delivery at once; armed one-shot watches fire into nothing. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#retryReads.clear();
+    this.#failInitial(
+      new RegistryError('NOT_STARTED', `Watch '${this.#rootKey}' was stopped`, { path: this.#rootKey }),
+    );
+  }
+
+  /**
+   * The cached value of a node when the cache is authoritative for it (watched, present and not
+   * awaiting a re-read), else `undefined` (the caller then asks the server).
+   *
+   * @param path - absolute path.
+   */
+  cachedValue(path: string): string | undefined {
+    if (!this.active || !this.covers(path)) return undefined;
+    const node = this.#nodes.get(path);
+    if (node === undefined || node.dataStale) return undefined;
+    return node.value;
+  }
+
+  /** Whether an absolute path lies in this watch's subtree. */
+  covers(path: string): boolean {
+    return path === this.#rootPath || path.startsWith(this.#rootPath === '/' ? '/' : `${this.#rootPath}/`);
+  }
+
+  /** Same session reconnected: re-issue the reads a connection loss interrupted. */
+  onReconnected(): void {
+    if (this.#disposed) return;
+    const retries = [...this.#retryReads];
+    this.#retryReads.clear();
+    for (const [path, kinds] of retries) {
+      if (kinds.data) this.#readData(path);
+      if (kinds.children) this.#readChildren(path, false);
+    }
+  }
+
+  /**
+   * New session: re-arm every watch on it and re-read the whole subtree, delivering only the
+   * differences from the cache (nodes that vanished, appeared or changed meanwhile).
+   *
+   * @param connection - the new session.
+   */
+  resync(connection: ZookeeperConnection): void {
+    if (this.#disposed) return;
+    this.#connection = connection;
+    this.#watcher = this.#makeWatcher(connection);
+    this.#retryReads.clear();
+    for (const node of this.#nodes.values()) node.dataStale = true;
+    this.#readNode(this.#rootPath, true);
+  }
+
+  #makeWatcher(connection: ZookeeperConnection): (event: Event) => void {
+    return (event: Event) => {
+      if (this.#disposed || connection !== this.#connection) return;
+      this.#onNotification(event.getType(), event.getPath());
+    };
+  }
+
+  #onNotification(type: number, path: string): void {
+    switch (type) {
+      case NODE_CREATED:
+        if (path === this.#rootPath) this.#readNode(path, false);
+        break;
+      case NODE_DELETED:
+        this.#removeSubtree(path);
+        if (path === this.#rootPath) this.#watchRootCreation();
+        break;
+      case NODE_DATA_CHANGED: {
+        const node = this.#nodes.get(path);
+        if (node !== undefined) {
+          node.dataStale = true;
+          this.#readData(path);
+        }
+        break;
+      }
+      case NODE_CHILDREN_CHANGED:
+        if (this.#nodes.has(path)) this.#readChildren(path, false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Reads a node's data and children (pipelined: the data answer arrives first). */
+  #readNode(path: string, deep: boolean): void {
+    this.#readData(path);
+    this.#readChildren(path, deep);
+  }
+
+  #readData(path: string): void {
+    const connection = this.#connection;
+    const watcher = this.#watcher;
+    this.#outstanding += 1;
+    connection.send<{ data: Buffer | null; stat: Stat }>(
+      'getData',
+      this.#host.relative(path),
+      undefined,
+      (client, done) => client.getData(path, watcher, (error, data, stat) => done(error, { data, stat })),
+      (error, result) => {
+        if (this.#current(connection)) {
+          if (error !== undefined) this.#onReadError(path, 'data', error);
+          else if (result !== undefined) this.#applyData(path, decode(result.data), result.stat);
+        }
+        this.#settled();
+      },
+    );
+  }
+
+  #readChildren(path: string, deep: boolean): void {
+    const connection = this.#connection;
+    const watcher = this.#watcher;
+    this.#outstanding += 1;
+    connection.send<string[]>(
+      'getChildren',
+      this.#host.relative(path),
+      undefined,
+      (client, done) => client.getChildren(path, watcher, (error, children) => done(error, children)),
+      (error, children) => {
+        if (this.#current(connection)) {
+          if (error !== undefined) this.#onReadError(path, 'children', error);
+          else if (children !== undefined) this.#applyChildren(path, children, deep);
+        }
+        this.#settled();
+      },
+    );
+  }
+
+  #watchRootCreation(): void {
+    const connection = this.#connection;
+    const path = this.#rootPath;
+    const watcher = this.#watcher;
+    this.#outstanding += 1;
+    connection.send<Stat | null>(
+      'exists',
+      this.#rootKey,
+      undefined,
+      (client, done) => client.exists(path, watcher, (error, stat) => done(error, stat)),
+      (error, stat) => {
+        if (this.#current(connection)) {
+          if (error !== undefined) this.#onReadError(path, 'exists', error);
+          // Created between the failed read and this check: the watch `exists` set is a data watch
+          // now and no creation event will come, so read the node.
+          else if (stat && !this.#nodes.has(path)) this.#readNode(path, false);
+        }
+        this.#settled();
+      },
+    );
+  }
+
+  #current(connection: ZookeeperConnection): boolean {
+    return !this.#disposed && connection === this.#connection;
+  }
+
+  #applyData(path: string, value: string, stat: Stat): void {
+    const czxid = zxidOf(stat.czxid);
+    const mzxid = zxidOf(stat.mzxid);
+    const node = this.#nodes.get(path);
+    if (node === undefined) {
+      if (path !== this.#rootPath && !this.#nodes.has(parentOf(path))) return; // parent gone meanwhile
+      this.#nodes.set(path, { value, czxid, mzxid, children: new Set(), dataStale: false });
+      if (path !== this.#rootPath) this.#nodes.get(parentOf(path))?.children.add(nameOf(path));
+      this.#emit('ADDED', path, value);
+      return;
+    }
+    if (node.czxid !== czxid) {
+      // Deleted and created again while we were not looking (only possible across a new session).
+      this.#removeSubtree(path);
+      this.#applyData(path, value, stat);
+      this.#readChildren(path, false);
+      return;
+    }
+    node.dataStale = false;
+    if (mzxid > node.mzxid) {
+      node.mzxid = mzxid;
+      node.value = value;
+      this.#emit('UPDATED', path, value);
+    }
+  }
+
+  #applyChildren(path: string, names: string[], deep: boolean): void {
+    const node = this.#nodes.get(path);
+    if (node === undefined) return;
+    const current = new Set(names);
+    for (const known of [...node.children]) {
+      if (!current.has(known)) this.#removeSubtree(joinPath(path, known));
+    }
+    for (const name of names) {
+      const child = joinPath(path, name);
+      if (!this.#nodes.has(child)) this.#readNode(child, deep);
+      else if (deep) this.#readNode(child, true);
+    }
+  }
+
+  #onReadError(path: string, kind: 'data' | 'children' | 'exists', error: unknown): void {
+    const code = RegistryError.is(error) ? error.code : undefined;
+    const zkCode = zookeeperCodeOf((error as { cause?: unknown }).cause);
+    if (code === 'NO_NODE' || zkCode === ZK_CODE.NO_NODE) {
+      this.#removeSubtree(path);
+      if (path === this.#rootPath) this.#watchRootCreation();
+      return;
+    }
+    if (code === 'CONNECTION_LOSS') {
+      // The request was sent and its answer lost; the watch may not be armed. Read again once the
+      // session is reachable (a new session re-reads everything anyway).
+      const entry = this.#retryReads.get(path) ?? { data: false, children: false };
+      if (kind === 'children') entry.children = true;
+      else entry.data = true;
+      if (kind === 'exists') entry.children = true;
+      this.#retryReads.set(path, entry);
+      return;
+    }
+    if (code === 'SESSION_EXPIRED' || code === 'NOT_STARTED') return; // a resync or close follows
+    if (!this.#ready) {
+      this.#failInitial(error);
+      return;
+    }
+    this.#host
+      .logger()
+      .error(
+        { err: error, key: this.#host.relative(path) },
+        'ZooKeeper watch could not read a node; its events are missing',
+      );
+  }
+
+  #removeSubtree(path: string): void {
+    const node = this.#nodes.get(path);
+    if (node === undefined) return;
+    for (const child of [...node.children]) this.#removeSubtree(joinPath(path, child));
+    this.#nodes.delete(path);
+    if (path !== this.#rootPath) this.#nodes.get(parentOf(path))?.children.delete(nameOf(path));
+    this.#emit('DELETED', path, node.value);
+  }
+
+  #settled(): void {
+    this.#outstanding -= 1;
+    if (this.#outstanding === 0 && !this.#ready && this.#initial !== undefined && !this.#disposed) {
+      this.#ready = true;
+      const initial = this.#initial;
+      this.#initial = undefined;
+      initial.resolve();
+    }
+  }
+
+  #failInitial(error: unknown): void {
+    if (this.#ready || this.#initial === undefined) return;
+    const initial = this.#initial;
+    this.#initial = undefined;
+    this.#disposed = true;
+    initial.reject(error);
+  }
+
+  #emit(type: RegistryEventType, path: string, value: string): void {
+    if (this.#disposed || (!this.#ready && this.#initial === undefined)) return;
+    try {
+      this.#listener({ type, key: this.#host.relative(path), value });
+    } catch (error) {
+      this.#host
+        .logger()
+        .error(
+          { err: error, key: this.#host.relative(path), type },
+          'A registry watch listener threw; delivery continues',
+        );
+    }
+  }
+}
+
+function parentOf(path: string): string {
+  const index = path.lastIndexOf('/');
+  return index <= 0 ? '/' : path.slice(0, index);
+}
+
+function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

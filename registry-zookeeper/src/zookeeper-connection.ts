@@ -1,0 +1,416 @@
+/**
+ * One `node-zookeeper-client` client (= one ZooKeeper session) with what the adapter needs around
+ * it: promise-based calls that are tracked so they can be failed when the session is abandoned,
+ * per-call bounds, connection waits, and a close that leaves no socket or timer behind.
+ *
+ * Everything that touches the library's internals lives in this file (`node-zookeeper-client` is
+ * pinned at 1.1.3 and dormant): its reconnect loop keeps an untracked spin-delay timer and a
+ * connect-timeout timer that a plain `close()` does not always clear.
+ *
+ * @module
+ */
+import { RegistryError } from '@elasticjob-ts/core';
+import * as zookeeper from 'node-zookeeper-client';
+import { toRegistryError } from './to-registry-error.js';
+
+/** Callback shape the adapter hands to {@link ZookeeperConnection.call}'s `invoke`. */
+export type CallDone<R> = (error: unknown, result?: R) => void;
+
+/** What a connection reports about its session. */
+export interface ZookeeperConnectionEvents {
+  /** The session was re-established after a disconnect (not called for the first connect). */
+  onReconnected(connection: ZookeeperConnection): void;
+  /** The socket to the server was lost; the session may still be alive. */
+  onDisconnected(connection: ZookeeperConnection): void;
+  /** The server reported the session expired (only once the client reached a server again). */
+  onExpired(connection: ZookeeperConnection): void;
+}
+
+/** Options of a {@link ZookeeperConnection}. */
+export interface ZookeeperConnectionOptions {
+  /** `host:port,...`. */
+  readonly serverLists: string;
+  /** Requested session timeout in ms. */
+  readonly sessionTimeoutMs: number;
+  /** Upper bound of the random pause between two rounds of connect attempts, in ms. */
+  readonly spinDelayMs: number;
+  /** `user:password` for `addAuthInfo('digest', ...)`. */
+  readonly digestCredentials?: string | undefined;
+  /** Re-attach to an existing session (used to force its expiry). */
+  readonly session?: { readonly id: Buffer; readonly password: Buffer } | undefined;
+  /** State callbacks; none for helper connections. */
+  readonly events?: ZookeeperConnectionEvents | undefined;
+}
+
+interface PendingCall {
+  readonly fail: (error: RegistryError) => void;
+}
+
+/** The parts of the library's `ConnectionManager` this module touches. */
+interface ConnectionManagerInternals {
+  socket?: { destroy(): void };
+  connectTimeoutHandler?: ReturnType<typeof setTimeout> | null;
+  servers?: unknown[];
+  serverAttempts?: number;
+  findNextServer?: (callback: (server: unknown) => void) => void;
+}
+
+/**
+ * One ZooKeeper client and session. Created unconnected; {@link connect} starts connecting, and
+ * the library keeps reconnecting (to the same session) until the session expires or the
+ * connection is closed.
+ */
+export class ZookeeperConnection {
+  /** The underlying client; used by the adapter's operations only through {@link call}. */
+  readonly client: zookeeper.Client;
+  readonly #options: ZookeeperConnectionOptions;
+  readonly #pending = new Set<PendingCall>();
+  readonly #connectWaiters = new Set<{ resolve: () => void; reject: (error: RegistryError) => void }>();
+  readonly #manager: ConnectionManagerInternals | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #everConnected = false;
+  #connected = false;
+  #expired = false;
+  #spinTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** @param options - servers, session timeout, credentials, state callbacks. */
+  constructor(options: ZookeeperConnectionOptions) {
+    this.#options = options;
+    const clientOptions: Record<string, unknown> = {
+      sessionTimeout: options.sessionTimeoutMs,
+      spinDelay: options.spinDelayMs,
+      retries: 0,
+    };
+    if (options.session !== undefined) {
+      clientOptions.sessionId = options.session.id;
+      clientOptions.sessionPassword = options.session.password;
+    }
+    this.client = zookeeper.createClient(options.serverLists, clientOptions);
+    this.#manager = (
+      this.client as unknown as { connectionManager?: ConnectionManagerInternals }
+    ).connectionManager;
+    this.#trackSpinDelay();
+    if (options.digestCredentials !== undefined) {
+      this.client.addAuthInfo('digest', Buffer.from(options.digestCredentials, 'utf8'));
+    }
+    this.client.on('connected', () => this.#onConnected());
+    this.client.on('disconnected', () => this.#onDisconnected());
+    this.client.on('expired', () => this.#onExpired());
+    this.client.on('authenticationFailed', () => this.#onAuthenticationFailed());
+  }
+
+  /** Whether the client is connected right now. */
+  get connected(): boolean {
+    return this.#connected && !this.#closed;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether the server reported this session expired. */
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  /** Whether the session was established at least once. */
+  get everConnected(): boolean {
+    return this.#everConnected;
+  }
+
+  /** The session id (8 bytes; zeros before the first connect). */
+  sessionId(): Buffer {
+    return this.client.getSessionId();
+  }
+
+  /** The session password (16 bytes). */
+  sessionPassword(): Buffer {
+    return this.client.getSessionPassword();
+  }
+
+  /** The session timeout the server granted, in ms (the requested one before the first connect). */
+  negotiatedSessionTimeoutMs(): number {
+    return this.client.getSessionTimeout();
+  }
+
+  /** Starts connecting. */
+  connect(): void {
+    this.client.connect();
+  }
+
+  /**
+   * Resolves once the session is established (at once if it is).
+   *
+   * @param timeoutMs - bound in ms; `undefined` waits until connected or closed.
+   * @param describeTimeout - message of the `TIMEOUT` error.
+   * @throws {RegistryError} `TIMEOUT` after `timeoutMs`; `NO_AUTH` when the server refused the
+   *   credentials; `SESSION_EXPIRED` when the re-attached session was already gone; `NOT_STARTED`
+   *   when the connection was closed meanwhile.
+   */
+  waitConnected(timeoutMs: number | undefined, describeTimeout: () => string): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#connected) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = {
+        resolve: () => {
+          if (timer !== undefined) clearTimeout(timer);
+          this.#connectWaiters.delete(waiter);
+          resolve();
+        },
+        reject: (error: RegistryError) => {
+          if (timer !== undefined) clearTimeout(timer);
+          this.#connectWaiters.delete(waiter);
+          reject(error);
+        },
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => waiter.reject(new RegistryError('TIMEOUT', describeTimeout())), timeoutMs);
+      }
+      this.#connectWaiters.add(waiter);
+    });
+  }
+
+  /**
+   * Runs one client call as a promise (see {@link send}).
+   *
+   * @param operation - name for error messages, e.g. `getData`.
+   * @param path - namespace-relative key for errors.
+   * @param timeoutMs - bound in ms (see {@link send}); `undefined` for no bound.
+   * @param invoke - issues the library call and reports through `done`.
+   * @returns the result passed to `done`.
+   * @throws {RegistryError} the mapped vendor error.
+   */
+  call<R>(
+    operation: string,
+    path: string | undefined,
+    timeoutMs: number | undefined,
+    invoke: (client: zookeeper.Client, done: CallDone<R>) => void,
+  ): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.send<R>(operation, path, timeoutMs, invoke, (error, result) => {
+        if (error === undefined) resolve(result as R);
+        else reject(error);
+      });
+    });
+  }
+
+  /**
+   * Runs one client call and reports its outcome **synchronously** from the library's callback,
+   * so that answers and watch notifications are handled in the order the server sent them (a
+   * promise would defer answers behind notifications). The call is tracked: {@link abandon} and
+   * {@link close} fail it if the library never answers (requests queued while disconnected are
+   * otherwise kept until a reconnect that may never come).
+   *
+   * @param operation - name for error messages, e.g. `getData`.
+   * @param path - namespace-relative key for errors.
+   * @param timeoutMs - bound in ms after which the call fails with `CONNECTION_LOSS` (its request
+   *   may still be sent later); `undefined` for no bound.
+   * @param invoke - issues the library call and reports through `done`.
+   * @param callback - receives the mapped error, or `undefined` and the result; called once.
+   */
+  send<R>(
+    operation: string,
+    path: string | undefined,
+    timeoutMs: number | undefined,
+    invoke: (client: zookeeper.Client, done: CallDone<R>) => void,
+    callback: (error: RegistryError | undefined, result: R | undefined) => void,
+  ): void {
+    if (this.#closed) {
+      callback(closedError(), undefined);
+      return;
+    }
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (error: unknown, result?: R): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      this.#pending.delete(pending);
+      if (error === null || error === undefined) callback(undefined, result);
+      else callback(toRegistryError(error, operation, path), undefined);
+    };
+    const pending: PendingCall = { fail: (error) => finish(error) };
+    this.#pending.add(pending);
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(
+        () =>
+          finish(
+            new RegistryError(
+              'CONNECTION_LOSS',
+              `ZooKeeper ${operation}${path === undefined ? '' : ` on '${path}'`} got no answer within ${timeoutMs} ms (${this.#options.serverLists} unreachable?)`,
+              { path },
+            ),
+          ),
+        timeoutMs,
+      );
+    }
+    try {
+      invoke(this.client, finish);
+    } catch (error) {
+      finish(error);
+    }
+  }
+
+  /**
+   * Fails every call still waiting for an answer (the session is being replaced or closed).
+   *
+   * @param code - `SESSION_EXPIRED` or `NOT_STARTED`.
+   * @param message - error message.
+   */
+  abandon(code: 'SESSION_EXPIRED' | 'NOT_STARTED' | 'CONNECTION_LOSS', message: string): void {
+    for (const pending of [...this.#pending]) pending.fail(new RegistryError(code, message));
+  }
+
+  /**
+   * Ends the session (its ephemeral nodes disappear) and releases the socket and every timer.
+   * When connected, waits up to `graceMs` for the server to confirm the close. Idempotent.
+   *
+   * @param graceMs - how long to wait for the server's answer to the close request, in ms.
+   */
+  close(graceMs: number): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    for (const waiter of [...this.#connectWaiters]) waiter.reject(closedError());
+    const wasConnected = this.#connected;
+    this.#connected = false;
+    this.#closing = (async () => {
+      if (wasConnected) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, graceMs);
+          function done(): void {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.client.once('disconnected', done);
+          this.client.close();
+        });
+      } else {
+        this.client.close();
+      }
+      this.#forceShutdown();
+      this.abandon('NOT_STARTED', 'The ZooKeeper registry client was closed');
+    })();
+    return this.#closing;
+  }
+
+  #onConnected(): void {
+    if (this.#closed) return;
+    this.#connected = true;
+    const first = !this.#everConnected;
+    this.#everConnected = true;
+    for (const waiter of [...this.#connectWaiters]) waiter.resolve();
+    if (!first) this.#options.events?.onReconnected(this);
+  }
+
+  #onDisconnected(): void {
+    if (this.#closed) return;
+    const was = this.#connected;
+    this.#connected = false;
+    if (was && !this.#expired) this.#options.events?.onDisconnected(this);
+  }
+
+  #onExpired(): void {
+    if (this.#closed) return;
+    this.#expired = true;
+    this.#connected = false;
+    for (const waiter of [...this.#connectWaiters]) {
+      waiter.reject(new RegistryError('SESSION_EXPIRED', 'The ZooKeeper session expired'));
+    }
+    this.abandon('SESSION_EXPIRED', 'The ZooKeeper session expired');
+    this.#options.events?.onExpired(this);
+  }
+
+  #onAuthenticationFailed(): void {
+    if (this.#closed) return;
+    for (const waiter of [...this.#connectWaiters]) {
+      waiter.reject(
+        new RegistryError('NO_AUTH', `ZooKeeper at ${this.#options.serverLists} refused the credentials`),
+      );
+    }
+  }
+
+  /**
+   * Wraps the library's server rotation so that its pause between connect rounds is a timer we
+   * own (cleared on close) and no reconnect starts after close.
+   */
+  #trackSpinDelay(): void {
+    const manager = this.#manager;
+    const original = manager?.findNextServer;
+    if (manager === undefined || typeof original !== 'function' || !Array.isArray(manager.servers)) return;
+    const servers = manager.servers;
+    manager.findNextServer = (callback) => {
+      const guarded = (server: unknown): void => {
+        if (!this.#closed) callback(server);
+      };
+      if ((manager.serverAttempts ?? 0) >= servers.length) {
+        // Every server was tried once: pause, then start a new round (the library would pause too,
+        // on a timer nobody can cancel).
+        this.#spinTimer = setTimeout(() => {
+          this.#spinTimer = undefined;
+          if (this.#closed) return;
+          manager.serverAttempts = 0;
+          original.call(manager, guarded);
+        }, Math.random() * this.#options.spinDelayMs);
+      } else {
+        original.call(manager, guarded);
+      }
+    };
+  }
+
+  /** Destroys the socket and clears the library's timers, whatever state it is in. */
+  #forceShutdown(): void {
+    if (this.#spinTimer !== undefined) clearTimeout(this.#spinTimer);
+    this.#spinTimer = undefined;
+    const manager = this.#manager;
+    if (manager === undefined) return;
+    if (manager.connectTimeoutHandler) clearTimeout(manager.connectTimeoutHandler);
+    manager.connectTimeoutHandler = null;
+    manager.socket?.destroy();
+  }
+}
+
+function closedError(): RegistryError {
+  return new RegistryError('NOT_STARTED', 'The ZooKeeper registry client was closed');
+}
+
+/**
+ * Forces the server to expire a session: attaches a second client to it with the session id and
+ * password, then closes that client (ZooKeeper ends the session and deletes its ephemeral nodes).
+ * Curator's tests use the same trick. Resolves once the server confirmed, or the session turned out
+ * to be gone already.
+ *
+ * @param serverLists - `host:port,...`.
+ * @param session - id and password of the session to end.
+ * @param timeoutMs - bound in ms.
+ * @throws {RegistryError} `TIMEOUT` when no server answered within `timeoutMs`.
+ */
+export async function closeZookeeperSession(
+  serverLists: string,
+  session: { readonly id: Buffer; readonly password: Buffer },
+  timeoutMs: number,
+): Promise<void> {
+  const killer = new ZookeeperConnection({
+    serverLists,
+    sessionTimeoutMs: 30_000,
+    spinDelayMs: 100,
+    session,
+  });
+  killer.connect();
+  try {
+    await killer.waitConnected(
+      timeoutMs,
+      () => `Could not reach ZooKeeper at ${serverLists} within ${timeoutMs} ms to end a session`,
+    );
+  } catch (error) {
+    if (RegistryError.is(error, 'SESSION_EXPIRED')) {
+      await killer.close(0);
+      return;
+    }
+    await killer.close(0);
+    throw error;
+  }
+  await killer.close(timeoutMs);
+}
