@@ -10,7 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobConfiguration, ResolvedJobConfiguration } from '../config/index.js';
-import { parseJobConfigurationYaml, resolveJobConfiguration, toJobConfigurationYaml } from '../config/index.js';
+import {
+  parseJobConfigurationYaml,
+  parseShardingItemParameters,
+  resolveJobConfiguration,
+  toJobConfigurationYaml,
+} from '../config/index.js';
 import { type CronExpression, parseCron } from '../cron/index.js';
 import type { JobErrorHandler } from '../error-handler/index.js';
 import { createJobErrorHandler } from '../error-handler/index.js';
@@ -330,7 +335,7 @@ export class JobScheduler {
         if (relative === 'leader/election/instance') this.#onLeaderChanged(event);
         else if (relative === 'leader/sharding/necessary') {
           if (event.type === 'DELETED') this.#sharding.invalidateAssignment();
-          else if (this.#leader.isLeader()) this.#reshardInBackground();
+          else if (this.#leader.isLeader() && !this.#sharding.isResharding) this.#reshardInBackground(true);
         }
         return;
       case 'sharding':
@@ -365,7 +370,7 @@ export class JobScheduler {
     }
     if (previous.shardingTotalCount !== next.shardingTotalCount || previous.jobShardingStrategyType !== next.jobShardingStrategyType) {
       this.#sharding.invalidateAssignment();
-      if (this.#leader.isLeader()) this.#reshardInBackground();
+      if (this.#leader.isLeader()) this.#reshardInBackground(true);
     }
   }
 
@@ -382,7 +387,7 @@ export class JobScheduler {
       return;
     }
     if (event.type === 'UPDATED') return;
-    if (this.#leader.isLeader()) this.#reshardInBackground();
+    if (this.#leader.isLeader()) this.#reshardInBackground(this.#membershipForcesResharding());
   }
 
   #onServerChanged(ip: string): void {
@@ -397,7 +402,12 @@ export class JobScheduler {
     if (ip === this.instance.serverIp && !this.#serverDisabled() && !this.#leader.hasLeader()) {
       this.#track(this.#electIfNeeded());
     }
-    if (this.#leader.isLeader()) this.#reshardInBackground();
+    if (this.#leader.isLeader()) this.#reshardInBackground(this.#membershipForcesResharding());
+  }
+
+  /** ElasticJob: with `staticSharding`, membership changes reshard only while nothing is assigned yet. */
+  #membershipForcesResharding(): boolean {
+    return !(this.#configuration.staticSharding && this.#cache.children(this.paths.sharding).length > 0);
   }
 
   #onLeaderChanged(event: RegistryEvent): void {
@@ -422,10 +432,10 @@ export class JobScheduler {
     }
   }
 
-  #reshardInBackground(): void {
+  #reshardInBackground(force = false): void {
     if (this.#suspended) return;
     this.#track(
-      this.#sharding.requestResharding().catch((error: unknown) => {
+      this.#sharding.requestResharding(force).catch((error: unknown) => {
         this.#logger.error({ err: error }, 'resharding failed');
       }),
     );
@@ -632,7 +642,7 @@ export class JobScheduler {
   }
 
   #contexts(config: ResolvedJobConfiguration, items: readonly number[], signal: AbortSignal): ShardingContexts {
-    const parameters = parseItemParameters(config);
+    const parameters = parseShardingItemParameters(config.shardingItemParameters, config.shardingTotalCount);
     return {
       taskId: buildTaskId(config.jobName, items, this.instance.jobInstanceId),
       jobName: config.jobName,
@@ -797,16 +807,6 @@ export class JobScheduler {
     this.#state = 'SHUT_DOWN';
     this.#logger.info('job shut down');
   }
-}
-
-function parseItemParameters(config: ResolvedJobConfiguration): Map<number, string> {
-  const result = new Map<number, string>();
-  if (config.shardingItemParameters.trim() === '') return result;
-  for (const pair of config.shardingItemParameters.split(',')) {
-    const [key, value] = pair.split('=').map((part) => part.trim());
-    if (key !== undefined && value !== undefined) result.set(Number(key), value);
-  }
-  return result;
 }
 
 /** Checks the type names a configuration refers to against the registries (names the field). */

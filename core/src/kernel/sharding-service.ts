@@ -23,6 +23,7 @@ export interface ShardingServiceOptions {
 /** Resharding (leader) and the local view of assignments (everyone). */
 export class ShardingService {
   #requested = false;
+  #forced = false;
   #loop: Promise<void> | undefined;
   /** Authoritative assignment read directly after the last resharding; `undefined` = re-read needed. */
   #assignment: Map<number, string> | undefined;
@@ -39,6 +40,11 @@ export class ShardingService {
     return this.context.cache.has(this.context.paths.shardingNecessary);
   }
 
+  /** Whether this instance is inside a resharding pass (its own flag writes are not new requests). */
+  get isResharding(): boolean {
+    return this.#loop !== undefined;
+  }
+
   /** Marks the local assignment stale after a sharding-related event. */
   invalidateAssignment(): void {
     this.#assignment = undefined;
@@ -48,17 +54,29 @@ export class ShardingService {
    * Asks for resharding. Only the leader acts; requests arriving while a resharding runs are
    * coalesced into one more pass.
    *
+   * @param force - reshard even if the current assignment looks valid (membership, server or
+   *   total-count changes: ElasticJob's `setReshardingFlag`); otherwise only when
+   *   {@link needsResharding}.
    * @returns resolves when the resharding loop that covers this request has finished.
    */
-  requestResharding(): Promise<void> {
+  requestResharding(force = false): Promise<void> {
     this.#requested = true;
+    if (force) this.#forced = true;
     if (this.#loop === undefined) {
       this.#loop = (async () => {
         try {
           while (this.#requested && !this.context.isShutdown()) {
             this.#requested = false;
+            const forced = this.#forced;
+            this.#forced = false;
             if (!this.leader.isLeader()) break;
+            if (!forced && !this.needsResharding()) continue;
             await this.#reshard();
+            // Read-your-writes in the cache: wait until it shows the commit before deciding again.
+            await this.context.waiters.waitFor(
+              () => !this.isNeedSharding() || this.context.isShutdown(),
+              this.options.runningWaitTimeoutMs,
+            );
           }
         } finally {
           this.#loop = undefined;

@@ -81,7 +81,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
         onEvent: (event) => {
           events.push(event);
         },
-        logger: silent,
+        ...(process.env.KERNEL_TEST_LOG ? {} : { logger: silent }),
         ...extra,
       });
       async function start(
@@ -234,7 +234,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
         expect(yaml).toMatch(new RegExp(`^${key}:`, 'm'));
       }
       expect(await admin.getDirectly('/orders')).toBe('SimpleJob');
-      const second = await c.start(2, job({ description: 'second', shardingTotalCount: 2 }));
+      const second = await c.start(2, job({ description: 'second', shardingTotalCount: 2, shardingItemParameters: '' }));
       expect(second.configuration.description).toBe('first');
       expect(second.configuration.shardingTotalCount).toBe(6);
       const third = await c.start(3, job({ description: 'third', overwrite: true }));
