@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { createRegistryCenter, type ShardingContext, ScheduleJobBootstrap, silentLogger } from '@elasticjob-ts/core';
+import {
+  type CoordinatorRegistryCenter,
+  createRegistryCenter,
+  ScheduleJobBootstrap,
+  type ShardingContext,
+  silentLogger,
+} from '@elasticjob-ts/core';
 import { MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
 
 const JOB = {
@@ -29,7 +35,7 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   const names = ['instance-A', 'instance-B', 'instance-C'];
   const bootstraps: ScheduleJobBootstrap[] = [];
-  const registries = [];
+  const registries: CoordinatorRegistryCenter[] = [];
   for (const [index, name] of names.entries()) {
     const registry = await createRegistryCenter({ type: 'memory', server, namespace: 'elasticjob-demo' });
     registries.push(registry);
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
             return `${name}${leader && leader.instance.jobInstanceId.endsWith(name) ? '*' : ' '} [${items.join(', ')}]`;
           })
           .join('  ');
-        console.log(`${new Date().toISOString().slice(11, 19)}  fire ${String(fires).padStart(2)}  ${line}`);
+        console.log(`${new Date(Date.now() - 1000).toISOString().slice(11, 19)}  fire ${String(fires).padStart(2)}  ${line}`);
       }
       if (fires === FIRES_BEFORE_STOP && stopped === undefined) {
         const victim = bootstraps[0] as ScheduleJobBootstrap;

@@ -1,6 +1,1 @@
-/**
- * `@elasticjob-ts/integration-tests` (being built; see the root README).
- *
- * @module
- */
 export {};
