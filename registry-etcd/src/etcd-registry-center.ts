@@ -21,14 +21,21 @@ import {
   type RegistryWatchListener,
   sortChildrenDescending,
 } from '@elasticjob-ts/core';
-import { Etcd3, type ICompare, type IOptions, type IRangeResponse, type IRequestOp } from 'etcd3';
+import {
+  Etcd3,
+  type ICompare,
+  type IOptions,
+  type IRangeResponse,
+  type IRequestOp,
+  type Watcher,
+} from 'etcd3';
 import { cappedExponentialBackoff, passthroughPolicy, retryUnavailablePolicy } from './fault-handling.js';
 import { KeyCodec, prefixEnd } from './keys.js';
 import { executeInLatch, type LatchContext } from './leader-latch.js';
 import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
 import { readServerTime } from './server-time.js';
 import { LeaseSession } from './session.js';
-import { SubtreeWatch } from './subtree-watch.js';
+import { cancelWatcher, SubtreeWatch } from './subtree-watch.js';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 import {
   compileTransaction,
@@ -98,7 +105,10 @@ function rangeOf(response: { response_range?: IRangeResponse } | undefined): IRa
  */
 export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   /** Authentication is enforced (etcd users); server time has a 1 s resolution (HTTP `Date`). */
-  readonly capabilities: RegistryCapabilities = { authentication: true, registryCenterTimeResolutionMs: 1000 };
+  readonly capabilities: RegistryCapabilities = {
+    authentication: true,
+    registryCenterTimeResolutionMs: 1000,
+  };
   /** The namespace (key prefix without the leading `/`). */
   readonly namespace: string;
 
@@ -109,6 +119,12 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private lifecycle: Lifecycle = 'new';
   private client: Etcd3 | undefined;
   private session: LeaseSession | undefined;
+  /**
+   * An idle watcher held for the client's lifetime, so that `etcd3` never tears its shared watch
+   * stream down when the last real watcher goes (it cancels the stream, counts the cancellation as
+   * a host failure and resets every gRPC channel of the host).
+   */
+  private sentinel: Watcher | undefined;
   private readonly stateListeners = new Set<RegistryConnectionStateListener>();
   private readonly watches = new Set<SubtreeWatch>();
   private readonly cleanups = new Set<() => void>();
@@ -206,6 +222,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
     }
     this.lifecycle = 'started';
+    const sentinel = client.watch().key(`${this.codec.root}\u0000sentinel`).watcher();
+    sentinel.on('error', (error: Error) => this.reportError('idle sentinel watch failed', error));
+    this.sentinel = sentinel;
     this.emitState('CONNECTED');
   }
 
@@ -221,8 +240,13 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     this.cleanups.clear();
     const watches = [...this.watches];
     this.watches.clear();
-    await Promise.all(watches.map((watch) => watch.stop()));
+    // stop() ends delivery synchronously; the lease is revoked while the cancellations travel.
+    const stopping = watches.map((watch) => watch.stop());
     await this.session?.close();
+    await Promise.all(stopping);
+    const sentinel = this.sentinel;
+    this.sentinel = undefined;
+    if (sentinel !== undefined) await cancelWatcher(sentinel);
     this.client?.close();
   }
 
@@ -281,7 +305,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   async getChildrenKeys(key: string): Promise<string[]> {
     assertRegistryPath(key);
     const client = this.requireClient(key);
-    return sortChildrenDescending(await this.call('getChildrenKeys', key, () => this.childNames(client, key)));
+    return sortChildrenDescending(
+      await this.call('getChildrenKeys', key, () => this.childNames(client, key)),
+    );
   }
 
   /**
@@ -377,7 +403,11 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
               ...this.createParents(key),
               { request_delete_range: { key: descendants.key, range_end: descendants.range_end } },
               {
-                request_put: { key: Buffer.from(this.codec.toKey(key)), value: Buffer.from(value), lease: leaseId },
+                request_put: {
+                  key: Buffer.from(this.codec.toKey(key)),
+                  value: Buffer.from(value),
+                  lease: leaseId,
+                },
               },
             ],
             failure: [],
@@ -488,7 +518,10 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       }
       const compiled = compileTransaction(plan, snapshots);
       const response = await this.call('executeInTransaction', undefined, () =>
-        client.kv.txn({ compare: compiled.compare, success: compiled.success, failure: [] }, this.callOptions()),
+        client.kv.txn(
+          { compare: compiled.compare, success: compiled.success, failure: [] },
+          this.callOptions(),
+        ),
       );
       if (response.succeeded) return;
       const failure = await this.diagnose(client, operations);
@@ -604,7 +637,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    * @returns a function that removes it (synchronous, idempotent).
    */
   addConnectionStateListener(listener: RegistryConnectionStateListener): () => void {
-    if (typeof listener !== 'function') throw new TypeError('addConnectionStateListener: listener must be a function');
+    if (typeof listener !== 'function')
+      throw new TypeError('addConnectionStateListener: listener must be a function');
     this.stateListeners.add(listener);
     return () => {
       this.stateListeners.delete(listener);
@@ -634,6 +668,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         'grpc.initial_reconnect_backoff_ms': 100,
         'grpc.min_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': 1000,
+        // A private subchannel pool: closing the client closes its HTTP/2 connections at once
+        // (the global pool keeps them up to 10 s after the last channel closed).
+        'grpc.use_local_subchannel_pool': 1,
       },
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + options.connectionTimeoutMs },
@@ -649,14 +686,19 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     return { deadline: Date.now() + this.options.connectionTimeoutMs };
   }
 
-  private async untilConnected<T>(deadlineAt: number, attempt: (timeoutMs: number) => Promise<T>): Promise<T> {
+  private async untilConnected<T>(
+    deadlineAt: number,
+    attempt: (timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
     for (;;) {
       const remaining = Math.max(1, deadlineAt - performance.now());
       try {
         return await attempt(remaining);
       } catch (error) {
         if (registryErrorCodeOf(error) !== 'CONNECTION_LOSS' || performance.now() >= deadlineAt) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadlineAt - performance.now()))));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(250, Math.max(0, deadlineAt - performance.now()))),
+        );
       }
     }
   }
@@ -674,9 +716,13 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
 
   private requireClient(path?: string): Etcd3 {
     if (this.lifecycle !== 'started' || this.client === undefined) {
-      throw new RegistryError('NOT_STARTED', `The etcd registry is ${this.lifecycle === 'closed' ? 'closed' : 'not started'}`, {
-        path,
-      });
+      throw new RegistryError(
+        'NOT_STARTED',
+        `The etcd registry is ${this.lifecycle === 'closed' ? 'closed' : 'not started'}`,
+        {
+          path,
+        },
+      );
     }
     return this.client;
   }
@@ -687,12 +733,18 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /** Runs a vendor call, mapping its error; a refused lease ends the session at once. */
-  private async call<T>(operation: string, path: string | undefined, fn: () => Promise<T>, leaseId?: string): Promise<T> {
+  private async call<T>(
+    operation: string,
+    path: string | undefined,
+    fn: () => Promise<T>,
+    leaseId?: string,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       const registryError = toRegistryError(error, operation, path);
-      if (registryError.code === 'SESSION_EXPIRED' && leaseId !== undefined) this.session?.leaseInvalid(leaseId);
+      if (registryError.code === 'SESSION_EXPIRED' && leaseId !== undefined)
+        this.session?.leaseInvalid(leaseId);
       if (this.lifecycle === 'closed' && registryError.code === 'CONNECTION_LOSS') {
         throw new RegistryError('NOT_STARTED', `etcd ${operation} interrupted: the registry was closed`, {
           path,
@@ -729,7 +781,12 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         success: [
           { request_range: { key: Buffer.from(this.codec.toKey(path)), keys_only: keysOnly } },
           {
-            request_range: { key: descendants.key, range_end: descendants.range_end, keys_only: true, limit: 1 },
+            request_range: {
+              key: descendants.key,
+              range_end: descendants.range_end,
+              keys_only: true,
+              limit: 1,
+            },
           },
         ],
         failure: [],
@@ -739,7 +796,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     const own = rangeOf(response.responses[0]);
     const child = rangeOf(response.responses[1]);
     if (own === undefined || child === undefined) {
-      throw new RegistryError('CONNECTION_LOSS', `etcd answered a read of '${path}' without range results`, { path });
+      throw new RegistryError('CONNECTION_LOSS', `etcd answered a read of '${path}' without range results`, {
+        path,
+      });
     }
     return { own, child };
   }
@@ -773,12 +832,19 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     const readCounter = (responses: readonly { response_range?: IRangeResponse }[]) =>
       BigInt(rangeOf(responses[0])?.kvs[0]?.version ?? '0');
     let version = await this.call(operation, prefixPath, async () =>
-      BigInt((await client.kv.range({ key: counter, keys_only: true }, this.callOptions())).kvs[0]?.version ?? '0'),
+      BigInt(
+        (await client.kv.range({ key: counter, keys_only: true }, this.callOptions())).kvs[0]?.version ?? '0',
+      ),
     );
     for (let attempt = 1; attempt <= SEQUENCE_ATTEMPTS; attempt++) {
       const path = `${prefixPath}${(version + 1n).toString().padStart(10, '0')}`;
       const key = this.codec.toKey(path);
-      const versionCompare: ICompare = { key: counter, target: 'Version', result: 'Equal', version: version.toString() };
+      const versionCompare: ICompare = {
+        key: counter,
+        target: 'Version',
+        result: 'Equal',
+        version: version.toString(),
+      };
       const put: IRequestOp = {
         request_put:
           leaseId === undefined
@@ -805,7 +871,11 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         // The counter is ours but the name is taken (written by other means): skip past it.
         await this.call(operation, prefixPath, () =>
           client.kv.txn(
-            { compare: [versionCompare], success: [{ request_put: { key: counter, value: EMPTY } }], failure: [] },
+            {
+              compare: [versionCompare],
+              success: [{ request_put: { key: counter, value: EMPTY } }],
+              failure: [],
+            },
             this.callOptions(),
           ),
         );

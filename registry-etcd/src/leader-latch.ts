@@ -15,7 +15,7 @@ import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { KeyCodec } from './keys.js';
 import type { LeaseSession } from './session.js';
-import { toRegistryError } from './to-registry-error.js';
+import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 
 /** Default bounded wait for the latch, in ms. */
 export const DEFAULT_LATCH_WAIT_TIMEOUT_MS = 30_000;
@@ -38,7 +38,9 @@ export interface LatchContext {
 function validateWaitTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_LATCH_WAIT_TIMEOUT_MS;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`executeInLeader 'waitTimeoutMs' must be a finite number of ms >= 0, got ${String(value)}`);
+    throw new TypeError(
+      `executeInLeader 'waitTimeoutMs' must be a finite number of ms >= 0, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -59,7 +61,7 @@ export async function executeInLatch<T>(
   const waitTimeoutMs = validateWaitTimeout(options.waitTimeoutMs);
   const signal = options.signal;
   signal?.throwIfAborted();
-  const { client, codec, session } = context;
+  const { codec, session } = context;
   const leaseId = session.requireLease(latchPath);
   const name = `${BigInt(leaseId).toString(16)}-${randomUUID()}`;
   const waiterPath = `${latchPath === '/' ? '' : latchPath}/${name}`;
@@ -135,7 +137,16 @@ async function waitForTurn(
       throw toRegistryError(error, 'executeInLeader (wait)', latchPath);
     }
     if (predecessor === undefined) return;
-    await waitForDeletion(context, latchPath, predecessor, revision + 1n, leaseId, deadline, waitTimeoutMs, signal);
+    await waitForDeletion(
+      context,
+      latchPath,
+      predecessor,
+      revision + 1n,
+      leaseId,
+      deadline,
+      waitTimeoutMs,
+      signal,
+    );
   }
 }
 
@@ -209,11 +220,16 @@ function waitForDeletion(
 /** Deletes our queue entry; retried in the background while our lease lives if it fails now. */
 async function deleteWaiterKey(context: LatchContext, key: string, leaseId: string): Promise<void> {
   const attempt = () =>
-    context.client.kv.deleteRange({ key: Buffer.from(key) }, { deadline: Date.now() + context.requestTimeoutMs });
+    context.client.kv.deleteRange(
+      { key: Buffer.from(key) },
+      { deadline: Date.now() + context.requestTimeoutMs },
+    );
   try {
     await attempt();
     return;
   } catch (error) {
+    // Closed client: close() revoked (or is revoking) the lease, which deletes the key.
+    if (registryErrorCodeOf(error) === 'NOT_STARTED') return;
     context.onError(`could not delete latch entry '${key}'; retrying while the session lives`, error);
   }
   let timer: NodeJS.Timeout | undefined;

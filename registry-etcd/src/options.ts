@@ -46,7 +46,8 @@ function parseEndpoints(value: unknown): string[] {
       : Array.isArray(value) && value.every((item) => typeof item === 'string')
         ? (value as string[])
         : undefined;
-  const accepted = "a non-empty list of 'http://host:port' or 'https://host:port' URLs (array or comma-separated)";
+  const accepted =
+    "a non-empty list of 'http://host:port' or 'https://host:port' URLs (array or comma-separated)";
   if (raw === undefined) {
     throw new RegistryConfigurationError(
       'endpoints',
@@ -55,7 +56,10 @@ function parseEndpoints(value: unknown): string[] {
   }
   const endpoints = raw.map((item) => item.trim()).filter((item) => item !== '');
   if (endpoints.length === 0) {
-    throw new RegistryConfigurationError('endpoints', `etcd registry 'endpoints' must be ${accepted}, got none`);
+    throw new RegistryConfigurationError(
+      'endpoints',
+      `etcd registry 'endpoints' must be ${accepted}, got none`,
+    );
   }
   return endpoints.map((endpoint) => {
     let url: URL;
@@ -68,7 +72,11 @@ function parseEndpoints(value: unknown): string[] {
         { cause },
       );
     }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '' || url.pathname.length > 1) {
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.host === '' ||
+      url.pathname.length > 1
+    ) {
       throw new RegistryConfigurationError(
         'endpoints',
         `etcd registry endpoint '${endpoint}' must be 'http(s)://host:port' without a path; accepted: ${accepted}`,
@@ -91,7 +99,10 @@ function isPem(value: unknown): boolean {
  */
 export function resolveEtcdOptions(configuration: EtcdRegistryConfiguration): ResolvedEtcdOptions {
   if (configuration === null || typeof configuration !== 'object') {
-    throw new RegistryConfigurationError('type', "etcd registry configuration must be an object with type 'etcd'");
+    throw new RegistryConfigurationError(
+      'type',
+      "etcd registry configuration must be an object with type 'etcd'",
+    );
   }
   if (configuration.type !== 'etcd') {
     throw new RegistryConfigurationError(
@@ -147,7 +158,10 @@ export function resolveEtcdOptions(configuration: EtcdRegistryConfiguration): Re
     }
     for (const field of ['ca', 'cert', 'key'] as const) {
       if (!isPem(tls[field])) {
-        throw new RegistryConfigurationError(`tls.${field}`, `etcd registry 'tls.${field}' must be a PEM string or Buffer`);
+        throw new RegistryConfigurationError(
+          `tls.${field}`,
+          `etcd registry 'tls.${field}' must be a PEM string or Buffer`,
+        );
       }
     }
     if ((tls.cert === undefined) !== (tls.key === undefined)) {

@@ -17,7 +17,8 @@ function dateOf(endpoint: string, tls: EtcdTlsConfiguration | undefined, timeout
       res.resume();
       const header = res.headers.date;
       const time = header === undefined ? Number.NaN : Date.parse(header);
-      if (Number.isNaN(time)) reject(new Error(`GET ${url} answered without a valid Date header (${header})`));
+      if (Number.isNaN(time))
+        reject(new Error(`GET ${url} answered without a valid Date header (${header})`));
       else resolve(time);
     };
     const req = secure

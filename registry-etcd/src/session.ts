@@ -13,7 +13,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { RegistryError, type RegistryConnectionState } from '@elasticjob-ts/core';
+import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core';
 import type { IDuplexStream, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse, LeaseClient } from 'etcd3';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 
@@ -80,9 +80,13 @@ export class LeaseSession {
       return this.lease;
     }
     if (this.stateValue === 'lost') {
-      throw new RegistryError('SESSION_EXPIRED', 'The etcd session expired; a new session is being established', {
-        path,
-      });
+      throw new RegistryError(
+        'SESSION_EXPIRED',
+        'The etcd session expired; a new session is being established',
+        {
+          path,
+        },
+      );
     }
     throw new RegistryError('NOT_STARTED', 'The etcd registry is not started', { path });
   }
@@ -147,7 +151,10 @@ export class LeaseSession {
     if (lease !== undefined) this.notifySessionEnd(lease);
     const revokes = [...this.staleLeases, ...(lease === undefined ? [] : [lease])].map((id) =>
       this.revoke(id).catch((error: unknown) => {
-        this.options.onBackgroundError(`could not revoke lease ${id} on close; it expires after its TTL`, error);
+        this.options.onBackgroundError(
+          `could not revoke lease ${id} on close; it expires after its TTL`,
+          error,
+        );
       }),
     );
     this.staleLeases.clear();
@@ -164,7 +171,10 @@ export class LeaseSession {
 
   private async revoke(id: string): Promise<void> {
     try {
-      await this.options.leaseClient.leaseRevoke({ ID: id }, { deadline: Date.now() + this.options.requestTimeoutMs });
+      await this.options.leaseClient.leaseRevoke(
+        { ID: id },
+        { deadline: Date.now() + this.options.requestTimeoutMs },
+      );
     } catch (error) {
       if (registryErrorCodeOf(error) !== 'SESSION_EXPIRED') throw error;
     }
@@ -175,7 +185,9 @@ export class LeaseSession {
     this.stateValue = 'alive';
     this.lastAckSentAt = sentAt;
     this.armDeadline();
-    this.scheduleTick(this.intervalMs);
+    // Open the keep-alive stream at once: a broken stream is how an outage between two
+    // keep-alives is noticed.
+    this.scheduleTick(0);
   }
 
   private emit(state: RegistryConnectionState): void {
@@ -209,10 +221,13 @@ export class LeaseSession {
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
     const remaining = this.lastAckSentAt + this.ttlMs - now();
-    this.deadlineTimer = setTimeout(() => {
-      if (now() >= this.lastAckSentAt + this.ttlMs) this.loseSession();
-      else this.armDeadline();
-    }, Math.max(0, remaining));
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (now() >= this.lastAckSentAt + this.ttlMs) this.loseSession();
+        else this.armDeadline();
+      },
+      Math.max(0, remaining),
+    );
   }
 
   private async tick(): Promise<void> {
@@ -313,6 +328,9 @@ export class LeaseSession {
     this.pendingAck = undefined;
     if (stream !== undefined) {
       try {
+        // Half-close first: etcd3 then sees a non-writable stream and does not treat the
+        // cancellation below as a host failure (which would reset every channel of the host).
+        stream.end();
         stream.cancel();
       } catch {
         // already closed by the transport: nothing left to release

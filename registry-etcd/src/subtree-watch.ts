@@ -36,6 +36,22 @@ export interface SubtreeWatchOptions {
 }
 
 const RESYNC_INITIAL_DELAY_MS = 100;
+const CANCEL_WAIT_MS = 1000;
+
+/**
+ * Cancels an `etcd3` watcher, waiting at most 1 s for etcd to confirm (an unreachable server
+ * never does; the stream is torn down with the client anyway).
+ */
+export async function cancelWatcher(watcher: Watcher): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    watcher.cancel().catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, CANCEL_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+}
 const RESYNC_MAX_DELAY_MS = 2000;
 
 /** A subtree watch with its node cache (see the module docs). */
@@ -68,10 +84,7 @@ export class SubtreeWatch {
     this.watcher = undefined;
     if (watcher !== undefined) {
       watcher.removeAllListeners('data');
-      await Promise.race([
-        watcher.cancel().catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
-      ]);
+      await cancelWatcher(watcher);
     }
   }
 
@@ -176,7 +189,10 @@ export class SubtreeWatch {
   private onCancelled(error: Error): void {
     if (this.closed) return;
     this.watcher = undefined;
-    this.options.onError(`watch of '${this.options.path}' was cancelled by etcd; re-reading the subtree`, error);
+    this.options.onError(
+      `watch of '${this.options.path}' was cancelled by etcd; re-reading the subtree`,
+      error,
+    );
     this.scheduleResync(RESYNC_INITIAL_DELAY_MS);
   }
 

@@ -154,7 +154,10 @@ export function planTransaction(
 }
 
 /** Keys whose pre-transaction existence decides the outcome (operation keys and create parents). */
-export function keysToDiagnose(operations: readonly RegistryTransactionOperation[], codec: KeyCodec): string[] {
+export function keysToDiagnose(
+  operations: readonly RegistryTransactionOperation[],
+  codec: KeyCodec,
+): string[] {
   const keys = new Set<string>();
   for (const operation of operations) {
     keys.add(codec.toKey(operation.key));

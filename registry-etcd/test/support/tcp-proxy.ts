@@ -3,7 +3,7 @@
  * refuses new ones (the client sees its connection drop, as on a network partition), `restore()`
  * lets connections through again.
  */
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** A running {@link startTcpProxy} proxy. */
 export interface TcpProxy {
