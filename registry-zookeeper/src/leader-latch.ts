@@ -64,6 +64,8 @@ export interface LatchHost {
   relative(path: string): string;
   /** Throws `NOT_STARTED` once the client is closed. */
   assertOpen(): void;
+  /** Whether the client is started and not closed (never throws). */
+  isOpen(): boolean;
   /** Registers a callback for "session replaced or client closed"; returns its remover. */
   onSessionChange(callback: () => void): () => void;
   /** Reports a failure nobody awaits. */
@@ -204,7 +206,7 @@ class Participant {
       );
       let path: string;
       try {
-        path = await this.#raceWait(created, options, connection);
+        path = await this.#raceWait(created, options);
       } catch (error) {
         if (RegistryError.is(error, 'NO_NODE')) {
           await this.#host.ensurePath(this.#latchPath);
@@ -237,11 +239,7 @@ class Participant {
   }
 
   /** Races an unbounded request against the wait's deadline, abort signal and session changes. */
-  async #raceWait<T>(
-    request: Promise<T>,
-    options: AcquireLatchOptions,
-    connection: ZookeeperConnection,
-  ): Promise<T> {
+  async #raceWait<T>(request: Promise<T>, options: AcquireLatchOptions): Promise<T> {
     let cleanup = (): void => {};
     const interrupted = new Promise<never>((_, reject) => {
       const timer = setTimeout(
@@ -251,7 +249,7 @@ class Participant {
       const onAbort = (): void => reject(abortReason(options.signal));
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const removeSessionListener = this.#host.onSessionChange(() => {
-        if (this.#host.connection() !== connection) {
+        if (this.#host.isOpen()) {
           reject(
             new RegistryError('SESSION_EXPIRED', 'The ZooKeeper session was replaced while joining a latch'),
           );
@@ -259,6 +257,7 @@ class Participant {
           reject(new RegistryError('NOT_STARTED', 'The ZooKeeper registry client was closed'));
         }
       });
+      if (options.signal?.aborted) onAbort();
       cleanup = () => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
@@ -270,7 +269,9 @@ class Participant {
     } catch (error) {
       // Given up while the create may still be answered later: delete that node when it is.
       if (!RegistryError.is(error, 'NO_NODE', 'CONNECTION_LOSS', 'NODE_EXISTS')) {
-        this.#orphanedCreates.push(request as unknown as Promise<string>);
+        this.#orphanedCreates.push(
+          (request as unknown as Promise<string>).then((path) => path.slice(path.lastIndexOf('/') + 1)),
+        );
       }
       throw error;
     } finally {
@@ -301,6 +302,7 @@ class Participant {
         const onAbort = (): void => reject(abortReason(options.signal));
         options.signal?.addEventListener('abort', onAbort, { once: true });
         const removeSessionListener = this.#host.onSessionChange(() => resolve());
+        if (options.signal?.aborted) onAbort();
         cleanup = () => {
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);

@@ -53,6 +53,7 @@ interface ConnectionManagerInternals {
   servers?: unknown[];
   serverAttempts?: number;
   findNextServer?: (callback: (server: unknown) => void) => void;
+  onSocketData?: (...args: unknown[]) => unknown;
 }
 
 /**
@@ -73,6 +74,8 @@ export class ZookeeperConnection {
   #connected = false;
   #expired = false;
   #spinTimer: ReturnType<typeof setTimeout> | undefined;
+  #readTimer: ReturnType<typeof setInterval> | undefined;
+  #lastReceivedAt = 0;
 
   /** @param options - servers, session timeout, credentials, state callbacks. */
   constructor(options: ZookeeperConnectionOptions) {
@@ -91,6 +94,7 @@ export class ZookeeperConnection {
       this.client as unknown as { connectionManager?: ConnectionManagerInternals }
     ).connectionManager;
     this.#trackSpinDelay();
+    this.#trackReceivedData();
     if (options.digestCredentials !== undefined) {
       this.client.addAuthInfo('digest', Buffer.from(options.digestCredentials, 'utf8'));
     }
@@ -273,6 +277,7 @@ export class ZookeeperConnection {
   close(graceMs: number): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
+    this.#stopReadTimer();
     for (const waiter of [...this.#connectWaiters]) waiter.reject(closedError());
     const wasConnected = this.#connected;
     this.#connected = false;
@@ -299,6 +304,7 @@ export class ZookeeperConnection {
   #onConnected(): void {
     if (this.#closed) return;
     this.#connected = true;
+    this.#startReadTimer();
     const first = !this.#everConnected;
     this.#everConnected = true;
     for (const waiter of [...this.#connectWaiters]) waiter.resolve();
@@ -309,6 +315,7 @@ export class ZookeeperConnection {
     if (this.#closed) return;
     const was = this.#connected;
     this.#connected = false;
+    this.#stopReadTimer();
     if (was && !this.#expired) this.#options.events?.onDisconnected(this);
   }
 
@@ -316,6 +323,7 @@ export class ZookeeperConnection {
     if (this.#closed) return;
     this.#expired = true;
     this.#connected = false;
+    this.#stopReadTimer();
     for (const waiter of [...this.#connectWaiters]) {
       waiter.reject(new RegistryError('SESSION_EXPIRED', 'The ZooKeeper session expired'));
     }
@@ -360,8 +368,49 @@ export class ZookeeperConnection {
     };
   }
 
+  /**
+   * Records when the server last sent anything. The library sends a ping after a third of the
+   * session timeout of idleness but never notices missing answers, so a silent partition (no
+   * FIN/RST) would leave it "connected" forever while the server expires the session.
+   */
+  #trackReceivedData(): void {
+    const manager = this.#manager;
+    const original = manager?.onSocketData;
+    if (manager === undefined || typeof original !== 'function') return;
+    manager.onSocketData = (...args: unknown[]) => {
+      this.#lastReceivedAt = Date.now();
+      return original.apply(manager, args);
+    };
+  }
+
+  /**
+   * Like ZooKeeper's Java client: drops the connection when nothing was received for two thirds
+   * of the session timeout, so the library reconnects (or the session is declared lost).
+   */
+  #startReadTimer(): void {
+    this.#stopReadTimer();
+    if (this.#manager?.onSocketData === undefined) return;
+    this.#lastReceivedAt = Date.now();
+    const readTimeoutMs = Math.floor((this.negotiatedSessionTimeoutMs() * 2) / 3);
+    this.#readTimer = setInterval(
+      () => {
+        if (this.#connected && Date.now() - this.#lastReceivedAt > readTimeoutMs) {
+          this.#stopReadTimer();
+          this.#manager?.socket?.destroy();
+        }
+      },
+      Math.max(50, Math.floor(readTimeoutMs / 8)),
+    );
+  }
+
+  #stopReadTimer(): void {
+    if (this.#readTimer !== undefined) clearInterval(this.#readTimer);
+    this.#readTimer = undefined;
+  }
+
   /** Destroys the socket and clears the library's timers, whatever state it is in. */
   #forceShutdown(): void {
+    this.#stopReadTimer();
     if (this.#spinTimer !== undefined) clearTimeout(this.#spinTimer);
     this.#spinTimer = undefined;
     const manager = this.#manager;
@@ -378,39 +427,50 @@ function closedError(): RegistryError {
 
 /**
  * Forces the server to expire a session: attaches a second client to it with the session id and
- * password, then closes that client (ZooKeeper ends the session and deletes its ephemeral nodes).
- * Curator's tests use the same trick. Resolves once the server confirmed, or the session turned out
- * to be gone already.
+ * password, then closes that client, so ZooKeeper ends the session and deletes its ephemeral nodes
+ * (the trick Curator's test utilities used). The session's own client may steal the session back
+ * between the attach and the close (it reconnects on its own); so this repeats until an attach
+ * finds the session expired.
  *
  * @param serverLists - `host:port,...`.
  * @param session - id and password of the session to end.
  * @param timeoutMs - bound in ms.
- * @throws {RegistryError} `TIMEOUT` when no server answered within `timeoutMs`.
+ * @throws {RegistryError} `TIMEOUT` when the session could not be ended within `timeoutMs`.
  */
 export async function closeZookeeperSession(
   serverLists: string,
   session: { readonly id: Buffer; readonly password: Buffer },
   timeoutMs: number,
 ): Promise<void> {
-  const killer = new ZookeeperConnection({
-    serverLists,
-    sessionTimeoutMs: 30_000,
-    spinDelayMs: 100,
-    session,
-  });
-  killer.connect();
-  try {
-    await killer.waitConnected(
-      timeoutMs,
-      () => `Could not reach ZooKeeper at ${serverLists} within ${timeoutMs} ms to end a session`,
-    );
-  } catch (error) {
-    if (RegistryError.is(error, 'SESSION_EXPIRED')) {
-      await killer.close(0);
-      return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const remainingMs = deadline - Date.now();
+    if (remainingMs <= 0) {
+      throw new RegistryError(
+        'TIMEOUT',
+        `Could not end a ZooKeeper session at ${serverLists} within ${timeoutMs} ms`,
+      );
     }
-    await killer.close(0);
-    throw error;
+    const killer = new ZookeeperConnection({
+      serverLists,
+      sessionTimeoutMs: 30_000,
+      spinDelayMs: 100,
+      session,
+    });
+    killer.connect();
+    try {
+      await killer.waitConnected(
+        remainingMs,
+        () => `Could not reach ZooKeeper at ${serverLists} to end a session`,
+      );
+    } catch (error) {
+      await killer.close(0);
+      if (RegistryError.is(error, 'SESSION_EXPIRED')) return; // it is gone: done
+      if (RegistryError.is(error, 'TIMEOUT')) continue; // the loop reports the timeout
+      throw error;
+    }
+    // Attached: closing now ends the session, unless its own client took it back meanwhile. The
+    // next round tells (an attach to an ended session is answered "expired").
+    await killer.close(Math.max(0, deadline - Date.now()));
   }
-  await killer.close(timeoutMs);
 }

@@ -326,7 +326,13 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   #notifySessionChange(): void {
-    for (const callback of [...this.#sessionChangeCallbacks]) callback();
+    for (const callback of [...this.#sessionChangeCallbacks]) {
+      try {
+        callback();
+      } catch (error) {
+        this.#reportBackgroundError(error, 'A session-change callback threw');
+      }
+    }
   }
 
   #track(promise: Promise<unknown>): void {
@@ -988,6 +994,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       acls: () => this.#acls(),
       relative: (path) => this.#relative(path),
       assertOpen: () => this.#assertStarted(),
+      isOpen: () => this.#phase === 'started',
       onSessionChange: (callback) => {
         this.#sessionChangeCallbacks.add(callback);
         return () => {

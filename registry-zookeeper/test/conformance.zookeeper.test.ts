@@ -1,0 +1,76 @@
+/**
+ * The registry conformance suite against a real ZooKeeper server started by the harness. Every
+ * client connects through its own TCP proxy, so that `disconnect`/`reconnect` cut exactly that
+ * client off (connections reset, new ones refused) without touching the others. `expireSession`
+ * ends the session from a second connection that re-attaches to it (id + password) and closes it.
+ */
+import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
+import { registryConformanceSuite } from '@elasticjob-ts/registry-conformance';
+import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import { afterAll, beforeAll } from 'vitest';
+import { ZOOKEEPER_CAPABILITIES, ZookeeperRegistryCenter } from '../src/index.js';
+import { closeZookeeperSession } from '../src/zookeeper-connection.js';
+import { currentSessionOf } from '../src/zookeeper-registry-center.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+let server: ZookeeperTestServer;
+const proxies = new Map<CoordinatorRegistryCenter, TcpProxy>();
+
+beforeAll(async () => {
+  server = await startZookeeperServer();
+});
+
+afterAll(async () => {
+  await Promise.all([...proxies.values()].map((proxy) => proxy.stop()));
+  await server?.stop();
+});
+
+function proxyOf(client: CoordinatorRegistryCenter): TcpProxy {
+  const proxy = proxies.get(client);
+  if (proxy === undefined) throw new Error('client was not created by this suite');
+  return proxy;
+}
+
+registryConformanceSuite({
+  name: 'zookeeper',
+  capabilities: ZOOKEEPER_CAPABILITIES,
+  async create({ namespace, digest, sessionTimeoutMs }) {
+    const proxy = await TcpProxy.start(server.connectString);
+    const client = new ZookeeperRegistryCenter({
+      serverLists: proxy.address,
+      namespace,
+      digest,
+      sessionTimeoutMs: sessionTimeoutMs ?? 4_000,
+      connectionTimeoutMs: 5_000,
+      baseSleepTimeMs: 100,
+      maxSleepTimeMs: 500,
+      maxRetries: 5,
+    });
+    proxies.set(client, proxy);
+    return client;
+  },
+  controls: {
+    async expireSession(client) {
+      const session = currentSessionOf(client as ZookeeperRegistryCenter);
+      if (session === undefined) throw new Error('expireSession: the client has no session');
+      // Cut the client off while its session is ended, so that it cannot re-attach to the session
+      // between the second client's attach and close (it would, within milliseconds).
+      const proxy = proxyOf(client);
+      proxy.cut('reset');
+      try {
+        await closeZookeeperSession(server.connectString, session, 5_000);
+      } finally {
+        proxy.restore();
+      }
+    },
+    async disconnect(client) {
+      proxyOf(client).cut('reset');
+    },
+    async reconnect(client) {
+      proxyOf(client).restore();
+    },
+    async restartServer() {
+      await server.restart();
+    },
+  },
+});
