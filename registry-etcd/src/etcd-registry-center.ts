@@ -222,9 +222,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
     }
     this.lifecycle = 'started';
-    const sentinel = client.watch().key(`${this.codec.root}\u0000sentinel`).watcher();
-    sentinel.on('error', (error: Error) => this.reportError('idle sentinel watch failed', error));
-    this.sentinel = sentinel;
+    this.sentinel = this.createSentinel(client);
     this.emitState('CONNECTED');
   }
 
@@ -680,6 +678,20 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         watchBackoff: cappedExponentialBackoff(100, 1000),
       },
     };
+  }
+
+  /** See {@link EtcdRegistryCenter.sentinel}; it needs no history, so it never resumes from a revision. */
+  private createSentinel(client: Etcd3): Watcher {
+    const sentinel = client.watch().key(`${this.codec.root}\u0000sentinel`).watcher();
+    sentinel.on('disconnected', () => {
+      delete sentinel.request.start_revision;
+    });
+    sentinel.on('error', (error: Error) => {
+      if (this.sentinel !== sentinel || this.lifecycle !== 'started') return;
+      this.reportError('idle sentinel watch was cancelled; re-creating it', error);
+      this.sentinel = this.createSentinel(client);
+    });
+    return sentinel;
   }
 
   private callOptions(): { deadline: number } {

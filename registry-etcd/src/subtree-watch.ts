@@ -193,7 +193,7 @@ export class SubtreeWatch {
       `watch of '${this.options.path}' was cancelled by etcd; re-reading the subtree`,
       error,
     );
-    this.scheduleResync(RESYNC_INITIAL_DELAY_MS);
+    this.scheduleResync(0);
   }
 
   private scheduleResync(delayMs: number): void {
@@ -214,7 +214,7 @@ export class SubtreeWatch {
       if (this.closed) return;
       this.watcher = undefined;
       this.options.onError(`re-reading watched subtree '${this.options.path}' failed; retrying`, error);
-      this.scheduleResync(Math.min(RESYNC_MAX_DELAY_MS, delayMs * 2));
+      this.scheduleResync(Math.min(RESYNC_MAX_DELAY_MS, Math.max(RESYNC_INITIAL_DELAY_MS, delayMs * 2)));
     }
   }
 
