@@ -33,6 +33,14 @@ abstract class JobBootstrapBase {
     return this.scheduler.configuration;
   }
 
+  /**
+   * Items waiting for a failover executor (queued, or left running by a gone instance), as this
+   * instance's cache sees them: the failover backlog metric. 0 when failover is off.
+   */
+  get failoverBacklog(): number {
+    return this.scheduler.failoverBacklog;
+  }
+
   /** Whether this instance is currently the job's leader. */
   isLeader(): boolean {
     return this.scheduler.isLeader();

@@ -64,7 +64,9 @@ export class ExecutionService {
     return ops;
   }
 
-  async #directBeginOps(items: readonly number[]): Promise<{ ops: RegistryTransactionOperation[]; kept: number[] }> {
+  async #directBeginOps(
+    items: readonly number[],
+  ): Promise<{ ops: RegistryTransactionOperation[]; kept: number[] }> {
     const { registry, paths, instance } = this.context;
     const live = new Set(await registry.getChildrenKeys(paths.instances));
     const ops: RegistryTransactionOperation[] = [];

@@ -5,7 +5,11 @@
  *
  * @module
  */
-import type { CoordinatorRegistryCenter, RegistryEvent, RegistryUnwatch } from '../registry/registry-center.js';
+import type {
+  CoordinatorRegistryCenter,
+  RegistryEvent,
+  RegistryUnwatch,
+} from '../registry/registry-center.js';
 
 /** A watch-backed map of path → value for one subtree, with a children index. */
 export class JobCache {

@@ -36,6 +36,7 @@ import type {
 import { getJobShardingStrategy } from '../sharding/index.js';
 import { ConditionWaiters } from './condition-waiters.js';
 import { ExecutionService } from './execution-service.js';
+import { FailoverService } from './failover-service.js';
 import { JobCache } from './job-cache.js';
 import type { JobContext } from './job-context.js';
 import { JobNodePath } from './job-node-path.js';
@@ -79,8 +80,11 @@ export interface JobBootstrapOptions {
 /** Lifecycle of a {@link JobScheduler}. */
 export type JobSchedulerState = 'NEW' | 'STARTING' | 'STARTED' | 'SHUTTING_DOWN' | 'SHUT_DOWN';
 
-/** What caused a run. */
-type RunReason = 'CRON' | 'TRIGGER';
+/** What caused a run: the cron, a trigger, or a failover claim (with the claimed items). */
+type RunReason =
+  | { readonly kind: 'CRON' }
+  | { readonly kind: 'TRIGGER' }
+  | { readonly kind: 'FAILOVER'; readonly items: number[] };
 
 /**
  * The engine of one job on one job instance. Use it through {@link ScheduleJobBootstrap} or
@@ -101,6 +105,7 @@ export class JobScheduler {
   readonly #leader: LeaderService;
   readonly #sharding: ShardingService;
   readonly #execution: ExecutionService;
+  readonly #failover: FailoverService;
   readonly #events: JobEventBus;
   readonly #extraListeners: readonly ElasticJobListener[];
   readonly #reshardingWaitTimeoutMs: number;
@@ -122,6 +127,10 @@ export class JobScheduler {
   #runAbort: AbortController | undefined;
   #pendingTrigger = false;
   #pendingMisfire = false;
+  #pendingFailoverItems: number[] = [];
+  #runningItems = new Set<number>();
+  #failoverClaim: Promise<void> | undefined;
+  #failoverClaimAgain = false;
   #unsubscribeState: (() => void) | undefined;
   #unsubscribeEvents: (() => void) | undefined;
   #background = new Set<Promise<unknown>>();
@@ -203,6 +212,7 @@ export class JobScheduler {
       runningWaitTimeoutMs: this.#reshardingWaitTimeoutMs,
     });
     this.#execution = new ExecutionService(this.#context, this.#servers);
+    this.#failover = new FailoverService(this.#context);
     this.#jobClassName = resolved.jobClassName;
   }
 
@@ -221,6 +231,14 @@ export class JobScheduler {
   /** Next scheduled fire time (epoch ms), if any. */
   get nextFireTimeMs(): number | undefined {
     return this.#nextFireTimeMs;
+  }
+
+  /**
+   * Items waiting for a failover executor (queued, or orphaned by a gone instance), from the local
+   * cache: the failover backlog metric.
+   */
+  get failoverBacklog(): number {
+    return this.#failover.backlog();
   }
 
   /** Whether this instance currently is the job's leader (cache). */
@@ -243,7 +261,10 @@ export class JobScheduler {
    */
   async start(): Promise<void> {
     if (this.#state !== 'NEW') {
-      throw new JobSetupError(this.paths.jobName, `Job '${this.paths.jobName}' was already started (${this.#state})`);
+      throw new JobSetupError(
+        this.paths.jobName,
+        `Job '${this.paths.jobName}' was already started (${this.#state})`,
+      );
     }
     this.#state = 'STARTING';
     try {
@@ -252,11 +273,17 @@ export class JobScheduler {
       await this.#cache.start();
       await this.#servers.persistServerOnline(this.#localConfiguration.disabled);
       await this.#servers.persistInstanceOnline();
-      await this.#waiters.waitFor(() => this.#servers.isLocalInstanceAvailable() || this.#serverDisabled(), 10_000);
-      this.#unsubscribeState = this.#registry.addConnectionStateListener((state) => this.#onConnectionState(state));
+      await this.#waiters.waitFor(
+        () => this.#servers.isLocalInstanceAvailable() || this.#serverDisabled(),
+        10_000,
+      );
+      this.#unsubscribeState = this.#registry.addConnectionStateListener((state) =>
+        this.#onConnectionState(state),
+      );
       this.#state = 'STARTED';
       await this.#electIfNeeded();
       if (this.#scheduled) this.#scheduleNextFire();
+      this.#tryFailover();
       this.#logger.info(
         { cron: this.#configuration.cron, shardingTotalCount: this.#configuration.shardingTotalCount },
         'job started',
@@ -288,7 +315,8 @@ export class JobScheduler {
     }
     const fromRegistry = parseJobConfigurationYaml(existing);
     validateRuntimeTypes(fromRegistry);
-    if (rootValue === undefined || rootValue.trim() === '') await registry.persist(paths.root, this.#jobClassName);
+    if (rootValue === undefined || rootValue.trim() === '')
+      await registry.persist(paths.root, this.#jobClassName);
     return fromRegistry;
   }
 
@@ -333,7 +361,14 @@ export class JobScheduler {
         return;
       case 'leader':
         if (relative === 'leader/election/instance') this.#onLeaderChanged(event);
-        else if (relative === 'leader/sharding/necessary') {
+        else if (
+          parts[1] === 'failover' &&
+          parts[2] === 'items' &&
+          parts.length === 4 &&
+          event.type === 'ADDED'
+        ) {
+          this.#tryFailover();
+        } else if (relative === 'leader/sharding/necessary') {
           if (event.type === 'DELETED') this.#sharding.invalidateAssignment();
           else if (this.#leader.isLeader() && !this.#sharding.isResharding) this.#reshardInBackground(true);
         }
@@ -365,10 +400,26 @@ export class JobScheduler {
     this.#configuration = next;
     this.#refreshRunComponents();
     if (this.#scheduled && (previous.cron !== next.cron || previous.timeZone !== next.timeZone)) {
-      this.#logger.info({ cron: next.cron, timeZone: next.timeZone }, 'rescheduling after a configuration change');
+      this.#logger.info(
+        { cron: next.cron, timeZone: next.timeZone },
+        'rescheduling after a configuration change',
+      );
       this.#scheduleNextFire();
     }
-    if (previous.shardingTotalCount !== next.shardingTotalCount || previous.jobShardingStrategyType !== next.jobShardingStrategyType) {
+    if (previous.failover && !next.failover && this.#leader.isLeader()) {
+      this.#track(
+        this.#failover.removeAllFailoverState().catch((error: unknown) => {
+          this.#logger.error(
+            { err: error },
+            'could not remove failover nodes after failover was switched off',
+          );
+        }),
+      );
+    }
+    if (
+      previous.shardingTotalCount !== next.shardingTotalCount ||
+      previous.jobShardingStrategyType !== next.jobShardingStrategyType
+    ) {
       this.#sharding.invalidateAssignment();
       if (this.#leader.isLeader()) this.#reshardInBackground(true);
     }
@@ -387,6 +438,7 @@ export class JobScheduler {
       return;
     }
     if (event.type === 'UPDATED') return;
+    if (event.type === 'DELETED') this.#tryFailover();
     if (this.#leader.isLeader()) this.#reshardInBackground(this.#membershipForcesResharding());
   }
 
@@ -423,7 +475,8 @@ export class JobScheduler {
   }
 
   async #electIfNeeded(): Promise<void> {
-    if (this.#state !== 'STARTED' || this.#suspended || this.#leader.hasLeader() || this.#serverDisabled()) return;
+    if (this.#state !== 'STARTED' || this.#suspended || this.#leader.hasLeader() || this.#serverDisabled())
+      return;
     try {
       const leader = await this.#leader.electLeader();
       if (leader && this.#sharding.needsResharding()) this.#reshardInBackground();
@@ -477,6 +530,7 @@ export class JobScheduler {
       this.#sharding.invalidateAssignment();
       await this.#electIfNeeded();
       if (this.#leader.isLeader() && this.#sharding.needsResharding()) this.#reshardInBackground();
+      this.#tryFailover();
       this.#logger.info('re-registered after reconnecting');
     } catch (error) {
       this.#logger.error({ err: error }, 're-registration after reconnecting failed');
@@ -517,7 +571,7 @@ export class JobScheduler {
       }
       return;
     }
-    this.#startRun('CRON');
+    this.#startRun({ kind: 'CRON' });
   }
 
   async #flagMisfire(): Promise<void> {
@@ -538,7 +592,7 @@ export class JobScheduler {
       this.#pendingTrigger = true; // coalesced: one pending run, never dropped (ElasticJob TODO)
       return;
     }
-    this.#startRun('TRIGGER');
+    this.#startRun({ kind: 'TRIGGER' });
   }
 
   /**
@@ -548,7 +602,7 @@ export class JobScheduler {
   triggerLocally(): void {
     if (this.#state !== 'STARTED') return;
     if (this.#running !== undefined) this.#pendingTrigger = true;
-    else this.#startRun('TRIGGER');
+    else this.#startRun({ kind: 'TRIGGER' });
   }
 
   /**
@@ -571,13 +625,81 @@ export class JobScheduler {
   async #runLoop(reason: RunReason): Promise<void> {
     let next: RunReason | undefined = reason;
     while (next !== undefined && this.#state === 'STARTED' && !this.#suspended) {
-      await this.#executeRun();
-      if (this.#pendingTrigger) {
+      if (next.kind === 'FAILOVER') await this.#executeFailoverRun(next.items);
+      else await this.#executeRun();
+      if (this.#pendingFailoverItems.length > 0) {
+        next = { kind: 'FAILOVER', items: this.#pendingFailoverItems.splice(0) };
+      } else if (this.#pendingTrigger) {
         this.#pendingTrigger = false;
-        next = 'TRIGGER';
+        next = { kind: 'TRIGGER' };
       } else {
         next = undefined;
       }
+    }
+    // ElasticJob `failoverIfNecessary` at the end of every run: a busy instance queued, now it is idle.
+    queueMicrotask(() => this.#tryFailover());
+  }
+
+  /**
+   * Claims orphaned and queued items if failover is on (serialized; a request during a claim
+   * causes one more claim). Claimed items run at once, or right after the current run.
+   */
+  #tryFailover(): void {
+    const config = this.#configuration;
+    if (!config.failover || this.#state !== 'STARTED' || this.#suspended) return;
+    if (this.#failoverClaim !== undefined) {
+      this.#failoverClaimAgain = true;
+      return;
+    }
+    const claim = (async () => {
+      do {
+        this.#failoverClaimAgain = false;
+        const idle = this.#running === undefined;
+        const capacity = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
+        const result = await this.#failover.claim(idle, capacity, new Set(this.#runningItems));
+        if (result.claimed.length > 0) {
+          this.#logger.info(
+            { items: result.claimed, queued: result.queued },
+            'failover: claimed orphaned items',
+          );
+          if (this.#running === undefined) this.#startRun({ kind: 'FAILOVER', items: result.claimed });
+          else this.#pendingFailoverItems.push(...result.claimed);
+        } else if (result.queued.length > 0) {
+          this.#logger.info({ queued: result.queued }, 'failover: items queued for an idle instance');
+        }
+      } while (this.#failoverClaimAgain && this.#state === 'STARTED' && !this.#suspended);
+    })();
+    this.#failoverClaim = claim;
+    this.#track(
+      claim
+        .catch((error: unknown) => {
+          this.#logger.error({ err: error }, 'failover claim failed');
+        })
+        .finally(() => {
+          this.#failoverClaim = undefined;
+        }),
+    );
+  }
+
+  /** A run of items claimed by failover: only those items, then their failover nodes are cleared. */
+  async #executeFailoverRun(items: readonly number[]): Promise<void> {
+    const abort = new AbortController();
+    this.#runAbort = abort;
+    const config = this.#configuration;
+    const contexts = this.#contexts(config, items, abort.signal);
+    try {
+      this.#postStatus(contexts, 'FAILOVER', 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
+      await this.#callListeners('before', contexts);
+      await this.#executeItems(config, contexts, 'FAILOVER');
+      await this.#failover.completeFailover(items);
+      await this.#callListeners('after', contexts);
+    } catch (error) {
+      this.#logger.error({ err: error, items }, 'failover run failed');
+      await this.#handleError(error).catch((handlerError: unknown) => {
+        this.#logger.error({ err: handlerError }, 'error handler rejected');
+      });
+    } finally {
+      if (this.#runAbort === abort) this.#runAbort = undefined;
     }
   }
 
@@ -591,12 +713,18 @@ export class JobScheduler {
       if (this.#sharding.isNeedSharding() || (this.#leader.isLeader() && this.#sharding.needsResharding())) {
         const settled = await this.#sharding.waitUntilSharded(this.#reshardingWaitTimeoutMs);
         if (!settled) {
-          this.#logger.warn(`resharding still pending after ${this.#reshardingWaitTimeoutMs} ms; run skipped`);
+          this.#logger.warn(
+            `resharding still pending after ${this.#reshardingWaitTimeoutMs} ms; run skipped`,
+          );
           return;
         }
       }
       let items = await this.#sharding.localItems();
-      items = items.filter((item) => !this.#execution.disabledItems(items).includes(item));
+      const skipped = new Set([
+        ...this.#execution.disabledItems(items),
+        ...this.#failover.itemsFailedOverElsewhere(items),
+      ]);
+      items = items.filter((item) => !skipped.has(item));
       if (config.monitorExecution) {
         const elsewhere = this.#execution.itemsRunningElsewhere(items);
         items = items.filter((item) => !elsewhere.includes(item));
@@ -631,7 +759,8 @@ export class JobScheduler {
     if (config.maxTimeDiffSeconds < 0) return true;
     const registryTimeMs = await this.#registry.getRegistryCenterTime(this.paths.systemTime);
     const diffMs = Math.abs(this.#timers.clock.now() - registryTimeMs);
-    const toleranceMs = config.maxTimeDiffSeconds * 1000 + this.#registry.capabilities.registryCenterTimeResolutionMs;
+    const toleranceMs =
+      config.maxTimeDiffSeconds * 1000 + this.#registry.capabilities.registryCenterTimeResolutionMs;
     if (diffMs <= toleranceMs) return true;
     const error = new JobSetupError(
       config.jobName,
@@ -641,7 +770,11 @@ export class JobScheduler {
     return config.jobErrorHandlerType !== 'THROW';
   }
 
-  #contexts(config: ResolvedJobConfiguration, items: readonly number[], signal: AbortSignal): ShardingContexts {
+  #contexts(
+    config: ResolvedJobConfiguration,
+    items: readonly number[],
+    signal: AbortSignal,
+  ): ShardingContexts {
     const parameters = parseShardingItemParameters(config.shardingItemParameters, config.shardingTotalCount);
     return {
       taskId: buildTaskId(config.jobName, items, this.instance.jobInstanceId),
@@ -660,12 +793,30 @@ export class JobScheduler {
   ): Promise<void> {
     const requested = [...contexts.shardingItemParameters.keys()];
     if (requested.length === 0) {
-      this.#postStatus(contexts, source, 'TASK_FINISHED', `Sharding item for job '${config.jobName}' is empty.`);
+      this.#postStatus(
+        contexts,
+        source,
+        'TASK_FINISHED',
+        `Sharding item for job '${config.jobName}' is empty.`,
+      );
       return;
     }
-    const items = config.monitorExecution ? await this.#execution.registerJobBegin(requested) : requested;
+    for (const item of requested) this.#runningItems.add(item);
+    let items: number[];
+    try {
+      items = config.monitorExecution ? await this.#execution.registerJobBegin(requested) : requested;
+    } catch (error) {
+      for (const item of requested) this.#runningItems.delete(item);
+      throw error;
+    }
+    for (const item of requested) if (!items.includes(item)) this.#runningItems.delete(item);
     if (items.length === 0) {
-      this.#postStatus(contexts, source, 'TASK_FINISHED', `Sharding item for job '${config.jobName}' is empty.`);
+      this.#postStatus(
+        contexts,
+        source,
+        'TASK_FINISHED',
+        `Sharding item for job '${config.jobName}' is empty.`,
+      );
       return;
     }
     this.#postStatus(contexts, source, 'TASK_RUNNING', '');
@@ -680,6 +831,7 @@ export class JobScheduler {
     try {
       if (config.monitorExecution) await this.#execution.registerJobCompleted(items);
     } finally {
+      for (const item of items) this.#runningItems.delete(item);
       if (failures.size === 0) {
         this.#postStatus(contexts, source, 'TASK_FINISHED', '');
       } else {
@@ -746,7 +898,12 @@ export class JobScheduler {
     await this.#errorHandler.handleException(this.paths.jobName, error);
   }
 
-  #postStatus(contexts: ShardingContexts, source: ExecutionSource, state: JobRunState, message: string): void {
+  #postStatus(
+    contexts: ShardingContexts,
+    source: ExecutionSource,
+    state: JobRunState,
+    message: string,
+  ): void {
     this.#events.post({
       kind: 'status',
       id: randomUUID(),
@@ -771,7 +928,8 @@ export class JobScheduler {
    */
   async shutdown(): Promise<void> {
     if (this.#state === 'SHUT_DOWN' || this.#state === 'SHUTTING_DOWN') {
-      while (this.#state !== 'SHUT_DOWN') await this.#waiters.waitFor(() => this.#state === 'SHUT_DOWN', 1000);
+      while (this.#state !== 'SHUT_DOWN')
+        await this.#waiters.waitFor(() => this.#state === 'SHUT_DOWN', 1000);
       return;
     }
     const wasStarted = this.#state === 'STARTED';
@@ -786,7 +944,9 @@ export class JobScheduler {
       const drained = await Promise.race([
         running.then(() => true),
         new Promise<boolean>((resolve) => {
-          const timer = this.#timers.clock.setTimeout(() => resolve(false), this.#shutdownTimeoutMs, { unref: true });
+          const timer = this.#timers.clock.setTimeout(() => resolve(false), this.#shutdownTimeoutMs, {
+            unref: true,
+          });
           void running.finally(() => timer.cancel());
         }),
       ]);
@@ -797,7 +957,8 @@ export class JobScheduler {
     if (wasStarted) {
       const results = await Promise.allSettled([this.#leader.abdicate(), this.#servers.removeInstance()]);
       for (const result of results) {
-        if (result.status === 'rejected') this.#logger.error({ err: result.reason }, 'shutdown cleanup failed');
+        if (result.status === 'rejected')
+          this.#logger.error({ err: result.reason }, 'shutdown cleanup failed');
       }
     }
     await this.#cache.close();

@@ -31,7 +31,10 @@ export class ServerService {
       return;
     }
     try {
-      await registry.executeInTransaction([{ type: 'check', key: paths.root }, ...(await this.#createOps(path, status))]);
+      await registry.executeInTransaction([
+        { type: 'check', key: paths.root },
+        ...(await this.#createOps(path, status)),
+      ]);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       if (!(await registry.isExisted(path))) await registry.persist(path, status);
@@ -41,7 +44,8 @@ export class ServerService {
   async #createOps(path: string, status: ServerStatus) {
     const { registry, paths } = this.context;
     const ops: Array<{ type: 'create'; key: string; value?: string }> = [];
-    if (!(await registry.isExisted(paths.servers))) ops.push({ type: 'create', key: paths.servers, value: '' });
+    if (!(await registry.isExisted(paths.servers)))
+      ops.push({ type: 'create', key: paths.servers, value: '' });
     ops.push({ type: 'create', key: path, value: status });
     return ops;
   }

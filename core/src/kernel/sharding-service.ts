@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { RegistryError } from '../registry/registry-error.js';
+
 import type { RegistryTransactionOperation } from '../registry/registry-center.js';
+import { RegistryError } from '../registry/registry-error.js';
 import { getJobShardingStrategy } from '../sharding/index.js';
 import type { JobContext } from './job-context.js';
 import type { LeaderService } from './leader-service.js';
@@ -145,7 +146,8 @@ export class ShardingService {
     }
     for (const name of existingItems) {
       const item = Number(name);
-      if (!Number.isInteger(item) || item >= total) ops.push({ type: 'delete', key: `${paths.sharding}/${name}` });
+      if (!Number.isInteger(item) || item >= total)
+        ops.push({ type: 'delete', key: `${paths.sharding}/${name}` });
     }
     ops.push({ type: 'delete', key: paths.shardingNecessary });
     ops.push({ type: 'delete', key: paths.shardingProcessing });
@@ -171,7 +173,8 @@ export class ShardingService {
     const { registry, paths } = this.context;
     if (await registry.isExisted(paths.shardingNecessary)) return false;
     for (let item = 0; item < total; item++) {
-      if ((await registry.getDirectly(paths.shardingNode(item, 'instance'))) !== owner.get(item)) return false;
+      if ((await registry.getDirectly(paths.shardingNode(item, 'instance'))) !== owner.get(item))
+        return false;
     }
     return true;
   }

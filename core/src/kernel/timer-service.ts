@@ -137,7 +137,8 @@ export class TimerService {
         const right = left + 1;
         let smallest = i;
         if (left < heap.length && this.#less(heap[left] as Entry, heap[smallest] as Entry)) smallest = left;
-        if (right < heap.length && this.#less(heap[right] as Entry, heap[smallest] as Entry)) smallest = right;
+        if (right < heap.length && this.#less(heap[right] as Entry, heap[smallest] as Entry))
+          smallest = right;
         if (smallest === i) break;
         [heap[i], heap[smallest]] = [heap[smallest] as Entry, heap[i] as Entry];
         i = smallest;

@@ -52,6 +52,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       const events: JobEvent[] = [];
       const clients: CoordinatorRegistryCenter[] = [];
       const bootstraps: Array<ScheduleJobBootstrap | OneOffJobBootstrap> = [];
+      const registryOf = new Map<ScheduleJobBootstrap | OneOffJobBootstrap, CoordinatorRegistryCenter>();
       cleanups.push(async () => {
         for (const bootstrap of bootstraps) await bootstrap.shutdown();
         for (const client of clients) await client.close();
@@ -98,10 +99,15 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
           options(n, extra),
         );
         bootstraps.push(bootstrap);
+        registryOf.set(bootstrap, registry);
         await bootstrap.schedule();
         return bootstrap;
       }
-      async function startOneOff(n: number, configuration: JobConfiguration, body?: (ctx: ShardingContext) => Promise<void>) {
+      async function startOneOff(
+        n: number,
+        configuration: JobConfiguration,
+        body?: (ctx: ShardingContext) => Promise<void>,
+      ) {
         const registry = await client();
         const bootstrap = new OneOffJobBootstrap(
           registry,
@@ -119,7 +125,11 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
         if (due === undefined) throw new Error('no fire scheduled');
         await clock.advanceTo(due);
       }
-      return { clock, timers, executions, events, client, start, startOneOff, fire, namespace };
+      /** Simulates a crash: the instance's registry session ends while its job is mid-run. */
+      async function crash(bootstrap: ScheduleJobBootstrap): Promise<void> {
+        await registryOf.get(bootstrap)?.close();
+      }
+      return { clock, timers, executions, events, client, start, startOneOff, fire, crash, namespace };
     }
 
     const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
@@ -144,7 +154,9 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
           expect(owner).toBeDefined();
           owners.add(owner as string);
         }
-        expect([...owners].sort()).toEqual([...instanceIds].sort().slice(0, Math.min(total, instanceIds.length)));
+        expect([...owners].sort()).toEqual(
+          [...instanceIds].sort().slice(0, Math.min(total, instanceIds.length)),
+        );
       });
     }
 
@@ -171,7 +183,10 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
 
       await c.fire();
       await waitFor(() => expect(c.executions).toHaveLength(12));
-      const second = c.executions.slice(6).map((e) => e.item).sort();
+      const second = c.executions
+        .slice(6)
+        .map((e) => e.item)
+        .sort();
       expect(second).toEqual([0, 1, 2, 3, 4, 5]);
     });
 
@@ -192,7 +207,9 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       c.executions.length = 0;
       await c.fire();
       await waitFor(() => expect(c.executions).toHaveLength(6));
-      expect(new Set(c.executions.map((e) => e.instanceId))).toEqual(new Set([survivor.instance.jobInstanceId]));
+      expect(new Set(c.executions.map((e) => e.instanceId))).toEqual(
+        new Set([survivor.instance.jobInstanceId]),
+      );
     });
 
     it('reshards when an instance joins, before the next fire', async () => {
@@ -234,7 +251,10 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
         expect(yaml).toMatch(new RegExp(`^${key}:`, 'm'));
       }
       expect(await admin.getDirectly('/orders')).toBe('SimpleJob');
-      const second = await c.start(2, job({ description: 'second', shardingTotalCount: 2, shardingItemParameters: '' }));
+      const second = await c.start(
+        2,
+        job({ description: 'second', shardingTotalCount: 2, shardingItemParameters: '' }),
+      );
       expect(second.configuration.description).toBe('first');
       expect(second.configuration.shardingTotalCount).toBe(6);
       const third = await c.start(3, job({ description: 'third', overwrite: true }));
@@ -421,13 +441,16 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
     it('aborts the signal of running items on shutdown', async () => {
       const c = await cluster();
       let aborted = false;
-      const bootstrap = await c.start(1, job({ shardingTotalCount: 1, shardingItemParameters: '' }), (ctx) =>
-        new Promise<void>((resolve) => {
-          ctx.signal.addEventListener('abort', () => {
-            aborted = true;
-            resolve();
-          });
-        }),
+      const bootstrap = await c.start(
+        1,
+        job({ shardingTotalCount: 1, shardingItemParameters: '' }),
+        (ctx) =>
+          new Promise<void>((resolve) => {
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true;
+              resolve();
+            });
+          }),
       );
       const admin = await c.client();
       await waitForLeaderAndSharding(admin, 'orders', 1, ['10.0.0.1@-@1001']);
@@ -437,21 +460,132 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       expect(aborted).toBe(true);
     });
 
+    it("fails over a crashed instance's in-flight items to the survivor in one run", async () => {
+      const c = await cluster();
+      const gate = new Promise<void>(() => {}); // instance 2 never finishes: it "crashes" mid-run
+      const failoverJob = job({ shardingTotalCount: 4, shardingItemParameters: '', failover: true });
+      const survivor = await c.start(1, failoverJob);
+      const victim = await c.start(2, failoverJob, async (ctx) => {
+        if (
+          c.executions.filter((e) => e.instanceId === '10.0.0.2@-@1002').length > 0 &&
+          ctx.shardingItem >= 0
+        ) {
+          await Promise.race([gate, new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))]);
+        }
+      });
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 4, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      const victimItems: number[] = [];
+      for (let item = 0; item < 4; item++) {
+        if ((await admin.getDirectly(`/orders/sharding/${item}/instance`)) === '10.0.0.2@-@1002')
+          victimItems.push(item);
+      }
+      expect(victimItems).toHaveLength(2);
+      await c.fire();
+      await waitFor(async () => {
+        for (const item of victimItems) {
+          expect(await admin.getDirectly(`/orders/sharding/${item}/running`)).toBe('10.0.0.2@-@1002');
+        }
+      });
+      const before = c.executions.length;
+      await c.crash(victim);
+      await waitFor(() => {
+        const failedOver = c.executions.slice(before).filter((e) => e.instanceId === '10.0.0.1@-@1001');
+        expect(failedOver.map((e) => e.item).sort()).toEqual(victimItems);
+      });
+      // One claim, one run for the whole backlog (ElasticJob: one item per claim, one trigger each).
+      await waitFor(() => {
+        const staging = c.events.filter(
+          (e) => e.kind === 'status' && e.source === 'FAILOVER' && e.state === 'TASK_STAGING',
+        );
+        expect(staging).toHaveLength(1);
+        expect(staging[0]).toMatchObject({ shardingItems: victimItems });
+      });
+      await waitFor(async () => {
+        for (const item of victimItems) {
+          expect(await admin.isExisted(`/orders/sharding/${item}/failover`)).toBe(false);
+          expect(await admin.isExisted(`/orders/sharding/${item}/failovering`)).toBe(false);
+          expect(await admin.isExisted(`/orders/sharding/${item}/running`)).toBe(false);
+        }
+      });
+      await waitForLeaderAndSharding(admin, 'orders', 4, ['10.0.0.1@-@1001']);
+      expect(survivor.failoverBacklog).toBe(0);
+    });
+
+    it('recovers items left running by instances that no longer exist, on a whole-cluster restart', async () => {
+      const c = await cluster();
+      const failoverJob = job({ shardingTotalCount: 2, shardingItemParameters: '', failover: true });
+      const first = await c.start(
+        1,
+        failoverJob,
+        (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())),
+      );
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 2, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(async () => {
+        expect(await admin.getDirectly('/orders/sharding/0/running')).toBe('10.0.0.1@-@1001');
+        expect(await admin.getDirectly('/orders/sharding/1/running')).toBe('10.0.0.1@-@1001');
+      });
+      await c.crash(first);
+      const before = c.executions.length;
+      await c.start(3, failoverJob);
+      await waitFor(() => {
+        const recovered = c.executions.slice(before).filter((e) => e.instanceId === '10.0.0.3@-@1003');
+        expect(recovered.map((e) => e.item).sort()).toEqual([0, 1]);
+      });
+      await waitFor(async () => {
+        expect(await admin.isExisted('/orders/sharding/0/running')).toBe(false);
+        expect(await admin.isExisted('/orders/sharding/1/failovering')).toBe(false);
+      });
+    });
+
+    it('removes failover nodes when failover is switched off', async () => {
+      const c = await cluster();
+      await c.start(1, job({ shardingTotalCount: 1, shardingItemParameters: '', failover: true }));
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 1, ['10.0.0.1@-@1001']);
+      await admin.persist('/orders/sharding/0/failover', 'gone@-@1');
+      await admin.persist('/orders/leader/failover/items/0', '');
+      const yaml = (await admin.getDirectly('/orders/config')) as string;
+      await admin.update('/orders/config', yaml.replace(/^failover: true$/m, 'failover: false'));
+      await waitFor(async () => {
+        expect(await admin.isExisted('/orders/sharding/0/failover')).toBe(false);
+        expect(await admin.isExisted('/orders/leader/failover/items')).toBe(false);
+      });
+    });
+
     it('rejects invalid configuration before touching the registry', async () => {
       const c = await cluster();
       const registry = await c.client();
       expect(
-        () => new ScheduleJobBootstrap(registry, { execute() {} }, { jobName: 'bad', cron: 'nonsense', shardingTotalCount: 1 }),
+        () =>
+          new ScheduleJobBootstrap(
+            registry,
+            { execute() {} },
+            { jobName: 'bad', cron: 'nonsense', shardingTotalCount: 1 },
+          ),
       ).toThrow(/cron|expression/i);
       expect(
-        () => new ScheduleJobBootstrap(registry, { execute() {} }, { jobName: 'bad', cron: '* * * * * ?', shardingTotalCount: 0 }),
+        () =>
+          new ScheduleJobBootstrap(
+            registry,
+            { execute() {} },
+            { jobName: 'bad', cron: '* * * * * ?', shardingTotalCount: 0 },
+          ),
       ).toThrow(/shardingTotalCount/);
       expect(
         () =>
           new ScheduleJobBootstrap(
             registry,
             { execute() {} },
-            { jobName: 'bad', cron: '* * * * * ?', shardingTotalCount: 1, failover: true, monitorExecution: false },
+            {
+              jobName: 'bad',
+              cron: '* * * * * ?',
+              shardingTotalCount: 1,
+              failover: true,
+              monitorExecution: false,
+            },
           ),
       ).toThrow(/monitorExecution/);
       expect(
