@@ -193,7 +193,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     try {
       await this.untilConnected(deadlineAt, (timeoutMs) =>
         client.kv.range(
-          { key: Buffer.from(this.codec.root), keys_only: true, count_only: true },
+          { ...this.codec.descendants('/'), keys_only: true, limit: 1 },
           { deadline: Date.now() + timeoutMs },
         ),
       );
@@ -682,7 +682,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
 
   /** See {@link EtcdRegistryCenter.sentinel}; it needs no history, so it never resumes from a revision. */
   private createSentinel(client: Etcd3): Watcher {
-    const sentinel = client.watch().key(`${this.codec.root}\u0000sentinel`).watcher();
+    const sentinel = client.watch().key(this.codec.sentinel).watcher();
     sentinel.on('disconnected', () => {
       delete sentinel.request.start_revision;
     });
@@ -827,7 +827,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       const rest = kv.key.subarray(prefixLength).toString();
       const slash = rest.indexOf('/');
       const name = slash === -1 ? rest : rest.slice(0, slash);
-      if (name !== '') names.add(name);
+      if (KeyCodec.isNodeName(name)) names.add(name);
     }
     return names;
   }

@@ -9,6 +9,9 @@
  * - Transactions are one Txn with create-revision compares; the latch is a fair lease-backed queue;
  *   watches use prev-KV and resume from the last delivered revision.
  * - Server time comes from the `Date` header of etcd's HTTP gateway (1 s resolution).
+ * - Authentication: pass `username`/`password`; the user needs read-write rights on the key
+ *   prefix `/{namespace}/` (`etcdctl role grant-permission <role> --prefix=true readwrite /{namespace}/`).
+ *   Missing or refused credentials reject with `NO_AUTH`.
  *
  * @example
  * ```ts
