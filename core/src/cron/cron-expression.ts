@@ -7,12 +7,12 @@
  * the *local wall clock* (croner runs in UTC, where wall time = UTC time). This layer then maps the
  * wall time croner found to an instant in the job's zone, the way Quartz does (see
  * {@link CronExpression.next}). Two things croner cannot say are handled here:
- * - `L-n`/`L-nW` (n days before the last day of the month, optionally the nearest weekday):
- *   croner's day-of-month `L` takes no offset, so croner searches every day and this layer keeps the
- *   one target day of each month, jumping straight to it (at most two croner calls per month).
+ * - `L-n`, `L-nW` and `nW`: croner's `L` takes no offset, and Quartz's `nW` differs from croner's
+ *   in months shorter than `n` days; croner searches every day and this layer keeps the one target
+ *   day of each month, jumping straight to it (at most two croner calls per month).
  * - Quartz quirks croner reads differently are rewritten by the expansion: numeric-start steps
  *   (`0/5`, `5/56` = only 5), wrapping ranges (`22-2`, `FRI-MON`), `L` alone in day-of-week (= SAT),
- *   `/n` (= `*\/n`); croner only ever sees plain value lists, `nW`, `L`, `LW`, `n#L` and `n#k`.
+ *   `/n` (= `*\/n`); croner only ever sees plain value lists, `L`, `LW`, `n#L` and `n#k`.
  *
  * @module
  */
@@ -138,8 +138,7 @@ class QuartzCronExpression implements CronExpression {
       throw new TypeError(`next(after) needs a valid Date, got ${String(after)}`);
     }
     const afterMs = after.getTime();
-    const lastRule = this.#fields.dayOfMonth;
-    const lastDayFilter = lastRule.kind === 'last' && lastRule.offset > 0 ? lastRule : undefined;
+    const dayTarget = dayOfMonthTarget(this.#fields.dayOfMonth);
     let wall = this.#clock.wallOf(afterMs);
     // Every round moves `wall` forward (to the next candidate, a later day, or past a gap), and
     // croner stops at year 9999, so this ends; the bound only guards against a bug.
@@ -150,9 +149,9 @@ class QuartzCronExpression implements CronExpression {
       const date = new Date(candidate);
       const year = date.getUTCFullYear();
       if (year > MAX_YEAR) return undefined;
-      if (lastDayFilter !== undefined) {
+      if (dayTarget !== undefined) {
         const month = date.getUTCMonth();
-        const target = lastDayTarget(year, month, lastDayFilter.offset, lastDayFilter.nearestWeekday);
+        const target = dayTarget(year, month);
         const day = date.getUTCDate();
         if (target === undefined || day > target) {
           wall = Date.UTC(year, month + 1, 1) - SECOND_MS;
@@ -178,24 +177,53 @@ class QuartzCronExpression implements CronExpression {
   }
 }
 
+/** The one day of a month (1-31) a rule allows, or `undefined` for none; months are 0-11. */
+type DayTarget = (year: number, month: number) => number | undefined;
+
 /**
- * The day of month `L-n` (or `L-nW`) means in a month, or `undefined` when the month is too short
- * for it (Quartz then skips the month).
+ * Day-of-month rules croner cannot express exactly, computed here (croner then searches every day
+ * and {@link CronExpression.next} keeps the target day):
+ * - `L-n`, `L-nW`: croner's `L` takes no offset. A month shorter than `n + 1` days has no target
+ *   (Quartz skips it too).
+ * - `nW`: Quartz reads day `n` of a month too short for it as the first days of the next month
+ *   (`java.util.Calendar` is lenient) and so fires on the last day (a Friday) when `n` is one past
+ *   the end of the month and the next month starts on a Saturday (e.g. `31W` on Friday 30 Nov
+ *   2029); otherwise such a month is skipped. croner would always skip it.
  */
-function lastDayTarget(
-  year: number,
-  month: number,
-  offset: number,
-  nearestWeekday: boolean,
-): number | undefined {
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = lastDay - offset;
-  if (day < 1) return undefined;
-  if (!nearestWeekday) return day;
-  const weekday = new Date(Date.UTC(year, month, day)).getUTCDay();
-  if (weekday === 6) return day === 1 ? day + 2 : day - 1;
-  if (weekday === 0) return day === lastDay ? day - 2 : day + 1;
+function dayOfMonthTarget(rule: DayOfMonthRule): DayTarget | undefined {
+  if (rule.kind === 'last' && rule.offset > 0) {
+    return (year, month) => {
+      const day = lastDayOfMonth(year, month) - rule.offset;
+      if (day < 1) return undefined;
+      return rule.nearestWeekday ? nearestWeekday(year, month, day) : day;
+    };
+  }
+  if (rule.kind === 'nearestWeekday') {
+    return (year, month) => {
+      const lastDay = lastDayOfMonth(year, month);
+      if (rule.day <= lastDay) return nearestWeekday(year, month, rule.day);
+      const overflowsOntoSaturday = rule.day === lastDay + 1 && weekdayOf(year, month, rule.day) === 6;
+      return overflowsOntoSaturday ? lastDay : undefined;
+    };
+  }
+  return undefined;
+}
+
+/** The weekday (Mon-Fri) nearest to `day`, without leaving the month (Quartz's `W`). */
+function nearestWeekday(year: number, month: number, day: number): number {
+  const weekday = weekdayOf(year, month, day);
+  if (weekday === 6) return day === 1 ? 3 : day - 1;
+  if (weekday === 0) return day === lastDayOfMonth(year, month) ? day - 2 : day + 1;
   return day;
+}
+
+function lastDayOfMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+}
+
+/** 0 = Sunday … 6 = Saturday; `day` may run past the end of the month. */
+function weekdayOf(year: number, month: number, day: number): number {
+  return new Date(Date.UTC(year, month, day)).getUTCDay();
 }
 
 /** Writes parsed Quartz fields as a 7-part croner pattern (croner's Quartz weekday numbering). */
@@ -218,7 +246,8 @@ function dayOfMonthPattern(rule: DayOfMonthRule): string {
     case 'days':
       return rule.days.join(',');
     case 'nearestWeekday':
-      return `${rule.day}W`;
+      // Filtered in next() (see dayOfMonthTarget); croner sees every day.
+      return '*';
     case 'last':
       // L-n and L-nW are filtered in next(); croner sees every day.
       if (rule.offset > 0) return '*';

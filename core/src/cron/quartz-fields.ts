@@ -232,6 +232,14 @@ function parseValues(expression: string, spec: FieldSpec, text: string): number[
       throw fail(expression, spec, item, `unexpected '${item}'`);
     }
     const [, star, startText, endText, stepText] = match;
+    const isName = (value: string | undefined): boolean => value !== undefined && /^[A-Z]/.test(value);
+    if (endText !== undefined && isName(startText) !== isName(endText)) {
+      throw fail(expression, spec, item, 'a range needs two numbers or two names');
+    }
+    if (stepText !== undefined && (isName(startText) || isName(endText))) {
+      // Quartz ignores a step after a name ('MON/2' is MON, 'JAN-DEC/3' is JAN-DEC): reject instead.
+      throw fail(expression, spec, item, 'a step cannot follow a name; write the start as a number');
+    }
     const step = stepText === undefined ? 1 : Number(stepText);
     if (stepText !== undefined && (step < 1 || step > spec.maxStep)) {
       throw fail(expression, spec, item, `the step after '/' must be 1-${spec.maxStep}`);
