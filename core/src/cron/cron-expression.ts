@@ -6,7 +6,9 @@
  * field into explicit values; those are written out as a croner pattern that croner evaluates on
  * the *local wall clock* (croner runs in UTC, where wall time = UTC time). This layer then maps the
  * wall time croner found to an instant in the job's zone, the way Quartz does (see
- * {@link CronExpression.next}). Two things croner cannot say are handled here:
+ * {@link CronExpression.next}). croner never sees the zone because its own daylight-saving policy
+ * (Vixie cron's: fixed-time jobs fire at the end of a gap, interval jobs fire on both passes through
+ * a repeated hour) is not Quartz's. Two more things croner cannot say are handled here:
  * - `L-n`, `L-nW` and `nW`: croner's `L` takes no offset, and Quartz's `nW` differs from croner's
  *   in months shorter than `n` days; croner searches every day and this layer keeps the one target
  *   day of each month, jumping straight to it (at most two croner calls per month).
@@ -82,8 +84,9 @@ export interface CronExpression {
  * `L-n`, `LW`, `L-nW`, `nW`; day-of-week `L` (= SAT), `nL` (last n-day), `n#k` (k-th n-day); years
  * 1970-2199.
  *
- * Stricter than Quartz where Quartz silently ignores text (e.g. `5X`, `MONDAY`, `1-5W`, `1W,15W`,
- * more than 7 fields, step 0): those are errors here instead of schedules nobody meant.
+ * Stricter than Quartz where Quartz silently ignores or misreads text (e.g. `5X`, `MONDAY`, `1-5W`,
+ * `1W,15W`, `MON-FRI/2` (Quartz drops the step), `1,`, more than 7 fields, step 0, `0W`, years
+ * outside 1970-2199): those are errors here instead of schedules nobody meant.
  *
  * @param expression - The cron expression, e.g. `'0 0/5 * * * ?'`.
  * @param options - See {@link ParseCronOptions}.
