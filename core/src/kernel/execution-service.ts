@@ -94,10 +94,8 @@ export class ExecutionService {
   async registerJobCompleted(items: readonly number[]): Promise<void> {
     if (items.length === 0) return;
     const { registry, paths, instance } = this.context;
-    const owned = items.filter(
-      (item) => this.context.cache.get(paths.shardingNode(item, 'running')) !== undefined,
-    );
-    const ops: RegistryTransactionOperation[] = owned.map((item) => ({
+    // registerJobBegin created these nodes, so delete them all: the cache may not show them yet.
+    const ops: RegistryTransactionOperation[] = items.map((item) => ({
       type: 'delete',
       key: paths.shardingNode(item, 'running'),
     }));

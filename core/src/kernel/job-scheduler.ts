@@ -127,6 +127,8 @@ export class JobScheduler {
   #runAbort: AbortController | undefined;
   #pendingTrigger = false;
   #pendingMisfire = false;
+  /** Items whose misfire flags this instance wrote during the current run (awaited before clearing). */
+  #misfireWrite: Promise<number[]> = Promise.resolve([]);
   #pendingFailoverItems: number[] = [];
   #runningItems = new Set<number>();
   #failoverClaim: Promise<void> | undefined;
@@ -567,18 +569,25 @@ export class JobScheduler {
       this.#logger.info({ fireTimeMs }, 'previous run still in progress: misfire');
       if (this.#configuration.misfire) {
         this.#pendingMisfire = true;
-        this.#track(this.#flagMisfire());
+        const previous = this.#misfireWrite;
+        const write = this.#flagMisfire().then(async (items) => [...(await previous), ...items]);
+        this.#misfireWrite = write;
+        this.#track(write);
       }
       return;
     }
     this.#startRun({ kind: 'CRON' });
   }
 
-  async #flagMisfire(): Promise<void> {
+  /** Writes misfire flags for the local items; resolves with the items flagged (none on error). */
+  async #flagMisfire(): Promise<number[]> {
     try {
-      await this.#execution.setMisfire(await this.#sharding.localItems());
+      const items = await this.#sharding.localItems();
+      await this.#execution.setMisfire(items);
+      return items;
     } catch (error) {
       this.#logger.error({ err: error }, 'could not write misfire flags');
+      return [];
     }
   }
 
@@ -737,9 +746,13 @@ export class JobScheduler {
       while (config.misfire && this.#pendingMisfire && !abort.signal.aborted && this.#state === 'STARTED') {
         this.#pendingMisfire = false;
         if (this.#sharding.isNeedSharding()) break;
+        const written = await this.#misfireWrite;
+        this.#misfireWrite = Promise.resolve([]);
         const local = await this.#sharding.localItems();
-        const flagged = this.#execution.misfiredItems(local);
-        const misfired = flagged.length > 0 ? flagged : local;
+        const flagged = [...new Set([...written, ...this.#execution.misfiredItems(local)])].filter((item) =>
+          local.includes(item),
+        );
+        const misfired = flagged.length > 0 ? flagged.sort((a, b) => a - b) : local;
         await this.#execution.clearMisfire(flagged);
         const misfireContexts = this.#contexts(this.#configuration, misfired, abort.signal);
         await this.#executeItems(this.#configuration, misfireContexts, 'MISFIRE');
