@@ -1,0 +1,89 @@
+/**
+ * One consistent-enough read of a job's runtime state for the statistics APIs. Internal.
+ *
+ * @module
+ * @internal
+ */
+import { parseJobConfigurationYaml, type ResolvedJobConfiguration } from '../config/index.js';
+import type { LifecycleRegistry, LiveInstance } from './lifecycle-registry.js';
+
+/** State of one sharding item as stored. @internal */
+export interface ItemSnapshot {
+  readonly item: number;
+  /** `sharding/{item}/instance`. */
+  readonly owner: string | undefined;
+  /** `sharding/{item}/running` (`''` for a legacy empty node). */
+  readonly running: string | undefined;
+  readonly disabled: boolean;
+  /** `sharding/{item}/completed` exists (ElasticJob 2.x layout only). */
+  readonly completed: boolean;
+  /** `sharding/{item}/failover`. */
+  readonly failover: string | undefined;
+}
+
+/** @internal */
+export interface JobSnapshot {
+  readonly jobName: string;
+  readonly configuration: ResolvedJobConfiguration;
+  readonly instances: readonly LiveInstance[];
+  /** `servers/{ip}` values. */
+  readonly servers: ReadonlyMap<string, string>;
+  /** `leader/sharding/necessary` or `leader/sharding/processing` exists. */
+  readonly reshardingPending: boolean;
+}
+
+/**
+ * Reads config, live instances, servers and resharding flags of a job.
+ * @returns `undefined` when the job has no (readable) `config` node.
+ * @throws {JobConfigurationError} when the stored configuration is invalid.
+ * @internal
+ */
+export async function readJobSnapshot(
+  reader: LifecycleRegistry,
+  jobName: string,
+): Promise<JobSnapshot | undefined> {
+  const registry = reader.registry;
+  const paths = reader.paths(jobName);
+  const yaml = await registry.getDirectly(paths.config);
+  if (yaml === undefined) return undefined;
+  const configuration = parseJobConfigurationYaml(yaml);
+  const [instances, servers, necessary, processing] = await Promise.all([
+    reader.liveInstances(jobName),
+    reader.serverStates(jobName),
+    registry.isExisted(paths.shardingNecessary),
+    registry.isExisted(paths.shardingProcessing),
+  ]);
+  return { jobName, configuration, instances, servers, reshardingPending: necessary || processing };
+}
+
+/**
+ * Every item of the job: the numeric children of `sharding/` and `0..shardingTotalCount-1`,
+ * ascending.
+ * @internal
+ */
+export async function readItems(
+  reader: LifecycleRegistry,
+  jobName: string,
+  shardingTotalCount: number,
+): Promise<ItemSnapshot[]> {
+  const registry = reader.registry;
+  const paths = reader.paths(jobName);
+  const numbers = new Set<number>();
+  for (let item = 0; item < shardingTotalCount; item++) numbers.add(item);
+  for (const child of await registry.getChildrenKeys(paths.sharding)) {
+    if (/^(0|[1-9]\d{0,8})$/.test(child)) numbers.add(Number(child));
+  }
+  const items = [...numbers].sort((a, b) => a - b);
+  return Promise.all(
+    items.map(async (item): Promise<ItemSnapshot> => {
+      const [owner, running, disabled, completed, failover] = await Promise.all([
+        registry.getDirectly(paths.shardingNode(item, 'instance')),
+        registry.getDirectly(paths.shardingNode(item, 'running')),
+        registry.isExisted(paths.shardingNode(item, 'disabled')),
+        registry.isExisted(`${paths.shardingItem(item)}/completed`),
+        registry.getDirectly(paths.shardingNode(item, 'failover')),
+      ]);
+      return { item, owner: owner === '' ? undefined : owner, running, disabled, completed, failover };
+    }),
+  );
+}
