@@ -13,6 +13,7 @@
  * @module
  */
 export * from './bootstrap/index.js';
+export * from './bootstrap-file/index.js';
 export * from './config/index.js';
 export * from './cron/index.js';
 export * from './dump/index.js';

@@ -1,0 +1,540 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  JobsFileError,
+  type JobsFileIssue,
+  loadJobsConfig,
+  loadJobsFile,
+  loadRegistryConfigurationFile,
+  OneOffJobBootstrap,
+  runJobsFromConfig,
+  runJobsFromFile,
+  ScheduleJobBootstrap,
+  silentLogger,
+} from '../src/index.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ej-config-file-'));
+  await writeFile(
+    join(dir, 'handlers.mjs'),
+    [
+      'export const simple = { execute() {} };',
+      'export const dataflow = { fetchData() { return []; }, processData() {} };',
+      'export default { execute() {} };',
+      'export class Counter { constructor(context) { this.context = context; } execute() {} }',
+      'export function makeJob(context) { return { name: context.jobName, execute() {} }; }',
+      'export async function makeLater(context) { return { later: context.configuration.shardingTotalCount, execute() {} }; }',
+      'export const notAJob = 42;',
+      'export const returnsString = () => "nope";',
+      'export const throws = () => { throw new Error("factory broke"); };',
+      'export const both = { execute() {}, fetchData() {}, processData() {} };',
+      'export const emptyObject = {};',
+    ].join('\n'),
+  );
+  await writeFile(join(dir, 'broken.mjs'), 'export const x = ;\n');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+let fileCounter = 0;
+async function writeJobsFile(text: string, name?: string): Promise<string> {
+  const file = join(dir, name ?? `jobs-${++fileCounter}.yaml`);
+  await writeFile(file, text);
+  return file;
+}
+
+async function issuesOf(
+  promise: Promise<unknown>,
+): Promise<{ error: JobsFileError; issues: JobsFileIssue[] }> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a JobsFileError');
+    },
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(JobsFileError);
+  return { error: error as JobsFileError, issues: [...(error as JobsFileError).issues] };
+}
+
+const zookeeperRegistry = 'registry:\n  type: zookeeper\n  serverLists: 127.0.0.1:2181\n  namespace: shop\n';
+
+describe('loadJobsFile: a valid file', () => {
+  it('reads the registry, the jobs, per-file options, and keeps string fields as written', async () => {
+    const file = await writeJobsFile(`${zookeeperRegistry}instanceId: node-1
+serverIp: 10.0.0.7
+shutdownTimeoutMs: 5000
+jobs:
+  orders:
+    handler: ./handlers.mjs#simple
+    cron: 0/5 * * * * ?
+    shardingTotalCount: 3
+    shardingItemParameters: 0=Beijing,1=Shanghai,2=Guangzhou
+    jobParameter: 0777
+    props:
+      retries: 3
+      verbose: true
+  backup:
+    type: SCRIPT
+    shardingTotalCount: 1
+    props:
+      script.command.line: /bin/true
+`);
+    const loaded = await loadJobsFile(file);
+    expect(loaded.file).toBe(file);
+    expect(loaded.registry).toEqual({ type: 'zookeeper', serverLists: '127.0.0.1:2181', namespace: 'shop' });
+    expect(loaded.bootstrapOptions).toEqual({
+      instanceId: 'node-1',
+      serverIp: '10.0.0.7',
+      shutdownTimeoutMs: 5000,
+    });
+    expect(loaded.jobs.map((job) => [job.jobName, job.scheduled, typeof job.job])).toEqual([
+      ['orders', true, 'object'],
+      ['backup', false, 'string'],
+    ]);
+    const orders = loaded.jobs[0]!;
+    expect(orders.resolved.jobParameter).toBe('0777');
+    expect(orders.resolved.props).toEqual({ retries: '3', verbose: 'true' });
+    expect(orders.resolved.shardingItemParameters).toBe('0=Beijing,1=Shanghai,2=Guangzhou');
+    expect(loaded.jobs[1]!.job).toBe('SCRIPT');
+  });
+
+  it('takes jobName from the entry when given, else from the key', async () => {
+    const file = await writeJobsFile(`${zookeeperRegistry}jobs:
+  a:
+    jobName: renamed
+    handler: ./handlers.mjs
+    cron: 0 * * * * ?
+    shardingTotalCount: 1
+`);
+    const loaded = await loadJobsFile(file);
+    expect(loaded.jobs[0]!.jobName).toBe('renamed');
+    expect(loaded.jobs[0]!.key).toBe('a');
+  });
+
+  it('reads JSON files', async () => {
+    const file = await writeJobsFile(
+      JSON.stringify({
+        registry: { type: 'etcd', endpoints: ['http://127.0.0.1:2379'], namespace: 'shop' },
+        jobs: { orders: { handler: './handlers.mjs#simple', cron: '0 * * * * ?', shardingTotalCount: 2 } },
+      }),
+      'jobs.json',
+    );
+    const loaded = await loadJobsFile(file);
+    expect(loaded.registry).toEqual({
+      type: 'etcd',
+      endpoints: ['http://127.0.0.1:2379'],
+      namespace: 'shop',
+    });
+    expect(loaded.jobs[0]!.resolved.shardingTotalCount).toBe(2);
+  });
+
+  it('reads TLS material from files relative to the jobs file', async () => {
+    await writeFile(join(dir, 'ca.pem'), 'CA PEM');
+    const file = await writeJobsFile(`registry:
+  type: etcd
+  endpoints: https://127.0.0.1:2379
+  namespace: shop
+  tls:
+    caFile: ./ca.pem
+jobs:
+  orders: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1 }
+`);
+    const loaded = await loadJobsFile(file);
+    expect((loaded.registry as { tls?: unknown }).tls).toEqual({ ca: 'CA PEM' });
+  });
+});
+
+describe('environment references', () => {
+  const file = () =>
+    writeJobsFile(`registry:
+  type: zookeeper
+  serverLists: \${ZK_HOSTS}
+  namespace: \${NS:-shop}
+  digest: \${ZK_USER}:\${ZK_PASSWORD}
+jobs:
+  orders:
+    handler: ./handlers.mjs
+    cron: 0 * * * * ?
+    shardingTotalCount: 1
+    description: costs $\${PRICE}
+`);
+
+  it('resolves ${NAME}, ${NAME:-default} and the $${ escape', async () => {
+    const loaded = await loadJobsFile(await file(), {
+      env: { ZK_HOSTS: 'zk1:2181,zk2:2181', ZK_USER: 'ops', ZK_PASSWORD: 's3cr:et' },
+    });
+    expect(loaded.registry).toEqual({
+      type: 'zookeeper',
+      serverLists: 'zk1:2181,zk2:2181',
+      namespace: 'shop',
+      digest: 'ops:s3cr:et',
+    });
+    expect(loaded.jobs[0]!.resolved.description).toBe('costs ${PRICE}');
+  });
+
+  it('names every unset variable and where it is referenced', async () => {
+    const path = await file();
+    const { error, issues } = await issuesOf(loadJobsFile(path, { env: { ZK_USER: 'ops' } }));
+    expect(issues.map((issue) => issue.path)).toEqual(['registry.serverLists', 'registry.digest']);
+    expect(issues[0]!.message).toContain("environment variable 'ZK_HOSTS' is not set");
+    expect(issues[1]!.message).toContain("'ZK_PASSWORD'");
+    expect(error.message).toContain(path);
+    expect(error.file).toBe(path);
+  });
+
+  it('defaults to process.env', async () => {
+    vi.stubEnv('ZK_HOSTS', 'zk9:2181');
+    vi.stubEnv('ZK_USER', 'u');
+    vi.stubEnv('ZK_PASSWORD', 'p');
+    try {
+      const loaded = await loadJobsFile(await file());
+      expect((loaded.registry as { serverLists: string }).serverLists).toBe('zk9:2181');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('rejects a malformed reference', async () => {
+    const path = await writeJobsFile(`${zookeeperRegistry}jobs:
+  orders: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1, jobParameter: "\${1BAD}" }
+`);
+    const { issues } = await issuesOf(loadJobsFile(path, { env: {} }));
+    expect(issues).toEqual([
+      {
+        path: 'jobs.orders.jobParameter',
+        message: expect.stringContaining('malformed environment reference'),
+      },
+    ]);
+  });
+});
+
+describe('loadJobsFile: every error names the file and the field', () => {
+  const cases: [name: string, text: string, paths: string[], fragment: string][] = [
+    ['malformed YAML', 'registry: [\n', [''], 'malformed YAML at line'],
+    ['not a map', '- a\n- b\n', [''], 'expected a map'],
+    ['missing registry and jobs', 'instanceId: x\n', ['registry', 'jobs'], 'is required'],
+    [
+      'unknown top-level key',
+      `${zookeeperRegistry}jobs: {}\nregistery: x\n`,
+      ['jobs', 'registery'],
+      'unknown key',
+    ],
+    ['no jobs', `${zookeeperRegistry}jobs: {}\n`, ['jobs'], 'at least one job'],
+    [
+      'non-numeric total',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 * * * * ?\n    shardingTotalCount: three\n`,
+      ['jobs.orders.shardingTotalCount'],
+      'expected an integer from 1',
+    ],
+    [
+      'zero total and a typo',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 * * * * ?\n    shardingTotalCount: 0\n    failovr: true\n`,
+      ['jobs.orders.shardingTotalCount', 'jobs.orders.failovr'],
+      "did you mean 'failover'",
+    ],
+    [
+      'invalid cron',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 0 25 * * ?\n    shardingTotalCount: 1\n`,
+      ['jobs.orders.cron'],
+      'hours',
+    ],
+    [
+      'invalid time zone',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 0 1 * * ?\n    timeZone: Mars/Base\n    shardingTotalCount: 1\n`,
+      ['jobs.orders.timeZone'],
+      'Mars/Base',
+    ],
+    [
+      'unknown sharding strategy',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n    jobShardingStrategyType: RANDOM\n`,
+      ['jobs.orders.jobShardingStrategyType'],
+      'AVG_ALLOCATION',
+    ],
+    [
+      'unknown error handler and listener',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n    jobErrorHandlerType: PAGER\n    jobListenerTypes: [audit]\n`,
+      ['jobs.orders.jobErrorHandlerType', 'jobs.orders.jobListenerTypes'],
+      'PAGER',
+    ],
+    [
+      'failover without monitorExecution',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n    failover: true\n    monitorExecution: false\n`,
+      ['jobs.orders.failover'],
+      'requires monitorExecution',
+    ],
+    [
+      'neither handler nor type',
+      `${zookeeperRegistry}jobs:\n  orders:\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n`,
+      ['jobs.orders'],
+      "either 'handler'",
+    ],
+    [
+      'both handler and type',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    type: SCRIPT\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n`,
+      ['jobs.orders.type'],
+      'exclude each other',
+    ],
+    [
+      'unknown typed job',
+      `${zookeeperRegistry}jobs:\n  orders:\n    type: SQL\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n`,
+      ['jobs.orders.type'],
+      'SCRIPT, HTTP',
+    ],
+    [
+      'SCRIPT without its command line',
+      `${zookeeperRegistry}jobs:\n  orders:\n    type: SCRIPT\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n`,
+      ['jobs.orders.props.script.command.line'],
+      'script.command.line',
+    ],
+    [
+      'HTTP with a bad method',
+      `${zookeeperRegistry}jobs:\n  ping:\n    type: HTTP\n    cron: 0 * * * * ?\n    shardingTotalCount: 1\n    props:\n      http.uri: http://127.0.0.1:1/x\n      http.method: FETCH\n`,
+      ['jobs.ping.props.http.method'],
+      'FETCH',
+    ],
+    [
+      'duplicate job names',
+      `${zookeeperRegistry}jobs:\n  a: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1 }\n  b: { jobName: a, handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1 }\n`,
+      ['jobs.b.jobName'],
+      'already used by jobs.a',
+    ],
+    [
+      'bad instanceId',
+      `${zookeeperRegistry}instanceId: a/b\njobs:\n  a: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1 }\n`,
+      ['instanceId'],
+      "no '/'",
+    ],
+    ['a job that is not a map', `${zookeeperRegistry}jobs:\n  a: 5\n`, ['jobs.a'], 'expected a map, got 5'],
+  ];
+
+  it.each(cases)('%s', async (_name, text, paths, fragment) => {
+    const file = await writeJobsFile(text);
+    const { error, issues } = await issuesOf(loadJobsFile(file, { env: {} }));
+    expect(issues.map((issue) => issue.path)).toEqual(paths);
+    expect(error.message).toContain(`Invalid jobs file '${file}'`);
+    expect(error.message).toContain(fragment);
+    for (const issue of issues) if (issue.path !== '') expect(error.message).toContain(`${issue.path}: `);
+  });
+
+  it('reports problems of several jobs and the registry together', async () => {
+    const file = await writeJobsFile(`registry:
+  type: zookeeper
+  namespace: /bad/
+  sessionTimeoutMs: -1
+jobs:
+  a: { handler: ./handlers.mjs, cron: nope, shardingTotalCount: 1 }
+  b: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: -2 }
+`);
+    const { issues } = await issuesOf(loadJobsFile(file));
+    expect(issues.map((issue) => issue.path)).toEqual([
+      'registry.serverLists',
+      'registry.sessionTimeoutMs',
+      'registry.namespace',
+      'jobs.a.cron',
+      'jobs.b.shardingTotalCount',
+    ]);
+  });
+
+  it('cannot read a missing file', async () => {
+    const missing = join(dir, 'missing.yaml');
+    const { error, issues } = await issuesOf(loadJobsFile(missing));
+    expect(issues).toEqual([{ path: '', message: 'cannot read the file: no such file' }]);
+    expect(error.message).toBe(`Invalid jobs file '${missing}': cannot read the file: no such file`);
+  });
+
+  it('checks the registry section per type', async () => {
+    const expectations: [string, string[], string][] = [
+      ['registry:\n  type: redis\n', ['registry.module'], 'is required'],
+      ['registry:\n  serverLists: x\n', ['registry.type'], 'zookeeper, etcd'],
+      [
+        'registry:\n  type: etcd\n  namespace: s\n  endpoints: []\n',
+        ['registry.endpoints'],
+        'expected a non-empty list, got []',
+      ],
+      [
+        'registry:\n  type: etcd\n  namespace: s\n  endpoints: {a: 1}\n',
+        ['registry.endpoints'],
+        'a string or a list',
+      ],
+      [
+        'registry:\n  type: etcd\n  namespace: s\n  endpoints: 127.0.0.1:2379\n',
+        ['registry.endpoints'],
+        'not a URL',
+      ],
+      [
+        'registry:\n  type: zookeeper\n  serverLists: a:1\n  namespace: s\n  digest: nocolon\n',
+        ['registry.digest'],
+        'user:password',
+      ],
+      [
+        'registry:\n  type: memory\n  servers: x\n',
+        ['registry.servers'],
+        'accepted: type, namespace, sessionTimeoutMs',
+      ],
+      [
+        'registry:\n  type: zookeeper\n  serverLists: a:1\n  namespace: s\n  sessionTimeoutMs: "60"\n',
+        ['registry.sessionTimeoutMs'],
+        'expected a number, got "60"',
+      ],
+    ];
+    for (const [registry, paths, fragment] of expectations) {
+      const file = await writeJobsFile(
+        `${registry}jobs:\n  a: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1 }\n`,
+      );
+      const { error, issues } = await issuesOf(loadJobsFile(file));
+      expect(
+        issues.map((issue) => issue.path),
+        registry,
+      ).toEqual(paths);
+      expect(error.message, registry).toContain(fragment);
+    }
+  });
+});
+
+describe('handlers', () => {
+  const fileWithHandler = (handler: string) =>
+    writeJobsFile(
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ${JSON.stringify(handler)}\n    cron: 0 * * * * ?\n    shardingTotalCount: 2\n`,
+    );
+
+  it('loads objects, the default export, classes and (async) factories', async () => {
+    const jobOf = async (handler: string) =>
+      (await loadJobsFile(await fileWithHandler(handler))).jobs[0]!.job as unknown as Record<string, unknown>;
+    const module = (await import(join(dir, 'handlers.mjs'))) as Record<string, unknown>;
+    expect(await jobOf('./handlers.mjs#simple')).toBe(module.simple);
+    expect(await jobOf('./handlers.mjs#dataflow')).toBe(module.dataflow);
+    expect(await jobOf('./handlers.mjs')).toBe(module.default);
+    const instance = await jobOf('./handlers.mjs#Counter');
+    expect(instance).toBeInstanceOf(module.Counter as new () => unknown);
+    expect(instance.context).toMatchObject({ jobName: 'orders', file: expect.stringContaining(dir) });
+    expect((await jobOf('./handlers.mjs#makeJob')).name).toBe('orders');
+    expect((await jobOf('./handlers.mjs#makeLater')).later).toBe(2);
+    expect(await jobOf(join(dir, 'handlers.mjs#simple'))).toBe(module.simple);
+  });
+
+  it.each([
+    ['./handlers.mjs#missing', "has no export 'missing'; its exports: "],
+    ['./nowhere.mjs#x', 'cannot import module'],
+    ['./broken.mjs', 'cannot import module'],
+    ['handlers.mjs#simple', 'is not a file path'],
+    ['./handlers.mjs#', 'is incomplete'],
+    ['./handlers.mjs#notAJob', 'is number; expected a SimpleJob or DataflowJob object'],
+    ['./handlers.mjs#returnsString', 'is a factory function that produced string'],
+    ['./handlers.mjs#throws', 'threw while creating the job: factory broke'],
+    ['./handlers.mjs#both', 'implements both SimpleJob'],
+    ['./handlers.mjs#emptyObject', 'expected a SimpleJob'],
+  ])('%s fails naming jobs.orders.handler', async (handler, fragment) => {
+    const { issues } = await issuesOf(loadJobsFile(await fileWithHandler(handler)));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('jobs.orders.handler');
+    expect(issues[0]!.message).toContain(fragment);
+  });
+});
+
+describe('loadRegistryConfigurationFile', () => {
+  it('reads only the registry section, resolving references', async () => {
+    const file = await writeJobsFile(
+      'registry:\n  type: etcd\n  endpoints: http://127.0.0.1:2379\n  namespace: shop\n  password: ${PW}\n  username: root\njobs:\n  bad: 1\n',
+    );
+    expect(await loadRegistryConfigurationFile(file, { env: { PW: 'pw' } })).toEqual({
+      type: 'etcd',
+      endpoints: 'http://127.0.0.1:2379',
+      namespace: 'shop',
+      username: 'root',
+      password: 'pw',
+    });
+    const { issues } = await issuesOf(loadRegistryConfigurationFile(file, { env: {} }));
+    expect(issues.map((issue) => issue.path)).toEqual(['registry.password']);
+  });
+});
+
+describe('runJobsFromConfig / runJobsFromFile on the memory registry', () => {
+  it('starts cron and one-off jobs, runs them, and shuts everything down', async () => {
+    const server = new MemoryRegistryServer();
+    const runs: number[] = [];
+    const job = { execute: (context: { shardingItem: number }) => void runs.push(context.shardingItem) };
+    const running = await runJobsFromConfig(
+      {
+        registry: { type: 'memory', namespace: 'config-file' },
+        instanceId: 'only',
+        jobs: {
+          everySecond: { handler: job, cron: '* * * * * ?', shardingTotalCount: 2 },
+          onDemand: { handler: { execute() {} }, shardingTotalCount: 1 },
+        },
+      },
+      { registryOverrides: { server }, logger: silentLogger },
+    );
+    try {
+      expect([...running.bootstraps.keys()]).toEqual(['everySecond', 'onDemand']);
+      expect(running.bootstraps.get('everySecond')).toBeInstanceOf(ScheduleJobBootstrap);
+      expect(running.bootstraps.get('onDemand')).toBeInstanceOf(OneOffJobBootstrap);
+      expect(running.bootstraps.get('everySecond')!.instance.jobInstanceId).toBe('only');
+      await vi.waitFor(() => expect(new Set(runs)).toEqual(new Set([0, 1])), { timeout: 5000 });
+      expect(await running.registry.getChildrenKeys('/onDemand/instances')).toEqual(['only']);
+    } finally {
+      await running.shutdown();
+      await running.shutdown();
+    }
+    const observer = new MemoryRegistryCenter({ server, namespace: 'config-file' });
+    await observer.start();
+    try {
+      expect(await observer.getChildrenKeys('/everySecond/instances')).toEqual([]);
+    } finally {
+      await observer.close();
+    }
+  });
+
+  it('does not modify the configuration object and keeps handler objects as given', async () => {
+    const job = { marker: '${NOT_SUBSTITUTED}', execute() {} };
+    const configuration = {
+      registry: { type: 'memory', namespace: '${NS}' },
+      jobs: { a: { handler: job, cron: '0 0 0 * * ?', shardingTotalCount: 1 } },
+    };
+    const loaded = await loadJobsConfig(configuration, { env: { NS: 'ns1' } });
+    expect(loaded.file).toBeUndefined();
+    expect(loaded.registry).toEqual({ type: 'memory', namespace: 'ns1' });
+    expect(loaded.jobs[0]!.job).toBe(job);
+    expect(job.marker).toBe('${NOT_SUBSTITUTED}');
+    expect(configuration.registry.namespace).toBe('${NS}');
+  });
+
+  it('rejects an invalid configuration object before connecting, without a file name', async () => {
+    const { error, issues } = await issuesOf(
+      runJobsFromConfig({ registry: { type: 'memory' }, jobs: { a: { handler: 5, shardingTotalCount: 1 } } }),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['jobs.a.handler']);
+    expect(error.message).toMatch(/^Invalid jobs configuration: jobs\.a\.handler: /);
+  });
+
+  it('runs a file whose handler writes to a file', async () => {
+    const out = join(dir, 'runs.log');
+    await writeFile(
+      join(dir, 'writer.mjs'),
+      `import { appendFileSync } from 'node:fs';\nexport default (context) => ({ execute(sharding) { appendFileSync(${JSON.stringify(out)}, context.jobName + ':' + sharding.shardingItem + '\\n'); } });\n`,
+    );
+    const file = await writeJobsFile(
+      'registry:\n  type: memory\n  namespace: from-file\njobs:\n  writer:\n    handler: ./writer.mjs\n    cron: "* * * * * ?"\n    shardingTotalCount: 1\n',
+    );
+    const running = await runJobsFromFile(file, {
+      registryOverrides: { server: new MemoryRegistryServer() },
+      logger: silentLogger,
+    });
+    try {
+      await vi.waitFor(
+        async () => expect(await readFile(out, 'utf8').catch(() => '')).toContain('writer:0\n'),
+        {
+          timeout: 5000,
+        },
+      );
+    } finally {
+      await running.shutdown();
+    }
+  });
+});
