@@ -1,0 +1,19 @@
+import { createRegistryCenter } from '@elasticjob-ts/core';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { afterAll, beforeAll } from 'vitest';
+import { lifecycleBehaviourSuite } from '../../core/test/lifecycle/lifecycle-behaviour.js';
+
+let server: EtcdTestServer;
+beforeAll(async () => {
+  server = await startEtcdServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+lifecycleBehaviourSuite({
+  name: 'etcd',
+  waitTimeoutMs: 15_000,
+  createClient: (namespace) =>
+    createRegistryCenter({ type: 'etcd', endpoints: server.endpoints, namespace, sessionTimeoutMs: 4000 }),
+});

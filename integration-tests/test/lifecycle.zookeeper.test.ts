@@ -1,0 +1,24 @@
+import { createRegistryCenter } from '@elasticjob-ts/core';
+import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import { afterAll, beforeAll } from 'vitest';
+import { lifecycleBehaviourSuite } from '../../core/test/lifecycle/lifecycle-behaviour.js';
+
+let server: ZookeeperTestServer;
+beforeAll(async () => {
+  server = await startZookeeperServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+lifecycleBehaviourSuite({
+  name: 'zookeeper',
+  waitTimeoutMs: 15_000,
+  createClient: (namespace) =>
+    createRegistryCenter({
+      type: 'zookeeper',
+      serverLists: server.connectString,
+      namespace,
+      sessionTimeoutMs: 4000,
+    }),
+});
