@@ -110,14 +110,15 @@ export async function startDumpServer(options: DumpServerOptions): Promise<DumpS
     } catch (error) {
       if (!(error instanceof TypeError) && !(error instanceof JobNotFoundError)) {
         onError(error, jobName);
-        socket.destroy();
+        socket.resetAndDestroy(); // an RST, so the client sees a failure rather than an empty dump
         return;
       }
     }
     if (!socket.destroyed) socket.end(text);
   };
 
-  const server = createServer((socket) => {
+  // Half-open: `echo dump@x | nc host port` closes its sending side before the answer is written.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy()); // client-side resets: nothing to report
@@ -125,31 +126,37 @@ export async function startDumpServer(options: DumpServerOptions): Promise<DumpS
     socket.setEncoding('utf8');
     let buffer = '';
     let handled = false;
+    /** Handles one request line; returns whether it was the dump command (the connection's only one). */
+    const handleLine = (raw: string): boolean => {
+      const line = raw.replace(/\r$/, '');
+      if (!line.startsWith(DUMP_COMMAND_PREFIX)) return false; // ElasticJob ignores other lines
+      handled = true;
+      socket.setTimeout(0);
+      const parts = line.split('@');
+      if (parts.length !== 2) {
+        socket.end();
+        return true;
+      }
+      const work = respond(socket, parts[1] as string);
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
+      return true;
+    };
     socket.on('data', (chunk: string) => {
       if (handled) return;
       buffer += chunk;
       let newline = buffer.indexOf('\n');
-      while (newline >= 0 && !handled) {
-        const line = buffer.slice(0, newline).replace(/\r$/, '');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        if (line.startsWith(DUMP_COMMAND_PREFIX)) {
-          handled = true;
-          socket.setTimeout(0);
-          const parts = line.split('@');
-          if (parts.length !== 2) {
-            socket.end();
-            return;
-          }
-          const work = respond(socket, parts[1] as string);
-          inFlight.add(work);
-          void work.finally(() => inFlight.delete(work));
-        }
+        if (handleLine(line)) return;
         newline = buffer.indexOf('\n');
       }
-      if (!handled && Buffer.byteLength(buffer) > MAX_REQUEST_BYTES) socket.destroy();
+      if (Buffer.byteLength(buffer) > MAX_REQUEST_BYTES) socket.destroy();
     });
     socket.on('end', () => {
-      if (!handled) socket.end();
+      // A last line without line end counts (like Java's readLine); otherwise answer nothing.
+      if (!handled && !handleLine(buffer)) socket.end();
     });
   });
 
