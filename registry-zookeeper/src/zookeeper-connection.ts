@@ -42,6 +42,12 @@ export interface ZookeeperConnectionOptions {
   readonly events?: ZookeeperConnectionEvents | undefined;
 }
 
+/** The library's `ConnectionManager` state while a connection attempt is under way. */
+const CONNECTING_STATE = 1;
+
+/** Upper bound of the session handshake (connect request → answer), in ms. */
+const HANDSHAKE_TIMEOUT_CAP_MS = 3_000;
+
 interface PendingCall {
   readonly fail: (error: RegistryError) => void;
 }
@@ -54,6 +60,9 @@ interface ConnectionManagerInternals {
   serverAttempts?: number;
   findNextServer?: (callback: (server: unknown) => void) => void;
   onSocketData?: (...args: unknown[]) => unknown;
+  onSocketConnected?: (...args: unknown[]) => unknown;
+  state?: number;
+  packetQueue?: { queue?: unknown[] };
 }
 
 /**
@@ -75,6 +84,7 @@ export class ZookeeperConnection {
   #expired = false;
   #spinTimer: ReturnType<typeof setTimeout> | undefined;
   #readTimer: ReturnType<typeof setInterval> | undefined;
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReceivedAt = 0;
 
   /** @param options - servers, session timeout, credentials, state callbacks. */
@@ -95,6 +105,7 @@ export class ZookeeperConnection {
     ).connectionManager;
     this.#trackSpinDelay();
     this.#trackReceivedData();
+    this.#trackHandshake();
     if (options.digestCredentials !== undefined) {
       this.client.addAuthInfo('digest', Buffer.from(options.digestCredentials, 'utf8'));
     }
@@ -236,26 +247,45 @@ export class ZookeeperConnection {
       if (error === null || error === undefined) callback(undefined, result);
       else callback(toRegistryError(error, operation, path), undefined);
     };
-    const pending: PendingCall = { fail: (error) => finish(error) };
+    // While disconnected the library keeps requests in its packet queue and sends them after a
+    // reconnect, however late. A request we gave up on must not be sent then (a stale write could
+    // overwrite newer data), so remember its packet and take it out of the queue.
+    let packet: unknown;
+    const unqueue = (): boolean => {
+      const queue = this.#manager?.packetQueue?.queue;
+      const index = packet === undefined || queue === undefined ? -1 : queue.indexOf(packet);
+      if (index >= 0) queue?.splice(index, 1);
+      return index >= 0;
+    };
+    const pending: PendingCall = {
+      fail: (error) => {
+        unqueue();
+        finish(error);
+      },
+    };
     this.#pending.add(pending);
     if (timeoutMs !== undefined) {
-      timer = setTimeout(
-        () =>
-          finish(
-            new RegistryError(
-              'CONNECTION_LOSS',
-              `ZooKeeper ${operation}${path === undefined ? '' : ` on '${path}'`} got no answer within ${timeoutMs} ms (${this.#options.serverLists} unreachable?)`,
-              { path },
-            ),
+      timer = setTimeout(() => {
+        const neverSent = unqueue();
+        finish(
+          new RegistryError(
+            'CONNECTION_LOSS',
+            `ZooKeeper ${operation}${path === undefined ? '' : ` on '${path}'`} got no answer within ${timeoutMs} ms ` +
+              `(${this.#options.serverLists} unreachable?)${neverSent ? '; the request was never sent' : ''}`,
+            { path },
           ),
-        timeoutMs,
-      );
+        );
+      }, timeoutMs);
     }
+    const queue = this.#manager?.packetQueue?.queue;
+    const queuedBefore = queue?.length ?? 0;
     try {
       invoke(this.client, finish);
     } catch (error) {
       finish(error);
+      return;
     }
+    if (queue !== undefined && queue.length > queuedBefore) packet = queue[queue.length - 1];
   }
 
   /**
@@ -304,6 +334,7 @@ export class ZookeeperConnection {
   #onConnected(): void {
     if (this.#closed) return;
     this.#connected = true;
+    this.#clearHandshakeTimer();
     this.#startReadTimer();
     const first = !this.#everConnected;
     this.#everConnected = true;
@@ -384,6 +415,37 @@ export class ZookeeperConnection {
   }
 
   /**
+   * Bounds the session handshake: once the TCP connection is up, the library waits for the
+   * server's answer to its connect request without any timeout (its connect timer only covers the
+   * TCP connect). A server that accepts but never answers — one still starting up, say — would
+   * stall reconnection forever; drop such a socket so the library tries again.
+   */
+  #trackHandshake(): void {
+    const manager = this.#manager;
+    const original = manager?.onSocketConnected;
+    if (manager === undefined || typeof original !== 'function') return;
+    const handshakeTimeoutMs = Math.max(
+      500,
+      Math.min(Math.floor((this.#options.sessionTimeoutMs * 2) / 3), HANDSHAKE_TIMEOUT_CAP_MS),
+    );
+    manager.onSocketConnected = (...args: unknown[]) => {
+      this.#clearHandshakeTimer();
+      const socket = manager.socket;
+      this.#handshakeTimer = setTimeout(() => {
+        this.#handshakeTimer = undefined;
+        if (!this.#closed && manager.socket === socket && manager.state === CONNECTING_STATE)
+          socket?.destroy();
+      }, handshakeTimeoutMs);
+      return original.apply(manager, args);
+    };
+  }
+
+  #clearHandshakeTimer(): void {
+    if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+  }
+
+  /**
    * Like ZooKeeper's Java client: drops the connection when nothing was received for two thirds
    * of the session timeout, so the library reconnects (or the session is declared lost).
    */
@@ -411,6 +473,7 @@ export class ZookeeperConnection {
   /** Destroys the socket and clears the library's timers, whatever state it is in. */
   #forceShutdown(): void {
     this.#stopReadTimer();
+    this.#clearHandshakeTimer();
     if (this.#spinTimer !== undefined) clearTimeout(this.#spinTimer);
     this.#spinTimer = undefined;
     const manager = this.#manager;

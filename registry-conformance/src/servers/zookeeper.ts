@@ -59,7 +59,7 @@ export interface ZookeeperTestServer {
   /**
    * Stops the server gracefully and starts it again on the same port with the same data
    * directory, so sessions that reconnect within their timeout survive. Resolves once it answers
-   * `imok` again. If the server was killed, it is just started again.
+   * `imok` again and serves. If the server was killed, it is just started again.
    *
    * @throws {Error} for an external `ZK_CONNECT` server, or when it does not come back in time.
    */
@@ -249,12 +249,19 @@ export async function startZookeeperServer(
     );
     current = server;
     try {
-      await waitUntil(async () => (await sendFourLetterWord('127.0.0.1', port, 'ruok', 1000)) === 'imok', {
-        timeoutMs: startTimeoutMs,
-        intervalMs: 100,
-        description: `ZooKeeper on 127.0.0.1:${port} to answer 'imok'`,
-        abortIf: () => (server.isRunning() ? undefined : 'the server process exited'),
-      });
+      // `ruok` answers `imok` as soon as the process listens; `srvr` reports a `Mode:` only once
+      // the server has loaded its data and accepts sessions.
+      await waitUntil(
+        async () =>
+          (await sendFourLetterWord('127.0.0.1', port, 'ruok', 1000)) === 'imok' &&
+          (await sendFourLetterWord('127.0.0.1', port, 'srvr', 1000)).includes('Mode: '),
+        {
+          timeoutMs: startTimeoutMs,
+          intervalMs: 50,
+          description: `ZooKeeper on 127.0.0.1:${port} to answer 'imok' and serve`,
+          abortIf: () => (server.isRunning() ? undefined : 'the server process exited'),
+        },
+      );
       return true;
     } catch (error) {
       await server.kill();

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RegistryConnectionState, RegistryEvent } from '@elasticjob-ts/core';
 import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import * as zookeeper from 'node-zookeeper-client';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ZookeeperRegistryCenterOptions } from '../../src/options.js';
 import { closeZookeeperSession } from '../../src/zookeeper-connection.js';
@@ -198,4 +199,64 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
   expect(error?.name).toBe('RegistryError');
   expect(error?.code, error?.message).toBe(code);
   return error as Error & { code: string };
+}
+
+/** A plain `node-zookeeper-client` client (no adapter), for checking the raw server state. */
+export async function rawClient(connectString: string, digest?: string): Promise<RawClient> {
+  const client = zookeeper.createClient(connectString, {
+    sessionTimeout: 10_000,
+    spinDelay: 100,
+    retries: 0,
+  });
+  if (digest !== undefined) client.addAuthInfo('digest', Buffer.from(digest));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`raw client could not connect to ${connectString}`)),
+      5_000,
+    );
+    client.once('connected', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.connect();
+  });
+  const call = <T>(invoke: (done: (error: unknown, result?: T) => void) => void): Promise<T> =>
+    new Promise<T>((resolve, reject) =>
+      invoke((error, result) => (error ? reject(error) : resolve(result as T))),
+    );
+  return {
+    client,
+    getChildren: (path) => call((done) => client.getChildren(path, (e, children) => done(e, children))),
+    getData: (path) =>
+      call((done) => client.getData(path, (e, data) => done(e, data?.toString('utf8') ?? ''))),
+    getACL: (path) => call((done) => client.getACL(path, (e, acls) => done(e, acls))),
+    exists: (path) =>
+      call((done) => client.exists(path, (e, stat) => done(e, stat !== null && stat !== undefined))),
+    create: (path, mode) =>
+      call((done) =>
+        client.create(path, Buffer.alloc(0), mode ?? zookeeper.CreateMode.PERSISTENT, (e, p) => done(e, p)),
+      ),
+    remove: (path) => call((done) => client.remove(path, -1, (e) => done(e))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        client.once('disconnected', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.close();
+      }),
+  };
+}
+
+/** Promise wrappers of the raw client calls the tests use. */
+export interface RawClient {
+  readonly client: zookeeper.Client;
+  getChildren(path: string): Promise<string[]>;
+  getData(path: string): Promise<string>;
+  getACL(path: string): Promise<zookeeper.ACL[]>;
+  exists(path: string): Promise<boolean>;
+  create(path: string, mode?: number): Promise<string>;
+  remove(path: string): Promise<void>;
+  close(): Promise<void>;
 }

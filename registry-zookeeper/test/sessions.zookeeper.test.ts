@@ -1,0 +1,220 @@
+/**
+ * Session handling against a real ZooKeeper: forced expiry, a silent partition (no FIN/RST), a
+ * server restart with writes made while a watcher was cut off. Timings are printed (they are
+ * measurements, not assertions beyond generous bounds).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TcpProxy } from './support/tcp-proxy.js';
+import {
+  EventLog,
+  expireSession,
+  rawClient,
+  readTree,
+  StateRecorder,
+  useClients,
+  useZookeeperServer,
+} from './support/zookeeper-fixture.js';
+
+describe('ZooKeeper sessions', () => {
+  const fixture = useZookeeperServer();
+  const clients = useClients(fixture);
+  const proxies: TcpProxy[] = [];
+
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.stop()));
+  });
+
+  async function proxy(): Promise<TcpProxy> {
+    const started = await TcpProxy.start(fixture.server.connectString);
+    proxies.push(started);
+    return started;
+  }
+
+  it('a forced expiry is seen by other clients at once: DELETED, then LOST and a new session', async () => {
+    const namespace = clients.namespace();
+    const path = await proxy();
+    const states = new StateRecorder();
+    const owner = await clients.start(
+      { namespace, serverLists: path.address, sessionTimeoutMs: 2_000 },
+      states,
+    );
+    const watcher = await clients.start({ namespace });
+    await owner.persistEphemeral('/instances/i1', 'alive');
+    await owner.persist('/instances/durable', 'kept');
+    const events = new EventLog();
+    await watcher.watch('/instances', events.listener);
+
+    path.cut('reset'); // keep the owner from re-attaching while its session is ended
+    const killedAt = Date.now();
+    await expireSession(fixture.server.connectString, owner);
+    await events.waitForEvent({ type: 'DELETED', key: '/instances/i1', value: 'alive' });
+    const deletedAfterMs = Date.now() - killedAt;
+    path.restore();
+    const lost = await states.waitForState('LOST');
+    const reconnected = await states.waitForState('RECONNECTED', states.states.indexOf('LOST'));
+    console.log(
+      `forced expiry: DELETED seen by another client after ${deletedAfterMs} ms; ` +
+        `owner LOST ${lost.at - killedAt} ms, RECONNECTED (new session) ${reconnected.at - killedAt} ms after the kill`,
+    );
+    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
+    expect(await watcher.getChildrenKeys('/instances')).toEqual(['durable']);
+    await owner.persistEphemeral('/instances/i1', 'reborn');
+    await events.waitForEvent({ type: 'ADDED', key: '/instances/i1', value: 'reborn' });
+    expect(events.anomalies()).toEqual([]);
+  });
+
+  it('a silent partition is detected by the read timeout (SUSPENDED), then LOST after the session timeout', async () => {
+    const namespace = clients.namespace();
+    const path = await proxy();
+    const states = new StateRecorder();
+    const sessionTimeoutMs = 2_000;
+    const client = await clients.start({ namespace, serverLists: path.address, sessionTimeoutMs }, states);
+    const watcher = await clients.start({ namespace });
+    await client.persistEphemeral('/e', 'doomed');
+    const events = new EventLog();
+    await watcher.watch('/', events.listener);
+
+    path.cut('blackhole');
+    const cutAt = Date.now();
+    const suspended = await states.waitForState('SUSPENDED');
+    const lost = await states.waitForState('LOST');
+    await events.waitForEvent({ type: 'DELETED', key: '/e', value: 'doomed' });
+    const deletedAt = Date.now();
+    console.log(
+      `silent partition (session ${sessionTimeoutMs} ms): SUSPENDED after ${suspended.at - cutAt} ms, ` +
+        `LOST after ${lost.at - cutAt} ms, server deleted the ephemeral after ${deletedAt - cutAt} ms`,
+    );
+    // Read timeout = 2/3 of the session timeout; LOST one session timeout after SUSPENDED.
+    expect(suspended.at - cutAt).toBeGreaterThanOrEqual((sessionTimeoutMs * 2) / 3 - 50);
+    expect(suspended.at - cutAt).toBeLessThan(sessionTimeoutMs + 500);
+    expect(lost.at - suspended.at).toBeGreaterThanOrEqual(sessionTimeoutMs - 50);
+    expect(lost.at - suspended.at).toBeLessThan(sessionTimeoutMs + 1_000);
+
+    path.restore();
+    await states.waitForState('RECONNECTED', states.states.indexOf('LOST'));
+    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
+    expect(await client.isExisted('/e')).toBe(false);
+    await client.persistEphemeral('/e', 'reborn');
+    await events.waitForEvent({ type: 'ADDED', key: '/e', value: 'reborn' });
+  });
+
+  it("a presumed-lost session is ended on the server before RECONNECTED, so its ephemerals don't linger", async () => {
+    // The server is down for longer than the session timeout: the client presumes its session
+    // lost. A restarted server restores the session with a fresh timeout, so without help its
+    // ephemeral nodes would linger for another session timeout; the adapter ends it itself.
+    const namespace = clients.namespace();
+    const states = new StateRecorder();
+    const client = await clients.start({ namespace, sessionTimeoutMs: 2_000 }, states);
+    await client.persistEphemeral('/owned', 'old session');
+    await fixture.server.kill();
+    await states.waitForState('LOST');
+    await fixture.server.restart();
+    await states.waitForState('RECONNECTED', states.states.indexOf('LOST'));
+    const raw = await rawClient(fixture.server.connectString);
+    try {
+      expect(await raw.exists(`/${namespace}/owned`)).toBe(false);
+      await client.persistEphemeral('/owned', 'new session');
+      expect(await raw.getData(`/${namespace}/owned`)).toBe('new session');
+    } finally {
+      await raw.close();
+    }
+    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
+  });
+
+  it('server restart: SUSPENDED then RECONNECTED, and a watcher cut off meanwhile gets every missed change once', async () => {
+    const namespace = clients.namespace();
+    const watcherPath = await proxy();
+    const watcherStates = new StateRecorder();
+    const writerStates = new StateRecorder();
+    // The watcher's session must outlast its own cut-off plus the restart.
+    const watcher = await clients.start(
+      { namespace, serverLists: watcherPath.address, sessionTimeoutMs: 10_000 },
+      watcherStates,
+    );
+    const writer = await clients.start({ namespace, sessionTimeoutMs: 10_000 }, writerStates);
+    await writer.persist('/r/a', 'a0');
+    await writer.persist('/r/gone', 'g0');
+    await watcher.persistEphemeral('/r/watcher-instance', 'alive');
+    const events = new EventLog();
+    await watcher.watch('/r', events.listener);
+    const snapshot = events.items.length;
+
+    watcherPath.cut('reset');
+    await watcherStates.waitForState('SUSPENDED');
+    const restartAt = Date.now();
+    await fixture.server.restart();
+    const writerBack = await writerStates.waitForState('RECONNECTED');
+    // Written by another client after the restart, while the watcher is still cut off.
+    await writer.update('/r/a', 'a1');
+    await writer.persist('/r/b/c', 'c1');
+    await writer.remove('/r/gone');
+    await writer.update('/r/a', 'a2');
+    watcherPath.restore();
+    const watcherBack = await watcherStates.waitForState('RECONNECTED');
+    console.log(
+      `server restart: writer RECONNECTED ${writerBack.at - restartAt} ms after the restart began; ` +
+        `watcher RECONNECTED ${watcherBack.at - restartAt} ms (after its cut-off ended)`,
+    );
+    await writer.persist('/r/marker', 'after');
+    await events.waitForEvent({ type: 'ADDED', key: '/r/marker', value: 'after' });
+    const server = await readTree(writer, '/r');
+    expect(events.mirror()).toEqual(server);
+    expect(events.anomalies()).toEqual([]);
+    const missed = events.items.slice(snapshot);
+    expect(missed.filter((event) => event.key === '/r/gone')).toEqual([
+      { type: 'DELETED', key: '/r/gone', value: 'g0' },
+    ]);
+    expect(missed.filter((event) => event.key === '/r/b/c')).toEqual([
+      { type: 'ADDED', key: '/r/b/c', value: 'c1' },
+    ]);
+    expect(missed.filter((event) => event.key === '/r/a').at(-1)).toEqual({
+      type: 'UPDATED',
+      key: '/r/a',
+      value: 'a2',
+    });
+    expect(watcherStates.states).toEqual(['CONNECTED', 'SUSPENDED', 'RECONNECTED']);
+    expect(writerStates.states).toEqual(['CONNECTED', 'SUSPENDED', 'RECONNECTED']);
+    // Same session: the ephemeral node survived the restart.
+    expect(await writer.getDirectly('/r/watcher-instance')).toBe('alive');
+  });
+
+  it('a session expiry during a watch re-reads the subtree and delivers only the differences', async () => {
+    const namespace = clients.namespace();
+    const path = await proxy();
+    const states = new StateRecorder();
+    const watcher = await clients.start(
+      { namespace, serverLists: path.address, sessionTimeoutMs: 2_000 },
+      states,
+    );
+    const writer = await clients.start({ namespace });
+    await writer.persist('/w/kept', 'k');
+    await writer.persist('/w/changed', 'c0');
+    await writer.persist('/w/removed', 'r0');
+    await watcher.persistEphemeral('/w/mine', 'm');
+    const events = new EventLog();
+    await watcher.watch('/w', events.listener);
+    const from = events.items.length;
+
+    path.cut('reset');
+    await expireSession(fixture.server.connectString, watcher);
+    await writer.update('/w/changed', 'c1');
+    await writer.remove('/w/removed');
+    await writer.persist('/w/new', 'n');
+    path.restore();
+    await states.waitForState('RECONNECTED', 1);
+    await writer.persist('/w/marker', 'end');
+    await events.waitForEvent({ type: 'ADDED', key: '/w/marker' });
+    expect(events.mirror()).toEqual(await readTree(writer, '/w'));
+    expect(events.anomalies()).toEqual([]);
+    const missed = events.items.slice(from);
+    expect(missed).toEqual(
+      expect.arrayContaining([
+        { type: 'DELETED', key: '/w/mine', value: 'm' },
+        { type: 'UPDATED', key: '/w/changed', value: 'c1' },
+        { type: 'DELETED', key: '/w/removed', value: 'r0' },
+        { type: 'ADDED', key: '/w/new', value: 'n' },
+      ]),
+    );
+    expect(missed.some((event) => event.key === '/w/kept')).toBe(false);
+  });
+});
