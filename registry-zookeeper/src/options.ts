@@ -38,13 +38,21 @@ export interface ZookeeperDigest {
 export interface ResolvedZookeeperOptions {
   /** Normalised `host:port,host:port` connect string (no chroot). */
   readonly serverLists: string;
+  /** Namespace; keys are stored below `/{namespace}`. */
   readonly namespace: string;
+  /** Requested session timeout in ms (default 60000; the server clamps it). */
   readonly sessionTimeoutMs: number;
+  /** Bound of `start()` and of every single request, in ms (default 15000). */
   readonly connectionTimeoutMs: number;
+  /** First retry pause in ms, doubled per retry (default 1000). */
   readonly baseSleepTimeMs: number;
+  /** Largest retry pause in ms (default 3000). */
   readonly maxSleepTimeMs: number;
+  /** Retries of an idempotent request after a connection loss (default 3). */
   readonly maxRetries: number;
+  /** Digest credentials, when configured. */
   readonly digest: ZookeeperDigest | undefined;
+  /** The configured logger, if any. */
   readonly logger: Logger | undefined;
 }
 
