@@ -110,6 +110,18 @@ export class ExecutionService {
     }
   }
 
+  /**
+   * Deletes the `running` nodes of `items` that still name this instance, checking each directly
+   * (after a session loss another instance may have taken an item over).
+   */
+  async clearRunningNodesStillOwned(items: readonly number[]): Promise<void> {
+    const { registry, paths, instance } = this.context;
+    for (const item of items) {
+      const path = paths.shardingNode(item, 'running');
+      if ((await registry.getDirectly(path)) === instance.jobInstanceId) await registry.remove(path);
+    }
+  }
+
   /** Deletes every `running` node this instance owns (after a reconnect, at startup). */
   async clearOwnRunningNodes(): Promise<void> {
     const { registry, paths, instance } = this.context;

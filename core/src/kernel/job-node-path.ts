@@ -77,6 +77,10 @@ export class JobNodePath {
   trigger(instanceId: string): string {
     return this.full(`trigger/${instanceId}`);
   }
+  /** `shutdown/{instanceId}`: an operator's durable command to shut that instance's job down. */
+  shutdownCommand(instanceId: string): string {
+    return this.full(`shutdown/${instanceId}`);
+  }
   get systemTime(): string {
     return this.full('systemTime/current');
   }

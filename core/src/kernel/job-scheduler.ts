@@ -127,6 +127,8 @@ export class JobScheduler {
   #runAbort: AbortController | undefined;
   #pendingTrigger = false;
   #pendingMisfire = false;
+  /** Incremented on every LOST: work started in an older epoch must not trust its registry state. */
+  #sessionEpoch = 0;
   /** Items whose misfire flags this instance wrote during the current run (awaited before clearing). */
   #misfireWrite: Promise<number[]> = Promise.resolve([]);
   #pendingFailoverItems: number[] = [];
@@ -171,7 +173,9 @@ export class JobScheduler {
       );
     }
     if (scheduled) {
-      parseCron(this.#localConfiguration.cron, { timeZone: this.#localConfiguration.timeZone });
+      parseCron(this.#localConfiguration.cron, {
+        timeZone: this.#localConfiguration.timeZone ?? processTimeZone(),
+      });
     }
     this.#configuration = this.#localConfiguration;
     const resolved = resolveJobItemExecutor(job, this.#localConfiguration);
@@ -273,6 +277,8 @@ export class JobScheduler {
       this.#configuration = await this.#setUpConfiguration();
       this.#refreshRunComponents();
       await this.#cache.start();
+      // A shutdown command left for a previous run of this instance id does not apply to this one.
+      await this.#registry.remove(this.paths.shutdownCommand(this.instance.jobInstanceId));
       await this.#servers.persistServerOnline(this.#localConfiguration.disabled);
       await this.#servers.persistInstanceOnline();
       await this.#waiters.waitFor(
@@ -325,7 +331,8 @@ export class JobScheduler {
   /** Rebuilds the cron, error handler and listeners when their configuration changed. */
   #refreshRunComponents(): void {
     const config = this.#configuration;
-    if (this.#scheduled) this.#cron = parseCron(config.cron, { timeZone: config.timeZone });
+    if (this.#scheduled)
+      this.#cron = parseCron(config.cron, { timeZone: config.timeZone ?? processTimeZone() });
     const handlerKey = `${config.jobErrorHandlerType}:${JSON.stringify(config.props)}`;
     if (handlerKey !== this.#errorHandlerKey) {
       const previous = this.#errorHandler;
@@ -354,6 +361,13 @@ export class JobScheduler {
     switch (parts[0]) {
       case 'config':
         if (parts.length === 1 && event.type === 'UPDATED') this.#onConfigurationChanged(event.value);
+        if (parts.length === 1 && event.type === 'DELETED')
+          this.#shutdownOnCommand('job removed from the registry');
+        return;
+      case 'shutdown':
+        if (parts.length === 2 && parts[1] === this.instance.jobInstanceId && event.type !== 'DELETED') {
+          this.#shutdownOnCommand('operator shutdown command');
+        }
         return;
       case 'instances':
         if (parts.length === 2) this.#onInstanceChanged(event, parts[1] as string);
@@ -393,7 +407,7 @@ export class JobScheduler {
     try {
       next = parseJobConfigurationYaml(yaml);
       validateRuntimeTypes(next);
-      if (this.#scheduled) parseCron(next.cron, { timeZone: next.timeZone });
+      if (this.#scheduled) parseCron(next.cron, { timeZone: next.timeZone ?? processTimeZone() });
     } catch (error) {
       this.#logger.error({ err: error }, 'ignoring an invalid configuration written to the registry');
       return;
@@ -429,19 +443,49 @@ export class JobScheduler {
 
   #onInstanceChanged(event: RegistryEvent, instanceId: string): void {
     if (instanceId === this.instance.jobInstanceId && event.type === 'DELETED') {
-      // A vanished own instance node never shuts the job down (ElasticJob #1857, #2383): re-register.
-      if (!this.#suspended) {
-        this.#track(
-          this.#servers.persistInstanceOnline().catch((error: unknown) => {
-            this.#logger.error({ err: error }, 'could not re-create the instance node');
-          }),
-        );
-      }
+      // A vanished own instance node never shuts the job down by itself (ElasticJob #1857, #2383):
+      // only an operator command or the job's removal does; otherwise re-register.
+      if (!this.#suspended) this.#track(this.#onOwnInstanceDeleted());
       return;
     }
     if (event.type === 'UPDATED') return;
     if (event.type === 'DELETED') this.#tryFailover();
     if (this.#leader.isLeader()) this.#reshardInBackground(this.#membershipForcesResharding());
+  }
+
+  async #onOwnInstanceDeleted(): Promise<void> {
+    try {
+      const registry = this.#registry;
+      if (await registry.isExisted(this.paths.shutdownCommand(this.instance.jobInstanceId))) {
+        this.#shutdownOnCommand('operator shutdown command');
+        return;
+      }
+      if (!(await registry.isExisted(this.paths.config))) {
+        this.#shutdownOnCommand('job removed from the registry');
+        return;
+      }
+      if (
+        this.#state === 'STARTED' &&
+        !(await registry.isExisted(this.paths.instance(this.instance.jobInstanceId)))
+      ) {
+        await this.#servers.persistInstanceOnline();
+        this.#logger.warn('own instance node vanished: re-registered');
+      }
+    } catch (error) {
+      this.#logger.error({ err: error }, 'could not re-create the instance node');
+    }
+  }
+
+  /** Shuts the job down on an operator's command (not tracked: shutdown awaits tracked work). */
+  #shutdownOnCommand(reason: string): void {
+    if (this.#state !== 'STARTED') return;
+    this.#logger.info({ reason }, 'shutting down');
+    const command = this.paths.shutdownCommand(this.instance.jobInstanceId);
+    void this.shutdown()
+      .then(() => this.#registry.remove(command)) // the acknowledgement
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'shutdown on command failed');
+      });
   }
 
   #onServerChanged(ip: string): void {
@@ -511,12 +555,21 @@ export class JobScheduler {
         return;
       case 'LOST':
         this.#suspended = true;
+        this.#sessionEpoch++;
         this.#logger.warn('registry session lost: aborting running items');
         this.#runAbort?.abort(new Error('registry session lost'));
         return;
       case 'RECONNECTED':
         this.#suspended = false;
-        this.#track(this.#reRegister());
+        this.#track(
+          this.#reRegister().then(() => {
+            // Fires missed while suspended count as one misfire: run once now (misfire policy).
+            if (this.#pendingMisfire && this.#configuration.misfire && this.#running === undefined) {
+              this.#pendingMisfire = false;
+              this.#startRun({ kind: 'CRON' });
+            }
+          }),
+        );
         return;
       default:
         return;
@@ -814,6 +867,7 @@ export class JobScheduler {
       );
       return;
     }
+    const epoch = this.#sessionEpoch;
     for (const item of requested) this.#runningItems.add(item);
     let items: number[];
     try {
@@ -842,7 +896,13 @@ export class JobScheduler {
       this.#executeItem(contexts, item, source, runtime),
     );
     try {
-      if (config.monitorExecution) await this.#execution.registerJobCompleted(items);
+      if (epoch !== this.#sessionEpoch) {
+        // The session that wrote our running nodes is gone: others may own these items now.
+        this.#logger.warn({ items }, 'session lost during the run: clearing only running nodes still ours');
+        if (config.monitorExecution) await this.#execution.clearRunningNodesStillOwned(items);
+      } else if (config.monitorExecution) {
+        await this.#execution.registerJobCompleted(items);
+      }
     } finally {
       for (const item of items) this.#runningItems.delete(item);
       if (failures.size === 0) {
@@ -987,6 +1047,11 @@ export class JobScheduler {
 function validateRuntimeTypes(config: ResolvedJobConfiguration): void {
   getJobShardingStrategy(config.jobShardingStrategyType);
   getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
+}
+
+/** The process's IANA time zone (ElasticJob: the JVM default zone), used when `timeZone` is unset. */
+function processTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 function errorMessage(error: unknown): string {

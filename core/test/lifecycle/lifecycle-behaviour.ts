@@ -39,7 +39,7 @@ interface Execution {
  * Set to `true` once the kernel acts on `/{jobName}/shutdown/{instanceId}` (see
  * `JobOperateAPI.shutdown`); until then the end-to-end shutdown test is skipped, not hidden.
  */
-const KERNEL_HANDLES_SHUTDOWN_COMMAND = false;
+const KERNEL_HANDLES_SHUTDOWN_COMMAND = true;
 
 let namespaceSeq = 0;
 const ip = (n: number) => `10.0.0.${n}`;
@@ -456,12 +456,31 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
       await c.start(2, job());
       await c.waitForOwners('orders', 4, [id(1), id(2)]);
       await c.admin.persist(`/orders/shutdown/${id(9)}`, ''); // for an instance that is gone
-
+      // The kernel acts on the command at once (and acknowledges it by deleting it), so observe
+      // what the API writes through a watch rather than by reading afterwards.
+      const seen: string[] = [];
+      const unwatch = await c.admin.watch('/orders', (event) => {
+        if (event.key.startsWith('/orders/shutdown/') || event.key.startsWith('/orders/instances/')) {
+          seen.push(`${event.type} ${event.key}`);
+        }
+      });
+      seen.length = 0;
       expect(await c.apis.jobOperateAPI.shutdown('orders', ip(2))).toEqual([
         { jobName: 'orders', instanceId: id(2), serverIp: ip(2) },
       ]);
-      expect(await c.admin.getChildrenKeys('/orders/shutdown')).toEqual([id(2)]);
-      expect(await c.admin.isExisted(`/orders/instances/${id(2)}`)).toBe(true);
+      await waitFor(() => {
+        expect(seen).toContain(`ADDED /orders/shutdown/${id(2)}`);
+        expect(seen).toContain(`DELETED /orders/shutdown/${id(9)}`);
+      });
+      // The API itself never deletes the instance node: the target's own shutdown removes it after
+      // the command arrived.
+      const commandAt = seen.indexOf(`ADDED /orders/shutdown/${id(2)}`);
+      const instanceGoneAt = seen.indexOf(`DELETED /orders/instances/${id(2)}`);
+      expect(instanceGoneAt === -1 || instanceGoneAt > commandAt).toBe(true);
+      expect(seen.filter((line) => line.startsWith('ADDED /orders/shutdown/'))).toEqual([
+        `ADDED /orders/shutdown/${id(2)}`,
+      ]);
+      await unwatch();
       expect(await c.apis.jobOperateAPI.shutdown('orders', '10.9.9.9')).toEqual([]);
     });
 
