@@ -508,8 +508,10 @@ export class Cluster {
   /**
    * Kills every worker still alive (`SIGKILL`), closes the admin client and removes the log
    * directory unless logs are kept. Idempotent.
+   *
+   * @param options - `keepLogs` overrides {@link ClusterOptions.keepLogs} (e.g. when a test failed).
    */
-  async close(): Promise<void> {
+  async close(options: { readonly keepLogs?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const worker of this.#workers) {
@@ -521,7 +523,8 @@ export class Cluster {
     const admin = this.#admin;
     this.#admin = undefined;
     if (admin !== undefined) await (await admin.catch(() => undefined))?.close();
-    const keep = this.options.keepLogs ?? process.env.ELASTICJOB_IT_KEEP_LOGS !== undefined;
+    const keep =
+      options.keepLogs || (this.options.keepLogs ?? process.env.ELASTICJOB_IT_KEEP_LOGS !== undefined);
     if (keep) console.log(`cluster logs kept in ${this.logDir}`);
     else await rm(this.logDir, { recursive: true, force: true });
   }

@@ -1,0 +1,14 @@
+import { startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { clusterScenarioSuite } from './support/cluster-scenarios.js';
+
+clusterScenarioSuite({
+  name: 'etcd',
+  async startServer() {
+    const server = await startEtcdServer();
+    return {
+      connection: { type: 'etcd', endpoints: server.endpoints },
+      server,
+      stop: () => server.stop(),
+    };
+  },
+});
