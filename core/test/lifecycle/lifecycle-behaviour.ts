@@ -513,7 +513,8 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
         servers: [{ jobName: 'orders', serverIp: ip(2) }],
       });
       expect(await c.admin.isExisted(`/orders/servers/${ip(2)}`)).toBe(false);
-      expect(await c.admin.isExisted(`/orders/shutdown/${id(2)}`)).toBe(true);
+      // The target acts on the shutdown command (and acknowledges it by deleting it).
+      await waitFor(async () => expect(await c.admin.isExisted(`/orders/instances/${id(2)}`)).toBe(false));
       await c.waitForOwners('orders', 4, [id(1)]);
       await c.fireUntil(4, (run) => expect(new Set(run.map((e) => e.instanceId))).toEqual(new Set([id(1)])));
     });
