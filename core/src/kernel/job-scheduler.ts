@@ -26,7 +26,7 @@ import { detectLocalIp, type JobInstance } from '../instance/index.js';
 import type { ElasticJob, JobItemExecutor, JobRuntime } from '../job/elastic-job.js';
 import { buildTaskId, type ShardingContexts, shardingContextOf } from '../job/sharding-context.js';
 import type { ElasticJobListener } from '../listener/index.js';
-import { createJobListeners } from '../listener/index.js';
+import { createJobListeners, DistributeOnceJobListener } from '../listener/index.js';
 import { createDefaultLogger, type Logger } from '../logging/logger.js';
 import type {
   CoordinatorRegistryCenter,
@@ -37,6 +37,7 @@ import { getJobShardingStrategy } from '../sharding/index.js';
 import { ConditionWaiters } from './condition-waiters.js';
 import { ExecutionService } from './execution-service.js';
 import { FailoverService } from './failover-service.js';
+import { GuaranteeService } from './guarantee-service.js';
 import { JobCache } from './job-cache.js';
 import type { JobContext } from './job-context.js';
 import { JobNodePath } from './job-node-path.js';
@@ -106,6 +107,7 @@ export class JobScheduler {
   readonly #sharding: ShardingService;
   readonly #execution: ExecutionService;
   readonly #failover: FailoverService;
+  readonly #guarantee: GuaranteeService;
   readonly #events: JobEventBus;
   readonly #extraListeners: readonly ElasticJobListener[];
   readonly #reshardingWaitTimeoutMs: number;
@@ -116,6 +118,7 @@ export class JobScheduler {
   #configuration: ResolvedJobConfiguration;
   #cron: CronExpression | undefined;
   #nextFire: ScheduledTimer | undefined;
+  #nextReconcile: ScheduledTimer | undefined;
   #nextFireTimeMs: number | undefined;
   #itemExecutor: JobItemExecutor;
   #errorHandler: JobErrorHandler | undefined;
@@ -219,6 +222,7 @@ export class JobScheduler {
     });
     this.#execution = new ExecutionService(this.#context, this.#servers);
     this.#failover = new FailoverService(this.#context);
+    this.#guarantee = new GuaranteeService(this.#context);
     this.#jobClassName = resolved.jobClassName;
   }
 
@@ -291,6 +295,7 @@ export class JobScheduler {
       this.#state = 'STARTED';
       await this.#electIfNeeded();
       if (this.#scheduled) this.#scheduleNextFire();
+      this.#scheduleReconcile();
       this.#tryFailover();
       this.#logger.info(
         { cron: this.#configuration.cron, shardingTotalCount: this.#configuration.shardingTotalCount },
@@ -346,6 +351,9 @@ export class JobScheduler {
         (a, b) => (a.order ?? Number.MAX_SAFE_INTEGER) - (b.order ?? Number.MAX_SAFE_INTEGER),
       );
       this.#listenerKey = listenerKey;
+      for (const listener of this.#listeners) {
+        if (listener instanceof DistributeOnceJobListener) listener.attachCoordinator(this.#guarantee);
+      }
     }
     this.#itemExecutor = resolveJobItemExecutor(this.#job, config).executor;
   }
@@ -353,6 +361,7 @@ export class JobScheduler {
   // ---------------------------------------------------------------- registry events
 
   #onRegistryEvent(event: RegistryEvent): void {
+    this.#guarantee.onEvent(event.key, event.type);
     this.#waiters.notify();
     if (this.#state !== 'STARTED') return;
     const relative = this.paths.relative(event.key);
@@ -422,6 +431,7 @@ export class JobScheduler {
       );
       this.#scheduleNextFire();
     }
+    if (previous.reconcileIntervalMinutes !== next.reconcileIntervalMinutes) this.#scheduleReconcile();
     if (previous.failover && !next.failover && this.#leader.isLeader()) {
       this.#track(
         this.#failover.removeAllFailoverState().catch((error: unknown) => {
@@ -592,6 +602,56 @@ export class JobScheduler {
     }
   }
 
+  // ---------------------------------------------------------------- reconcile
+
+  /** Arms the next reconcile, `reconcileIntervalMinutes` from now (none when <= 0). */
+  #scheduleReconcile(): void {
+    this.#nextReconcile?.cancel();
+    this.#nextReconcile = undefined;
+    const minutes = this.#configuration.reconcileIntervalMinutes;
+    if (minutes <= 0 || this.#state !== 'STARTED') return;
+    const dueMs = this.#timers.clock.now() + minutes * 60_000;
+    this.#nextReconcile = this.#timers.scheduleAt(dueMs, () => {
+      this.#scheduleReconcile();
+      this.#track(this.#reconcile());
+    });
+  }
+
+  /**
+   * Reconcile (ElasticJob `ReconcileService`, reference §5.10, extended per the failover issue):
+   * on the leader, reshard when items point at instances that are gone or unavailable and no
+   * resharding is pending, and repair `running`/`failover`/`failovering` nodes whose owner is gone
+   * (claimed by failover when it is on, deleted otherwise), so no stale node blocks the job.
+   */
+  async #reconcile(): Promise<void> {
+    if (this.#state !== 'STARTED' || this.#suspended || !this.#leader.isLeader()) return;
+    try {
+      const config = this.#configuration;
+      const staticLocked = config.staticSharding && this.#cache.children(this.paths.sharding).length > 0;
+      if (!this.#sharding.isNeedSharding() && !staticLocked && this.#sharding.needsResharding()) {
+        this.#logger.warn('reconcile: sharding points at instances that are gone; resharding');
+        await this.#sharding.requestResharding(true);
+      }
+      if (config.failover) {
+        this.#tryFailover();
+        return;
+      }
+      const live = new Set(await this.#registry.getChildrenKeys(this.paths.instances));
+      for (const name of await this.#registry.getChildrenKeys(this.paths.sharding)) {
+        for (const node of ['running', 'failover', 'failovering'] as const) {
+          const path = `${this.paths.sharding}/${name}/${node}`;
+          const owner = await this.#registry.getDirectly(path);
+          if (owner !== undefined && !live.has(owner)) {
+            this.#logger.warn({ item: name, node, owner }, 'reconcile: removing a node whose owner is gone');
+            await this.#registry.remove(path);
+          }
+        }
+      }
+    } catch (error) {
+      this.#logger.error({ err: error }, 'reconcile failed');
+    }
+  }
+
   // ---------------------------------------------------------------- firing
 
   #scheduleNextFire(): void {
@@ -751,10 +811,10 @@ export class JobScheduler {
     const contexts = this.#contexts(config, items, abort.signal);
     try {
       this.#postStatus(contexts, 'FAILOVER', 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
-      await this.#callListeners('before', contexts);
+      await this.#callListeners('before', contexts, false);
       await this.#executeItems(config, contexts, 'FAILOVER');
       await this.#failover.completeFailover(items);
-      await this.#callListeners('after', contexts);
+      await this.#callListeners('after', contexts, false);
     } catch (error) {
       this.#logger.error({ err: error, items }, 'failover run failed');
       await this.#handleError(error).catch((handlerError: unknown) => {
@@ -951,9 +1011,14 @@ export class JobScheduler {
     }
   }
 
-  async #callListeners(phase: 'before' | 'after', contexts: ShardingContexts): Promise<void> {
+  async #callListeners(
+    phase: 'before' | 'after',
+    contexts: ShardingContexts,
+    includeDistributeOnce = true,
+  ): Promise<void> {
     if (contexts.shardingItemParameters.size === 0) return;
     for (const listener of this.#listeners) {
+      if (!includeDistributeOnce && listener instanceof DistributeOnceJobListener) continue;
       try {
         if (phase === 'before') await listener.beforeJobExecuted(contexts);
         else await listener.afterJobExecuted(contexts);
@@ -1010,8 +1075,11 @@ export class JobScheduler {
     this.#nextFire?.cancel();
     this.#nextFire = undefined;
     this.#nextFireTimeMs = undefined;
+    this.#nextReconcile?.cancel();
+    this.#nextReconcile = undefined;
     this.#unsubscribeState?.();
     this.#runAbort?.abort(new Error(`job '${this.paths.jobName}' is shutting down`));
+    this.#waiters.cancelAll(); // bounded waits inside the run (resharding, guarantee) end now
     const running = this.#running;
     if (running !== undefined) {
       const drained = await Promise.race([

@@ -17,5 +17,7 @@
  *
  * @module
  */
+
+export * from './distribute-once-job-listener.js';
 export * from './elastic-job-listener.js';
 export * from './job-listener-registry.js';

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CoordinatorRegistryCenter,
+  DistributeOnceJobListener,
   type ElasticJobListener,
   type JobBootstrapOptions,
   type JobConfiguration,
@@ -446,7 +447,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       const bootstrap = await c.start(1, job());
       const admin = await c.client();
       await waitForLeaderAndSharding(admin, 'orders', 6, ['10.0.0.1@-@1001']);
-      expect(c.timers.size).toBe(1);
+      expect(c.timers.size).toBe(2); // the next fire and the next reconcile
       await bootstrap.shutdown();
       expect(c.timers.size).toBe(0);
       expect(await admin.isExisted('/orders/instances/10.0.0.1@-@1001')).toBe(false);
@@ -571,6 +572,103 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       });
     });
 
+    it('reconciles: reshards items pointing at a gone instance and removes stale running nodes', async () => {
+      const c = await cluster();
+      const bootstrap = await c.start(
+        1,
+        job({ shardingTotalCount: 2, shardingItemParameters: '', reconcileIntervalMinutes: 1 }),
+      );
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 2, ['10.0.0.1@-@1001']);
+      await waitFor(() => expect(bootstrap.isLeader()).toBe(true));
+      // State left behind by an instance that is gone, with no resharding flag to repair it.
+      await admin.update('/orders/sharding/1/instance', 'ghost@-@9');
+      await admin.persist('/orders/sharding/0/running', 'ghost@-@9');
+      await waitFor(async () =>
+        expect(await admin.getDirectly('/orders/sharding/1/instance')).toBe('ghost@-@9'),
+      );
+      await c.clock.advance(60_000);
+      await waitFor(async () => {
+        expect(await admin.getDirectly('/orders/sharding/1/instance')).toBe('10.0.0.1@-@1001');
+        expect(await admin.isExisted('/orders/sharding/0/running')).toBe(false);
+      });
+    });
+
+    it('runs distribute-once listeners once per cluster run, not once per instance', async () => {
+      const c = await cluster();
+      const calls: string[] = [];
+      class Once extends DistributeOnceJobListener {
+        readonly type = 'once';
+        constructor(readonly name: string) {
+          super({ startedTimeoutMs: fixture.waitTimeoutMs, completedTimeoutMs: fixture.waitTimeoutMs });
+        }
+        doBeforeJobExecutedAtLastStarted() {
+          calls.push(`before@${this.name}`);
+        }
+        doAfterJobExecutedAtLastCompleted() {
+          calls.push(`after@${this.name}`);
+        }
+      }
+      await c.start(1, job(), undefined, { listeners: [new Once('1')] });
+      await c.start(2, job(), undefined, { listeners: [new Once('2')] });
+      await c.start(3, job(), undefined, { listeners: [new Once('3')] });
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 6, [
+        '10.0.0.1@-@1001',
+        '10.0.0.2@-@1002',
+        '10.0.0.3@-@1003',
+      ]);
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(6));
+      await waitFor(() => {
+        expect(calls.filter((call) => call.startsWith('before'))).toHaveLength(1);
+        expect(calls.filter((call) => call.startsWith('after'))).toHaveLength(1);
+      });
+      await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/completed')).toBe(false));
+      await c.fire();
+      await waitFor(() => expect(calls).toHaveLength(4));
+    });
+
+    it('times out a distribute-once wait that can never complete and reports it to the error handler', async () => {
+      const c = await cluster();
+      const calls: string[] = [];
+      class Once extends DistributeOnceJobListener {
+        readonly type = 'once';
+        doBeforeJobExecutedAtLastStarted() {
+          calls.push('before');
+        }
+        doAfterJobExecutedAtLastCompleted() {
+          calls.push('after');
+        }
+      }
+      const failures: string[] = [];
+      await c.start(1, job({ shardingTotalCount: 2, shardingItemParameters: '' }), undefined, {
+        listeners: [new Once({ startedTimeoutMs: 500, completedTimeoutMs: 500 })],
+        logger: {
+          ...silentLogger,
+          error: (obj: object | string) => {
+            if (typeof obj === 'object' && 'err' in obj) failures.push(String((obj as { err: unknown }).err));
+          },
+          child() {
+            return this;
+          },
+        },
+      });
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 2, ['10.0.0.1@-@1001']);
+      await admin.persist('/orders/sharding/1/disabled', ''); // item 1 never registers
+      await waitFor(async () => {
+        await c.fire();
+        await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/started/0')).toBe(true));
+      });
+      await c.clock.advance(500);
+      await waitFor(() =>
+        expect(failures.join('\n')).toMatch(/distribute-once 'started' timed out after 500 ms/),
+      );
+      expect(calls).not.toContain('before');
+      await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/started')).toBe(false));
+    });
+
     it('rejects invalid configuration before touching the registry', async () => {
       const c = await cluster();
       const registry = await c.client();
@@ -622,3 +720,4 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
 
 const noop = () => {};
 const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent };
+const silentLogger = silent;
