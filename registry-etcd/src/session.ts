@@ -147,6 +147,8 @@ export class LeaseSession {
     this.stateValue = 'closed';
     this.lease = undefined;
     this.clearTimers();
+    // A keep-alive in flight holds a timer of its own: settle it so nothing outlives close().
+    this.pendingAck?.(new RegistryError('NOT_STARTED', 'the etcd session was closed'));
     this.dropStream();
     if (lease !== undefined) this.notifySessionEnd(lease);
     const revokes = [...this.staleLeases, ...(lease === undefined ? [] : [lease])].map((id) =>

@@ -1,0 +1,84 @@
+/**
+ * Deterministic teardown (DESIGN §4 item 11): after `shutdown()` and `close()` no timer, socket or
+ * watch keeps the process alive, on every registry.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  type EtcdTestServer,
+  startEtcdServer,
+  startZookeeperServer,
+  type ZookeeperTestServer,
+} from '@elasticjob-ts/registry-conformance/servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const child = fileURLToPath(new URL('../dist/fixtures/exit-after-shutdown.js', import.meta.url));
+const EXIT_BOUND_MS = 5000;
+
+/** Runs the child; resolves with its exit code and how long it lived after printing CLOSED. */
+function runChild(configuration: object): Promise<{ code: number | null; lingerMs: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(process.execPath, [child, JSON.stringify(configuration)], { stdio: 'pipe' });
+    let output = '';
+    let closedAt: number | undefined;
+    const killer = setTimeout(() => process_.kill('SIGKILL'), 60_000);
+    process_.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (closedAt === undefined && output.includes('CLOSED')) closedAt = Date.now();
+    });
+    process_.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    process_.on('error', reject);
+    process_.on('exit', (code) => {
+      clearTimeout(killer);
+      resolve({
+        code,
+        lingerMs: closedAt === undefined ? Number.POSITIVE_INFINITY : Date.now() - closedAt,
+        output,
+      });
+    });
+  });
+}
+
+describe('the process exits by itself after shutdown() and close()', () => {
+  let zookeeper: ZookeeperTestServer;
+  let etcd: EtcdTestServer;
+  beforeAll(async () => {
+    [zookeeper, etcd] = await Promise.all([startZookeeperServer(), startEtcdServer()]);
+  });
+  afterAll(async () => {
+    await Promise.all([zookeeper?.stop(), etcd?.stop()]);
+  });
+
+  it('on the memory registry', async () => {
+    const result = await runChild({ type: 'memory', namespace: 'exit' });
+    expect(result.output).toContain('CLOSED');
+    expect(result.code).toBe(0);
+    expect(result.lingerMs).toBeLessThan(EXIT_BOUND_MS);
+  });
+
+  it('on ZooKeeper', async () => {
+    const result = await runChild({
+      type: 'zookeeper',
+      serverLists: zookeeper.connectString,
+      namespace: 'exit',
+      sessionTimeoutMs: 4000,
+    });
+    expect(result.output).toContain('CLOSED');
+    expect(result.code).toBe(0);
+    expect(result.lingerMs).toBeLessThan(EXIT_BOUND_MS);
+  });
+
+  it('on etcd', async () => {
+    const result = await runChild({
+      type: 'etcd',
+      endpoints: etcd.endpoints,
+      namespace: 'exit',
+      sessionTimeoutMs: 4000,
+    });
+    expect(result.output).toContain('CLOSED');
+    expect(result.code).toBe(0);
+    expect(result.lingerMs).toBeLessThan(EXIT_BOUND_MS);
+  });
+});
