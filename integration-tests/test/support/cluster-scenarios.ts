@@ -7,6 +7,7 @@
  *
  * Needs a build first (`npx turbo run build --filter=@elasticjob-ts/integration-tests...`).
  */
+import { JobOperateAPI } from '@elasticjob-ts/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   checkCompleteness,
@@ -429,7 +430,8 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
           return open as ItemRun[];
         });
         const triggeredAtMs = Date.now();
-        for (const id of ids) await cluster.trigger(id);
+        const triggered = await new JobOperateAPI(await cluster.admin()).trigger('orders');
+        expect([...triggered].sort()).toEqual([...ids].sort());
         const fireMs = Math.floor(Math.min(...inProgress.map((r) => r.startMs)) / periodMs) * periodMs;
         const nextCronMs = fireMs + periodMs;
         expect(Date.now(), 'triggered while the runs were in progress').toBeLessThan(
@@ -462,16 +464,15 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
             between.map((run) => ({ instanceId: run.instanceId, outcome: run.outcome })),
             `item ${first.item}: exactly one triggered run, on its instance`,
           ).toEqual([{ instanceId: first.instanceId, outcome: 'end' }]);
-          const triggered = between[0] as ItemRun;
-          expect(triggered.startMs).toBeGreaterThanOrEqual(stopMs);
-          expect(
-            triggered.startMs - stopMs,
-            'the triggered run follows the current one at once',
-          ).toBeLessThan(1000);
+          const extra = between[0] as ItemRun;
+          expect(extra.startMs).toBeGreaterThanOrEqual(stopMs);
+          expect(extra.startMs - stopMs, 'the triggered run follows the current one at once').toBeLessThan(
+            1000,
+          );
           log(
             `trigger at ${formatTime(triggeredAtMs)} during the run of item ${first.item} ` +
-              `(${formatTime(first.startMs)}..${formatTime(stopMs)}): ran once at ${formatTime(triggered.startMs)}, ` +
-              `${triggered.startMs - stopMs} ms after the run ended`,
+              `(${formatTime(first.startMs)}..${formatTime(stopMs)}): ran once at ${formatTime(extra.startMs)}, ` +
+              `${extra.startMs - stopMs} ms after the run ended`,
           );
         }
         await assertExclusiveAndClean(cluster);
