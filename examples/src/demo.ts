@@ -73,7 +73,10 @@ async function main(): Promise<void> {
   let stopped: string | undefined;
   await new Promise<void>((resolve) => {
     const report = (): void => {
-      if (stopping) return resolve();
+      if (stopping) {
+        resolve();
+        return;
+      }
       const batch = runs.splice(0);
       if (batch.length > 0) {
         fires++;
@@ -84,10 +87,12 @@ async function main(): Promise<void> {
               .filter((run) => run.instance === name)
               .map((run) => `${run.item}:${run.parameter}`)
               .sort();
-            return `${name}${leader && leader.instance.jobInstanceId.endsWith(name) ? '*' : ' '} [${items.join(', ')}]`;
+            return `${name}${leader?.instance.jobInstanceId.endsWith(name) ? '*' : ' '} [${items.join(', ')}]`;
           })
           .join('  ');
-        console.log(`${new Date(Date.now() - 1000).toISOString().slice(11, 19)}  fire ${String(fires).padStart(2)}  ${line}`);
+        console.log(
+          `${new Date(Date.now() - 1000).toISOString().slice(11, 19)}  fire ${String(fires).padStart(2)}  ${line}`,
+        );
       }
       if (fires === FIRES_BEFORE_STOP && stopped === undefined) {
         const victim = bootstraps[0] as ScheduleJobBootstrap;
@@ -95,7 +100,10 @@ async function main(): Promise<void> {
         console.log(`\n>>> shutting down ${stopped}: its items move to the other instances\n`);
         void victim.shutdown();
       }
-      if (fires >= FIRES_BEFORE_STOP + FIRES_AFTER_STOP) return resolve();
+      if (fires >= FIRES_BEFORE_STOP + FIRES_AFTER_STOP) {
+        resolve();
+        return;
+      }
       setTimeout(report, 2000 - (Date.now() % 2000) + 1000);
     };
     setTimeout(report, 2000 - (Date.now() % 2000) + 1000);
