@@ -669,6 +669,21 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/started')).toBe(false));
     });
 
+    it('checks the clock against the registry (maxTimeDiffSeconds): THROW skips the run, LOG continues', async () => {
+      // The suite's ManualClock starts on 2026-03-01, months away from the registry server's clock.
+      const c = await cluster();
+      await c.start(1, job({ jobName: 'strict', maxTimeDiffSeconds: 60, jobErrorHandlerType: 'THROW' }));
+      await c.start(1, job({ jobName: 'lenient', maxTimeDiffSeconds: 60, jobErrorHandlerType: 'IGNORE' }));
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'strict', 6, ['10.0.0.1@-@1001']);
+      await waitForLeaderAndSharding(admin, 'lenient', 6, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(6)); // only the lenient job ran
+      expect(await admin.isExisted('/strict/systemTime/current')).toBe(true);
+      const strictRuns = c.events.filter((e) => e.kind === 'status' && e.jobName === 'strict');
+      expect(strictRuns).toEqual([]);
+    });
+
     it('rejects invalid configuration before touching the registry', async () => {
       const c = await cluster();
       const registry = await c.client();
