@@ -36,13 +36,19 @@ export type RunOutcome = 'end' | 'abort' | 'open';
 
 /** One run of one item on one instance. */
 export interface ItemRun {
+  /** The instance that ran it. */
   readonly instanceId: string;
+  /** The sharding item. */
   readonly item: number;
+  /** The fire field of its lines (see `execution-log.ts`). */
   readonly fireTimeMs: number;
+  /** The kernel's taskId of the run. */
   readonly taskId: string;
+  /** Time of the `start` line, epoch ms. */
   readonly startMs: number;
   /** Time of the `end`/`abort` line; `undefined` when the run never logged one. */
   readonly stopMs: number | undefined;
+  /** `end`, `abort`, or `open` (no stop line). */
   readonly outcome: RunOutcome;
 }
 
@@ -56,9 +62,11 @@ export interface PauseWindow {
 
 /** What the harness knows about one instance's process besides its log. */
 export interface InstanceTimeline {
+  /** The instance. */
   readonly instanceId: string;
   /** When the process stopped existing (`SIGKILL` sent, or exit observed), if it did. */
   readonly goneAtMs: number | undefined;
+  /** Its `SIGSTOP` windows, in order. */
   readonly pauses: readonly PauseWindow[];
   /** Its instance log lines, in order. */
   readonly events: readonly { readonly event: InstanceEventType; readonly wallMs: number }[];
@@ -102,6 +110,7 @@ export interface ConvergenceOptions {
 
 /** One in-flight item of a killed instance and who took it over. */
 export interface FailoverMeasurement {
+  /** The sharding item. */
   readonly item: number;
   /** Start of the run that was in flight when the instance was killed. */
   readonly inFlightSinceMs: number;

@@ -63,7 +63,9 @@ export interface ClusterOptions {
 
 /** How a worker process ended. */
 export interface WorkerExit {
+  /** Exit code, `null` when a signal ended it. */
   readonly code: number | null;
+  /** The ending signal, `null` when it exited by itself. */
   readonly signal: NodeJS.Signals | null;
   /** When the harness saw the exit, epoch ms. */
   readonly atMs: number;
@@ -75,7 +77,9 @@ export interface WorkerExit {
 export interface WorkerHandle {
   /** Position in the cluster, from 0, in spawn order. */
   readonly index: number;
+  /** Its job instance id (`127.0.0.1@-@w{index}`). */
   readonly instanceId: string;
+  /** Its OS process id. */
   readonly pid: number;
   /** Its execution log. */
   readonly logFile: string;

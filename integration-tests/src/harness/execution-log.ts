@@ -45,8 +45,11 @@ export interface ItemLogEntry {
   readonly kind: 'item';
   /** The fire the run belongs to (kernel's fire time, or the item's start time; see the module doc). */
   readonly fireTimeMs: number;
+  /** The instance that wrote it. */
   readonly instanceId: string;
+  /** The sharding item. */
   readonly item: number;
+  /** What happened. */
   readonly event: ItemEventType;
   /** Wall-clock time of the event, epoch ms. */
   readonly wallMs: number;
@@ -57,7 +60,9 @@ export interface ItemLogEntry {
 /** One instance line. */
 export interface InstanceLogEntry {
   readonly kind: 'instance';
+  /** The instance that wrote it. */
   readonly instanceId: string;
+  /** What happened. */
   readonly event: InstanceEventType;
   /** Wall-clock time of the event, epoch ms. */
   readonly wallMs: number;

@@ -24,12 +24,17 @@ export type WorkerRegistryConnection =
 
 /** The job a worker schedules; every instance of a cluster gets the same one. */
 export interface WorkerJobConfig {
+  /** The job's name (one job per cluster). */
   readonly jobName: string;
   /** Quartz cron, e.g. `* * * * * ?` (every second). */
   readonly cron: string;
+  /** Number of sharding items. */
   readonly shardingTotalCount: number;
+  /** ElasticJob's `failover` (needs `monitorExecution`). */
   readonly failover: boolean;
+  /** ElasticJob's `monitorExecution` (`running` nodes). */
   readonly monitorExecution: boolean;
+  /** ElasticJob's `misfire` (re-run fires missed while a run overran). */
   readonly misfire: boolean;
   /** How long each item runs unless aborted, in ms. */
   readonly itemDurationMs: number;
@@ -37,11 +42,13 @@ export interface WorkerJobConfig {
 
 /** Everything one worker process needs. */
 export interface JobInstanceWorkerConfig {
+  /** The registry server. */
   readonly registry: WorkerRegistryConnection;
   /** Registry namespace isolating this cluster. */
   readonly namespace: string;
   /** Registry session timeout (ZooKeeper session / etcd lease TTL), in ms. */
   readonly sessionTimeoutMs: number;
+  /** The job to schedule. */
   readonly job: WorkerJobConfig;
   /** This job instance's id (no whitespace, no `/`). */
   readonly instanceId: string;
