@@ -136,6 +136,7 @@ export class JobScheduler {
   #misfireWrite: Promise<number[]> = Promise.resolve([]);
   #pendingFailoverItems: number[] = [];
   #runningItems = new Set<number>();
+  #failoverItemsInProgress = new Set<number>();
   #failoverClaim: Promise<void> | undefined;
   #failoverClaimAgain = false;
   #unsubscribeState: (() => void) | undefined;
@@ -590,7 +591,11 @@ export class JobScheduler {
     if (this.#state !== 'STARTED') return;
     try {
       await this.#servers.persistServerOnline(this.#localConfiguration.disabled);
-      await this.#servers.persistInstanceOnline();
+      // Within the same session the ephemeral node is still there: replacing it would make peers
+      // see this live instance disappear for a moment and fail its running items over.
+      if (!(await this.#registry.isExisted(this.paths.instance(this.instance.jobInstanceId)))) {
+        await this.#servers.persistInstanceOnline();
+      }
       if (this.#running === undefined) await this.#execution.clearOwnRunningNodes();
       this.#sharding.invalidateAssignment();
       await this.#electIfNeeded();
@@ -778,7 +783,11 @@ export class JobScheduler {
         this.#failoverClaimAgain = false;
         const idle = this.#running === undefined;
         const capacity = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
-        const result = await this.#failover.claim(idle, capacity, new Set(this.#runningItems));
+        const result = await this.#failover.claim(
+          idle,
+          capacity,
+          new Set([...this.#runningItems, ...this.#failoverItemsInProgress, ...this.#pendingFailoverItems]),
+        );
         if (result.claimed.length > 0) {
           this.#logger.info(
             { items: result.claimed, queued: result.queued },
@@ -812,8 +821,15 @@ export class JobScheduler {
     try {
       this.#postStatus(contexts, 'FAILOVER', 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
       await this.#callListeners('before', contexts, false);
-      await this.#executeItems(config, contexts, 'FAILOVER');
-      await this.#failover.completeFailover(items);
+      // Until their failover nodes are cleared these items stay "running here" for claims, or a
+      // claim in between would take this instance's own finished items for orphans.
+      for (const item of items) this.#failoverItemsInProgress.add(item);
+      try {
+        await this.#executeItems(config, contexts, 'FAILOVER');
+        await this.#failover.completeFailover(items);
+      } finally {
+        for (const item of items) this.#failoverItemsInProgress.delete(item);
+      }
       await this.#callListeners('after', contexts, false);
     } catch (error) {
       this.#logger.error({ err: error, items }, 'failover run failed');

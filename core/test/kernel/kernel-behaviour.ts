@@ -599,6 +599,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       const calls: string[] = [];
       class Once extends DistributeOnceJobListener {
         readonly type = 'once';
+        override readonly order = 1;
         constructor(readonly name: string) {
           super({ startedTimeoutMs: fixture.waitTimeoutMs, completedTimeoutMs: fixture.waitTimeoutMs });
         }
@@ -609,9 +610,20 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
           calls.push(`after@${this.name}`);
         }
       }
-      await c.start(1, job(), undefined, { listeners: [new Once('1')] });
-      await c.start(2, job(), undefined, { listeners: [new Once('2')] });
-      await c.start(3, job(), undefined, { listeners: [new Once('3')] });
+      // Records when each instance has finished its whole run (listeners included), so the next
+      // fire is not a misfire on an instance still waiting for the cluster.
+      const done: string[] = [];
+      const doneListener = (name: string): ElasticJobListener => ({
+        type: 'done',
+        order: Number.MAX_SAFE_INTEGER,
+        beforeJobExecuted: () => {},
+        afterJobExecuted: () => {
+          done.push(name);
+        },
+      });
+      await c.start(1, job(), undefined, { listeners: [new Once('1'), doneListener('1')] });
+      await c.start(2, job(), undefined, { listeners: [new Once('2'), doneListener('2')] });
+      await c.start(3, job(), undefined, { listeners: [new Once('3'), doneListener('3')] });
       const admin = await c.client();
       await waitForLeaderAndSharding(admin, 'orders', 6, [
         '10.0.0.1@-@1001',
@@ -625,6 +637,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
         expect(calls.filter((call) => call.startsWith('after'))).toHaveLength(1);
       });
       await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/completed')).toBe(false));
+      await waitFor(() => expect(done).toHaveLength(3));
       await c.fire();
       await waitFor(() => expect(calls).toHaveLength(4));
     });
@@ -661,10 +674,11 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
         await c.fire();
         await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/started/0')).toBe(true));
       });
-      await c.clock.advance(500);
-      await waitFor(() =>
-        expect(failures.join('\n')).toMatch(/distribute-once 'started' timed out after 500 ms/),
-      );
+      // The wait arms its bound once it has checked the registry: advance until it has expired.
+      await waitFor(async () => {
+        await c.clock.advance(100);
+        expect(failures.join('\n')).toMatch(/distribute-once 'started' timed out after 500 ms/);
+      });
       expect(calls).not.toContain('before');
       await waitFor(async () => expect(await admin.isExisted('/orders/guarantee/started')).toBe(false));
     });
