@@ -29,6 +29,11 @@ export interface ConformanceClientOptions {
   readonly digest?: string;
   /** Session timeout in ms passed to the factory. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Marks a client of an authentication test: passed to the factory as
+   * {@link RegistryClientOptions.authentication} (only when `true`).
+   */
+  readonly authentication?: boolean;
   /** Whether to `start()` the client. @defaultValue true */
   readonly start?: boolean;
   /** A recorder attached before `start()`, so it sees `CONNECTED`. */
@@ -141,7 +146,8 @@ export class ConformanceContext {
   /**
    * Creates a client through the factory (tracked: it is closed when the test ends) and starts it.
    *
-   * @param options - namespace (default: the test's), credentials, session timeout, `start`, `states`.
+   * @param options - namespace (default: the test's), credentials, session timeout, the
+   *   `authentication` flag, `start`, `states`.
    * @returns the client, started unless `start: false`.
    */
   async client(options: ConformanceClientOptions = {}): Promise<CoordinatorRegistryCenter> {
@@ -150,6 +156,7 @@ export class ConformanceContext {
     };
     if (options.digest !== undefined) factoryOptions.digest = options.digest;
     if (options.sessionTimeoutMs !== undefined) factoryOptions.sessionTimeoutMs = options.sessionTimeoutMs;
+    if (options.authentication === true) factoryOptions.authentication = true;
     const client = await this.options.create(factoryOptions);
     this.#clients.push(client);
     if (options.states !== undefined) options.states.attach(client);

@@ -24,6 +24,15 @@ export interface RegistryClientOptions {
    * clamp it (ZooKeeper: to [2, 20] × tickTime).
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * `true` for every client of the authentication tests (`[capability: authentication]`) — the
+   * ones with {@link CONFORMANCE_DIGEST}, with {@link CONFORMANCE_WRONG_DIGEST} and without
+   * credentials alike; absent for every other client. A backend whose authentication is
+   * server-wide (etcd) routes these clients to an auth-enabled server and the others to a plain
+   * one; a backend with per-client credentials (ZooKeeper ACLs, memory) can ignore it. Rely on this
+   * flag, not on the test's title or `describe` path.
+   */
+  readonly authentication?: boolean;
 }
 
 /**
@@ -76,7 +85,8 @@ export interface RegistryConformanceSuiteOptions {
    * Builds a new, **unstarted** client of the same server (or ensemble) every time. The suite
    * starts and closes it. May be async (e.g. to look up a test server's address).
    *
-   * @param options - namespace and, for some tests, credentials and session timeout.
+   * @param options - namespace and, for some tests, credentials, session timeout and the
+   *   `authentication` flag (see {@link RegistryClientOptions}).
    */
   create(options: RegistryClientOptions): CoordinatorRegistryCenter | Promise<CoordinatorRegistryCenter>;
   /**

@@ -227,6 +227,77 @@ export class EventRecorder extends ObservedLog<RegistryEvent> {
     return found;
   }
 
+  /**
+   * Checks the events recorded for `key` against the states the key went through on the server, as
+   * the `watch` contract allows them to be reported: in commit order, never duplicated, with values
+   * the node really had, where changes made faster than the adapter's round trip may be merged
+   * (intermediate states skipped, a short-lived node not reported at all).
+   *
+   * Every event from `from` on must stand for a committed state later than the one the previous
+   * event stood for (`ADDED`/`UPDATED` its value, `DELETED` the key's absence), with the type the
+   * previously reported state implies; a `DELETED` must carry a value the node had between the
+   * previous event and the deletion (its last value, or the previously reported one if the last
+   * changes were merged). Whether the watch has *converged* (reports the last state) is not checked
+   * here: wait for `mirror()` to show it.
+   *
+   * @param key - the key whose events are checked.
+   * @param history - the key's states in commit order (`undefined`: absent). `history[0]` is its
+   *   state when event `from` was about to be recorded, which the events before `from` must show;
+   *   every further entry is the state after one commit. Use distinct values.
+   * @param from - index of the first event to check (e.g. a {@link EventRecorder.mark} taken after
+   *   the initial snapshot). @defaultValue 0
+   * @returns one human-readable line per violation; empty when consistent.
+   */
+  commitOrderViolations(key: string, history: readonly (string | undefined)[], from = 0): string[] {
+    const show = (state: string | undefined) => (state === undefined ? 'absent' : JSON.stringify(state));
+    const found: string[] = [];
+    if (history.length === 0) return ['the history is empty: it needs at least the initial state'];
+    let reported: string | undefined;
+    for (const event of this.all.slice(0, from)) {
+      if (event.key === key) reported = event.type === 'DELETED' ? undefined : event.value;
+    }
+    if (reported !== history[0]) {
+      found.push(
+        `before #${from}: ${key} was reported ${show(reported)}, but its initial state is ${show(history[0])}`,
+      );
+    }
+    let position = 0;
+    this.all.forEach((event, index) => {
+      if (index < from || event.key !== key) return;
+      const label = `#${index} ${event.type} ${key}=${JSON.stringify(event.value)}`;
+      const wasPresent = reported !== undefined;
+      if (event.type === 'ADDED' && wasPresent) found.push(`${label}: the key was already reported present`);
+      if (event.type !== 'ADDED' && !wasPresent) found.push(`${label}: the key was reported absent`);
+      if (event.type === 'UPDATED' && reported === event.value) {
+        found.push(`${label}: the key was already reported with this value`);
+      }
+      const state = event.type === 'DELETED' ? undefined : event.value;
+      let match = -1;
+      for (let candidate = position + 1; candidate < history.length; candidate += 1) {
+        if (history[candidate] !== state) continue;
+        if (event.type === 'DELETED' && !history.slice(position, candidate).includes(event.value)) continue;
+        match = candidate;
+        break;
+      }
+      if (match < 0) {
+        const rest =
+          history
+            .slice(position + 1)
+            .map(show)
+            .join(', ') || 'nothing';
+        found.push(
+          `${label}: matches no state committed after the last reported one (${show(history[position])}, ` +
+            `state #${position}); later states: ${rest}` +
+            (event.type === 'DELETED' ? '; a DELETED carries a value the node had since then' : ''),
+        );
+      } else {
+        position = match;
+      }
+      reported = state;
+    });
+    return found;
+  }
+
   /** Clears nothing; returns the current count so later assertions can look only at newer events. */
   mark(): number {
     return this.count;

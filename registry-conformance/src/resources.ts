@@ -36,8 +36,39 @@ interface Entry {
 }
 
 /**
+ * Whether a tracked resource that has not been destroyed yet can no longer keep the process alive.
+ *
+ * - Handles (timers, TCP/pipe/UDP handles) answer `hasRef()`: `false` once unreferenced or closed.
+ *   Their answer is authoritative, so an open socket counts even when its owning `net.Socket` was
+ *   already destroyed and the handle is still closing.
+ * - Resources without `hasRef()` (`HTTP2SESSION`, `TLSWRAP`) are native objects whose `destroy`
+ *   hook only runs when they are garbage-collected — never while this tracker references them. They
+ *   point to the JavaScript object that owns them through an own symbol property described as
+ *   `'owner_symbol'` (Node's `owner_symbol`): a `ClientHttp2Session`/`ServerHttp2Session` or a
+ *   `TLSSocket`. Once that owner is `destroyed`, its socket is closed (the socket's own `TCPWRAP`
+ *   is tracked separately) and the resource is released. An owner that cannot be found or is not
+ *   destroyed counts as live.
+ */
+function isReleased(resource: object): boolean {
+  const hasRef = (resource as { hasRef?: unknown }).hasRef;
+  if (typeof hasRef === 'function') return !hasRef.call(resource);
+  const owner = ownerOf(resource);
+  return typeof owner === 'object' && owner !== null && (owner as { destroyed?: unknown }).destroyed === true;
+}
+
+/** The JavaScript owner Node stores on a native resource under its `owner_symbol`, if any. */
+function ownerOf(resource: object): unknown {
+  const symbol = Object.getOwnPropertySymbols(resource).find(
+    (candidate) => candidate.description === 'owner_symbol',
+  );
+  return symbol === undefined ? undefined : (resource as Record<symbol, unknown>)[symbol];
+}
+
+/**
  * Records every resource of a {@link TRACKED_RESOURCE_TYPES} type created between construction and
- * {@link ResourceTracker.stop}, and reports those that are neither destroyed nor unreferenced.
+ * {@link ResourceTracker.stop}, and reports those that are neither destroyed nor released: timers
+ * and handles that are still referenced, HTTP/2 and TLS sessions whose owning session or socket is
+ * not destroyed yet.
  * Unlike comparing global counts, resources created or released by unrelated code (earlier tests,
  * the test runner) cannot mask a leak.
  *
@@ -86,8 +117,7 @@ export class ResourceTracker {
   live(): LiveResource[] {
     const result: LiveResource[] = [];
     for (const entry of this.#entries.values()) {
-      const hasRef = (entry.resource as { hasRef?: () => boolean }).hasRef;
-      if (typeof hasRef === 'function' && !hasRef.call(entry.resource)) continue;
+      if (isReleased(entry.resource)) continue;
       result.push({ type: entry.type, createdAt: entry.stack });
     }
     return result;

@@ -1,4 +1,8 @@
-import type { CoordinatorRegistryCenter, RegistryConnectionStateListener } from '@elasticjob-ts/core';
+import type {
+  CoordinatorRegistryCenter,
+  RegistryConnectionStateListener,
+  RegistryEvent,
+} from '@elasticjob-ts/core';
 import { describe, expect, it } from 'vitest';
 import { ConnectionStateRecorder, EventRecorder } from '../src/index.js';
 
@@ -50,6 +54,65 @@ describe('EventRecorder', () => {
       '#5 DELETED /b not present',
       '#6 UPDATED /a to its current value "3"',
     ]);
+  });
+
+  describe('commitOrderViolations', () => {
+    const history = [undefined, 'v1', 'v2', 'v3', undefined, 'v4'];
+    const record = (...events: Array<[RegistryEvent['type'], string]>) => {
+      const recorder = new EventRecorder();
+      recorder.listener({ type: 'ADDED', key: '/other', value: 'x' });
+      for (const [type, value] of events) recorder.listener({ type, key: '/k', value });
+      recorder.listener({ type: 'DELETED', key: '/other', value: 'x' });
+      return recorder;
+    };
+
+    it('accepts every change in commit order, and merged changes (skipped states, short-lived nodes)', () => {
+      const every = record(
+        ['ADDED', 'v1'],
+        ['UPDATED', 'v2'],
+        ['UPDATED', 'v3'],
+        ['DELETED', 'v3'],
+        ['ADDED', 'v4'],
+      );
+      expect(every.commitOrderViolations('/k', history)).toEqual([]);
+      expect(
+        record(['ADDED', 'v2'], ['DELETED', 'v2'], ['ADDED', 'v4']).commitOrderViolations('/k', history),
+      ).toEqual([]);
+      expect(record(['ADDED', 'v1'], ['DELETED', 'v1']).commitOrderViolations('/k', history)).toEqual([]);
+      expect(record(['ADDED', 'v1'], ['UPDATED', 'v4']).commitOrderViolations('/k', history)).toEqual([]);
+      expect(record(['ADDED', 'v4']).commitOrderViolations('/k', history)).toEqual([]);
+      expect(record().commitOrderViolations('/k', history)).toEqual([]);
+    });
+
+    it('checks from an index against the state the earlier events show', () => {
+      const recorder = record(['ADDED', 'v1'], ['UPDATED', 'v2']);
+      expect(recorder.commitOrderViolations('/k', ['v1', 'v2'], 2)).toEqual([]);
+      expect(recorder.commitOrderViolations('/k', [undefined, 'v2'], 2)).toEqual([
+        'before #2: /k was reported "v1", but its initial state is absent',
+      ]);
+    });
+
+    it('reports reordered, duplicated and invented events and wrong DELETED values', () => {
+      expect(record(['ADDED', 'v2'], ['UPDATED', 'v1']).commitOrderViolations('/k', history)).toEqual([
+        '#2 UPDATED /k="v1": matches no state committed after the last reported one ("v2", state #2); ' +
+          'later states: "v3", absent, "v4"',
+      ]);
+      expect(
+        record(['ADDED', 'v1'], ['UPDATED', 'v2'], ['UPDATED', 'v2']).commitOrderViolations('/k', history),
+      ).toHaveLength(2);
+      expect(record(['ADDED', 'v1'], ['ADDED', 'v1']).commitOrderViolations('/k', history)).toHaveLength(2);
+      expect(
+        record(['ADDED', 'v1'], ['DELETED', 'v1'], ['DELETED', 'v1']).commitOrderViolations('/k', history),
+      ).not.toEqual([]);
+      expect(record(['ADDED', 'v1'], ['UPDATED', 'v9']).commitOrderViolations('/k', history)).toHaveLength(1);
+      expect(record(['ADDED', 'v1'], ['DELETED', 'v9']).commitOrderViolations('/k', history)).toHaveLength(1);
+      expect(
+        record(['ADDED', 'v1'], ['UPDATED', 'v3'], ['DELETED', 'v1']).commitOrderViolations('/k', history),
+      ).toHaveLength(1);
+      expect(record(['UPDATED', 'v1']).commitOrderViolations('/k', history)).toEqual([
+        '#1 UPDATED /k="v1": the key was reported absent',
+      ]);
+    });
   });
 
   it('cancelWaits rejects pending waits', async () => {

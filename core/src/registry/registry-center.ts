@@ -267,10 +267,32 @@ export interface CoordinatorRegistryCenter {
 
   /**
    * Watches the node `key` and its whole subtree. First delivers an `ADDED` event for every node
-   * that exists at the time (parents before children), then every change in commit order per key,
-   * with values. The returned promise resolves after that initial snapshot was delivered.
-   * After a reconnect within the session no event is lost or duplicated; after a new session
-   * the adapter re-reads the subtree and delivers the differences as events.
+   * that exists at the time (parents before children); the returned promise resolves after that
+   * initial snapshot was delivered. Then it delivers the changes, with these guarantees **per key**
+   * (events of different keys are not ordered with each other):
+   *
+   * - **Commit order, no duplicates**: a key's events follow the order in which its changes were
+   *   committed; no event is delivered twice, and none reports a state older than one already
+   *   reported.
+   * - **Convergence**: the last change of every key is always delivered (a final `DELETED`
+   *   included), so once the subtree stops changing, replaying the events (`ADDED`/`UPDATED` set
+   *   the value, `DELETED` removes the node) gives exactly the server's subtree.
+   * - **Merging**: changes to one key made faster than the adapter's round trip to the server may
+   *   be merged. Intermediate values may be skipped (`ADDED v1, UPDATED v2, DELETED` may arrive as
+   *   `ADDED v2, DELETED v2`), a removal and re-creation may arrive as one `UPDATED` (or as
+   *   `DELETED` then `ADDED`), and a node that existed only briefly may not be reported at all.
+   *   ZooKeeper's notifications carry no data, so its adapter (like Curator's caches) re-reads the
+   *   node and behaves this way. Nothing is merged across a delivered event: when every change to
+   *   a key waits until the watcher received the event of the previous one, every change is
+   *   delivered, one event each.
+   * - **Real values**: an event's value is a value the node really had. `ADDED`/`UPDATED` carry a
+   *   value committed after the state the key's previous event reported; `DELETED` carries the
+   *   node's last value or, when its last changes were merged, another value it had since the
+   *   key's previous event (e.g. that event's value).
+   *
+   * After a reconnect within the session no change is lost or duplicated (changes missed meanwhile
+   * are delivered, merged as above); after a new session the adapter re-reads the subtree and
+   * delivers the differences as events.
    *
    * @param key - subtree root (may be `/`).
    * @param listener - receives the events.

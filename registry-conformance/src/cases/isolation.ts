@@ -11,14 +11,19 @@ import { BASE_TEST_TIMEOUT_MS, needsCapability } from './common.js';
 
 /**
  * Asserts that a client with `digest` (or none) is refused: either `start()` or every attempted
- * operation rejects with `NO_AUTH`.
+ * operation rejects with `NO_AUTH`. Every client of the authentication tests — this one too — is
+ * created with `authentication: true`, so that backends route it to their auth-enabled server.
  */
 async function expectRefused(
   ctx: ConformanceContext,
   digest: string | undefined,
   operations: Record<string, (client: CoordinatorRegistryCenter) => Promise<unknown>>,
 ): Promise<void> {
-  const client = await ctx.client(digest === undefined ? { start: false } : { digest, start: false });
+  const client = await ctx.client({
+    authentication: true,
+    start: false,
+    ...(digest === undefined ? {} : { digest }),
+  });
   const startError = await client.start().then(
     () => undefined,
     (error: unknown) => error,
@@ -144,8 +149,8 @@ export function defineIsolationTests(ctx: ConformanceContext): void {
     it.skipIf(auth.skip)(
       `a client with the digest can read and write what it created${auth.tag}`,
       async () => {
-        const owner = await ctx.client({ digest: CONFORMANCE_DIGEST });
-        const sameUser = await ctx.client({ digest: CONFORMANCE_DIGEST });
+        const owner = await ctx.client({ authentication: true, digest: CONFORMANCE_DIGEST });
+        const sameUser = await ctx.client({ authentication: true, digest: CONFORMANCE_DIGEST });
         await owner.persist(ctx.path('secret'), 'classified');
         expect(await sameUser.getDirectly(ctx.path('secret'))).toBe('classified');
         await sameUser.update(ctx.path('secret'), 'reclassified');
@@ -164,7 +169,7 @@ export function defineIsolationTests(ctx: ConformanceContext): void {
       it.skipIf(auth.skip)(
         `a client ${label} gets NO_AUTH, never silent success${auth.tag}`,
         async () => {
-          const owner = await ctx.client({ digest: CONFORMANCE_DIGEST });
+          const owner = await ctx.client({ authentication: true, digest: CONFORMANCE_DIGEST });
           await owner.persist(ctx.path('secret'), 'classified');
           await owner.persist(ctx.path('secret', 'child'), 'c');
           await expectRefused(ctx, digest, {

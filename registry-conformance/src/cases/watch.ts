@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { isWithinRegistryPath, type RegistryEvent } from '@elasticjob-ts/core';
+import {
+  type CoordinatorRegistryCenter,
+  isWithinRegistryPath,
+  type RegistryEvent,
+} from '@elasticjob-ts/core';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceContext, readSubtree, sortedEntries } from '../harness.js';
 import type { EventRecorder } from '../recorders.js';
@@ -38,6 +42,66 @@ async function expectMirrorToMatchServer(
     `the watched state to equal the server's: ${JSON.stringify(sortedEntries(server))}`,
   );
   expect(recorder.anomalies()).toEqual([]);
+}
+
+/**
+ * Runs `write` and waits until every recorder reported an event for `key` after it. Writes made this
+ * way, one after the other, are each made after the previous one was observed, so the contract
+ * allows no merging: every change must be reported as its own event.
+ */
+async function writeObserved(
+  write: () => Promise<unknown>,
+  key: string,
+  recorders: readonly EventRecorder[],
+): Promise<void> {
+  const marks = recorders.map((recorder) => recorder.mark());
+  await write();
+  await Promise.all(recorders.map((recorder, i) => recorder.waitForEvent({ key }, { from: marks[i] })));
+}
+
+/**
+ * Changes `key` (absent at first) as fast as the writer can, several times, then waits until every
+ * recorder converged to the last value; then removes it and waits until every recorder reported it
+ * gone. Each recorder's events for `key` must be consistent with the commit order (merges allowed:
+ * skipped values, a short-lived node unreported; no reordering, duplicate or invented value), and a
+ * `DELETED` after a converged state must carry that state's value.
+ */
+async function expectFastChangesConsistent(
+  writer: CoordinatorRegistryCenter,
+  key: string,
+  recorders: readonly EventRecorder[],
+): Promise<void> {
+  const marks = recorders.map((recorder) => recorder.mark());
+  const history: Array<string | undefined> = [undefined];
+  const commit = async (write: Promise<unknown>, state: string | undefined) => {
+    await write;
+    history.push(state);
+  };
+  await commit(writer.persist(key, 'fast-1'), 'fast-1');
+  await commit(writer.update(key, 'fast-2'), 'fast-2');
+  await commit(writer.persist(key, 'fast-3'), 'fast-3');
+  await commit(writer.remove(key), undefined);
+  await commit(writer.persist(key, 'fast-4'), 'fast-4');
+  await commit(writer.update(key, 'fast-5'), 'fast-5');
+  await Promise.all(
+    recorders.map((recorder) =>
+      recorder.waitFor(
+        () => recorder.mirror().get(key) === 'fast-5',
+        undefined,
+        `${key} to converge to its last value "fast-5"`,
+      ),
+    ),
+  );
+  await commit(writer.remove(key), undefined);
+  await Promise.all(
+    recorders.map((recorder) =>
+      recorder.waitFor(() => !recorder.mirror().has(key), undefined, `DELETED ${key} after its removal`),
+    ),
+  );
+  recorders.forEach((recorder, i) => {
+    expect(recorder.commitOrderViolations(key, history, marks[i]), `watcher #${i + 1}`).toEqual([]);
+    expect(recorder.anomalies(), `watcher #${i + 1}`).toEqual([]);
+  });
 }
 
 /** Registers the watch tests. */
@@ -102,19 +166,24 @@ export function defineWatchTests(ctx: ConformanceContext): void {
         await writer.persist(ctx.path('w'), '');
         const recorder = ctx.recorder();
         await watcher.watch(ctx.path('w'), recorder.listener);
+        // Each change made once the previous one was observed: nothing may be merged.
         const from = recorder.mark();
         const key = ctx.path('w', 'node');
-        await writer.persist(key, 'v1');
-        await writer.update(key, 'v2');
-        await writer.persist(key, 'v3');
-        await writer.remove(key);
-        await recorder.waitForEvent({ type: 'DELETED', key }, { from });
+        await writeObserved(() => writer.persist(key, 'v1'), key, [recorder]);
+        await writeObserved(() => writer.update(key, 'v2'), key, [recorder]);
+        await writeObserved(() => writer.persist(key, 'v3'), key, [recorder]);
+        await writeObserved(() => writer.remove(key), key, [recorder]);
         expect(recorder.since(from)).toEqual([
           { type: 'ADDED', key, value: 'v1' },
           { type: 'UPDATED', key, value: 'v2' },
           { type: 'UPDATED', key, value: 'v3' },
           { type: 'DELETED', key, value: 'v3' },
         ]);
+        // Changes faster than a round trip: may be merged, but in commit order, converging, real values.
+        await expectFastChangesConsistent(writer, ctx.path('w', 'fast'), [recorder]);
+        expect(
+          recorder.since(from).every((event) => event.key === key || event.key === ctx.path('w', 'fast')),
+        ).toBe(true);
       },
       timeout,
     );
@@ -162,20 +231,14 @@ export function defineWatchTests(ctx: ConformanceContext): void {
         for (const key of keys) await writer.persist(key, '0');
         const recorder = ctx.recorder();
         await watcher.watch(ctx.path('w'), recorder.listener);
+        const from = recorder.mark();
         const updates = 40;
         for (let i = 1; i <= updates; i += 1) {
           for (const key of keys) await writer.update(key, String(i));
         }
         for (const key of keys) await recorder.waitForEvent({ type: 'UPDATED', key, value: String(updates) });
-        for (const key of keys) {
-          const values = recorder
-            .eventsFor(key)
-            .filter((event) => event.type === 'UPDATED')
-            .map((event) => Number(event.value));
-          for (let i = 1; i < values.length; i += 1) {
-            expect(values[i], `${key}: update #${i} after ${values[i - 1]}`).toBeGreaterThan(values[i - 1]!);
-          }
-        }
+        const history = Array.from({ length: updates + 1 }, (_, i) => String(i));
+        for (const key of keys) expect(recorder.commitOrderViolations(key, history, from), key).toEqual([]);
         expect(recorder.anomalies()).toEqual([]);
       },
       timeout,
@@ -232,11 +295,18 @@ export function defineWatchTests(ctx: ConformanceContext): void {
         const client = await ctx.client();
         const recorder = ctx.recorder();
         await client.watch(ctx.path('w'), recorder.listener);
-        await client.persist(ctx.path('w', 'own'), '1');
-        await client.persistEphemeral(ctx.path('w', 'eph'), 'e');
-        await client.executeInTransaction([{ type: 'update', key: ctx.path('w', 'own'), value: '2' }]);
-        await client.remove(ctx.path('w', 'own'));
-        await recorder.waitForEvent({ type: 'DELETED', key: ctx.path('w', 'own'), value: '2' });
+        const own = ctx.path('w', 'own');
+        // Each change made once the previous one was observed: nothing may be merged.
+        await writeObserved(() => client.persist(own, '1'), own, [recorder]);
+        await writeObserved(() => client.persistEphemeral(ctx.path('w', 'eph'), 'e'), ctx.path('w', 'eph'), [
+          recorder,
+        ]);
+        await writeObserved(
+          () => client.executeInTransaction([{ type: 'update', key: own, value: '2' }]),
+          own,
+          [recorder],
+        );
+        await writeObserved(() => client.remove(own), own, [recorder]);
         expect(recorder.eventsFor(ctx.path('w', 'own'))).toEqual([
           { type: 'ADDED', key: ctx.path('w', 'own'), value: '1' },
           { type: 'UPDATED', key: ctx.path('w', 'own'), value: '2' },
@@ -259,17 +329,20 @@ export function defineWatchTests(ctx: ConformanceContext): void {
         await first.watch(ctx.path('w'), recorders[0]!.listener);
         await first.watch(ctx.path('w', 'x'), recorders[1]!.listener);
         await second.watch(ctx.path('w'), recorders[2]!.listener);
-        await writer.persist(ctx.path('w', 'x'), 'a');
-        await writer.update(ctx.path('w', 'x'), 'b');
-        await writer.remove(ctx.path('w', 'x'));
-        for (const recorder of recorders) {
-          await recorder.waitForEvent({ type: 'DELETED', key: ctx.path('w', 'x'), value: 'b' });
-          expect(recorder.eventsFor(ctx.path('w', 'x'))).toEqual([
-            { type: 'ADDED', key: ctx.path('w', 'x'), value: 'a' },
-            { type: 'UPDATED', key: ctx.path('w', 'x'), value: 'b' },
-            { type: 'DELETED', key: ctx.path('w', 'x'), value: 'b' },
+        const key = ctx.path('w', 'x');
+        // Each change made once every watcher observed the previous one: nothing may be merged.
+        await writeObserved(() => writer.persist(key, 'a'), key, recorders);
+        await writeObserved(() => writer.update(key, 'b'), key, recorders);
+        await writeObserved(() => writer.remove(key), key, recorders);
+        recorders.forEach((recorder, i) => {
+          expect(recorder.eventsFor(key), `watcher #${i + 1}`).toEqual([
+            { type: 'ADDED', key, value: 'a' },
+            { type: 'UPDATED', key, value: 'b' },
+            { type: 'DELETED', key, value: 'b' },
           ]);
-        }
+        });
+        // Changes faster than a round trip: each watcher may merge, but consistently with the commits.
+        await expectFastChangesConsistent(writer, key, recorders);
       },
       timeout,
     );
@@ -280,21 +353,20 @@ export function defineWatchTests(ctx: ConformanceContext): void {
         const watcher = await ctx.client();
         const writer = await ctx.client();
         const healthy = ctx.recorder();
-        const seenByThrower: string[] = [];
+        const thrower = ctx.recorder();
         await watcher.watch(ctx.path('w'), (event) => {
-          seenByThrower.push(event.key);
+          thrower.listener(event);
           throw new Error('listener failure (expected by the conformance suite)');
         });
         await watcher.watch(ctx.path('w'), healthy.listener);
         await writer.persist(ctx.path('w', 'one'), '1');
         await writer.persist(ctx.path('w', 'two'), '2');
-        await healthy.waitForEvent({ type: 'ADDED', key: ctx.path('w', 'two') });
-        await healthy.waitFor(
-          () => seenByThrower.includes(ctx.path('w', 'two')),
-          undefined,
-          'the throwing listener',
-        );
-        expect(seenByThrower).toContain(ctx.path('w', 'one'));
+        // Two watches: their deliveries are not ordered with each other, so wait on each one.
+        for (const recorder of [thrower, healthy]) {
+          await recorder.waitForEvent({ type: 'ADDED', key: ctx.path('w', 'one'), value: '1' });
+          await recorder.waitForEvent({ type: 'ADDED', key: ctx.path('w', 'two'), value: '2' });
+          expect(recorder.anomalies()).toEqual([]);
+        }
       },
       timeout,
     );
