@@ -2,14 +2,14 @@
  * The conformance suite against real etcd servers: a plain one for everything, and a dedicated
  * auth-enabled one for the authentication tests (etcd authentication is server-wide, so the
  * clients of those tests — including the one *without* credentials — are routed to it by the
- * test's `describe` path). Every client talks through its own TCP proxy, which implements the
- * `disconnect`/`reconnect` controls honestly (connections are dropped and refused).
+ * suite's `authentication` factory flag). Every client talks through its own TCP proxy, which
+ * implements the `disconnect`/`reconnect` controls honestly (connections are dropped and refused).
  */
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { registryConformanceSuite } from '@elasticjob-ts/registry-conformance';
 import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
 import type { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import {
   adminClient,
   ProxiedEtcdRegistryCenter,
@@ -43,13 +43,11 @@ function proxied(client: CoordinatorRegistryCenter): ProxiedEtcdRegistryCenter {
   return client;
 }
 
-const inAuthenticationTest = () => (expect.getState().currentTestName ?? '').includes('> authentication >');
-
 registryConformanceSuite({
   name: 'etcd',
   capabilities: { authentication: true, registryCenterTimeResolutionMs: 1000 },
-  create: ({ namespace, digest, sessionTimeoutMs }) =>
-    proxiedClient(digest !== undefined || inAuthenticationTest() ? authServer : server, {
+  create: ({ namespace, digest, sessionTimeoutMs, authentication }) =>
+    proxiedClient(authentication === true ? authServer : server, {
       namespace,
       digest,
       sessionTimeoutMs: sessionTimeoutMs ?? DEFAULT_TEST_SESSION_TIMEOUT_MS,
