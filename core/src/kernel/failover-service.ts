@@ -65,9 +65,18 @@ export class FailoverService {
    *
    * @param idle - whether this instance can run a failover run now.
    * @param capacity - the most items to claim (the executor pool size).
-   * @param runningLocally - items this instance is executing (its own `running` nodes are not orphans).
+   * @param isRunningLocally - whether this instance is executing an item right now (asked live).
+   * @param includeOwnStale - also treat nodes naming this instance that it is not executing as
+   *   orphans: true only for the first claim after start, when they can only be leftovers of a
+   *   previous process with the same instance id. Later, a live instance's own nodes are never
+   *   orphans (a run may start while a claim is in progress).
    */
-  async claim(idle: boolean, capacity: number, runningLocally: ReadonlySet<number>): Promise<FailoverClaim> {
+  async claim(
+    idle: boolean,
+    capacity: number,
+    isRunningLocally: (item: number) => boolean,
+    includeOwnStale: boolean,
+  ): Promise<FailoverClaim> {
     const { registry, paths, instance } = this.context;
     return registry.executeInLeader(paths.failoverLatch, async () => {
       if (this.context.isShutdown()) return { claimed: [], queued: [] };
@@ -84,7 +93,7 @@ export class FailoverService {
         const failovering = await registry.getDirectly(paths.shardingNode(item, 'failovering'));
         state.set(item, { running, failover, failovering });
         const read = (node: 'running' | 'failover' | 'failovering') => state.get(item)?.[node];
-        if (this.#orphaned(item, live, read, runningLocally)) backlog.add(item);
+        if (this.#orphaned(item, live, read, isRunningLocally, includeOwnStale)) backlog.add(item);
       }
       for (const item of queued) {
         // A queued item already claimed by a live instance is not backlog any more.
@@ -161,17 +170,20 @@ export class FailoverService {
     item: number,
     live: ReadonlySet<string>,
     read: (node: 'running' | 'failover' | 'failovering') => string | undefined,
-    runningLocally: ReadonlySet<number> = new Set(),
+    isRunningLocally: (item: number) => boolean = () => true,
+    includeOwnStale = false,
   ): boolean {
     const me = this.context.instance.jobInstanceId;
     const failover = read('failover');
-    if (failover !== undefined && live.has(failover) && (failover !== me || runningLocally.has(item)))
-      return false;
+    if (failover !== undefined && live.has(failover) && failover !== me) return false;
     for (const node of ['running', 'failovering'] as const) {
       const owner = read(node);
       if (owner === undefined) continue;
+      if (owner === me) {
+        if (includeOwnStale && !isRunningLocally(item)) return true;
+        continue;
+      }
       if (!live.has(owner)) return true;
-      if (owner === me && !runningLocally.has(item)) return true;
     }
     return false;
   }

@@ -137,6 +137,8 @@ export class JobScheduler {
   #pendingFailoverItems: number[] = [];
   #runningItems = new Set<number>();
   #failoverItemsInProgress = new Set<number>();
+  /** The first claim after start also recovers nodes a previous process with this id left behind. */
+  #ownStaleRecoveryPending = true;
   #failoverClaim: Promise<void> | undefined;
   #failoverClaimAgain = false;
   #unsubscribeState: (() => void) | undefined;
@@ -783,11 +785,17 @@ export class JobScheduler {
         this.#failoverClaimAgain = false;
         const idle = this.#running === undefined;
         const capacity = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
+        const includeOwnStale = this.#ownStaleRecoveryPending;
         const result = await this.#failover.claim(
           idle,
           capacity,
-          new Set([...this.#runningItems, ...this.#failoverItemsInProgress, ...this.#pendingFailoverItems]),
+          (item) =>
+            this.#runningItems.has(item) ||
+            this.#failoverItemsInProgress.has(item) ||
+            this.#pendingFailoverItems.includes(item),
+          includeOwnStale,
         );
+        if (includeOwnStale) this.#ownStaleRecoveryPending = false;
         if (result.claimed.length > 0) {
           this.#logger.info(
             { items: result.claimed, queued: result.queued },
