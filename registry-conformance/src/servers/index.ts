@@ -5,6 +5,7 @@
  *
  * @module
  */
+
+export * from './etcd.js';
 export * from './free-port.js';
 export * from './zookeeper.js';
-export * from './etcd.js';
