@@ -7,6 +7,7 @@ import { JobSystemError } from '../src/error-handler/index.js';
 import { resolveJobItemExecutor } from '../src/executor/index.js';
 import type { JobRuntime } from '../src/job/elastic-job.js';
 import type { ShardingContext } from '../src/job/sharding-context.js';
+import { jobConfigurationWith } from './support/job-fixtures.js';
 
 interface Received {
   readonly method: string;
@@ -70,30 +71,7 @@ beforeEach(() => {
 });
 
 function configOf(props: Record<string, string>): ResolvedJobConfiguration {
-  return {
-    jobName: 'notifier',
-    cron: '',
-    timeZone: undefined,
-    shardingTotalCount: 2,
-    shardingItemParameters: '',
-    jobParameter: '',
-    monitorExecution: true,
-    failover: false,
-    misfire: true,
-    maxTimeDiffSeconds: -1,
-    reconcileIntervalMinutes: 10,
-    jobShardingStrategyType: 'AVG_ALLOCATION',
-    jobExecutorThreadPoolSizeProviderType: 'CPU',
-    jobErrorHandlerType: 'LOG',
-    jobListenerTypes: [],
-    extraConfigurations: [],
-    description: '',
-    props,
-    disabled: false,
-    overwrite: false,
-    label: undefined,
-    staticSharding: false,
-  };
+  return jobConfigurationWith(props);
 }
 
 const context: Omit<ShardingContext, 'signal'> = {

@@ -12,32 +12,10 @@ import {
 } from '../src/executor/index.js';
 import type { DataflowJob, JobRuntime } from '../src/job/elastic-job.js';
 import type { ShardingContext } from '../src/job/sharding-context.js';
+import { jobConfigurationWith } from './support/job-fixtures.js';
 
 function configOf(props: Record<string, string> = {}, jobName = 'orders'): ResolvedJobConfiguration {
-  return {
-    jobName,
-    cron: '0/5 * * * * ?',
-    timeZone: undefined,
-    shardingTotalCount: 3,
-    shardingItemParameters: '',
-    jobParameter: '',
-    monitorExecution: true,
-    failover: false,
-    misfire: true,
-    maxTimeDiffSeconds: -1,
-    reconcileIntervalMinutes: 10,
-    jobShardingStrategyType: 'AVG_ALLOCATION',
-    jobExecutorThreadPoolSizeProviderType: 'CPU',
-    jobErrorHandlerType: 'LOG',
-    jobListenerTypes: [],
-    extraConfigurations: [],
-    description: '',
-    props,
-    disabled: false,
-    overwrite: false,
-    label: undefined,
-    staticSharding: false,
-  };
+  return jobConfigurationWith(props, jobName);
 }
 
 function contextOf(signal: AbortSignal = new AbortController().signal, item = 1): ShardingContext {

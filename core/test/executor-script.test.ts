@@ -7,34 +7,16 @@ import { JobSystemError } from '../src/error-handler/index.js';
 import { parseScriptCommandLine, resolveJobItemExecutor } from '../src/executor/index.js';
 import type { JobRuntime } from '../src/job/elastic-job.js';
 import type { ShardingContext } from '../src/job/sharding-context.js';
+import { jobConfigurationWith } from './support/job-fixtures.js';
 
 const NODE = JSON.stringify(process.execPath);
 
 function configOf(commandLine: string | undefined): ResolvedJobConfiguration {
-  return {
-    jobName: 'exporter',
-    cron: '',
-    timeZone: undefined,
-    shardingTotalCount: 2,
-    shardingItemParameters: '',
-    jobParameter: '',
-    monitorExecution: true,
-    failover: false,
-    misfire: true,
-    maxTimeDiffSeconds: -1,
-    reconcileIntervalMinutes: 10,
-    jobShardingStrategyType: 'AVG_ALLOCATION',
-    jobExecutorThreadPoolSizeProviderType: 'CPU',
-    jobErrorHandlerType: 'LOG',
-    jobListenerTypes: [],
-    extraConfigurations: [],
-    description: '',
-    props: commandLine === undefined ? {} : { 'script.command.line': commandLine },
-    disabled: false,
-    overwrite: false,
-    label: undefined,
-    staticSharding: false,
-  };
+  return jobConfigurationWith(
+    commandLine === undefined ? {} : { 'script.command.line': commandLine },
+    'exporter',
+    2,
+  );
 }
 
 function contextOf(signal: AbortSignal, shardingParameter: string | undefined): ShardingContext {
