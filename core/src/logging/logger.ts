@@ -22,12 +22,19 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
+let defaultLogger: Logger | undefined;
+
 /**
  * The default logger: pino on stderr, named `elasticjob`, level from the `ELASTICJOB_LOG_LEVEL`
  * environment variable (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`; default `info`).
+ * One instance per process, shared by every job that is not given a logger.
  */
 export function createDefaultLogger(): Logger {
-  return pino({ name: 'elasticjob', level: process.env.ELASTICJOB_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  defaultLogger ??= pino(
+    { name: 'elasticjob', level: process.env.ELASTICJOB_LOG_LEVEL ?? 'info' },
+    pino.destination(2),
+  );
+  return defaultLogger;
 }
 
 /** A logger that drops everything (for tests and for users who opt out). */
