@@ -21,7 +21,14 @@ import { formatMs, type LatencySummary, markdownTable, summarize } from './stats
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
 const WARMUP = 20;
 
-type Operation = 'get' | 'getDirectly' | 'persist' | 'persistEphemeral' | 'transaction (10 ops)' | 'latch acquire+release' | 'watch event delivery';
+type Operation =
+  | 'get'
+  | 'getDirectly'
+  | 'persist'
+  | 'persistEphemeral'
+  | 'transaction (10 ops)'
+  | 'latch acquire+release'
+  | 'watch event delivery';
 const OPERATIONS: Operation[] = [
   'get',
   'getDirectly',
@@ -51,7 +58,9 @@ async function benchBackend(
   await writer.persist(`${root}/value`, 'x');
   const result = {} as Record<Operation, LatencySummary>;
   result.get = summarize(await time(ITERATIONS, () => writer.get(`${root}/value`).then(() => {})));
-  result.getDirectly = summarize(await time(ITERATIONS, () => writer.getDirectly(`${root}/value`).then(() => {})));
+  result.getDirectly = summarize(
+    await time(ITERATIONS, () => writer.getDirectly(`${root}/value`).then(() => {})),
+  );
   result.persist = summarize(await time(ITERATIONS, (i) => writer.persist(`${root}/value`, String(i))));
   result.persistEphemeral = summarize(
     await time(ITERATIONS, (i) => writer.persistEphemeral(`${root}/ephemeral/${i < 0 ? `w${-i}` : i}`, 'e')),
@@ -63,7 +72,11 @@ async function benchBackend(
       const base = `${root}/txn/${round++}`;
       await writer.executeInTransaction([
         { type: 'create', key: base, value: '' },
-        ...Array.from({ length: 9 }, (_, k) => ({ type: 'create' as const, key: `${base}/${k}`, value: 'v' })),
+        ...Array.from({ length: 9 }, (_, k) => ({
+          type: 'create' as const,
+          key: `${base}/${k}`,
+          value: 'v',
+        })),
       ]);
     }),
   );
@@ -91,7 +104,10 @@ async function benchBackend(
 
 async function withClients(
   configuration: RegistryCenterConfiguration,
-  body: (writer: CoordinatorRegistryCenter, watcher: CoordinatorRegistryCenter) => Promise<Record<Operation, LatencySummary>>,
+  body: (
+    writer: CoordinatorRegistryCenter,
+    watcher: CoordinatorRegistryCenter,
+  ) => Promise<Record<Operation, LatencySummary>>,
 ): Promise<Record<Operation, LatencySummary>> {
   const writer = await createRegistryCenter(configuration);
   const watcher = await createRegistryCenter(configuration);
@@ -110,7 +126,12 @@ async function main(): Promise<void> {
   const zookeeper = await startZookeeperServer();
   try {
     results.zookeeper = await withClients(
-      { type: 'zookeeper', serverLists: zookeeper.connectString, namespace: 'bench', sessionTimeoutMs: 10_000 },
+      {
+        type: 'zookeeper',
+        serverLists: zookeeper.connectString,
+        namespace: 'bench',
+        sessionTimeoutMs: 10_000,
+      },
       benchBackend,
     );
   } finally {
@@ -134,7 +155,9 @@ async function main(): Promise<void> {
       return summary ? [formatMs(summary.medianMs), formatMs(summary.p99Ms)] : ['n/a', 'n/a'];
     }),
   ]);
-  console.log(`\nRegistry operation latency, loopback, ${ITERATIONS} iterations each (latch: ${Math.min(ITERATIONS, 200)})\n`);
+  console.log(
+    `\nRegistry operation latency, loopback, ${ITERATIONS} iterations each (latch: ${Math.min(ITERATIONS, 200)})\n`,
+  );
   console.log(markdownTable(header, rows));
   await mkdir('bench-results', { recursive: true });
   await writeFile('bench-results/registry-latency.json', `${JSON.stringify(results, null, 2)}\n`);

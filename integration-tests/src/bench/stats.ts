@@ -35,9 +35,10 @@ export function summarize(samples: readonly number[]): LatencySummary {
   };
 }
 
-/** Formats ms with 3 significant decimals for tables. */
+/** Formats ms for tables: integers as they are, else 3 decimals below 10, 1 below 100. */
 export function formatMs(value: number): string {
   if (Number.isNaN(value)) return 'n/a';
+  if (Number.isInteger(value)) return String(value); // whole-ms clocks: no false decimals
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(3);
 }
 
@@ -45,4 +46,58 @@ export function formatMs(value: number): string {
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Min, median and max of repeated measurements. */
+export interface Spread {
+  readonly count: number;
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+}
+
+/**
+ * Min / median / max of `samples` (NaN entries are dropped).
+ *
+ * @param samples - repeated measurements.
+ * @returns the spread; every field NaN when nothing is left.
+ */
+export function spread(samples: readonly number[]): Spread {
+  const values = samples.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  if (values.length === 0) return { count: 0, min: Number.NaN, median: Number.NaN, max: Number.NaN };
+  return {
+    count: values.length,
+    min: values[0] as number,
+    median: percentile(values, 50),
+    max: values[values.length - 1] as number,
+  };
+}
+
+/** `min / median / max` with {@link formatMs}. */
+export function formatSpread(value: Spread): string {
+  return value.count === 0
+    ? 'n/a'
+    : `${formatMs(value.min)} / ${formatMs(value.median)} / ${formatMs(value.max)}`;
+}
+
+/** One benchmark's printable result. */
+export interface BenchTable {
+  /** Stable key in `benchmarks.json`. */
+  readonly id: string;
+  readonly title: string;
+  /** Conditions, printed under the title. */
+  readonly caption: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  /** Raw figures for the JSON file. */
+  readonly data: unknown;
+}
+
+/**
+ * Renders a {@link BenchTable} as markdown (title, caption, table).
+ *
+ * @param table - the result.
+ */
+export function renderTable(table: BenchTable): string {
+  return `### ${table.title}\n\n${table.caption}\n\n${markdownTable(table.header, table.rows)}\n`;
 }

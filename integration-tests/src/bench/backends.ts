@@ -1,0 +1,359 @@
+/**
+ * The registry servers of a benchmark run (real ZooKeeper and etcd on loopback, started like the
+ * test servers), their server-side counters (requests received, nodes, watches), and a throwaway
+ * `redis-server` for the BullMQ peer.
+ *
+ * Server-side counters complement the adapter-side counts of `counting-registry.ts`: ZooKeeper's
+ * `mntr` (`zk_packets_received`, `zk_znode_count`, `zk_watch_count`) and etcd's Prometheus
+ * `/metrics` (`grpc_server_handled_total` for unary calls, `grpc_server_msg_received_total` for
+ * stream messages, `etcd_debugging_mvcc_keys_total`, `etcd_debugging_mvcc_watcher_total`).
+ *
+ * @module
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { connect } from 'node:net';
+import type { RegistryCenterConfiguration } from '@elasticjob-ts/core';
+import {
+  type EtcdTestServer,
+  findFreePort,
+  startEtcdServer,
+  startZookeeperServer,
+  type ZookeeperTestServer,
+} from '@elasticjob-ts/registry-conformance/servers';
+import type { WorkerRegistryConnection } from '../worker/worker-config.js';
+
+/** Name of a real registry backend. */
+export type BackendName = 'zookeeper' | 'etcd';
+
+/** Server-side counters at one instant. */
+export interface ServerCounters {
+  /**
+   * Requests received by the server: ZooKeeper packets (every request and ping of every client),
+   * or etcd unary gRPC calls (Range, Txn, Put, DeleteRange, LeaseGrant, ...).
+   */
+  readonly requests: number;
+  /** etcd only: messages received on streams (watch creates/cancels, lease keep-alives); 0 on ZooKeeper. */
+  readonly streamMessages: number;
+  /** Nodes (ZooKeeper znodes, etcd keys) on the whole server. */
+  readonly nodes: number;
+  /** Watches on the server: ZooKeeper's watch count (one per watched path per session), etcd watchers. */
+  readonly watches: number;
+  /** CPU time the server process used so far (user + system), in ms; NaN when unknown. */
+  readonly cpuMs: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system) of a process from `/proc/{pid}/stat`, in ms.
+ *
+ * @param pid - the process id.
+ * @returns ms, or NaN when unavailable (no procfs, process gone).
+ */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy and total jiffies of the whole machine (`/proc/stat`). */
+export interface MachineCpu {
+  readonly busy: number;
+  readonly total: number;
+}
+
+/**
+ * Reads the machine's CPU counters.
+ *
+ * @returns busy and total jiffies (all CPUs); zeros when `/proc/stat` is unavailable.
+ */
+export function machineCpu(): MachineCpu {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const values = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = values.reduce((sum, value) => sum + value, 0);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+/**
+ * Share of all CPUs that was busy between two readings, in % of the whole machine.
+ *
+ * @param before - earlier reading.
+ * @param after - later reading.
+ */
+export function machineBusyPercent(before: MachineCpu, after: MachineCpu): number {
+  const total = after.total - before.total;
+  return total > 0 ? ((after.busy - before.busy) / total) * 100 : Number.NaN;
+}
+
+/** A started backend with what the benchmarks need. */
+export interface Backend {
+  readonly name: BackendName;
+  /** Server version, e.g. `3.8.0`. */
+  readonly version: string;
+  /** For the worker programs. */
+  readonly connection: WorkerRegistryConnection;
+  /**
+   * A registry configuration for `namespace`.
+   *
+   * @param namespace - the namespace.
+   * @param sessionTimeoutMs - session timeout / lease TTL in ms.
+   */
+  configuration(namespace: string, sessionTimeoutMs: number): RegistryCenterConfiguration;
+  /** Reads the server-side counters. */
+  counters(): Promise<ServerCounters>;
+  /** Stops the server. */
+  stop(): Promise<void>;
+}
+
+function fourLetterWord(address: string, command: string, timeoutMs = 5000): Promise<string> {
+  const [host, port] = address.split(':') as [string, string];
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port: Number(port) });
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`'${command}' to ${address} timed out`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.end(command));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}
+
+function parseMntr(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [key, value] = line.split('\t');
+    if (key !== undefined && value !== undefined) values.set(key.trim(), value.trim());
+  }
+  return values;
+}
+
+function httpText(url: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { timeout: timeoutMs, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve(body));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out`)));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * Sums the samples of a Prometheus metric whose labels match `filter`.
+ *
+ * @param text - the `/metrics` exposition text.
+ * @param metric - metric name.
+ * @param filter - predicate over the raw label text (`{a="b",...}`).
+ */
+export function sumMetric(
+  text: string,
+  metric: string,
+  filter: (labels: string) => boolean = () => true,
+): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(metric)) continue;
+    const rest = line.slice(metric.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const close = rest.indexOf('}');
+    const labels = rest[0] === '{' ? rest.slice(0, close + 1) : '';
+    if (!filter(labels)) continue;
+    const value = Number(rest.slice(labels.length).trim().split(' ')[0]);
+    if (Number.isFinite(value)) sum += value;
+  }
+  return sum;
+}
+
+/**
+ * Starts a ZooKeeper test server (tick 500 ms, sessions 1–60 s).
+ *
+ * @returns the backend.
+ */
+export async function startZookeeperBackend(): Promise<Backend> {
+  const server: ZookeeperTestServer = await startZookeeperServer();
+  const address = server.connectString;
+  const version =
+    (parseMntr(await fourLetterWord(address, 'mntr')).get('zk_version') ?? '?').split('-')[0] ?? '?';
+  return {
+    name: 'zookeeper',
+    version,
+    connection: { type: 'zookeeper', serverLists: address },
+    configuration: (namespace, sessionTimeoutMs) => ({
+      type: 'zookeeper',
+      serverLists: address,
+      namespace,
+      sessionTimeoutMs,
+    }),
+    async counters() {
+      const values = parseMntr(await fourLetterWord(address, 'mntr'));
+      const read = (key: string) => Number(values.get(key) ?? Number.NaN);
+      return {
+        requests: read('zk_packets_received'),
+        streamMessages: 0,
+        nodes: read('zk_znode_count'),
+        watches: read('zk_watch_count'),
+        cpuMs: processCpuMs(server.pid),
+      };
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * Starts an etcd test server.
+ *
+ * @returns the backend.
+ */
+export async function startEtcdBackend(): Promise<Backend> {
+  const server: EtcdTestServer = await startEtcdServer();
+  const endpoint = server.endpoints[0] as string;
+  let version = '?';
+  try {
+    version =
+      (JSON.parse(await httpText(`${endpoint}/version`)) as { etcdserver?: string }).etcdserver ?? '?';
+  } catch {
+    // leave '?'
+  }
+  return {
+    name: 'etcd',
+    version,
+    connection: { type: 'etcd', endpoints: [endpoint] },
+    configuration: (namespace, sessionTimeoutMs) => ({
+      type: 'etcd',
+      endpoints: [endpoint],
+      namespace,
+      sessionTimeoutMs,
+    }),
+    async counters() {
+      const text = await httpText(`${endpoint}/metrics`);
+      return {
+        requests: sumMetric(text, 'grpc_server_handled_total', (labels) =>
+          labels.includes('grpc_type="unary"'),
+        ),
+        streamMessages: sumMetric(text, 'grpc_server_msg_received_total', (labels) =>
+          labels.includes('stream"'),
+        ),
+        nodes: sumMetric(text, 'etcd_debugging_mvcc_keys_total'),
+        watches: sumMetric(text, 'etcd_debugging_mvcc_watcher_total'),
+        cpuMs: processCpuMs(server.pid),
+      };
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * Starts the backend named `name`.
+ *
+ * @param name - `zookeeper` or `etcd`.
+ */
+export function startBackend(name: BackendName): Promise<Backend> {
+  return name === 'zookeeper' ? startZookeeperBackend() : startEtcdBackend();
+}
+
+/** A `redis-server` started for the BullMQ peer. */
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Finds `redis-server` on `PATH`.
+ *
+ * @returns its path, or `undefined` when it is not installed.
+ */
+export function findRedisServer(): string | undefined {
+  for (const candidate of ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts `redis-server` on a free loopback port without persistence (`--save '' --appendonly no`),
+ * killed when this process exits.
+ *
+ * @param executable - from {@link findRedisServer}.
+ * @returns the running server (it answers `PING` with `PONG`).
+ * @throws {Error} when it does not start within 10 s.
+ */
+export async function startRedisServer(executable: string): Promise<RedisServer> {
+  const port = await findFreePort();
+  const version =
+    /v=([\d.]+)/.exec(execFileSync(executable, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
+  const child: ChildProcess = spawn(
+    executable,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: 'ignore' },
+  );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pong = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.setEncoding('utf8');
+      socket.on('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (chunk: string) => {
+        socket.destroy();
+        resolve(chunk.startsWith('+PONG'));
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (pong) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not answer PING on 127.0.0.1:${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    version,
+    async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run bench`: every benchmark of BENCHMARKS.md on loopback ZooKeeper and etcd (started like
+ * the test servers): 1 trigger latency (with the node-cron and BullMQ peers), 2 registry cost per
+ * run, 3 failover latency, 4 resharding convergence, 5 scale. Prints one markdown table per
+ * benchmark and writes `bench-results/benchmarks.json` (figures plus the machine).
+ *
+ * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset), `BENCH_BACKENDS=zookeeper,etcd`,
+ * `BENCH_QUICK=1` (short windows, for development), `BENCH_FIRES` (trigger fires per configuration),
+ * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,3x100` (processes × jobs;
+ * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own).
+ *
+ * @module
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
+import { type Backend, type BackendName, findRedisServer, startBackend } from './backends.js';
+import { benchFailover } from './failover.js';
+import { benchRegistryCost } from './registry-cost.js';
+import { benchResharding } from './resharding.js';
+import { benchScale, type ScaleConfiguration } from './scale.js';
+import { type BenchTable, renderTable } from './stats.js';
+import { benchTriggerLatency } from './trigger-latency.js';
+
+type BenchId = 'trigger' | 'cost' | 'failover' | 'resharding' | 'scale';
+const ALL: BenchId[] = ['trigger', 'cost', 'failover', 'resharding', 'scale'];
+
+function listEnv<T extends string>(name: string, fallback: readonly T[]): T[] {
+  const value = process.env[name];
+  if (value === undefined || value.trim() === '') return [...fallback];
+  return value.split(',').map((entry) => entry.trim() as T);
+}
+
+function numberEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function scaleConfigurations(quick: boolean): ScaleConfiguration[] {
+  const fallback = quick ? '1x1,1x100' : '1x1,1x100,1x1000,3x100';
+  return (process.env.BENCH_SCALE ?? fallback).split(',').map((entry) => {
+    const [processes, jobs] = entry.split('x').map(Number);
+    return { processes: processes ?? 1, jobs: jobs ?? 1 };
+  });
+}
+
+function javaVersion(): string {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  return `${result.stderr ?? ''}${result.stdout ?? ''}`.split('\n')[0]?.trim() || '?';
+}
+
+function redisVersion(): string {
+  const executable = findRedisServer();
+  if (executable === undefined) return 'not installed';
+  return /v=([\d.]+)/.exec(execFileSync(executable, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
+}
+
+async function main(): Promise<void> {
+  const quick = process.env.BENCH_QUICK === '1';
+  const only = listEnv<BenchId>('BENCH_ONLY', ALL);
+  const backendNames = listEnv<BackendName>('BENCH_BACKENDS', ['zookeeper', 'etcd']);
+  const startedAt = new Date();
+  const loadBefore = loadavg();
+  const backends: Backend[] = [];
+  const tables: BenchTable[] = [];
+  const errors: Record<string, string> = {};
+  try {
+    for (const name of backendNames) backends.push(await startBackend(name));
+    const machine = {
+      date: startedAt.toISOString(),
+      nproc: availableParallelism(),
+      cpu: cpus()[0]?.model ?? '?',
+      memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+      freeMemoryGiB: Math.round((freemem() / 1024 ** 3) * 10) / 10,
+      node: process.version,
+      java: javaVersion(),
+      servers: Object.fromEntries(backends.map((backend) => [backend.name, backend.version])),
+      redisServer: redisVersion(),
+      loadAverageBefore: loadBefore.map((value) => Math.round(value * 100) / 100),
+    };
+    console.log(
+      `\nElasticJob-TS benchmarks — ${machine.date}; ${machine.nproc} CPUs (${machine.cpu}), ` +
+        `${machine.memoryGiB} GiB, Node ${machine.node}; ` +
+        `${backends.map((b) => `${b.name} ${b.version}`).join(', ')}; load average ${machine.loadAverageBefore.join(' ')}` +
+        (quick ? ' [QUICK]' : ''),
+    );
+    const fires = numberEnv('BENCH_FIRES', quick ? 10 : 30);
+    const reps = numberEnv('BENCH_REPS', quick ? 1 : 3);
+    const steps: Record<BenchId, () => Promise<BenchTable>> = {
+      trigger: () => benchTriggerLatency(backends, { fires }),
+      cost: () => benchRegistryCost(backends, { fires: quick ? 3 : 6 }),
+      failover: () => benchFailover(backends, { repetitions: reps }),
+      resharding: () => benchResharding(backends, { repetitions: reps }),
+      scale: () =>
+        benchScale(backends, { windowSeconds: quick ? 5 : 10, configurations: scaleConfigurations(quick) }),
+    };
+    for (const id of ALL) {
+      if (!only.includes(id)) continue;
+      const t0 = Date.now();
+      try {
+        const table = await steps[id]();
+        tables.push(table);
+        console.log(`\n${renderTable(table)}\n(${id}: ${Math.round((Date.now() - t0) / 1000)} s)`);
+      } catch (error) {
+        errors[id] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        console.error(`\nbenchmark '${id}' failed after ${Math.round((Date.now() - t0) / 1000)} s:`, error);
+      }
+    }
+    const result = {
+      machine: { ...machine, loadAverageAfter: loadavg().map((value) => Math.round(value * 100) / 100) },
+      durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      quick,
+      tables,
+      errors,
+    };
+    await mkdir('bench-results', { recursive: true });
+    await writeFile('bench-results/benchmarks.json', `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\nwritten: bench-results/benchmarks.json (total ${result.durationS} s)`);
+    if (Object.keys(errors).length > 0) process.exitCode = 1;
+  } finally {
+    for (const backend of backends) await backend.stop().catch(() => {});
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

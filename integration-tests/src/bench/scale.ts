@@ -1,0 +1,281 @@
+/**
+ * Benchmark 5, scale: 1, 100 and 1,000 jobs (one item each, cron every second) in one process,
+ * and 1,000 jobs in each of 3 processes (3 instances per job); per configuration: startup time,
+ * RSS, CPU share at steady state (`process.cpuUsage` over a window), registry nodes and watches
+ * per job (the server's own node and watch counts, and `watch()` registrations counted by the
+ * counting wrapper), adapter calls per fire, and trigger latency.
+ *
+ * @module
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parseCron } from '@elasticjob-ts/core';
+import { type Backend, machineBusyPercent, machineCpu } from './backends.js';
+import { BenchProcess, measureWindow, sleep } from './processes.js';
+import { type BenchTable, formatMs, summarize } from './stats.js';
+
+/** One scale configuration. */
+export interface ScaleConfiguration {
+  readonly processes: number;
+  readonly jobs: number;
+}
+
+/** Options of {@link benchScale}. */
+export interface ScaleOptions {
+  /** Window length in s. */
+  readonly windowSeconds: number;
+  /** Configurations. @defaultValue 1×1, 1×100, 1×1000, 3×1000 */
+  readonly configurations?: readonly ScaleConfiguration[];
+  /** Bound of one process's startup, in ms (a configuration that needs longer is reported as not fitting). */
+  readonly startupTimeoutMs?: number;
+}
+
+interface Row {
+  readonly backend: string;
+  readonly processes: number;
+  readonly jobs: number;
+  readonly fitted: boolean;
+  readonly note: string;
+  readonly startupS?: number;
+  readonly rssMb?: number;
+  readonly heapMb?: number;
+  readonly heapTotalMb?: number;
+  readonly cpuPercent?: number;
+  /** Registry server's CPU over the window, % of one core. */
+  readonly serverCpuPercent?: number;
+  /** Whole machine busy over the window, % of all cores (other users' load included). */
+  readonly machineBusyPercent?: number;
+  readonly nodesPerJob?: number;
+  readonly serverWatchesPerJob?: number;
+  readonly watchCallsPerJobInstance?: number;
+  readonly callsPerJobFire?: number;
+  readonly firedRatio?: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly maxMs?: number;
+  readonly stagingP50Ms?: number;
+  readonly stagingP99Ms?: number;
+}
+
+const MB = 1024 * 1024;
+
+function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+async function scaleRow(
+  backend: Backend,
+  configuration: ScaleConfiguration,
+  windowSeconds: number,
+  startupTimeoutMs: number,
+): Promise<Row> {
+  const { processes: count, jobs } = configuration;
+  const base = { backend: backend.name, processes: count, jobs };
+  const namespace = `bench-scale-${count}x${jobs}-${Date.now()}`;
+  const before = await backend.counters();
+  const processes: BenchProcess[] = [];
+  try {
+    const started = Date.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        BenchProcess.start(
+          {
+            registry: backend.connection,
+            namespace,
+            sessionTimeoutMs: 30_000,
+            instanceId: `127.0.0.1@-@s${i}`,
+            jobs: {
+              count: jobs,
+              namePrefix: 'scale',
+              cron: '* * * * * ?',
+              shardingTotalCount: 1,
+              monitorExecution: true,
+              failover: false,
+              misfire: true,
+              itemDurationMs: 0,
+            },
+            startConcurrency: 25,
+          },
+          startupTimeoutMs,
+        ),
+      ),
+    );
+    for (const result of results) if (result.status === 'fulfilled') processes.push(result.value);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      return {
+        ...base,
+        fitted: false,
+        note: `did not fit: ${(failed as PromiseRejectedResult).reason instanceof Error ? ((failed as PromiseRejectedResult).reason as Error).message.split('\n')[0] : String((failed as PromiseRejectedResult).reason)}`,
+      };
+    }
+    const startupS = (Date.now() - started) / 1000;
+    await sleep(3000);
+    const windowBefore = await backend.counters();
+    const machineBefore = machineCpu();
+    const measurements = await measureWindow(processes, windowSeconds);
+    const after = await backend.counters();
+    const machineBusy = machineBusyPercent(machineBefore, machineCpu());
+    const windowWallMs = Math.max(...measurements.map((m) => m.wallMs)) + 500;
+    const latencies = measurements.flatMap((m) => m.latenciesMs);
+    const summary = summarize(latencies);
+    const staging = summarize(measurements.flatMap((m) => m.stagingMs));
+    const fires = measurements.reduce((sum, m) => sum + m.fires, 0);
+    const calls = measurements.reduce((sum, m) => sum + m.counts.requests, 0);
+    const watchCalls = measurements.reduce((sum, m) => sum + m.counts.activeWatches, 0);
+    return {
+      ...base,
+      fitted: true,
+      note: '',
+      startupS: round(startupS),
+      rssMb: round(Math.max(...measurements.map((m) => m.rssBytes)) / MB),
+      heapMb: round(Math.max(...measurements.map((m) => m.heapUsedBytes)) / MB),
+      heapTotalMb: round(Math.max(...measurements.map((m) => m.heapTotalBytes)) / MB),
+      cpuPercent: round(
+        (measurements.reduce((sum, m) => sum + m.cpuMs / m.wallMs, 0) / measurements.length) * 100,
+      ),
+      serverCpuPercent: round(((after.cpuMs - windowBefore.cpuMs) / windowWallMs) * 100),
+      machineBusyPercent: round(machineBusy),
+      nodesPerJob: round((after.nodes - before.nodes) / jobs),
+      serverWatchesPerJob: round((after.watches - before.watches) / jobs),
+      watchCallsPerJobInstance: round(watchCalls / (jobs * count), 2),
+      callsPerJobFire: round(calls / Math.max(1, fires), 2),
+      firedRatio: round(fires / (jobs * windowSeconds), 3),
+      p50Ms: summary.medianMs,
+      p99Ms: summary.p99Ms,
+      maxMs: summary.maxMs,
+      stagingP50Ms: staging.medianMs,
+      stagingP99Ms: staging.p99Ms,
+    };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop(60_000)));
+  }
+}
+
+/**
+ * Retained heap of one parsed cron expression (`parseCron('* * * * * ?')`, what every job holds),
+ * measured by parsing 200 of them and comparing the heap after full GCs.
+ *
+ * @returns bytes per parsed expression.
+ */
+export function cronHeapProbe(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const count = 200;
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = Array.from({ length: count }, () => parseCron('* * * * * ?', { timeZone: 'UTC' }));
+  gc();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (kept.length !== count) throw new Error('unreachable');
+  return (after - before) / count;
+}
+
+/**
+ * CPU time of one `next()` of a parsed `* * * * * ?` (what every job computes on every fire).
+ *
+ * @returns µs per call.
+ */
+export function cronNextProbe(): number {
+  const expression = parseCron('* * * * * ?', { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  const start = Date.now();
+  for (let i = 0; i < 1000; i++) expression.next(new Date(start + i * 1000));
+  const count = 5000;
+  const began = performance.now();
+  for (let i = 0; i < count; i++) expression.next(new Date(start + i * 1000));
+  return ((performance.now() - began) / count) * 1000;
+}
+
+/**
+ * Runs benchmark 5.
+ *
+ * @param backends - started backends.
+ * @param options - window, configurations, startup bound.
+ * @returns the table and raw figures.
+ */
+export async function benchScale(backends: readonly Backend[], options: ScaleOptions): Promise<BenchTable> {
+  const configurations = options.configurations ?? [
+    { processes: 1, jobs: 1 },
+    { processes: 1, jobs: 100 },
+    { processes: 1, jobs: 1000 },
+    { processes: 3, jobs: 1000 },
+  ];
+  const cronBytes = cronHeapProbe();
+  const cronNextMicros = cronNextProbe();
+  const rows: Row[] = [];
+  for (const backend of backends) {
+    for (const configuration of configurations) {
+      rows.push(
+        await scaleRow(backend, configuration, options.windowSeconds, options.startupTimeoutMs ?? 180_000),
+      );
+    }
+  }
+  const cell = (value: number | undefined, format: (v: number) => string = String) =>
+    value === undefined || Number.isNaN(value) ? 'n/a' : format(value);
+  return {
+    id: 'scale',
+    title: '5. Scale: jobs per process',
+    caption:
+      `Jobs of one item each, cron every second, monitorExecution on, handler returns at once; every process ` +
+      `holds one instance of every job (3 processes = 3 instances per job). Window ${options.windowSeconds} s ` +
+      'after startup + 3 s. RSS/heap: the largest process (heap used after a full GC / heap committed); CPU: mean per process, % of one core; server CPU: ' +
+      'the registry server process, % of one core; machine busy: all cores, % (includes other users); nodes and ' +
+      "server watches: growth of the server's counts per job (ZooKeeper `zk_znode_count`/`zk_watch_count`, " +
+      'etcd `etcd_debugging_mvcc_keys_total`/`watcher_total`); watch() calls: registrations through the ' +
+      'counting wrapper per job instance; fired = fires seen / (jobs × window s); p50/p99/max = trigger ' +
+      "latency (item start − second); staging = the run's TASK_STAGING event − second (timer and dispatch, " +
+      "before the run's registry transaction); heap after a full GC. Probe: one parsed cron expression " +
+      `(\`parseCron('* * * * * ?')\`, held by every job) retains ${Math.round(cronBytes / 1024)} KB of heap; ` +
+      `its \`next()\`, computed by every job on every fire, costs ${cronNextMicros.toFixed(0)} µs of CPU.`,
+    header: [
+      'backend',
+      'processes × jobs',
+      'startup s',
+      'RSS MB',
+      'heap used / committed MB',
+      'CPU %',
+      'server CPU %',
+      'machine busy %',
+      'nodes / job',
+      'server watches / job',
+      'watch() / job instance',
+      'adapter calls / job fire',
+      'fired',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'staging p50 / p99 ms',
+      'note',
+    ],
+    rows: rows.map((row) => [
+      row.backend,
+      `${row.processes} × ${row.jobs}`,
+      cell(row.startupS),
+      cell(row.rssMb),
+      row.heapMb === undefined ? 'n/a' : `${row.heapMb} / ${row.heapTotalMb}`,
+      cell(row.cpuPercent),
+      cell(row.serverCpuPercent),
+      cell(row.machineBusyPercent),
+      cell(row.nodesPerJob),
+      cell(row.serverWatchesPerJob),
+      cell(row.watchCallsPerJobInstance),
+      cell(row.callsPerJobFire),
+      cell(row.firedRatio),
+      cell(row.p50Ms, formatMs),
+      cell(row.p99Ms, formatMs),
+      cell(row.maxMs, formatMs),
+      row.stagingP50Ms === undefined
+        ? 'n/a'
+        : `${formatMs(row.stagingP50Ms)} / ${formatMs(row.stagingP99Ms ?? Number.NaN)}`,
+      row.note,
+    ]),
+    data: {
+      cronHeapBytesPerExpression: Math.round(cronBytes),
+      cronNextMicros: Math.round(cronNextMicros * 10) / 10,
+      rows,
+    },
+  };
+}
