@@ -54,6 +54,9 @@ export function registryErrorCodeOf(error: unknown): RegistryErrorCode {
     return 'SESSION_EXPIRED';
   }
   if (cast instanceof ClientClosedError) return 'NOT_STARTED';
+  // A transaction the server refuses outright (over --max-txn-ops, 128 by default) committed
+  // nothing: a definite failure, not an unknown outcome.
+  if (message.includes('too many operations in txn request')) return 'TRANSACTION_FAILED';
   return 'CONNECTION_LOSS';
 }
 

@@ -12,6 +12,7 @@ import type { RegistryTransactionOperation } from '../registry/registry-center.j
 import { RegistryError } from '../registry/registry-error.js';
 import type { JobContext } from './job-context.js';
 import type { ServerService } from './server-service.js';
+import { executeInChunks } from './transaction-chunks.js';
 
 /** Bookkeeping of which items run where, and of misfired items. */
 export class ExecutionService {
@@ -42,13 +43,13 @@ export class ExecutionService {
   async registerJobBegin(items: readonly number[]): Promise<number[]> {
     if (items.length === 0) return [];
     try {
-      await this.context.registry.executeInTransaction(await this.#beginOps(items, false));
+      await executeInChunks(this.context.registry, await this.#beginOps(items, false));
       return [...items];
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       const { ops, kept } = await this.#directBeginOps(items);
       if (kept.length === 0) return [];
-      await this.context.registry.executeInTransaction(ops);
+      await executeInChunks(this.context.registry, ops);
       return kept;
     }
   }
@@ -100,7 +101,7 @@ export class ExecutionService {
       key: paths.shardingNode(item, 'running'),
     }));
     try {
-      if (ops.length > 0) await registry.executeInTransaction(ops);
+      if (ops.length > 0) await executeInChunks(registry, ops);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       for (const item of items) {
@@ -141,7 +142,7 @@ export class ExecutionService {
     }
     if (ops.length === 0) return;
     try {
-      await registry.executeInTransaction(ops);
+      await executeInChunks(registry, ops);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       for (const item of items) {
@@ -163,7 +164,8 @@ export class ExecutionService {
     const { registry, paths } = this.context;
     if (items.length === 0) return;
     try {
-      await registry.executeInTransaction(
+      await executeInChunks(
+        registry,
         items.map((item) => ({ type: 'delete', key: paths.shardingNode(item, 'misfire') }) as const),
       );
     } catch (error) {

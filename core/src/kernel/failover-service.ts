@@ -17,6 +17,7 @@
  */
 import type { RegistryTransactionOperation } from '../registry/registry-center.js';
 import type { JobContext } from './job-context.js';
+import { executeInChunks } from './transaction-chunks.js';
 
 /** Result of one claim attempt. */
 export interface FailoverClaim {
@@ -134,7 +135,7 @@ export class FailoverService {
           ops.push({ type: 'delete', key: paths.shardingNode(item, 'running') });
         }
       }
-      if (ops.length > 0) await registry.executeInTransaction(ops);
+      if (ops.length > 0) await executeInChunks(registry, ops);
       return { claimed, queued: rest };
     });
   }
@@ -153,7 +154,7 @@ export class FailoverService {
           ops.push({ type: 'delete', key: path });
       }
     }
-    if (ops.length > 0) await registry.executeInTransaction(ops);
+    if (ops.length > 0) await executeInChunks(registry, ops);
   }
 
   /** Deletes every failover node of the job (failover switched off: ElasticJob deletes `failover`; we clean all). */

@@ -11,6 +11,7 @@
 import type { RegistryTransactionOperation } from '../registry/registry-center.js';
 import type { JobContext } from './job-context.js';
 import { JobSetupError } from './job-setup-error.js';
+import { executeInChunks } from './transaction-chunks.js';
 
 /** Which phase of a run. */
 export type GuaranteePhase = 'started' | 'completed';
@@ -99,7 +100,7 @@ export class GuaranteeService {
     if (!(await registry.isExisted(root))) ops.push({ type: 'create', key: root, value: '' });
     for (const item of items) ops.push({ type: 'create', key: `${root}/${item}`, value: '' });
     try {
-      await registry.executeInTransaction(ops);
+      await executeInChunks(registry, ops);
     } catch {
       // Lost a race creating the roots: fall back to idempotent writes.
       for (const item of items) await registry.persist(`${root}/${item}`, '');

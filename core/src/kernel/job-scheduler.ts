@@ -1104,6 +1104,7 @@ export class JobScheduler {
     this.#unsubscribeState?.();
     this.#runAbort?.abort(new Error(`job '${this.paths.jobName}' is shutting down`));
     this.#waiters.cancelAll(); // bounded waits inside the run (resharding, guarantee) end now
+    this.#sharding.close();
     const running = this.#running;
     if (running !== undefined) {
       const drained = await Promise.race([

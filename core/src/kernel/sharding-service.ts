@@ -14,6 +14,7 @@ import { getJobShardingStrategy } from '../sharding/index.js';
 import type { JobContext } from './job-context.js';
 import type { LeaderService } from './leader-service.js';
 import type { ServerService } from './server-service.js';
+import { executeInChunks } from './transaction-chunks.js';
 
 /** Options of {@link ShardingService}. */
 export interface ShardingServiceOptions {
@@ -25,6 +26,8 @@ export interface ShardingServiceOptions {
 export class ShardingService {
   #requested = false;
   #forced = false;
+  #retryDelayMs = 0;
+  #retryTimer: { cancel(): void } | undefined;
   #loop: Promise<void> | undefined;
   /** Authoritative assignment read directly after the last resharding; `undefined` = re-read needed. */
   #assignment: Map<number, string> | undefined;
@@ -72,7 +75,13 @@ export class ShardingService {
             this.#forced = false;
             if (!this.leader.isLeader()) break;
             if (!forced && !this.needsResharding()) continue;
-            await this.#reshard();
+            try {
+              await this.#reshard();
+              this.#retryDelayMs = 0;
+            } catch (error) {
+              this.#scheduleRetry();
+              throw error;
+            }
             // Read-your-writes in the cache: wait until it shows the commit before deciding again.
             await this.context.waiters.waitFor(
               () => !this.isNeedSharding() || this.context.isShutdown(),
@@ -85,6 +94,30 @@ export class ShardingService {
       })();
     }
     return this.#loop;
+  }
+
+  /** After a failed resharding: try again after 1 s, doubling up to 30 s, until one succeeds. */
+  #scheduleRetry(): void {
+    this.#retryDelayMs = Math.min(30_000, Math.max(1000, this.#retryDelayMs * 2));
+    this.#retryTimer?.cancel();
+    this.#retryTimer = this.context.clock.setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        if (!this.context.isShutdown() && this.leader.isLeader()) {
+          this.requestResharding(true).catch((error: unknown) => {
+            this.context.logger.error({ err: error }, 'resharding retry failed');
+          });
+        }
+      },
+      this.#retryDelayMs,
+      { unref: true },
+    );
+  }
+
+  /** Cancels a pending resharding retry (shutdown). */
+  close(): void {
+    this.#retryTimer?.cancel();
+    this.#retryTimer = undefined;
   }
 
   /**
@@ -125,16 +158,15 @@ export class ShardingService {
     for (const [instanceId, items] of result) for (const item of items) owner.set(item, instanceId);
 
     await registry.persistEphemeral(paths.shardingProcessing, '');
-    const ops: RegistryTransactionOperation[] = [{ type: 'check', key: paths.root }];
-    const shardingExists = await registry.isExisted(paths.sharding);
-    if (!shardingExists) ops.push({ type: 'create', key: paths.sharding, value: '' });
-    const existingItems = shardingExists ? await registry.getChildrenKeys(paths.sharding) : [];
+    // Item parents first (idempotent), so the assignment itself stays small.
+    const existingItems = new Set(await registry.getChildrenKeys(paths.sharding));
     for (let item = 0; item < total; item++) {
-      const itemPath = paths.shardingItem(item);
+      if (!existingItems.has(String(item))) await registry.persist(paths.shardingItem(item), '');
+    }
+    const ops: RegistryTransactionOperation[] = [];
+    for (let item = 0; item < total; item++) {
       const instancePath = paths.shardingNode(item, 'instance');
-      const itemExists = existingItems.includes(String(item));
-      const instanceExists = itemExists && (await registry.isExisted(instancePath));
-      if (!itemExists) ops.push({ type: 'create', key: itemPath, value: '' });
+      const instanceExists = existingItems.has(String(item)) && (await registry.isExisted(instancePath));
       const newOwner = owner.get(item);
       if (newOwner === undefined) {
         if (instanceExists) ops.push({ type: 'delete', key: instancePath });
@@ -149,16 +181,21 @@ export class ShardingService {
       if (!Number.isInteger(item) || item >= total)
         ops.push({ type: 'delete', key: `${paths.sharding}/${name}` });
     }
-    ops.push({ type: 'delete', key: paths.shardingNecessary });
-    ops.push({ type: 'delete', key: paths.shardingProcessing });
     try {
-      await registry.executeInTransaction(ops);
+      // One transaction up to ~37 items; beyond, chunks whose last one clears the flag, so
+      // followers (who read assignments only once the flag is gone) never see a partial one.
+      await executeInChunks(registry, ops, {
+        prefix: [{ type: 'check', key: paths.root }],
+        last: [
+          { type: 'delete', key: paths.shardingNecessary },
+          { type: 'delete', key: paths.shardingProcessing },
+        ],
+      });
     } catch (error) {
       // Verify: an unknown outcome (connection loss) may have committed; never leave zombies (#2488).
       if (!(await this.#committed(owner, total))) {
         await registry.remove(paths.shardingProcessing);
-        logger.error({ err: error }, 'resharding transaction failed; will retry on the next change');
-        this.#requested = true;
+        logger.error({ err: error }, 'resharding failed; retrying with backoff');
         throw error;
       }
     }

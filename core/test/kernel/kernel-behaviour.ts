@@ -193,6 +193,24 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       expect(second).toEqual([0, 1, 2, 3, 4, 5]);
     });
 
+    it('shards and runs a job with more items than one registry transaction may hold', async () => {
+      const c = await cluster();
+      const big = job({ shardingTotalCount: 150, shardingItemParameters: '' });
+      await c.start(1, big);
+      await c.start(2, big);
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 150, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      await c.fire();
+      await waitFor(() => expect(c.executions).toHaveLength(150));
+      expect(new Set(c.executions.map((e) => e.item)).size).toBe(150);
+      await waitFor(async () => {
+        const running = await Promise.all(
+          [0, 74, 149].map((item) => admin.isExisted(`/orders/sharding/${item}/running`)),
+        );
+        expect(running).toEqual([false, false, false]);
+      });
+    });
+
     it('elects exactly one leader and re-elects and reshards when it shuts down', async () => {
       const c = await cluster();
       const first = await c.start(1, job());
