@@ -81,10 +81,11 @@ export interface JobBootstrapOptions {
 /** Lifecycle of a {@link JobScheduler}. */
 export type JobSchedulerState = 'NEW' | 'STARTING' | 'STARTED' | 'SHUTTING_DOWN' | 'SHUT_DOWN';
 
-/** What caused a run: the cron, a trigger, or a failover claim (with the claimed items). */
+/** What caused a run: the cron, a trigger, a deferred misfire, or a failover claim (with its items). */
 type RunReason =
   | { readonly kind: 'CRON' }
   | { readonly kind: 'TRIGGER' }
+  | { readonly kind: 'MISFIRE' }
   | { readonly kind: 'FAILOVER'; readonly items: number[] };
 
 /**
@@ -747,6 +748,9 @@ export class JobScheduler {
     const run = this.#runLoop(reason).finally(() => {
       this.#running = undefined;
       this.#waiters.notify();
+      // ElasticJob `failoverIfNecessary` at the end of every run: a busy instance only queued
+      // orphaned items; now that it is idle it claims them.
+      this.#tryFailover();
     });
     this.#running = run;
   }
@@ -755,18 +759,20 @@ export class JobScheduler {
     let next: RunReason | undefined = reason;
     while (next !== undefined && this.#state === 'STARTED' && !this.#suspended) {
       if (next.kind === 'FAILOVER') await this.#executeFailoverRun(next.items);
-      else await this.#executeRun();
+      else await this.#executeRun(next.kind === 'MISFIRE');
+      const misfireAfterFailover =
+        next.kind === 'FAILOVER' && this.#pendingMisfire && this.#configuration.misfire;
       if (this.#pendingFailoverItems.length > 0) {
         next = { kind: 'FAILOVER', items: this.#pendingFailoverItems.splice(0) };
       } else if (this.#pendingTrigger) {
         this.#pendingTrigger = false;
         next = { kind: 'TRIGGER' };
+      } else if (misfireAfterFailover) {
+        next = { kind: 'MISFIRE' }; // the misfire deferred for the failover run
       } else {
         next = undefined;
       }
     }
-    // ElasticJob `failoverIfNecessary` at the end of every run: a busy instance queued, now it is idle.
-    queueMicrotask(() => this.#tryFailover());
   }
 
   /**
@@ -850,7 +856,7 @@ export class JobScheduler {
   }
 
   /** One run (ElasticJob `ElasticJobExecutor.execute`, reference §5.6). Never rejects. */
-  async #executeRun(): Promise<void> {
+  async #executeRun(misfireOnly = false): Promise<void> {
     const abort = new AbortController();
     this.#runAbort = abort;
     try {
@@ -878,9 +884,11 @@ export class JobScheduler {
       const contexts = this.#contexts(config, items, abort.signal);
       this.#postStatus(contexts, 'NORMAL_TRIGGER', 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
       await this.#callListeners('before', contexts);
-      await this.#executeItems(config, contexts, 'NORMAL_TRIGGER');
+      if (!misfireOnly) await this.#executeItems(config, contexts, 'NORMAL_TRIGGER');
       // Misfire: re-run once, right after the overrun, for the items flagged while it ran.
       while (config.misfire && this.#pendingMisfire && !abort.signal.aborted && this.#state === 'STARTED') {
+        // A dead instance's items go first: the misfire stays pending and runs after the failover run.
+        if (config.failover && this.#failover.backlog() > 0) break;
         this.#pendingMisfire = false;
         if (this.#sharding.isNeedSharding()) break;
         const written = await this.#misfireWrite;

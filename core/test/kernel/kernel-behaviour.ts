@@ -547,6 +547,43 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       await waitFor(() => expect(survivor.failoverBacklog).toBe(0));
     });
 
+    it("a busy survivor runs the dead instance's items before its own deferred misfire", async () => {
+      const c = await cluster();
+      let releaseSurvivor!: () => void;
+      const survivorGate = new Promise<void>((resolve) => {
+        releaseSurvivor = resolve;
+      });
+      let survivorRuns = 0;
+      const failoverJob = job({ shardingTotalCount: 2, shardingItemParameters: '', failover: true });
+      await c.start(1, failoverJob, async (ctx) => {
+        if (ctx.shardingItem >= 0 && survivorRuns++ === 0) await survivorGate; // first run overruns
+      });
+      const victim = await c.start(
+        2,
+        failoverJob,
+        (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())),
+      );
+      const admin = await c.client();
+      await waitForLeaderAndSharding(admin, 'orders', 2, ['10.0.0.1@-@1001', '10.0.0.2@-@1002']);
+      await c.fire();
+      await waitFor(async () => {
+        expect(await admin.getDirectly('/orders/sharding/0/running')).toBeDefined();
+        expect(await admin.getDirectly('/orders/sharding/1/running')).toBeDefined();
+      });
+      await c.fire(); // the survivor is still running: a misfire
+      await c.crash(victim);
+      await waitFor(async () =>
+        expect(await admin.getChildrenKeys('/orders/leader/failover/items')).toHaveLength(1),
+      );
+      releaseSurvivor();
+      await waitFor(() => {
+        const sources = c.events
+          .filter((e) => e.kind === 'status' && e.state === 'TASK_RUNNING' && e.slaveId === '10.0.0.1')
+          .map((e) => e.source);
+        expect(sources).toEqual(['NORMAL_TRIGGER', 'FAILOVER', 'MISFIRE']);
+      });
+    });
+
     it('recovers items left running by instances that no longer exist, on a whole-cluster restart', async () => {
       const c = await cluster();
       const failoverJob = job({ shardingTotalCount: 2, shardingItemParameters: '', failover: true });
