@@ -18,6 +18,7 @@ import type { RegistryCenterConfiguration } from '@elasticjob-ts/core';
 import {
   type EtcdTestServer,
   findFreePort,
+  sendFourLetterWord,
   startEtcdServer,
   startZookeeperServer,
   type ZookeeperTestServer,
@@ -119,27 +120,7 @@ export interface Backend {
 
 function fourLetterWord(address: string, command: string, timeoutMs = 5000): Promise<string> {
   const [host, port] = address.split(':') as [string, string];
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port: Number(port) });
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`'${command}' to ${address} timed out`));
-    }, timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.end(command));
-    socket.on('data', (chunk: string) => {
-      answer += chunk;
-    });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-  });
+  return sendFourLetterWord(host, Number(port), command, timeoutMs);
 }
 
 function parseMntr(text: string): Map<string, string> {
