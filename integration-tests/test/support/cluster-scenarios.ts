@@ -137,7 +137,12 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
       const total = cluster.options.job.shardingTotalCount;
       return vi.waitFor(
         async () => {
+          // Items are read one by one: accept a snapshot only when a second read agrees, so a
+          // resharding committed in the middle of the first read cannot pass as settled.
           const snapshot = await cluster.readAssignment();
+          const again = await cluster.readAssignment();
+          expect(again.assignment).toEqual(snapshot.assignment);
+          expect(again.reshardingPending).toBe(false);
           expect(snapshot.reshardingPending).toBe(false);
           expect([...snapshot.liveInstances].sort()).toEqual([...instanceIds].sort());
           expect(snapshot.assignment.size).toBe(total);

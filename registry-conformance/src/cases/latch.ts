@@ -156,9 +156,10 @@ export function defineLatchTests(ctx: ConformanceContext): void {
             ),
           );
           // Let the waiter register before the next one arrives: adapters that keep waiters as nodes
-          // below the latch key show an ADDED event; others get a short grace period.
+          // below the latch key show an ADDED event (the wait ends as soon as it arrives); others
+          // get a grace period, generous enough for a loaded machine.
           await recorder
-            .waitForEvent((event) => event.type === 'ADDED', { from: mark, timeoutMs: ctx.ms(300) })
+            .waitForEvent((event) => event.type === 'ADDED', { from: mark, timeoutMs: ctx.ms(2000) })
             .catch(() => undefined);
         }
         holder.release.resolve();
