@@ -35,12 +35,6 @@ interface Execution {
   readonly item: number;
 }
 
-/**
- * Set to `true` once the kernel acts on `/{jobName}/shutdown/{instanceId}` (see
- * `JobOperateAPI.shutdown`); until then the end-to-end shutdown test is skipped, not hidden.
- */
-const KERNEL_HANDLES_SHUTDOWN_COMMAND = true;
-
 let namespaceSeq = 0;
 const ip = (n: number) => `10.0.0.${n}`;
 const id = (n: number) => `10.0.0.${n}@-@${1000 + n}`;
@@ -484,24 +478,19 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
       expect(await c.apis.jobOperateAPI.shutdown('orders', '10.9.9.9')).toEqual([]);
     });
 
-    it.skipIf(!KERNEL_HANDLES_SHUTDOWN_COMMAND)(
-      'shutdown stops the job on the target instance; its items move; the command is acknowledged',
-      async () => {
-        const c = await cluster();
-        const one = await c.start(1, job());
-        const two = await c.start(2, job());
-        await c.waitForOwners('orders', 4, [id(1), id(2)]);
-        await c.apis.jobOperateAPI.shutdown('orders', ip(2));
-        await waitFor(() => expect(two.nextFireTimeMs).toBeUndefined()); // no fire scheduled any more
-        await waitFor(async () => expect(await c.admin.isExisted(`/orders/instances/${id(2)}`)).toBe(false));
-        await waitFor(async () => expect(await c.admin.getChildrenKeys('/orders/shutdown')).toEqual([]));
-        await c.waitForOwners('orders', 4, [id(1)]);
-        await c.fireUntil(4, (run) =>
-          expect(new Set(run.map((e) => e.instanceId))).toEqual(new Set([id(1)])),
-        );
-        expect(one.isLeader()).toBe(true);
-      },
-    );
+    it('shutdown stops the job on the target instance; its items move; the command is acknowledged', async () => {
+      const c = await cluster();
+      const one = await c.start(1, job());
+      const two = await c.start(2, job());
+      await c.waitForOwners('orders', 4, [id(1), id(2)]);
+      await c.apis.jobOperateAPI.shutdown('orders', ip(2));
+      await waitFor(() => expect(two.nextFireTimeMs).toBeUndefined()); // no fire scheduled any more
+      await waitFor(async () => expect(await c.admin.isExisted(`/orders/instances/${id(2)}`)).toBe(false));
+      await waitFor(async () => expect(await c.admin.getChildrenKeys('/orders/shutdown')).toEqual([]));
+      await c.waitForOwners('orders', 4, [id(1)]);
+      await c.fireUntil(4, (run) => expect(new Set(run.map((e) => e.instanceId))).toEqual(new Set([id(1)])));
+      expect(one.isLeader()).toBe(true);
+    });
 
     it('remove shuts instances down and deletes their server nodes, so their items move', async () => {
       const c = await cluster();
