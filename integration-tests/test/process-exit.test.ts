@@ -51,32 +51,20 @@ describe('the process exits by itself after shutdown() and close()', () => {
     await Promise.all([zookeeper?.stop(), etcd?.stop()]);
   });
 
-  it('on the memory registry', async () => {
-    const result = await runChild({ type: 'memory', namespace: 'exit' });
-    expect(result.output).toContain('CLOSED');
-    expect(result.code).toBe(0);
-    expect(result.lingerMs).toBeLessThan(EXIT_BOUND_MS);
-  });
-
-  it('on ZooKeeper', async () => {
-    const result = await runChild({
-      type: 'zookeeper',
-      serverLists: zookeeper.connectString,
-      namespace: 'exit',
-      sessionTimeoutMs: 4000,
-    });
-    expect(result.output).toContain('CLOSED');
-    expect(result.code).toBe(0);
-    expect(result.lingerMs).toBeLessThan(EXIT_BOUND_MS);
-  });
-
-  it('on etcd', async () => {
-    const result = await runChild({
-      type: 'etcd',
-      endpoints: etcd.endpoints,
-      namespace: 'exit',
-      sessionTimeoutMs: 4000,
-    });
+  it.each([
+    ['the memory registry', () => ({ type: 'memory', namespace: 'exit' })],
+    [
+      'ZooKeeper',
+      () => ({
+        type: 'zookeeper',
+        serverLists: zookeeper.connectString,
+        namespace: 'exit',
+        sessionTimeoutMs: 4000,
+      }),
+    ],
+    ['etcd', () => ({ type: 'etcd', endpoints: etcd.endpoints, namespace: 'exit', sessionTimeoutMs: 4000 })],
+  ])('on %s', async (_name, configuration) => {
+    const result = await runChild(configuration());
     expect(result.output).toContain('CLOSED');
     expect(result.code).toBe(0);
     expect(result.lingerMs).toBeLessThan(EXIT_BOUND_MS);
