@@ -1,14 +1,15 @@
 /**
- * Every line of the shared Quartz corpus (fire times computed by Quartz 2.3.2 itself) is one test:
- * `parseCron` must give the same next fire times, or reject the expressions Quartz rejects.
+ * Every line of the Quartz corpus in `fixtures/` (fire times computed by Quartz 2.3.2 itself; see
+ * `fixtures/README.md`) is one test: `parseCron` must give the same next fire times, or reject the
+ * expressions Quartz rejects.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CronExpressionError, parseCron } from '../src/cron/index.js';
 
 const CORPUS_PATH = fileURLToPath(
-  new URL('../../../shared/fixtures/quartz-cron-corpus.tsv', import.meta.url),
+  new URL('./fixtures/quartz-cron-corpus.tsv', import.meta.url),
 );
 
 interface CorpusCase {
@@ -22,12 +23,6 @@ interface CorpusCase {
 }
 
 function readCorpus(): CorpusCase[] {
-  if (!existsSync(CORPUS_PATH)) {
-    throw new Error(
-      `Quartz cron corpus not found at ${CORPUS_PATH}: the shared/ folder must sit next to the repository ` +
-        `(shared/fixtures/quartz-cron-corpus.tsv).`,
-    );
-  }
   const lines = readFileSync(CORPUS_PATH, 'utf8').split('\n');
   const cases: CorpusCase[] = [];
   lines.forEach((text, index) => {

@@ -1,5 +1,5 @@
 /**
- * Connection-state fencing (DESIGN §4 item 3), driven by the memory registry's fault controls:
+ * Connection-state fencing, driven by the memory registry's fault controls:
  * SUSPENDED starts nothing new, LOST aborts running items and fences their registry writes, a new
  * session re-registers, and a vanished own instance node never shuts the job down.
  */

@@ -1,5 +1,5 @@
 /**
- * Deterministic teardown (DESIGN §4 item 11): after `shutdown()` and `close()` no timer, socket or
+ * Deterministic teardown: after `shutdown()` and `close()` no timer, socket or
  * watch keeps the process alive, on every registry.
  */
 import { spawn } from 'node:child_process';

@@ -23,7 +23,7 @@ import type { RegistryConformanceSuiteOptions } from './options.js';
  * and closes every client it created when it ends, also when it fails. Tests of an optional feature
  * the adapter does not declare (`[capability: name]`) or of a fault the environment cannot inject
  * (`[control: name]`) are reported as skipped with that name in their title — never hidden. The
- * never-optional semantics (DESIGN §2) need no capability or control and always run.
+ * never-optional semantics (the core contract of `CoordinatorRegistryCenter`) need no capability or control and always run.
  *
  * Waits are event- or condition-based and end as soon as the condition holds; their bounds (and the
  * per-test timeouts) are multiplied by `timeoutScale`.

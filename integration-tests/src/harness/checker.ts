@@ -1,5 +1,5 @@
 /**
- * Invariants over the execution logs of a multi-process run (DESIGN §7), as pure functions over
+ * Invariants over the execution logs of a multi-process run, as pure functions over
  * parsed logs so that they are unit-tested on synthetic logs. Each check returns a list of
  * human-readable violations; an empty list means the invariant holds.
  *
