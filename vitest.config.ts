@@ -6,6 +6,7 @@ export default defineConfig({
     projects: [
       'core',
       'registry-memory',
+      'test-support',
       'registry-conformance',
       'registry-zookeeper',
       'registry-etcd',

@@ -8,9 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CronExpressionError, parseCron } from '../src/cron/index.js';
 
-const CORPUS_PATH = fileURLToPath(
-  new URL('./fixtures/quartz-cron-corpus.tsv', import.meta.url),
-);
+const CORPUS_PATH = fileURLToPath(new URL('./fixtures/quartz-cron-corpus.tsv', import.meta.url));
 
 interface CorpusCase {
   readonly line: number;

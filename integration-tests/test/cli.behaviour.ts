@@ -17,7 +17,7 @@ import {
   type ShardingContext,
   silentLogger,
 } from '@elasticjob-ts/core';
-import { findFreePort } from '@elasticjob-ts/registry-conformance/servers';
+import { findFreePort } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /** What differs between backends. */

@@ -1,5 +1,5 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
-import { startZookeeperServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startZookeeperServer } from '@elasticjob-ts/test-support';
 import { cliBehaviourSuite } from './cli.behaviour.js';
 
 cliBehaviourSuite({

@@ -1,5 +1,5 @@
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
-import { kernelBehaviourSuite } from './kernel/kernel-behaviour.js';
+import { kernelBehaviourSuite } from './behaviour/kernel-behaviour.js';
 
 const server = new MemoryRegistryServer();
 

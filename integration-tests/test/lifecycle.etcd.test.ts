@@ -1,7 +1,7 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
-import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { lifecycleBehaviourSuite } from '../../core/test/lifecycle/lifecycle-behaviour.js';
+import { lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
 
 let server: EtcdTestServer;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
-import { lifecycleBehaviourSuite } from './lifecycle/lifecycle-behaviour.js';
+import { lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
 
 const server = new MemoryRegistryServer();
 

@@ -1,7 +1,7 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { lifecycleBehaviourSuite } from '../../core/test/lifecycle/lifecycle-behaviour.js';
+import { lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
 
 let server: ZookeeperTestServer;
 beforeAll(async () => {

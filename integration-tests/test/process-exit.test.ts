@@ -9,7 +9,7 @@ import {
   startEtcdServer,
   startZookeeperServer,
   type ZookeeperTestServer,
-} from '@elasticjob-ts/registry-conformance/servers';
+} from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const child = fileURLToPath(new URL('../dist/fixtures/exit-after-shutdown.js', import.meta.url));

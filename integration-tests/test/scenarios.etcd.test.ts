@@ -1,4 +1,4 @@
-import { startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startEtcdServer } from '@elasticjob-ts/test-support';
 import { clusterScenarioSuite } from './support/cluster-scenarios.js';
 
 clusterScenarioSuite({

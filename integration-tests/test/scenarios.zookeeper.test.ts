@@ -1,4 +1,4 @@
-import { startZookeeperServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startZookeeperServer } from '@elasticjob-ts/test-support';
 import { clusterScenarioSuite } from './support/cluster-scenarios.js';
 
 clusterScenarioSuite({

@@ -1,8 +1,8 @@
 /**
  * `@elasticjob-ts/registry-conformance`: the one conformance suite every
  * `CoordinatorRegistryCenter` adapter runs ({@link registryConformanceSuite}), plus the recorders
- * and wait helpers adapter authors need for their own tests. The test-server harness is in the
- * `@elasticjob-ts/registry-conformance/servers` entry point.
+ * and wait helpers adapter authors need for their own tests. Test servers are in the private
+ * `@elasticjob-ts/test-support` workspace.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  */
 import { RegistryError } from '@elasticjob-ts/core';
 import { CONFORMANCE_DIGEST, EventRecorder } from '@elasticjob-ts/registry-conformance';
-import type { EtcdTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import type { EtcdTestServer } from '@elasticjob-ts/test-support';
 import { type Etcd3, Range } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdRegistryCenter } from '../src/index.js';

@@ -9,7 +9,7 @@ import {
   RegistryConfigurationError,
   RegistryError,
 } from '@elasticjob-ts/core';
-import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
 import { type Etcd3, type IKeyValue, Range } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdRegistryCenter, registryCenterFactory } from '../src/index.js';

@@ -7,7 +7,7 @@
  */
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { registryConformanceSuite } from '@elasticjob-ts/registry-conformance';
-import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll } from 'vitest';
 import {

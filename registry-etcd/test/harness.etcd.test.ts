@@ -1,4 +1,4 @@
-import { isEtcdHealthy, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { isEtcdHealthy, startEtcdServer } from '@elasticjob-ts/test-support';
 import { describe, expect, it } from 'vitest';
 
 describe('etcd test-server harness', () => {

@@ -11,11 +11,7 @@ import {
   readSubtree,
   sortedEntries,
 } from '@elasticjob-ts/registry-conformance';
-import {
-  type EtcdTestServer,
-  findFreePort,
-  startEtcdServer,
-} from '@elasticjob-ts/registry-conformance/servers';
+import { type EtcdTestServer, findFreePort, startEtcdServer } from '@elasticjob-ts/test-support';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdRegistryCenter } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The harness's own tests start, restart and kill a server; with an external ZK_CONNECT server there is none to control.

@@ -2,7 +2,7 @@
  * Configuration: validation naming the field, the factory core loads by type, the bounded start.
  */
 import { buildRegistryCenter, createRegistryCenter, RegistryConfigurationError } from '@elasticjob-ts/core';
-import { findFreePort } from '@elasticjob-ts/registry-conformance/servers';
+import { findFreePort } from '@elasticjob-ts/test-support';
 import { describe, expect, it } from 'vitest';
 import { registryCenterFactory, ZookeeperRegistryCenter } from '../src/index.js';
 import { expectCode, StateRecorder, useZookeeperServer } from './support/zookeeper-fixture.js';

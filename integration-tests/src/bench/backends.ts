@@ -22,7 +22,7 @@ import {
   startEtcdServer,
   startZookeeperServer,
   type ZookeeperTestServer,
-} from '@elasticjob-ts/registry-conformance/servers';
+} from '@elasticjob-ts/test-support';
 import type { WorkerRegistryConnection } from '../worker/worker-config.js';
 
 /** Name of a real registry backend. */

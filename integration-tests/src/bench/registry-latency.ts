@@ -14,8 +14,8 @@ import {
   type RegistryCenterConfiguration,
   type RegistryEvent,
 } from '@elasticjob-ts/core';
-import { startEtcdServer, startZookeeperServer } from '@elasticjob-ts/registry-conformance/servers';
 import { MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+import { startEtcdServer, startZookeeperServer } from '@elasticjob-ts/test-support';
 import { formatMs, type LatencySummary, markdownTable, summarize } from './stats.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);

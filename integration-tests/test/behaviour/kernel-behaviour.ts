@@ -3,7 +3,7 @@
  * and on real ZooKeeper and etcd servers (integration-tests). Cron fires are driven by a
  * ManualClock; registry work is real and awaited by conditions, never by fixed sleeps.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import {
   type CoordinatorRegistryCenter,
   DistributeOnceJobListener,
@@ -16,7 +16,8 @@ import {
   ScheduleJobBootstrap,
   type ShardingContext,
   TimerService,
-} from '../../src/index.js';
+} from '@elasticjob-ts/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /** How the suite gets registry clients. */
 export interface KernelRegistryFixture {

@@ -3,7 +3,7 @@
  * (core) and on real ZooKeeper and etcd servers (integration-tests). Real job instances run; cron
  * fires are driven by a ManualClock; registry effects are awaited as conditions, never by sleeps.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import {
   type CoordinatorRegistryCenter,
   createJobOperationAPIs,
@@ -19,7 +19,8 @@ import {
   TimerService,
   toJobConfigurationYaml,
   toJobInstanceYaml,
-} from '../../src/index.js';
+} from '@elasticjob-ts/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /** How the suite gets registry clients. */
 export interface LifecycleRegistryFixture {

@@ -3,7 +3,7 @@
  * registry clients.
  */
 import { CONFORMANCE_DIGEST } from '@elasticjob-ts/registry-conformance';
-import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
 import { Etcd3, Range } from 'etcd3';
 import { EtcdRegistryCenter } from '../../src/index.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RegistryConnectionState, RegistryEvent } from '@elasticjob-ts/core';
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
 import * as zookeeper from 'node-zookeeper-client';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ZookeeperRegistryCenterOptions } from '../../src/options.js';

@@ -7,6 +7,12 @@
  */
 import { request } from 'node:http';
 import { join } from 'node:path';
+import {
+  ETCD_REQUIREMENTS,
+  MissingServerBinaryError,
+  requireServerBinaries,
+  type ServerRequirement,
+} from './binaries.js';
 import { findFreePort } from './free-port.js';
 import {
   findExecutable,
@@ -63,10 +69,6 @@ export interface EtcdTestServer {
   kill(): Promise<void>;
 }
 
-const INSTALL_HINT =
-  'Install etcd (Debian/Ubuntu: `apt-get install -y etcd-server`), or set ETCD_ENDPOINTS=http://host:port ' +
-  'to use a running server.';
-
 /**
  * Asks an etcd client URL for `GET /health`.
  *
@@ -118,15 +120,19 @@ function externalServer(value: string): EtcdTestServer {
   };
 }
 
-function locateEtcd(executable: string | undefined): string {
-  const found =
-    executable !== undefined
-      ? findExecutable(executable)
-      : (findExecutable('etcd') ?? findExecutable('/usr/bin/etcd'));
+/**
+ * Locates the etcd executable: `executable` when given (it must exist), else the Debian package's.
+ *
+ * @param executable - an explicit executable name or path.
+ * @throws {MissingServerBinaryError} naming the Debian package when etcd is missing.
+ */
+export function locateEtcd(executable?: string): string {
+  if (executable === undefined) return requireServerBinaries('etcd', ETCD_REQUIREMENTS)[0] as string;
+  const found = findExecutable(executable);
   if (found === undefined) {
-    throw new Error(
-      `Cannot start an etcd test server: no '${executable ?? 'etcd'}' executable found. ${INSTALL_HINT}`,
-    );
+    throw new MissingServerBinaryError('etcd', [
+      { ...(ETCD_REQUIREMENTS[0] as ServerRequirement), what: `the etcd server (${executable})` },
+    ]);
   }
   return found;
 }
@@ -142,8 +148,8 @@ function locateEtcd(executable: string | undefined): string {
  *
  * @param options - start timeout, executable and extra flags.
  * @returns the running server, answering `GET /health` with `{"health":"true"}`.
- * @throws {Error} explaining how to install etcd when it is missing, or with the server's output
- *   when it does not start in time.
+ * @throws {MissingServerBinaryError} (one line naming the Debian package) when etcd is missing;
+ *   {@link Error} with the server's output when it does not start in time.
  * @example
  * ```ts
  * const server = await startEtcdServer();

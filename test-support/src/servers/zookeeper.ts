@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { requireServerBinaries, ZOOKEEPER_REQUIREMENTS } from './binaries.js';
 import { findFreePort } from './free-port.js';
 import {
-  findExecutable,
   type ManagedProcess,
   makeTempDir,
   removeDir,
@@ -80,11 +80,7 @@ export interface ZookeeperTestServer {
   fourLetterWord(command: string): Promise<string>;
 }
 
-const JAR_LOCATIONS = ['/usr/share/java/zookeeper.jar', '/usr/share/zookeeper/zookeeper.jar'];
 const LOGGER_JARS = ['/usr/share/java/slf4j-simple.jar', '/usr/share/java/slf4j-nop.jar'];
-const INSTALL_HINT =
-  'Install ZooKeeper and a Java runtime (Debian/Ubuntu: `apt-get install -y zookeeper default-jre-headless`), ' +
-  'or set ZK_CONNECT=host:port to use a running server.';
 
 /**
  * Sends a ZooKeeper four-letter-word command over a plain TCP connection.
@@ -152,22 +148,13 @@ function externalServer(connectString: string): ZookeeperTestServer {
   };
 }
 
-function locateRuntime(): { java: string; classpath: string } {
-  const javaHome = process.env.JAVA_HOME;
-  const java =
-    (javaHome !== undefined && javaHome !== '' ? findExecutable(join(javaHome, 'bin', 'java')) : undefined) ??
-    findExecutable('java');
-  if (java === undefined) {
-    throw new Error(
-      `Cannot start a ZooKeeper test server: no 'java' on PATH (or in JAVA_HOME). ${INSTALL_HINT}`,
-    );
-  }
-  const jar = JAR_LOCATIONS.find((path) => existsSync(path));
-  if (jar === undefined) {
-    throw new Error(
-      `Cannot start a ZooKeeper test server: no ZooKeeper jar found (looked at ${JAR_LOCATIONS.join(', ')}). ${INSTALL_HINT}`,
-    );
-  }
+/**
+ * Locates the Java runtime and the ZooKeeper jars.
+ *
+ * @throws {MissingServerBinaryError} naming the Debian packages when either is missing.
+ */
+export function locateZookeeperRuntime(): { java: string; classpath: string } {
+  const [java = '', jar = ''] = requireServerBinaries('ZooKeeper', ZOOKEEPER_REQUIREMENTS);
   // The Debian jar's manifest lists its dependencies; add a logger binding so that startup
   // failures (e.g. a port already bound) show up in the captured output.
   const logger = LOGGER_JARS.find((path) => existsSync(path));
@@ -184,8 +171,8 @@ function locateRuntime(): { java: string; classpath: string } {
  *
  * @param options - tick and session bounds (defaults: tick 500 ms, sessions 1 s – 60 s).
  * @returns the running server, answering `ruok` with `imok`.
- * @throws {Error} explaining how to install Java and ZooKeeper when either is missing, or with the
- *   server's output when it does not start in time.
+ * @throws {MissingServerBinaryError} (one line naming the Debian packages) when Java or ZooKeeper is
+ *   missing; {@link Error} with the server's output when it does not start in time.
  * @example
  * ```ts
  * const server = await startZookeeperServer();
@@ -204,7 +191,7 @@ export async function startZookeeperServer(
   const minSessionTimeoutMs = options.minSessionTimeoutMs ?? 1000;
   const maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 60_000;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const runtime = locateRuntime();
+  const runtime = locateZookeeperRuntime();
   const dir = await makeTempDir('elasticjob-zk-');
   const dataDir = join(dir, 'data');
   const configFile = join(dir, 'zoo.cfg');
