@@ -6,4 +6,6 @@
  *
  * @module
  */
+
+export * from './fault-proxy.js';
 export * from './servers/index.js';
