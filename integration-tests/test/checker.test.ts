@@ -8,6 +8,7 @@ import {
   checkCompleteness,
   checkConvergence,
   checkExclusiveExecution,
+  findOverlaps,
   type InstanceTimeline,
   measureFailover,
   periodicFireTimes,
@@ -229,6 +230,34 @@ describe('invariant (a): exclusive execution', () => {
     const violations = exclusive([run(A, 1, 6010, 6600)], [timeline(A, { pauses: [[1000, 6000]] })]);
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatch(/never reported/);
+  });
+
+  it('tolerates the overlap of a cut-off instance whose run was aborted after it logged LOST (fenced), and reports it', () => {
+    // A is partitioned at 1000 (session 3000); B takes item 0 over at 4200; A learns LOST at 6000
+    // and its run is aborted at 6010.
+    const texts = [run(A, 0, 0, 6010, 'abort'), event(A, 'LOST', 6000)];
+    const timelines = [timeline(A, { events: entries(...texts) }), timeline(B)];
+    const all = [...texts, run(B, 0, 4200, 4800)];
+    expect(exclusive(all, timelines)).toEqual([]);
+    const built = buildRuns(entries(...all));
+    const overlaps = findOverlaps(built.runs, timelines, { ...SESSION, nowMs: T0 + 60_000 });
+    expect(overlaps.map((o) => ({ item: o.item, ms: o.overlapMs, fenced: o.fencedInstanceId }))).toEqual([
+      { item: 0, ms: 600, fenced: A },
+    ]);
+  });
+
+  it('fails when the cut-off run ended normally, or was aborted without a LOST while it ran', () => {
+    const lostAfter = [run(A, 0, 0, 6010, 'abort'), event(A, 'LOST', 6500)];
+    expect(
+      exclusive(
+        [...lostAfter, run(B, 0, 4200, 4800)],
+        [timeline(A, { events: entries(...lostAfter) }), timeline(B)],
+      ),
+    ).toHaveLength(1);
+    const ended = [run(A, 0, 0, 6010, 'end'), event(A, 'LOST', 6000)];
+    expect(
+      exclusive([...ended, run(B, 0, 4200, 4800)], [timeline(A, { events: entries(...ended) }), timeline(B)]),
+    ).toHaveLength(1);
   });
 });
 

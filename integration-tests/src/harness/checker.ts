@@ -19,6 +19,11 @@
  *   by the scheduler (ElasticJob #529; only fencing of side effects can). In exchange, after such
  *   a pause the resumed instance must not START any item before its registry client reported the
  *   new session (`RECONNECTED` or `CONNECTED` in its log).
+ *   A second exception covers a live instance cut off from the registry (network partition,
+ *   blackhole, pulled cable) for longer than its session: its overlap with the item's new owner is
+ *   *fenced*, not a violation, when its run ended in `abort` (its `AbortSignal` fired) and the
+ *   instance logged `LOST` between the run's start and that abort. {@link findFencedOverlaps}
+ *   reports these overlaps (with their length) so that runs can show how long fencing took.
  * - **(b) Completeness** (failover on): for every fire `T` of a window and every item, some run of
  *   the item *completed* (`end`) and started within `[T, T + coverageBoundMs]`. One run covers
  *   every fire that arrived while the previous run was in progress (misfire coalesces them), hence
@@ -60,6 +65,16 @@ export interface PauseWindow {
   readonly toMs: number | undefined;
 }
 
+/** A window during which the harness cut an instance's network to the registry. */
+export interface NetworkFaultWindow {
+  /** What the proxies did: `partition`, `blackhole` or `pause` (see the fault proxy). */
+  readonly mode: string;
+  /** When the fault began, epoch ms. */
+  readonly fromMs: number;
+  /** When it was healed; `undefined` while it lasts. */
+  readonly toMs: number | undefined;
+}
+
 /** What the harness knows about one instance's process besides its log. */
 export interface InstanceTimeline {
   /** The instance. */
@@ -68,6 +83,8 @@ export interface InstanceTimeline {
   readonly goneAtMs: number | undefined;
   /** Its `SIGSTOP` windows, in order. */
   readonly pauses: readonly PauseWindow[];
+  /** Its network fault windows, in order (none when omitted). */
+  readonly networkFaults?: readonly NetworkFaultWindow[];
   /** Its instance log lines, in order. */
   readonly events: readonly { readonly event: InstanceEventType; readonly wallMs: number }[];
 }
@@ -234,32 +251,18 @@ export function checkExclusiveExecution(
   timelines: readonly InstanceTimeline[],
   options: IntervalCheckOptions,
 ): string[] {
-  const byInstance = new Map(timelines.map((timeline) => [timeline.instanceId, timeline]));
   const violations: string[] = [];
-  const byItem = new Map<number, { run: ItemRun; stopMs: number }[]>();
-  for (const run of runs) {
-    const intervals = byItem.get(run.item) ?? [];
-    intervals.push({ run, stopMs: effectiveStopMs(run, byInstance.get(run.instanceId), options) });
-    byItem.set(run.item, intervals);
-  }
-  for (const [item, intervals] of [...byItem].sort((a, b) => a[0] - b[0])) {
-    intervals.sort((a, b) => a.run.startMs - b.run.startMs);
-    for (let i = 0; i < intervals.length; i++) {
-      const first = intervals[i]!;
-      for (let j = i + 1; j < intervals.length; j++) {
-        const second = intervals[j]!;
-        if (second.run.startMs >= first.stopMs) continue;
-        const overlapMs = Math.min(first.stopMs, second.stopMs) - second.run.startMs;
-        const place =
-          first.run.instanceId === second.run.instanceId
-            ? `twice on ${first.run.instanceId}`
-            : `on ${first.run.instanceId} and ${second.run.instanceId}`;
-        violations.push(
-          `item ${item} ran ${place} at once for ${overlapMs} ms: ` +
-            `${describeRun(first.run, first.stopMs)} and ${describeRun(second.run, second.stopMs)}`,
-        );
-      }
-    }
+  for (const overlap of findOverlaps(runs, timelines, options)) {
+    if (overlap.fencedInstanceId !== undefined) continue;
+    const { first, second } = overlap;
+    const place =
+      first.run.instanceId === second.run.instanceId
+        ? `twice on ${first.run.instanceId}`
+        : `on ${first.run.instanceId} and ${second.run.instanceId}`;
+    violations.push(
+      `item ${overlap.item} ran ${place} at once for ${overlap.overlapMs} ms: ` +
+        `${describeRun(first.run, first.stopMs)} and ${describeRun(second.run, second.stopMs)}`,
+    );
   }
   for (const timeline of timelines) {
     for (const pause of timeline.pauses) {
@@ -282,6 +285,76 @@ export function checkExclusiveExecution(
     }
   }
   return violations;
+}
+
+/** Two runs of one item that overlap (see {@link findOverlaps}). */
+export interface RunOverlap {
+  /** The item. */
+  readonly item: number;
+  /** The run that started first, with its effective stop. */
+  readonly first: { readonly run: ItemRun; readonly stopMs: number };
+  /** The run that started while the first one was in progress. */
+  readonly second: { readonly run: ItemRun; readonly stopMs: number };
+  /** How long they overlapped, in ms. */
+  readonly overlapMs: number;
+  /** The instance whose run was fenced (aborted after its session was LOST), if one was. */
+  readonly fencedInstanceId: string | undefined;
+}
+
+/** Whether a run was fenced: it ended in `abort` and its instance logged `LOST` while it ran. */
+function isFenced(run: ItemRun, timeline: InstanceTimeline | undefined): boolean {
+  if (run.outcome !== 'abort' || run.stopMs === undefined) return false;
+  const stopMs = run.stopMs;
+  return (timeline?.events ?? []).some(
+    (e) => e.event === 'LOST' && e.wallMs >= run.startMs && e.wallMs <= stopMs,
+  );
+}
+
+/**
+ * Every pair of overlapping runs of one item, with the frozen-run clipping of
+ * {@link effectiveStopMs} applied, each marked with the instance that was fenced, if any.
+ *
+ * @param runs - from {@link buildRuns}.
+ * @param timelines - every instance's timeline.
+ * @param options - session timeout and now.
+ * @returns overlaps ordered by item, then start.
+ */
+export function findOverlaps(
+  runs: readonly ItemRun[],
+  timelines: readonly InstanceTimeline[],
+  options: IntervalCheckOptions,
+): RunOverlap[] {
+  const byInstance = new Map(timelines.map((timeline) => [timeline.instanceId, timeline]));
+  const byItem = new Map<number, { run: ItemRun; stopMs: number }[]>();
+  for (const run of runs) {
+    const intervals = byItem.get(run.item) ?? [];
+    intervals.push({ run, stopMs: effectiveStopMs(run, byInstance.get(run.instanceId), options) });
+    byItem.set(run.item, intervals);
+  }
+  const overlaps: RunOverlap[] = [];
+  for (const [item, intervals] of [...byItem].sort((a, b) => a[0] - b[0])) {
+    intervals.sort((a, b) => a.run.startMs - b.run.startMs);
+    for (let i = 0; i < intervals.length; i++) {
+      const first = intervals[i]!;
+      for (let j = i + 1; j < intervals.length; j++) {
+        const second = intervals[j]!;
+        if (second.run.startMs >= first.stopMs) continue;
+        const fenced = [first.run, second.run].find(
+          (run) =>
+            run.instanceId !== (run === first.run ? second.run : first.run).instanceId &&
+            isFenced(run, byInstance.get(run.instanceId)),
+        );
+        overlaps.push({
+          item,
+          first,
+          second,
+          overlapMs: Math.min(first.stopMs, second.stopMs) - second.run.startMs,
+          fencedInstanceId: fenced?.instanceId,
+        });
+      }
+    }
+  }
+  return overlaps;
 }
 
 function describeRun(run: ItemRun, stopMs: number): string {

@@ -2,7 +2,11 @@
  * A cluster of job instances, each in its own OS process (`dist/worker/job-instance.js`), against
  * a real ZooKeeper or etcd server: spawn and scale out, `kill -9`, `SIGSTOP`/`SIGCONT`, graceful
  * stop, registry server restart, and the parsed execution logs plus everything the harness knows
- * about each process (kills, pauses, exits) for the checker.
+ * about each process (kills, pauses, exits, network faults) for the checker.
+ *
+ * Every worker reaches the registry through its own {@link FaultProxy} per registry member, so the
+ * harness can cut one worker's network ({@link Cluster.networkFault}): partition, blackhole or a
+ * pulled cable, healed by {@link Cluster.healNetwork}. The harness's admin client connects directly.
  *
  * Every worker dies with the test process: the harness `SIGKILL`s the ones still alive on
  * {@link Cluster.close} and on `process.exit`, and each worker exits by itself when its stdin pipe
@@ -21,12 +25,19 @@ import {
   createRegistryCenter,
   type RegistryCenterConfiguration,
 } from '@elasticjob-ts/core';
+import { FaultProxy, type FaultProxyMode } from '@elasticjob-ts/test-support';
 import type {
   JobInstanceWorkerConfig,
   WorkerJobConfig,
   WorkerRegistryConnection,
 } from '../worker/worker-config.js';
-import { buildRuns, type InstanceTimeline, type ItemRun, type PauseWindow } from './checker.js';
+import {
+  buildRuns,
+  type InstanceTimeline,
+  type ItemRun,
+  type NetworkFaultWindow,
+  type PauseWindow,
+} from './checker.js';
 import { type ExecutionLogEntry, type InstanceLogEntry, parseExecutionLog } from './execution-log.js';
 
 /** The compiled worker program the cluster spawns. */
@@ -87,6 +98,8 @@ export interface WorkerHandle {
   readonly stderrFile: string;
   /** `running`, `paused` (SIGSTOPped) or `exited`. */
   readonly state: 'running' | 'paused' | 'exited';
+  /** The network fault its proxies apply now (`pass` when none). */
+  readonly network: FaultProxyMode;
   /** Set once it exited. */
   readonly exit: WorkerExit | undefined;
 }
@@ -130,6 +143,31 @@ interface Worker {
   expectExit: boolean;
   goneAtMs: number | undefined;
   readonly pauses: { fromMs: number; toMs: number | undefined }[];
+  readonly proxies: readonly FaultProxy[];
+  readonly networkFaults: { mode: FaultProxyMode; fromMs: number; toMs: number | undefined }[];
+}
+
+/** `host:port` pairs of a registry connection, in order. */
+function memberAddresses(registry: WorkerRegistryConnection): { host: string; port: number }[] {
+  const hostPorts =
+    registry.type === 'zookeeper'
+      ? registry.serverLists.split('/')[0]!.split(',')
+      : registry.endpoints.map((endpoint) => new URL(endpoint).host);
+  return hostPorts.map((hostPort) => {
+    const index = hostPort.lastIndexOf(':');
+    return { host: hostPort.slice(0, index), port: Number(hostPort.slice(index + 1)) };
+  });
+}
+
+/** The same connection with every member replaced by its proxy, in order. */
+function throughProxies(
+  registry: WorkerRegistryConnection,
+  proxies: readonly FaultProxy[],
+): WorkerRegistryConnection {
+  const local = proxies.map((proxy) => `127.0.0.1:${proxy.port}`);
+  return registry.type === 'zookeeper'
+    ? { type: 'zookeeper', serverLists: local.join(',') }
+    : { type: 'etcd', endpoints: local.map((hostPort) => `http://${hostPort}`) };
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -168,6 +206,7 @@ export class Cluster {
   /** Directory holding every worker's execution log and stderr. */
   readonly logDir: string;
   readonly #workers: Worker[] = [];
+  #nextIndex = 0;
   #admin: Promise<CoordinatorRegistryCenter> | undefined;
   #closed = false;
 
@@ -234,12 +273,18 @@ export class Cluster {
    */
   async add(): Promise<WorkerHandle> {
     if (this.#closed) throw new Error('the cluster is closed');
-    const index = this.#workers.length;
+    // Reserved before any await, so that concurrent add() calls get distinct indexes.
+    const index = this.#nextIndex++;
     const instanceId = `127.0.0.1@-@w${String(index).padStart(2, '0')}`;
     const logFile = join(this.logDir, `w${index}.log`);
     const stderrFile = join(this.logDir, `w${index}.stderr.log`);
+    const proxies = await Promise.all(
+      memberAddresses(this.options.registry).map((member) =>
+        FaultProxy.start({ targetHost: member.host, targetPort: member.port }),
+      ),
+    );
     const config: JobInstanceWorkerConfig = {
-      registry: this.options.registry,
+      registry: throughProxies(this.options.registry, proxies),
       namespace: this.options.namespace,
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       job: this.options.job,
@@ -283,8 +328,10 @@ export class Cluster {
       expectExit: false,
       goneAtMs: undefined,
       pauses: [],
+      proxies,
+      networkFaults: [],
     };
-    this.#workers.push(worker);
+    this.#workers[index] = worker;
     await this.#waitReady(worker);
     return this.#handle(worker);
   }
@@ -369,6 +416,41 @@ export class Cluster {
   }
 
   /**
+   * Cuts one worker's network to every registry member (see `FaultProxy` for the modes):
+   * `partition` (connections reset), `blackhole` (accepted, never answered) or `pause` (a pulled
+   * cable: bytes held and delivered on heal). Replaces a fault already applied.
+   *
+   * @param index - the worker.
+   * @param mode - the fault.
+   * @returns when the fault began, epoch ms.
+   */
+  networkFault(index: number, mode: Exclude<FaultProxyMode, 'pass'>): number {
+    const worker = this.#get(index);
+    const fromMs = Date.now();
+    const current = worker.networkFaults.at(-1);
+    if (current !== undefined && current.toMs === undefined) current.toMs = fromMs;
+    for (const proxy of worker.proxies) proxy.setMode(mode);
+    worker.networkFaults.push({ mode, fromMs, toMs: undefined });
+    return fromMs;
+  }
+
+  /**
+   * Heals a worker's network (its proxies forward again). Does nothing when it is not cut.
+   *
+   * @param index - the worker.
+   * @returns when it was healed, epoch ms.
+   */
+  healNetwork(index: number): number {
+    const worker = this.#get(index);
+    const toMs = Date.now();
+    const current = worker.networkFaults.at(-1);
+    if (current === undefined || current.toMs !== undefined) return toMs;
+    for (const proxy of worker.proxies) proxy.heal();
+    current.toMs = toMs;
+    return toMs;
+  }
+
+  /**
    * Graceful stop (`SIGTERM`, scale in): the worker shuts its job down and exits with 0.
    *
    * @param index - the worker.
@@ -449,6 +531,7 @@ export class Cluster {
         instanceId: worker.instanceId,
         goneAtMs: worker.goneAtMs,
         pauses: worker.pauses.map((pause): PauseWindow => ({ ...pause })),
+        networkFaults: worker.networkFaults.map((fault): NetworkFaultWindow => ({ ...fault })),
         events: parsed.entries
           .filter((entry): entry is InstanceLogEntry => entry.kind === 'instance')
           .map((entry) => ({ event: entry.event, wallMs: entry.wallMs })),
@@ -524,6 +607,7 @@ export class Cluster {
       worker.child.kill('SIGKILL');
     }
     await Promise.all(this.#workers.map((worker) => worker.exited));
+    await Promise.all(this.#workers.flatMap((worker) => worker.proxies.map((proxy) => proxy.close())));
     const admin = this.#admin;
     this.#admin = undefined;
     if (admin !== undefined) await (await admin.catch(() => undefined))?.close();
@@ -548,6 +632,7 @@ export class Cluster {
       logFile: worker.logFile,
       stderrFile: worker.stderrFile,
       state: worker.state,
+      network: worker.proxies[0]?.mode ?? 'pass',
       exit: worker.exit,
     };
   }

@@ -14,6 +14,7 @@ import {
   checkConvergence,
   checkExclusiveExecution,
   type FailoverMeasurement,
+  findOverlaps,
   formatTime,
   type ItemRun,
   measureFailover,
@@ -323,6 +324,104 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
       },
       90_000,
     );
+
+    /**
+     * A network fault of one worker (through its proxies), `short` (a third of the session: the
+     * session must survive) or `long` (until the registry dropped the worker and its items ran
+     * elsewhere), then healed: the worker keeps or regains a session, the assignment converges
+     * and no item ran twice at once except fenced overlaps (logged with their length).
+     */
+    function networkFaultScenario(mode: 'partition' | 'blackhole' | 'pause', length: 'short' | 'long'): void {
+      const what = {
+        partition: 'network partition (connections reset)',
+        blackhole: 'blackhole (connections accepted, nothing answered)',
+        pause: 'pulled cable (bytes held, delivered on heal)',
+      }[mode];
+      const bound = length === 'short' ? 'shorter than the session' : 'beyond the session';
+      scenario(
+        `${what} ${bound}: ${length === 'short' ? 'the session survives, ' : 'the instance rejoins, '}the assignment converges and no item runs twice at once`,
+        async () => {
+          const cluster = await startCluster({ shardingTotalCount: 3, itemDurationMs: 600 }, 3);
+          const ids = cluster.workers.map((w) => w.instanceId);
+          await waitForStableAssignment(cluster, ids);
+          const victim = cluster.worker(0);
+          // Cut it in the middle of a run, so that its in-flight run meets the failover run.
+          await waitForLogs(cluster, 10_000, (logs) => {
+            const open = logs.runs.filter(
+              (run) => run.instanceId === victim.instanceId && run.outcome === 'open',
+            );
+            expect(open.length).toBeGreaterThan(0);
+          });
+          const cutAtMs = cluster.networkFault(victim.index, mode);
+          if (length === 'short') {
+            await new Promise((resolve) => setTimeout(resolve, SESSION_TIMEOUT_MS / 3));
+          } else {
+            const survivors = ids.filter((id) => id !== victim.instanceId);
+            await waitForStableAssignment(cluster, survivors, SESSION_TIMEOUT_MS + 15_000);
+            await waitForLogs(cluster, 15_000, (logs) => {
+              for (const item of [0, 1, 2]) {
+                expect(
+                  logs.runs.some(
+                    (run) =>
+                      run.item === item &&
+                      run.instanceId !== victim.instanceId &&
+                      run.startMs > cutAtMs &&
+                      run.outcome === 'end',
+                  ),
+                  `item ${item} completed on a survivor during the fault`,
+                ).toBe(true);
+              }
+            });
+          }
+          const healedAtMs = cluster.healNetwork(victim.index);
+          log(
+            `${mode} of ${victim.instanceId} for ${healedAtMs - cutAtMs} ms (session ${SESSION_TIMEOUT_MS} ms)`,
+          );
+          if (length === 'long') {
+            await waitForLogs(cluster, 20_000, (logs) => {
+              const timeline = logs.timelines.find((t) => t.instanceId === victim.instanceId);
+              const event = timeline?.events.find(
+                (e) => e.wallMs >= cutAtMs && (e.event === 'RECONNECTED' || e.event === 'CONNECTED'),
+              );
+              expect(event, 'the cut-off instance reported a session again').toBeDefined();
+            });
+          }
+          const stable = await waitForStableAssignment(cluster, ids, SESSION_TIMEOUT_MS + 20_000);
+          log(
+            `${mode}: assignment over all instances again ${stable.observedAtMs - healedAtMs} ms after the heal`,
+          );
+          await assertConvergence(cluster, stable);
+          const logs = await assertExclusiveAndClean(cluster);
+          const victimEvents = logs.timelines.find((t) => t.instanceId === victim.instanceId)?.events ?? [];
+          const fenced = findOverlaps(logs.runs, logs.timelines, {
+            sessionTimeoutMs: SESSION_TIMEOUT_MS,
+            nowMs: logs.readAtMs,
+          });
+          log(
+            `${mode}: connection events of ${victim.instanceId}: ` +
+              `${
+                victimEvents
+                  .filter((e) => e.wallMs >= cutAtMs)
+                  .map((e) => `${e.event} +${e.wallMs - cutAtMs} ms`)
+                  .join(', ') || 'none'
+              }; ` +
+              `fenced overlaps: ${fenced.map((o) => `item ${o.item} ${o.overlapMs} ms`).join(', ') || 'none'}`,
+          );
+          if (length === 'short') {
+            expect(
+              victimEvents.filter((e) => e.wallMs >= cutAtMs && e.event === 'LOST'),
+              'a fault shorter than the session must not cost the session',
+            ).toEqual([]);
+          }
+        },
+        120_000,
+      );
+    }
+
+    networkFaultScenario('partition', 'short');
+    networkFaultScenario('partition', 'long');
+    networkFaultScenario('blackhole', 'long');
+    networkFaultScenario('pause', 'long');
 
     scenario(
       'registry server restart during operation: jobs keep firing after it and the invariants hold',
