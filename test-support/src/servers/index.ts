@@ -1,12 +1,15 @@
 /**
- * Test-server harness: starts real ZooKeeper and etcd servers on free loopback ports in temporary
- * directories (or uses `ZK_CONNECT` / `ETCD_ENDPOINTS`), for adapter tests, integration tests and
- * benchmarks.
+ * Test-server harness: starts real ZooKeeper and etcd servers (single or 3-member) on free
+ * loopback ports in temporary directories (or uses `ZK_CONNECT` / `ETCD_ENDPOINTS` for single
+ * servers), for adapter tests, integration tests and benchmarks.
  *
  * @module
  */
 
 export * from './binaries.js';
 export * from './etcd.js';
+export * from './etcd-cluster.js';
 export * from './free-port.js';
+export * from './process-utils.js';
 export * from './zookeeper.js';
+export * from './zookeeper-ensemble.js';
