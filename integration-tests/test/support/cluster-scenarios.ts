@@ -28,19 +28,42 @@ import {
 } from '../../src/harness/cluster.js';
 import type { WorkerJobConfig, WorkerRegistryConnection } from '../../src/worker/worker-config.js';
 
-/** A registry server for the scenarios. */
+/** A registry server (single, or a 3-member ensemble) for the scenarios. */
 export interface ScenarioServer {
   readonly connection: WorkerRegistryConnection;
-  /** Restarted by the registry-restart scenario. */
+  /** Restarted by the registry-restart scenario (an ensemble: a rolling restart of every member). */
   readonly server: RestartableServer;
+  /**
+   * Ensembles only: `kill -9` of the current leader member; resolves with the member once it
+   * exited. {@link restartMember} brings it back.
+   */
+  killLeader?(): Promise<number>;
+  /** Ensembles only: starts a killed member again with its data. */
+  restartMember?(member: number): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** The scenarios, by key, for {@link ScenarioBackend.scenarios}. */
+export type ScenarioKey =
+  | 'kill9'
+  | 'sigstop'
+  | 'partition-short'
+  | 'partition-long'
+  | 'blackhole-long'
+  | 'pause-long'
+  | 'registry-restart'
+  | 'leader-kill'
+  | 'scale'
+  | 'trigger';
+
 /** What differs between backends. */
 export interface ScenarioBackend {
-  readonly name: 'zookeeper' | 'etcd';
-  /** Starts a fresh server on free loopback ports. */
+  /** Name in titles and log lines, e.g. `zookeeper` or `etcd 3-member`. */
+  readonly name: string;
+  /** Starts a fresh server (or ensemble) on free loopback ports. */
   startServer(): Promise<ScenarioServer>;
+  /** The scenarios to register. @defaultValue every scenario that the server supports */
+  readonly scenarios?: readonly ScenarioKey[];
 }
 
 /** Registry session timeout of every worker, in ms (short, so that faults resolve quickly). */
@@ -78,7 +101,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
         {
           registry: registry.connection,
           server: registry.server,
-          namespace: `it-${backend.name}-${process.pid}-${namespaceSeq++}`,
+          namespace: `it-${backend.name.replace(/[^A-Za-z0-9]+/g, '-')}-${process.pid}-${namespaceSeq++}`,
           sessionTimeoutMs: SESSION_TIMEOUT_MS,
           job: {
             jobName: 'orders',
@@ -98,7 +121,8 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
     }
 
     /** A scenario whose clusters keep their logs (path printed) when it fails. */
-    function scenario(name: string, body: () => Promise<void>, timeoutMs: number): void {
+    function scenario(key: ScenarioKey, name: string, body: () => Promise<void>, timeoutMs: number): void {
+      if (backend.scenarios !== undefined && !backend.scenarios.includes(key)) return;
       it(
         name,
         async () => {
@@ -199,6 +223,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
     }
 
     scenario(
+      'kill9',
       'kill -9 of an instance mid-run: its in-flight items start on a survivor within sessionTimeout + 1 s, and every item of the following fires completes',
       async () => {
         const itemDurationMs = 3000;
@@ -262,6 +287,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
     );
 
     scenario(
+      'sigstop',
       'SIGSTOP beyond the session timeout, then SIGCONT: no item runs twice at once, the resumed instance rejoins and the assignment converges',
       async () => {
         const cluster = await startCluster({ shardingTotalCount: 3, itemDurationMs: 600 }, 3);
@@ -339,6 +365,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
       }[mode];
       const bound = length === 'short' ? 'shorter than the session' : 'beyond the session';
       scenario(
+        `${mode}-${length}` as ScenarioKey,
         `${what} ${bound}: ${length === 'short' ? 'the session survives, ' : 'the instance rejoins, '}the assignment converges and no item runs twice at once`,
         async () => {
           const cluster = await startCluster({ shardingTotalCount: 3, itemDurationMs: 600 }, 3);
@@ -423,68 +450,96 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
     networkFaultScenario('blackhole', 'long');
     networkFaultScenario('pause', 'long');
 
-    scenario(
-      'registry server restart during operation: jobs keep firing after it and the invariants hold',
-      async () => {
-        const itemDurationMs = 600;
-        const cluster = await startCluster({ shardingTotalCount: 3, itemDurationMs }, 3);
-        const ids = cluster.workers.map((w) => w.instanceId);
-        await waitForStableAssignment(cluster, ids);
-        await waitForLogs(cluster, 10_000, (logs) => {
-          for (const item of [0, 1, 2]) {
-            expect(logs.runs.some((run) => run.item === item && run.outcome === 'end')).toBe(true);
+    /**
+     * A registry outage: a restart of the server (an ensemble: a rolling restart of every member)
+     * or, on an ensemble, a `kill -9` of the leader member. Every worker that noticed it reports
+     * its connection back, the cluster settles, and (b), (c), (a) hold on the fires after it.
+     */
+    function registryOutageScenario(kind: 'registry-restart' | 'leader-kill'): void {
+      const title =
+        kind === 'leader-kill'
+          ? 'kill -9 of the registry leader member during operation: jobs keep firing after the election and the invariants hold'
+          : 'registry server restart (an ensemble: rolling restart of every member) during operation: jobs keep firing after it and the invariants hold';
+      scenario(
+        kind,
+        title,
+        async () => {
+          if (kind === 'leader-kill' && registry.killLeader === undefined) {
+            throw new Error(`${backend.name} has no leader to kill; do not list 'leader-kill' for it`);
           }
-        });
-
-        const restart = await cluster.restartRegistry();
-        // Every worker that noticed the outage reports its connection back (same or new session).
-        await waitForLogs(cluster, 40_000, (logs) => {
-          for (const timeline of logs.timelines) {
-            const last = timeline.events.filter((e) => e.wallMs >= restart.fromMs).at(-1);
-            if (last !== undefined) {
-              expect(['RECONNECTED', 'CONNECTED'], `${timeline.instanceId} connected again`).toContain(
-                last.event,
-              );
+          const itemDurationMs = 600;
+          const cluster = await startCluster({ shardingTotalCount: 3, itemDurationMs }, 3);
+          const ids = cluster.workers.map((w) => w.instanceId);
+          await waitForStableAssignment(cluster, ids);
+          await waitForLogs(cluster, 10_000, (logs) => {
+            for (const item of [0, 1, 2]) {
+              expect(logs.runs.some((run) => run.item === item && run.outcome === 'end')).toBe(true);
             }
-          }
-        });
-        const stable = await waitForStableAssignment(cluster, ids, 40_000);
-        const connectionEvents = (await cluster.readLogs()).timelines.map(
-          (t) =>
-            `${t.instanceId.slice(t.instanceId.lastIndexOf('@') + 1)}: ` +
-            (t.events
-              .filter((e) => e.wallMs >= restart.fromMs)
-              .map((e) => `${e.event} +${e.wallMs - restart.fromMs} ms`)
-              .join(', ') || 'none'),
-        );
-        log(
-          `registry restart took ${restart.toMs - restart.fromMs} ms; cluster stable again ` +
-            `${stable.observedAtMs - restart.toMs} ms later; connection events: ${connectionEvents.join('; ')}`,
-        );
+          });
 
-        // Invariant (b) on the fires after the cluster settled, and (c) on the same window.
-        const fromMs = nextFireAfter(stable.observedAtMs);
-        const fireTimesMs = periodicFireTimes(fromMs, fromMs + 2000, FIRE_PERIOD_MS);
-        const coverageBoundMs = itemDurationMs + 1500;
-        await waitForLogs(
-          cluster,
-          fireTimesMs.at(-1)! + coverageBoundMs + itemDurationMs + 8000 - Date.now(),
-          (logs) => {
-            const violations = checkCompleteness(logs.runs, {
-              items: [0, 1, 2],
-              fireTimesMs,
-              coverageBoundMs,
-            });
-            expect(violations, `invariant (b)\n${describeRuns(logs.runs)}`).toEqual([]);
-          },
-        );
-        await assertConvergence(cluster, stable);
-        await assertExclusiveAndClean(cluster);
-      },
-      120_000,
-    );
+          let killed: number | undefined;
+          const restart =
+            kind === 'registry-restart'
+              ? await cluster.restartRegistry()
+              : await (async () => {
+                  const fromMs = Date.now();
+                  killed = await registry.killLeader?.();
+                  return { fromMs, toMs: Date.now() };
+                })();
+          // Every worker that noticed the outage reports its connection back (same or new session).
+          await waitForLogs(cluster, 40_000, (logs) => {
+            for (const timeline of logs.timelines) {
+              const last = timeline.events.filter((e) => e.wallMs >= restart.fromMs).at(-1);
+              if (last !== undefined) {
+                expect(['RECONNECTED', 'CONNECTED'], `${timeline.instanceId} connected again`).toContain(
+                  last.event,
+                );
+              }
+            }
+          });
+          const stable = await waitForStableAssignment(cluster, ids, 40_000);
+          const connectionEvents = (await cluster.readLogs()).timelines.map(
+            (t) =>
+              `${t.instanceId.slice(t.instanceId.lastIndexOf('@') + 1)}: ` +
+              (t.events
+                .filter((e) => e.wallMs >= restart.fromMs)
+                .map((e) => `${e.event} +${e.wallMs - restart.fromMs} ms`)
+                .join(', ') || 'none'),
+          );
+          log(
+            `${kind === 'leader-kill' ? `kill -9 of leader member ${killed}` : 'registry restart'} took ${restart.toMs - restart.fromMs} ms; cluster stable again ` +
+              `${stable.observedAtMs - restart.toMs} ms later; connection events: ${connectionEvents.join('; ')}`,
+          );
+
+          // Invariant (b) on the fires after the cluster settled, and (c) on the same window.
+          const fromMs = nextFireAfter(stable.observedAtMs);
+          const fireTimesMs = periodicFireTimes(fromMs, fromMs + 2000, FIRE_PERIOD_MS);
+          const coverageBoundMs = itemDurationMs + 1500;
+          await waitForLogs(
+            cluster,
+            fireTimesMs.at(-1)! + coverageBoundMs + itemDurationMs + 8000 - Date.now(),
+            (logs) => {
+              const violations = checkCompleteness(logs.runs, {
+                items: [0, 1, 2],
+                fireTimesMs,
+                coverageBoundMs,
+              });
+              expect(violations, `invariant (b)\n${describeRuns(logs.runs)}`).toEqual([]);
+            },
+          );
+          await assertConvergence(cluster, stable);
+          await assertExclusiveAndClean(cluster);
+          if (killed !== undefined) await registry.restartMember?.(killed);
+        },
+        150_000,
+      );
+    }
+
+    registryOutageScenario('registry-restart');
+    if (backend.scenarios?.includes('leader-kill')) registryOutageScenario('leader-kill');
 
     scenario(
+      'scale',
       'scale out 2 → 4 and in 4 → 2 while running: every instance converges to its new items, nothing runs twice at once',
       async () => {
         const cluster = await startCluster({ shardingTotalCount: 8, itemDurationMs: 300 }, 2);
@@ -512,6 +567,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
     );
 
     scenario(
+      'trigger',
       'a one-off trigger during a run is kept and runs once right after it, before the next cron fire',
       async () => {
         const periodMs = 5000;
