@@ -1,14 +1,7 @@
-import { startZookeeperServer } from '@elasticjob-ts/test-support';
+import { startRunRegistry } from '../src/harness/registry-backends.js';
 import { clusterScenarioSuite } from './support/cluster-scenarios.js';
 
 clusterScenarioSuite({
   name: 'zookeeper',
-  async startServer() {
-    const server = await startZookeeperServer();
-    return {
-      connection: { type: 'zookeeper', serverLists: server.connectString },
-      server,
-      stop: () => server.stop(),
-    };
-  },
+  startServer: () => startRunRegistry('zookeeper', 'single'),
 });

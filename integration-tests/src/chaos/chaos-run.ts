@@ -10,6 +10,11 @@
  */
 import { Cluster } from '../harness/cluster.js';
 import {
+  type RegistryBackendName,
+  type RegistryTopology,
+  startRunRegistry,
+} from '../harness/registry-backends.js';
+import {
   analyseChaosRun,
   type ChaosAnalysis,
   type ChaosFault,
@@ -18,7 +23,6 @@ import {
   settleMs,
 } from './chaos-report.js';
 import { SeededRandom } from './random.js';
-import { type RegistryBackendName, type RegistryTopology, startRunRegistry } from './registry-backends.js';
 
 /** Options of {@link runChaos}. */
 export interface ChaosRunOptions {

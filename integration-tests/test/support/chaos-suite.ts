@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatChaosTable } from '../../src/chaos/chaos-report.js';
 import { runChaos } from '../../src/chaos/chaos-run.js';
-import type { RegistryBackendName } from '../../src/chaos/registry-backends.js';
+import type { RegistryBackendName } from '../../src/harness/registry-backends.js';
 
 const DURATION_MS = 60_000;
 

@@ -20,28 +20,9 @@ import {
   measureFailover,
   periodicFireTimes,
 } from '../../src/harness/checker.js';
-import {
-  Cluster,
-  type ClusterLogs,
-  type RestartableServer,
-  type ShardingSnapshot,
-} from '../../src/harness/cluster.js';
-import type { WorkerJobConfig, WorkerRegistryConnection } from '../../src/worker/worker-config.js';
-
-/** A registry server (single, or a 3-member ensemble) for the scenarios. */
-export interface ScenarioServer {
-  readonly connection: WorkerRegistryConnection;
-  /** Restarted by the registry-restart scenario (an ensemble: a rolling restart of every member). */
-  readonly server: RestartableServer;
-  /**
-   * Ensembles only: `kill -9` of the current leader member; resolves with the member once it
-   * exited. {@link restartMember} brings it back.
-   */
-  killLeader?(): Promise<number>;
-  /** Ensembles only: starts a killed member again with its data. */
-  restartMember?(member: number): Promise<void>;
-  stop(): Promise<void>;
-}
+import { Cluster, type ClusterLogs, type ShardingSnapshot } from '../../src/harness/cluster.js';
+import type { RunRegistry } from '../../src/harness/registry-backends.js';
+import type { WorkerJobConfig } from '../../src/worker/worker-config.js';
 
 /** The scenarios, by key, for {@link ScenarioBackend.scenarios}. */
 export type ScenarioKey =
@@ -61,7 +42,7 @@ export interface ScenarioBackend {
   /** Name in titles and log lines, e.g. `zookeeper` or `etcd 3-member`. */
   readonly name: string;
   /** Starts a fresh server (or ensemble) on free loopback ports. */
-  startServer(): Promise<ScenarioServer>;
+  startServer(): Promise<RunRegistry>;
   /** The scenarios to register. @defaultValue every scenario that the server supports */
   readonly scenarios?: readonly ScenarioKey[];
 }
@@ -81,7 +62,7 @@ let namespaceSeq = 0;
  */
 export function clusterScenarioSuite(backend: ScenarioBackend): void {
   describe(`cluster scenarios on ${backend.name}`, () => {
-    let registry: ScenarioServer;
+    let registry: RunRegistry;
     const clusters: { cluster: Cluster; failed: boolean }[] = [];
 
     beforeAll(async () => {
@@ -100,7 +81,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
       const cluster = await Cluster.start(
         {
           registry: registry.connection,
-          server: registry.server,
+          server: registry,
           namespace: `it-${backend.name.replace(/[^A-Za-z0-9]+/g, '-')}-${process.pid}-${namespaceSeq++}`,
           sessionTimeoutMs: SESSION_TIMEOUT_MS,
           job: {
