@@ -205,7 +205,7 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
 
     scenario(
       'kill9',
-      'kill -9 of an instance mid-run: its in-flight items start on a survivor within sessionTimeout + 1 s, and every item of the following fires completes',
+      'kill -9 of an instance mid-run: its in-flight items start on a survivor within sessionTimeout + one cron period + 1 s, and every item of the following fires completes',
       async () => {
         const itemDurationMs = 3000;
         // Two items over three instances: one instance stays idle and can take the failed items
@@ -247,9 +247,14 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
           `kill -9 of ${victim.instanceId}${wasLeader ? ' (leader)' : ''} at ${formatTime(killedAtMs)}; ` +
             `instance node gone after ${expiredAtMs === undefined ? '?' : expiredAtMs - killedAtMs} ms; ` +
             describeFailover(measured) +
-            ` (bound: session ${SESSION_TIMEOUT_MS} ms + 1000 ms)`,
+            ` (bound: session ${SESSION_TIMEOUT_MS} ms + period ${FIRE_PERIOD_MS} ms + 1000 ms)`,
         );
-        for (const m of measured) expect(m.latencyMs).toBeLessThanOrEqual(SESSION_TIMEOUT_MS + 1000);
+        // The recovery target of a crash: the registry needs a whole session to declare the
+        // instance dead (etcd then revokes the lease at its next expiry check, every 500 ms),
+        // and a survivor claims it on the event or at the next fire at the latest; 1 s covers
+        // event delivery and the claim transaction, also under CPU load.
+        const takeoverBoundMs = SESSION_TIMEOUT_MS + FIRE_PERIOD_MS + 1000;
+        for (const m of measured) expect(m.latencyMs).toBeLessThanOrEqual(takeoverBoundMs);
 
         // Invariant (b): the fires after the kill all complete somewhere.
         const fireTimesMs = periodicFireTimes(killedAtMs, killedAtMs + 3000, FIRE_PERIOD_MS);
