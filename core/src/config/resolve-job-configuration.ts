@@ -304,7 +304,11 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-function sortIssues(issues: JobConfigurationIssue[]): JobConfigurationIssue[] {
+/**
+ * Issues in field order (see {@link JOB_CONFIGURATION_KEYS}), stable within a field.
+ * @internal
+ */
+export function sortIssues(issues: JobConfigurationIssue[]): JobConfigurationIssue[] {
   const rank = (issue: JobConfigurationIssue): number => {
     const top = issue.field.split(/[.[]/)[0] as keyof JobConfiguration;
     const index = JOB_CONFIGURATION_KEYS.indexOf(top);
