@@ -228,10 +228,10 @@ export class JobConfigurationAPI {
     const path = this.#reader.paths(jobName).config;
     // The check's `value` makes the update a compare-and-set: a change committed since the read
     // above fails the transaction instead of being overwritten.
-    const operations = [
+    const operations: RegistryTransactionOperation[] = [
       { type: 'check', key: path, value: stored.yaml },
       { type: 'update', key: path, value: next },
-    ] as RegistryTransactionOperation[];
+    ];
     try {
       await this.#reader.registry.executeInTransaction(operations);
     } catch (error) {
