@@ -167,7 +167,9 @@ describe('lifecycle API arguments and errors', () => {
     await expect(jobOperateAPI.shutdown('orders', '10.0.0.11')).rejects.toBeInstanceOf(ServerNotFoundError);
     await expect(jobOperateAPI.remove('orders', '10.0.0.11')).rejects.toBeInstanceOf(ServerNotFoundError);
     for (const bad of ['10.0.0.300', 'host name', '10.0.0']) {
-      await expect(jobOperateAPI.disable('orders', bad)).rejects.toThrow(/serverIp must be a server of the job or an IPv4\/IPv6 address/);
+      await expect(jobOperateAPI.disable('orders', bad)).rejects.toThrow(
+        /serverIp must be a server of the job or an IPv4\/IPv6 address/,
+      );
       await expect(jobOperateAPI.disable('orders', bad, { force: true })).rejects.toBeInstanceOf(TypeError);
     }
     await expect(jobOperateAPI.disable(undefined, 'nohost')).rejects.toBeInstanceOf(TypeError);
