@@ -53,7 +53,11 @@ export function toStoredConfiguration(jobName: string, yaml: string): StoredJobC
     configuration = validateJobConfigurationYaml(yaml);
   } catch (caught) {
     if (!(caught instanceof JobConfigurationError)) throw caught;
-    error = caught;
+    // Malformed YAML names no job: the node it was read from does.
+    error =
+      caught.jobName === undefined
+        ? JobConfigurationError.fromIssues(caught.issues, { jobName, source: yaml, cause: caught.cause })
+        : caught;
   }
   return Object.freeze({ jobName, yaml, version: configurationVersion(yaml), configuration, error });
 }
