@@ -1,5 +1,5 @@
 /**
- * `elasticjob jobs | job <name> | servers`: what runs where. A job whose stored configuration is
+ * `elasticjob jobs | job <name> | servers | dump <job>`: what runs where. A job whose stored configuration is
  * invalid is shown with status `INVALID_CONFIG`, the reason and how to repair it; it never hides the
  * other jobs.
  *
@@ -8,12 +8,13 @@
  */
 import type { Command } from 'commander';
 import type { JobConfigurationError } from '../config/job-configuration-error.js';
+import { JobDumpService } from '../dump/job-dump-service.js';
 import { compareAscending, LifecycleRegistry } from '../lifecycle/lifecycle-registry.js';
 import { describeConfigurationError } from './classify-error.js';
 import { type CommandContext, indent, plural, repairHint, type WithRegistry } from './command-context.js';
 import { formatPairs, formatTable, toJson } from './format.js';
 
-/** Registers `jobs`, `job` and `servers`. @internal */
+/** Registers `jobs`, `job`, `servers` and `dump`. @internal */
 export function registerViewCommands(program: Command, withRegistry: WithRegistry): void {
   const jobs = program
     .command('jobs')
@@ -30,6 +31,22 @@ export function registerViewCommands(program: Command, withRegistry: WithRegistr
     .command('servers')
     .description('list the servers (IPs) with their instances and jobs');
   servers.action(withRegistry(servers, listServers));
+
+  const dump = program
+    .command('dump')
+    .description(`print every registry node of the job as 'path | value' lines`)
+    .argument('<job>', 'the job')
+    .option('--mask-ips', 'replace IPv4 addresses by ip1, ip2, ... (as ElasticJob dumps do)');
+  dump.action(
+    withRegistry(dump, async (context) => {
+      const jobName = dump.args[0]!;
+      const lines = await new JobDumpService(context.registry).dumpLines(jobName, {
+        maskIps: dump.opts<{ maskIps?: boolean }>().maskIps === true,
+      });
+      if (context.json) context.out(toJson({ jobName, lines }));
+      else context.out(lines.map((line) => `${line}\n`).join(''));
+    }),
+  );
 }
 
 async function listJobs(context: CommandContext): Promise<void> {
