@@ -1,7 +1,7 @@
 /**
  * The lifecycle (operation) API: what operators, consoles and the `elasticjob` CLI use to inspect
  * and steer running jobs through the registry alone — ElasticJob's `elasticjob-lifecycle` module
- * (reference §5.22) with the same class and method names. It works on any
+ * with the same class and method names. It works on any
  * {@link CoordinatorRegistryCenter}; it never talks to job processes.
  *
  * @example

@@ -67,13 +67,13 @@ export interface JobRemovalResult {
 
 /**
  * Operator commands on running jobs, over the registry only (ElasticJob's `JobOperateAPI`,
- * `lifecycle/api/JobOperateAPI.java`; reference §5.22). The server operations take an optional job
+ * `lifecycle/api/JobOperateAPI.java`). The server operations take an optional job
  * name and an optional server IP, like ElasticJob: **both** = that server of that job; **job only**
  * = every server (or instance) of the job; **IP only** = that server in every job that has it. At
  * least one is required.
  *
  * Operator state wins: a server disabled here stays disabled when its instances restart, whatever
- * their local `disabled` setting (DESIGN §4 item 9; ElasticJob #537 rewrote it).
+ * their local `disabled` setting (ElasticJob #537 rewrote it).
  *
  * Every method reads the registry directly, validates its arguments (a `TypeError` names the
  * argument), and rejects with the registry's {@link RegistryError} when the registry fails.

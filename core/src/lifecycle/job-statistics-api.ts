@@ -52,7 +52,7 @@ export interface JobBriefInfo {
 
 /**
  * Job counts and status summaries for consoles and the CLI (ElasticJob's `JobStatisticsAPI`,
- * `lifecycle/api/JobStatisticsAPI.java`; reference §5.22). A *job* is a child of the namespace root
+ * `lifecycle/api/JobStatisticsAPI.java`). A *job* is a child of the namespace root
  * that has a `config` node; other root children are ignored. Reads are direct.
  *
  * @example

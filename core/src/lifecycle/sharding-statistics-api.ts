@@ -43,7 +43,7 @@ export interface ShardingInfo {
 }
 
 /**
- * Per-item view of a job's sharding (ElasticJob's `ShardingStatisticsAPI`; reference §5.22).
+ * Per-item view of a job's sharding (ElasticJob's `ShardingStatisticsAPI`).
  *
  * @example
  * ```ts
