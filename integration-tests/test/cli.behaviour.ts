@@ -19,6 +19,7 @@ import {
 } from '@elasticjob-ts/core';
 import { findFreePort } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cliOperatorsTests } from './cli-operators.behaviour.js';
 
 /** What differs between backends. */
 export interface CliBackend {
@@ -418,12 +419,19 @@ export function cliBehaviourSuite(backend: CliBackend): void {
       expect(help.stdout).toContain('Usage: elasticjob config set [options] <job> <field> <value>');
     });
 
+    cliOperatorsTests({
+      run,
+      observer: () => observer,
+      dir: () => dir,
+      namespace: () => namespace,
+    });
+
     it('shutdown stops the instances on a server (items move); remove deletes the server node', async () => {
       const shutdown = await run(['shutdown', 'orders', '--server', IP_B, '--json']);
       expect(shutdown.code).toBe(0);
       expect(JSON.parse(shutdown.stdout)).toEqual({
         jobName: 'orders',
-        instances: [{ jobName: 'orders', instanceId: 'b', serverIp: IP_B }],
+        instances: [{ jobName: 'orders', instanceId: 'b', serverIp: IP_B, delivery: 'SHUTDOWN_COMMAND' }],
       });
       // Instance b stops (its instance node goes, the command is acknowledged); its items move to a.
       await vi.waitFor(async () => {
