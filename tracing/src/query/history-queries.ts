@@ -49,7 +49,10 @@ export class HistoryQueries {
   async findExecutions(filter: ExecutionFilter = {}, page: PageRequest = {}): Promise<Page<ExecutionRecord>> {
     const limit = checkLimit(page.limit);
     checkTimeRange(filter.fromMs, filter.toMs);
-    if (filter.shardingItem !== undefined && (!Number.isSafeInteger(filter.shardingItem) || filter.shardingItem < 0)) {
+    if (
+      filter.shardingItem !== undefined &&
+      (!Number.isSafeInteger(filter.shardingItem) || filter.shardingItem < 0)
+    ) {
       throw new HistoryQueryError(`shardingItem must be a non-negative integer, got ${filter.shardingItem}`);
     }
     await this.ready();
@@ -101,7 +104,10 @@ export class HistoryQueries {
    * @throws {HistoryQueryError} for a missing filter, a bad limit or cursor.
    * @throws the database error.
    */
-  async findStatusTraces(filter: StatusTraceFilter, page: PageRequest = {}): Promise<Page<StatusTraceRecord>> {
+  async findStatusTraces(
+    filter: StatusTraceFilter,
+    page: PageRequest = {},
+  ): Promise<Page<StatusTraceRecord>> {
     const limit = checkLimit(page.limit);
     checkTimeRange(filter.fromMs, filter.toMs);
     if (filter.taskId === undefined && filter.jobName === undefined) {
@@ -168,11 +174,7 @@ export class HistoryQueries {
     if (request.jobName !== undefined) query = query.where('job_name', '=', request.jobName);
     if (request.fromMs !== undefined) query = query.where('start_time', '>=', b.encodeTime(request.fromMs));
     if (request.toMs !== undefined) query = query.where('start_time', '<', b.encodeTime(request.toMs));
-    const rows = await query
-      .groupBy(['job_name', sql`2`])
-      .orderBy('job_name')
-      .orderBy(sql`2`)
-      .execute();
+    const rows = await query.groupBy(['job_name', sql`2`]).orderBy('job_name').orderBy(sql`2`).execute();
     return rows.map((row) => ({
       jobName: row.job_name,
       bucketStartMs: Number(row.bucket_start_ms),
@@ -191,7 +193,12 @@ export class HistoryQueries {
    */
   async jobNames(): Promise<string[]> {
     await this.ready();
-    const rows = await this.db.selectFrom('JOB_EXECUTION_LOG').select('job_name').distinct().orderBy('job_name').execute();
+    const rows = await this.db
+      .selectFrom('JOB_EXECUTION_LOG')
+      .select('job_name')
+      .distinct()
+      .orderBy('job_name')
+      .execute();
     return rows.map((row) => row.job_name);
   }
 

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import Database from 'better-sqlite3';
-import { Kysely, type RawBuilder, SqliteDialect, sql, PostgresDialect } from 'kysely';
-import pg from 'pg';
+
 import type { Logger } from '@elasticjob-ts/core';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, type RawBuilder, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import type { HistoryDatabaseLocation } from './history-url.js';
 import { maskPassword } from './history-url.js';
 import type { TracingDatabase } from './schema.js';
@@ -103,13 +104,19 @@ export interface ConnectedBackend {
  * @param location - from `parseHistoryUrl`.
  * @param options - logger and PostgreSQL pool bounds.
  */
-export function connectBackend(location: HistoryDatabaseLocation, options: ConnectBackendOptions): ConnectedBackend {
+export function connectBackend(
+  location: HistoryDatabaseLocation,
+  options: ConnectBackendOptions,
+): ConnectedBackend {
   if (location.backend === 'sqlite') {
     const database = new Database(location.filename);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
-    return { db: new Kysely<TracingDatabase>({ dialect: new SqliteDialect({ database }) }), backend: sqliteBackend };
+    return {
+      db: new Kysely<TracingDatabase>({ dialect: new SqliteDialect({ database }) }),
+      backend: sqliteBackend,
+    };
   }
   const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const pool = new pg.Pool({
@@ -127,5 +134,8 @@ export function connectBackend(location: HistoryDatabaseLocation, options: Conne
       'history database connection lost; the pool reconnects on the next write',
     );
   });
-  return { db: new Kysely<TracingDatabase>({ dialect: new PostgresDialect({ pool }) }), backend: postgresBackend };
+  return {
+    db: new Kysely<TracingDatabase>({ dialect: new PostgresDialect({ pool }) }),
+    backend: postgresBackend,
+  };
 }

@@ -49,7 +49,10 @@ function executionRow(event: JobExecutionEvent, backend: StoreBackend): Insertab
   };
 }
 
-function statusTraceRow(event: JobStatusTraceEvent, backend: StoreBackend): Insertable<JobStatusTraceLogTable> {
+function statusTraceRow(
+  event: JobStatusTraceEvent,
+  backend: StoreBackend,
+): Insertable<JobStatusTraceLogTable> {
   return {
     id: event.id,
     job_name: event.jobName,

@@ -83,7 +83,12 @@ async function retainTable(
   let deleted = 0;
   if (policy.maxAgeMs !== undefined) {
     const cutoff = backend.encodeTime(nowMs - policy.maxAgeMs);
-    deleted += await deleteInBatches(db, table, policy.batchSize ?? 1000, sql<boolean>`${sql.ref(column)} < ${cutoff}`);
+    deleted += await deleteInBatches(
+      db,
+      table,
+      policy.batchSize ?? 1000,
+      sql<boolean>`${sql.ref(column)} < ${cutoff}`,
+    );
   }
   if (policy.maxRows !== undefined) {
     // The newest row beyond the bound: it and everything older goes.

@@ -162,7 +162,10 @@ export class EventTracingWriter {
       const lost = this.#queue.length + this.#inFlight.length;
       this.#queue = [];
       this.#drop(lost);
-      this.#logger.warn({ lost, timeoutMs }, 'event tracing closed before the history database took every event');
+      this.#logger.warn(
+        { lost, timeoutMs },
+        'event tracing closed before the history database took every event',
+      );
     }
   }
 
