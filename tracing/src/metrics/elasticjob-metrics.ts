@@ -158,17 +158,28 @@ export class ElasticJobMetrics {
       labelNames: ['job'],
       registers,
       async collect() {
-        const byJob = new Map<string, CoordinatorRegistryCenter>();
+        // Any registry center of the job's local instances answers; a closed one is skipped.
+        const byJob = new Map<string, CoordinatorRegistryCenter[]>();
         for (const observed of jobs) {
-          if (observed.registryCenter !== undefined) byJob.set(observed.jobName, observed.registryCenter);
+          if (observed.registryCenter === undefined) continue;
+          byJob.set(observed.jobName, [...(byJob.get(observed.jobName) ?? []), observed.registryCenter]);
         }
-        for (const [job, registryCenter] of byJob) {
-          try {
-            this.set({ job }, (await registryCenter.getChildrenKeys(new JobNodePath(job).instances)).length);
-          } catch (error) {
+        for (const [job, registryCenters] of byJob) {
+          let lastError: unknown;
+          let count: number | undefined;
+          for (const registryCenter of registryCenters) {
+            try {
+              count = (await registryCenter.getChildrenKeys(new JobNodePath(job).instances)).length;
+              break;
+            } catch (error) {
+              lastError = error;
+            }
+          }
+          if (count !== undefined) this.set({ job }, count);
+          else {
             this.remove({ job });
             logger.warn(
-              { err: error, jobName: job },
+              { err: lastError, jobName: job },
               `${METRIC_NAMES.instances}: could not read the job instances`,
             );
           }
