@@ -12,6 +12,7 @@ export default defineConfig({
       'registry-etcd',
       'examples',
       'integration-tests',
+      'tracing',
     ],
   },
 });

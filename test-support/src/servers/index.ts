@@ -10,6 +10,7 @@ export * from './binaries.js';
 export * from './etcd.js';
 export * from './etcd-cluster.js';
 export * from './free-port.js';
+export * from './postgresql.js';
 export * from './process-utils.js';
 export * from './zookeeper.js';
 export * from './zookeeper-ensemble.js';
