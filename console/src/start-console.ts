@@ -91,7 +91,8 @@ export function isLoopbackHost(host: string): boolean {
 
 function defaultWebRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'web'), join(here, '..', 'dist', 'web')];
+  // From src/ (tests) the build output is ../dist/web; from dist/src/ it is ../web.
+  const candidates = [join(here, '..', 'dist', 'web'), join(here, '..', 'web')];
   return candidates.find((candidate) => existsSync(join(candidate, 'index.html'))) ?? candidates[0]!;
 }
 
