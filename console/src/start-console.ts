@@ -18,6 +18,7 @@ import { serve } from '@hono/node-server';
 import type { ApiContext, ConsoleNamespace } from './api/api-context.js';
 import { createConsoleApp } from './api/console-app.js';
 import type { HistorySource } from './history/history-source.js';
+import { openHistorySource } from './history/open-history.js';
 import { ChangeFeed } from './live/change-feed.js';
 import { ConsoleGateway } from './registry/console-gateway.js';
 import { NamespaceMirror } from './registry/namespace-mirror.js';
@@ -41,6 +42,8 @@ export interface ConsoleOptions {
   readonly registries: readonly ConsoleRegistryOption[];
   /** The execution history to search; without it the history endpoints answer 404 `history-not-configured`. */
   readonly history?: HistorySource;
+  /** Or the URL of the history database (`sqlite:./history.db`, `postgres://...`), opened through `@elasticjob-ts/tracing`. */
+  readonly historyUrl?: string;
   /** Address to bind. Default `127.0.0.1`. Any non-loopback address requires users (`usersFile` or `users`). */
   readonly host?: string;
   /** TCP port; `0` picks a free one. Default `8899`. */
@@ -137,6 +140,15 @@ async function openNamespaces(
   return namespaces;
 }
 
+async function closeAll(
+  namespaces: readonly ConsoleNamespace[],
+  opened: readonly CoordinatorRegistryCenter[],
+) {
+  for (const ns of namespaces) ns.feed.close();
+  await Promise.allSettled(namespaces.map((ns) => ns.gateway.mirror.close()));
+  await Promise.all(opened.map((client) => client.close()));
+}
+
 /**
  * Starts the console: connects (or uses) the registries, mirrors each namespace with one watch,
  * and serves the pages, the REST API (`/api/v1`, OpenAPI at `/api/v1/openapi.json`) and the event
@@ -188,9 +200,17 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     await Promise.allSettled(opened.map((client) => client.close()));
     throw error;
   }
+  let history = options.history;
+  try {
+    if (history === undefined && options.historyUrl !== undefined)
+      history = await openHistorySource(options.historyUrl);
+  } catch (error) {
+    await closeAll(namespaces, opened);
+    throw error;
+  }
   const context: ApiContext = {
     namespaces,
-    history: options.history,
+    history,
     policy: {
       users,
       sessions: new SessionStore({ idleTimeoutMs: options.sessionIdleTimeoutMs }),
@@ -213,14 +233,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     host: address.address,
     port: address.port,
     async close() {
-      for (const ns of namespaces) ns.feed.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      await Promise.allSettled(namespaces.map((ns) => ns.gateway.mirror.close()));
-      await options.history?.close();
-      await Promise.all(opened.map((client) => client.close()));
+      await history?.close();
+      await closeAll(namespaces, opened);
     },
   };
 }

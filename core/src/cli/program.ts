@@ -21,6 +21,7 @@ import { RegistryConfigurationError } from '../registry/registry-configuration.j
 import { RegistryError } from '../registry/registry-error.js';
 import { applyConfigValue, readConfigField } from './config-values.js';
 import { closeRegistry, connectRegistry, describeRegistry, resolveRegistryConfiguration } from './connect.js';
+import { registerConsoleCommand } from './console-command.js';
 import { CliError, ExitCode, type ExitCodeValue } from './errors.js';
 import { formatPairs, formatTable, toJson } from './format.js';
 
@@ -279,6 +280,8 @@ function buildProgram(io: CliIo, setExitCode: (code: ExitCodeValue) => void): Co
         );
     }),
   );
+
+  registerConsoleCommand(program, { withRegistry, waitForStopSignal: io.waitForStopSignal });
 
   const config = program.command('config').description('read or change a job configuration in the registry');
   const configGet = config
