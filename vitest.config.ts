@@ -13,6 +13,7 @@ export default defineConfig({
       'examples',
       'integration-tests',
       'tracing',
+      'console',
     ],
   },
 });

@@ -15,6 +15,7 @@ import { classifyError } from './classify-error.js';
 import { parseMs, plural, type WithRegistry } from './command-context.js';
 import { registerConfigCommands } from './config-commands.js';
 import { closeRegistry, connectRegistry, describeRegistry, resolveRegistryConfiguration } from './connect.js';
+import { registerConsoleCommand } from './console-command.js';
 import { ExitCode, type ExitCodeValue } from './errors.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { registerViewCommands } from './view-commands.js';
@@ -166,6 +167,7 @@ function buildProgram(io: CliIo, setExitCode: (code: ExitCodeValue) => void): Co
   registerViewCommands(program, withRegistry);
   registerOperateCommands(program, withRegistry);
   registerConfigCommands(program, withRegistry);
+  registerConsoleCommand(program, { withRegistry, waitForStopSignal: io.waitForStopSignal });
 
   const run = program
     .command('run')

@@ -1,0 +1,244 @@
+/**
+ * {@link startConsole}: runs the web console and REST API in this process.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type CoordinatorRegistryCenter,
+  createDefaultLogger,
+  createRegistryCenter,
+  type Logger,
+  type RegistryCenterConfiguration,
+} from '@elasticjob-ts/core';
+import { serve } from '@hono/node-server';
+import type { ApiContext, ConsoleNamespace } from './api/api-context.js';
+import { createConsoleApp } from './api/console-app.js';
+import type { HistorySource } from './history/history-source.js';
+import { openHistorySource } from './history/open-history.js';
+import { ChangeFeed } from './live/change-feed.js';
+import { ConsoleGateway } from './registry/console-gateway.js';
+import { NamespaceMirror } from './registry/namespace-mirror.js';
+import { SessionStore } from './security/sessions.js';
+import { type ConsoleUsers, loadConsoleUsers } from './security/users-file.js';
+
+/** One registry namespace to show: a started client (kept open) or a configuration (the console connects and closes). */
+export type ConsoleRegistryOption = {
+  /** Id in `?registry=` and the selector; default: the namespace (made unique). Letters, digits, `_.-`. */
+  readonly id?: string;
+  /** Shown in the page; default: `<type> / <namespace>`. Never put credentials here. */
+  readonly label?: string;
+} & (
+  | { readonly client: CoordinatorRegistryCenter; readonly type?: string }
+  | { readonly configuration: RegistryCenterConfiguration }
+);
+
+/** Options of {@link startConsole}. */
+export interface ConsoleOptions {
+  /** The registries (namespaces) to show; at least one. The first is the default. */
+  readonly registries: readonly ConsoleRegistryOption[];
+  /** The execution history to search; without it the history endpoints answer 404 `history-not-configured`. */
+  readonly history?: HistorySource;
+  /** Or the URL of the history database (`sqlite:./history.db`, `postgres://...`), opened through `@elasticjob-ts/tracing`. */
+  readonly historyUrl?: string;
+  /** Address to bind. Default `127.0.0.1`. Any non-loopback address requires users (`usersFile` or `users`). */
+  readonly host?: string;
+  /** TCP port; `0` picks a free one. Default `8899`. */
+  readonly port?: number;
+  /** Path of the users file (see `users-file.ts`): users, roles, API tokens, read-only switch. */
+  readonly usersFile?: string;
+  /** Users given in code instead of `usersFile`. */
+  readonly users?: ConsoleUsers;
+  /** Global read-only switch (also on when the users file says `readOnly: true`). Default `false`. */
+  readonly readOnly?: boolean;
+  /** Mark the session cookie `Secure` (serve behind HTTPS). Default `false`. */
+  readonly secureCookies?: boolean;
+  /** Extra host names the console answers to when it runs without users (default: loopback names only). */
+  readonly allowedHosts?: readonly string[];
+  /** Idle timeout of browser sessions, ms. Default 30 minutes. */
+  readonly sessionIdleTimeoutMs?: number;
+  /** Logger for errors and the audit log (a pino logger fits). Default: core's default logger. */
+  readonly logger?: Logger;
+  /** Directory of the built pages. Default: the package's `dist/web`. */
+  readonly webRoot?: string;
+}
+
+/** A running console. */
+export interface RunningConsole {
+  /** `http://host:port/` */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Stops serving, closes the event streams, the mirrors, and the registry clients the console opened. */
+  close(): Promise<void>;
+}
+
+/** An option is invalid; `field` names it. */
+export class ConsoleOptionsError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConsoleOptionsError';
+  }
+}
+
+/** Whether `host` is a loopback address or name. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function defaultWebRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // From src/ (tests) the build output is ../dist/web; from dist/src/ it is ../web.
+  const candidates = [join(here, '..', 'dist', 'web'), join(here, '..', 'web')];
+  return candidates.find((candidate) => existsSync(join(candidate, 'index.html'))) ?? candidates[0]!;
+}
+
+async function openNamespaces(
+  options: ConsoleOptions,
+  opened: CoordinatorRegistryCenter[],
+  log: Logger,
+): Promise<ConsoleNamespace[]> {
+  const namespaces: ConsoleNamespace[] = [];
+  const ids = new Set<string>();
+  for (const [index, option] of options.registries.entries()) {
+    let client: CoordinatorRegistryCenter;
+    let type: string;
+    if ('client' in option) {
+      client = option.client;
+      type = option.type ?? 'registry';
+    } else {
+      client = await createRegistryCenter(option.configuration);
+      opened.push(client);
+      type = option.configuration.type;
+    }
+    let id = option.id ?? client.namespace.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
+      throw new ConsoleOptionsError(
+        `registries[${index}].id`,
+        `registries[${index}].id must match [A-Za-z0-9_.-]{1,64}, got '${id}'`,
+      );
+    }
+    if (ids.has(id)) {
+      if (option.id !== undefined)
+        throw new ConsoleOptionsError(`registries[${index}].id`, `duplicate registry id '${id}'`);
+      id = `${id}-${index}`;
+    }
+    ids.add(id);
+    const mirror = await NamespaceMirror.start(client);
+    const gateway = new ConsoleGateway(client, mirror);
+    const feed = new ChangeFeed(gateway, (error) =>
+      log.warn({ err: error, registry: id }, 'console event failed'),
+    );
+    namespaces.push({ id, label: option.label ?? `${type} / ${client.namespace}`, type, gateway, feed });
+  }
+  return namespaces;
+}
+
+async function closeAll(
+  namespaces: readonly ConsoleNamespace[],
+  opened: readonly CoordinatorRegistryCenter[],
+) {
+  for (const ns of namespaces) ns.feed.close();
+  await Promise.allSettled(namespaces.map((ns) => ns.gateway.mirror.close()));
+  await Promise.all(opened.map((client) => client.close()));
+}
+
+/**
+ * Starts the console: connects (or uses) the registries, mirrors each namespace with one watch,
+ * and serves the pages, the REST API (`/api/v1`, OpenAPI at `/api/v1/openapi.json`) and the event
+ * stream on `host:port`.
+ *
+ * Security: binds `127.0.0.1` by default; without users every local caller is an admin (the
+ * `Host` header must be a loopback name and state-changing requests must not come from another
+ * origin). With users, every request needs a session (cookie + CSRF token) or an API token.
+ *
+ * @example
+ * ```ts
+ * const console = await startConsole({
+ *   registries: [{ configuration: { type: 'zookeeper', serverLists: '127.0.0.1:2181', namespace: 'shop' } }],
+ *   usersFile: './console-users.yaml',
+ *   host: '0.0.0.0',
+ * });
+ * console.log(`console at ${console.url}`);
+ * ```
+ *
+ * @throws {ConsoleOptionsError} naming the option: no registry, a non-loopback `host` without
+ *   users, an invalid `port` or registry id.
+ * @throws {UsersFileError} when the users file is invalid.
+ * @throws {RegistryError} when a registry cannot be reached or watched.
+ */
+export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8899;
+  if (options.registries.length === 0) {
+    throw new ConsoleOptionsError('registries', 'registries must name at least one registry');
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConsoleOptionsError('port', `port must be an integer from 0 to 65535, got ${port}`);
+  }
+  const users =
+    options.users ??
+    (options.usersFile === undefined ? undefined : await loadConsoleUsers(options.usersFile));
+  if (!isLoopbackHost(host) && users === undefined) {
+    throw new ConsoleOptionsError(
+      'host',
+      `Refusing to bind ${host} without authentication: only loopback addresses (127.0.0.1, ::1, localhost) are served without users; pass a users file (--users) to serve ${host}`,
+    );
+  }
+  const log = (options.logger ?? createDefaultLogger()).child({ component: 'console' });
+  const opened: CoordinatorRegistryCenter[] = [];
+  let namespaces: ConsoleNamespace[] = [];
+  try {
+    namespaces = await openNamespaces(options, opened, log);
+  } catch (error) {
+    await Promise.allSettled(opened.map((client) => client.close()));
+    throw error;
+  }
+  let history = options.history;
+  try {
+    if (history === undefined && options.historyUrl !== undefined)
+      history = await openHistorySource(options.historyUrl);
+  } catch (error) {
+    await closeAll(namespaces, opened);
+    throw error;
+  }
+  const context: ApiContext = {
+    namespaces,
+    history,
+    policy: {
+      users,
+      sessions: new SessionStore({ idleTimeoutMs: options.sessionIdleTimeoutMs }),
+      readOnly: options.readOnly === true || users?.readOnly === true,
+      allowedHosts: new Set(['localhost', '127.0.0.1', '[::1]', host, ...(options.allowedHosts ?? [])]),
+    },
+    auditLog: log.child({ audit: true }),
+    log,
+    secureCookies: options.secureCookies ?? false,
+  };
+  const app = createConsoleApp(context, options.webRoot ?? defaultWebRoot());
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const created = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(created));
+    created.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}/`,
+    host: address.address,
+    port: address.port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await history?.close();
+      await closeAll(namespaces, opened);
+    },
+  };
+}

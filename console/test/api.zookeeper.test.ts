@@ -1,0 +1,3 @@
+import { apiBehaviourSuite } from './api.behaviour.js';
+
+apiBehaviourSuite('zookeeper');

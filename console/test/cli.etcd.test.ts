@@ -1,0 +1,117 @@
+/**
+ * `elasticjob console` as an operator runs it: the core CLI in a subprocess (`npm run build` first)
+ * loads this package, serves on loopback without users, refuses a public bind without users, and
+ * stops on SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
+import { createRegistryCenter } from '@elasticjob-ts/core';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LiveInstance, type RegistryBackend, startInstance } from './support/console-fixture.js';
+
+const MAIN = fileURLToPath(new URL('../../core/dist/cli/main.js', import.meta.url));
+const BUILT_CONSOLE = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
+
+function run(args: readonly string[]): {
+  child: ChildProcess;
+  output: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  stdout: () => string;
+} {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, ELASTICJOB_LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, output, stdout: () => stdout };
+}
+
+describe('elasticjob console (CLI, etcd)', { timeout: 60_000 }, () => {
+  const namespace = `console-cli-${process.pid}`;
+  let server: EtcdTestServer;
+  let instance: LiveInstance;
+  let observer: CoordinatorRegistryCenter;
+  let url: string;
+
+  beforeAll(async () => {
+    for (const file of [MAIN, BUILT_CONSOLE]) {
+      if (!existsSync(file))
+        throw new Error(
+          `${file} is missing: build first (npx turbo run build --filter=@elasticjob-ts/console...)`,
+        );
+    }
+    server = await startEtcdServer();
+    const backend: RegistryBackend = {
+      name: 'etcd',
+      createClient: (ns) =>
+        createRegistryCenter({
+          type: 'etcd',
+          endpoints: server.endpoints,
+          namespace: ns,
+          sessionTimeoutMs: 4000,
+        }),
+      stop: () => server.stop(),
+    };
+    observer = await backend.createClient(namespace);
+    instance = await startInstance(backend, namespace, 'orders', 'a', '10.0.0.1');
+    url = `etcd://${server.endpoints.map((endpoint) => new URL(endpoint).host).join(',')}/${namespace}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await instance?.stop();
+    await observer?.close();
+    await server?.stop();
+  });
+
+  it('serves the console on loopback and stops on SIGTERM', async () => {
+    const cli = run(['console', '--registry', url, '--port', '0']);
+    const consoleUrl = await new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const match = /Console at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.stdout());
+        if (match) resolve(match[1]!);
+      };
+      cli.child.stdout!.on('data', check);
+      cli.output.then((result) => reject(new Error(`console exited: ${JSON.stringify(result)}`)));
+    });
+    const jobs = (await (await fetch(new URL('api/v1/jobs', consoleUrl))).json()) as {
+      jobName: string;
+      status: string;
+    }[];
+    expect(jobs).toEqual([expect.objectContaining({ jobName: 'orders', status: 'OK' })]);
+    const page = await fetch(consoleUrl);
+    expect(await page.text()).toContain('<div id="app">');
+    // DNS-rebinding guard: another Host name is refused when the console runs without users.
+    const rebound = await new Promise<number | undefined>((resolve, reject) => {
+      const target = new URL('api/v1/jobs', consoleUrl);
+      request(target, { headers: { Host: 'evil.example' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      })
+        .once('error', reject)
+        .end();
+    });
+    expect(rebound).toBe(403);
+    cli.child.kill('SIGTERM');
+    expect((await cli.output).code).toBe(0);
+  });
+
+  it('refuses a non-loopback bind without users (exit 2, naming --users)', async () => {
+    const result = await run(['console', '--registry', url, '--host', '0.0.0.0', '--port', '0']).output;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Refusing to bind 0\.0\.0\.0 without authentication.*--users/);
+  });
+});
