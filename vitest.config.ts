@@ -10,6 +10,7 @@ export default defineConfig({
       'registry-zookeeper',
       'registry-etcd',
       'examples',
+      'simulation',
       'integration-tests',
     ],
   },

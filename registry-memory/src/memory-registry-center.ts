@@ -183,6 +183,11 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
     return this.#status === 'idle' || this.#status === 'closed' ? undefined : this.#session?.id;
   }
 
+  /** Number of active watches of this client (0 after every `watch` was stopped): leak checks. */
+  get watchCount(): number {
+    return this.#watches.size;
+  }
+
   /** Whether the client is started and not disconnected (operations can reach the server). */
   get isConnected(): boolean {
     return this.#status === 'connected';
