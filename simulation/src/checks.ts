@@ -38,8 +38,11 @@ export interface CoverageInput {
  * bound]` is free of disturbances, every item `0..count−1` has a run that overlaps
  * `[F − skew, F + fire bound]` (it started for this fire, or this fire fell into a run in
  * progress and was misfired). Reports the first uncovered fire per item.
+ *
+ * @returns the number of (fire, item) pairs checked.
  */
-export function checkCoverage(input: CoverageInput): void {
+export function checkCoverage(input: CoverageInput): number {
+  let checked = 0;
   const { spec, ledger } = input;
   for (const job of spec.jobs) {
     const counts = input.itemCounts.get(job.jobName) ?? [];
@@ -65,6 +68,7 @@ export function checkCoverage(input: CoverageInput): void {
       if (from < input.startMs) continue;
       if (input.disturbances.some((d) => d.toMs >= from && d.fromMs <= to)) continue;
       const count = countAt(counts, fire);
+      checked += count;
       for (let item = 0; item < count; item++) {
         if (reported.has(item)) continue;
         const covered = (runsByItem.get(item) ?? []).some(
@@ -83,6 +87,7 @@ export function checkCoverage(input: CoverageInput): void {
       }
     }
   }
+  return checked;
 }
 
 function countAt(counts: readonly ItemCountChange[], atMs: number): number {

@@ -77,9 +77,15 @@ export class RunLedger {
   readonly #active = new Map<string, Set<RunRecord>>();
   readonly violations: Violation[] = [];
 
-  /** @param world - see {@link LedgerWorld}. */
-  constructor(world: LedgerWorld) {
+  readonly #onViolation: (violation: Violation) => void;
+
+  /**
+   * @param world - see {@link LedgerWorld}.
+   * @param onViolation - told of each violation as it is found (the trace).
+   */
+  constructor(world: LedgerWorld, onViolation: (violation: Violation) => void = () => {}) {
     this.#world = world;
+    this.#onViolation = onViolation;
   }
 
   /** Every run recorded, in start order. */
@@ -141,6 +147,7 @@ export class RunLedger {
   /** Adds a violation found elsewhere (coverage, convergence, leaks). */
   report(violation: Violation): void {
     this.violations.push(violation);
+    this.#onViolation(violation);
   }
 
   /** Sets a run's source from the kernel's execution event. */
@@ -202,7 +209,7 @@ export class RunLedger {
 
   #violate(kind: string, runs: [RunRecord, RunRecord], detail: { message: string }): void {
     const [, newer] = runs;
-    this.violations.push({
+    this.report({
       kind,
       atMs: this.#world.now(),
       message: detail.message,

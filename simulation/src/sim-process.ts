@@ -200,10 +200,11 @@ export class SimProcess {
     });
     const durationMs = Math.round(job.maxItemDurationMs * this.#random.between(0.1, 1));
     const honorsAbort = this.#random.chance(job.honorsAbortProbability);
-    const token = run.fencingToken === undefined ? '' : ` token ${run.fencingToken}`;
+    const token = run.fencingToken === undefined ? '' : `, token ${run.fencingToken}`;
+    const assigned = run.assignedTo === this.instanceId ? '' : `, assigned to ${run.assignedTo ?? 'nobody'}`;
     deps.trace.add(
       this.id,
-      `${job.jobName} item ${context.shardingItem} start run #${run.id} (${durationMs} ms${token}${context.signal.aborted ? ', signal already aborted' : ''})`,
+      `${job.jobName} item ${context.shardingItem} start run #${run.id} (${durationMs} ms${token}${assigned}${context.signal.aborted ? ', signal already aborted' : ''})`,
     );
     return new Promise<void>((resolve, reject) => {
       const entry = {
@@ -213,7 +214,10 @@ export class SimProcess {
           timer.cancel();
           const aborted = context.signal.aborted && honorsAbort;
           deps.ledger.end(run, aborted ? 'aborted' : 'finished');
-          deps.trace.add(this.id, `${job.jobName} item ${context.shardingItem} end run #${run.id}${aborted ? ' (aborted)' : ''}`);
+          deps.trace.add(
+            this.id,
+            `${job.jobName} item ${context.shardingItem} end run #${run.id} (${run.source ?? '?'}${aborted ? ', aborted' : ''})`,
+          );
           if (aborted) reject(context.signal.reason);
           else resolve();
         },

@@ -36,6 +36,8 @@ export interface SimulationResult {
   readonly runCount: number;
   /** Simulated events processed. */
   readonly eventCount: number;
+  /** Fires whose items the no-lost-item check covered (fires in quiet windows x items). */
+  readonly checkedFires: number;
 }
 
 /** Drain bound the kernel gets at shutdown in the simulation, ms. */
@@ -86,7 +88,7 @@ class Simulation {
       isSessionAlive: (sessionId) => sessionId !== undefined && this.#server.isSessionAlive(sessionId),
       isFrozen: (processId) => this.#frozen.has(processId),
       checksExclusion: (jobName) => this.#spec.jobs.find((job) => job.jobName === jobName)?.monitorExecution ?? false,
-    });
+    }, (violation) => this.#trace.add('check', `VIOLATION ${violation.kind}: ${violation.message}`));
   }
 
   async run(): Promise<SimulationResult> {
@@ -110,7 +112,7 @@ class Simulation {
     const end = start + spec.durationMs;
     await this.#time.runUntil(end);
     const live = this.#processes.filter((p) => p.state === 'running');
-    checkCoverage({
+    const checkedFires = checkCoverage({
       spec,
       ledger: this.#ledger,
       disturbances: this.#disturbances,
@@ -122,7 +124,7 @@ class Simulation {
     await this.#shutdownAll(live);
     this.#ledger.classify();
     for (const violation of this.#ledger.violations) {
-      this.#trace.add('check', `VIOLATION ${violation.kind}: ${violation.message}`);
+      this.#trace.add('check', `classified: ${violation.kind}: ${violation.message}`);
     }
     return {
       seed: this.#seed,
@@ -132,6 +134,7 @@ class Simulation {
       processMs: this.#processMs,
       runCount: this.#ledger.runs.length,
       eventCount: this.#time.eventsRun,
+      checkedFires,
     };
   }
 
