@@ -37,7 +37,7 @@ export interface CoverageInput {
  * No lost item: for every fire `F` of every job whose window `[F − recovery bound, F + fire
  * bound]` is free of disturbances, every item `0..count−1` has a run that overlaps
  * `[F − skew, F + fire bound]` (it started for this fire, or this fire fell into a run in
- * progress and was misfired). Reports the first uncovered fire per item.
+ * progress and was misfired). Reports the first fire per job with uncovered items.
  *
  * @returns the number of (fire, item) pairs checked.
  */
@@ -60,7 +60,6 @@ export function checkCoverage(input: CoverageInput): number {
       }
       list.push(run);
     }
-    const reported = new Set<number>();
     const periodMs = job.periodSeconds * 1000;
     for (let fire = input.startMs + periodMs; fire + boundMs <= input.endMs; fire += periodMs) {
       const from = fire - lookbackMs;
@@ -69,25 +68,30 @@ export function checkCoverage(input: CoverageInput): number {
       if (input.disturbances.some((d) => d.toMs >= from && d.fromMs <= to)) continue;
       const count = countAt(counts, fire);
       checked += count;
+      const lost: number[] = [];
       for (let item = 0; item < count; item++) {
-        if (reported.has(item)) continue;
         const covered = (runsByItem.get(item) ?? []).some(
           (run) => run.startMs <= to && (run.endMs ?? Number.POSITIVE_INFINITY) >= fire - spec.maxSkewMs,
         );
-        if (!covered) {
-          reported.add(item);
-          ledger.report({
-            kind: 'lost-item',
-            atMs: fire,
-            jobName: job.jobName,
-            item,
-            message: `${job.jobName} item ${item}: the fire at ${fire - input.startMs} ms did not run within ${boundMs} ms, in a window free of faults since ${lookbackMs} ms before`,
-          });
-        }
+        if (!covered) lost.push(item);
+      }
+      if (lost.length > 0) {
+        ledger.report({
+          kind: 'lost-item',
+          atMs: fire,
+          jobName: job.jobName,
+          item: lost[0] as number,
+          message: `${job.jobName} items ${formatItems(lost)} of ${count}: the fire at ${fire - input.startMs} ms did not run within ${boundMs} ms, in a window free of faults since ${lookbackMs} ms before`,
+        });
+        break; // the first lost fire per job tells the story; later ones repeat it
       }
     }
   }
   return checked;
+}
+
+function formatItems(items: readonly number[]): string {
+  return items.length > 8 ? `${items.slice(0, 8).join(',')},… (${items.length})` : items.join(',');
 }
 
 function countAt(counts: readonly ItemCountChange[], atMs: number): number {
@@ -117,14 +121,18 @@ export function checkConvergence(
     const instances = new Set(
       [...nodes.keys()].filter((path) => /^instances\/[^/]+$/.test(path)).map((path) => path.slice(10)),
     );
-    for (const id of instances) if (!liveIds.has(id)) problems.push(`instance ${id} registered but its process is gone`);
+    for (const id of instances)
+      if (!liveIds.has(id)) problems.push(`instance ${id} registered but its process is gone`);
     const leader = nodes.get('leader/election/instance');
     if (leader === undefined || !instances.has(leader)) problems.push(`leader is ${leader ?? 'absent'}`);
     if (nodes.has('leader/sharding/necessary')) problems.push('resharding still pending');
-    const count = Number(/shardingTotalCount: (\d+)/.exec(nodes.get('config') ?? '')?.[1] ?? job.shardingTotalCount);
+    const count = Number(
+      /shardingTotalCount: (\d+)/.exec(nodes.get('config') ?? '')?.[1] ?? job.shardingTotalCount,
+    );
     for (let item = 0; item < count; item++) {
       const owner = nodes.get(`sharding/${item}/instance`);
-      if (owner === undefined || !instances.has(owner)) problems.push(`item ${item} assigned to ${owner ?? 'nobody'}`);
+      if (owner === undefined || !instances.has(owner))
+        problems.push(`item ${item} assigned to ${owner ?? 'nobody'}`);
       for (const node of ['running', 'failover', 'failovering']) {
         const holder = nodes.get(`sharding/${item}/${node}`);
         if (holder !== undefined && holder !== '' && !instances.has(holder))

@@ -8,10 +8,21 @@
  *
  * @module
  */
-export { type BatchOptions, type BatchSummary, type FailingSeed, runSeeds, traceOfViolation } from './batch.js';
+export {
+  type BatchOptions,
+  type BatchSummary,
+  type FailingSeed,
+  runSeeds,
+  traceOfViolation,
+} from './batch.js';
 export { Random } from './random.js';
 export type { RunRecord, Violation } from './run-ledger.js';
-export { SIMULATION_EPOCH_MS, type SimulationOptions, type SimulationResult, simulateSeed } from './simulation.js';
 export { ProcessClock, SimulatedTime } from './simulated-time.js';
+export {
+  SIMULATION_EPOCH_MS,
+  type SimulationOptions,
+  type SimulationResult,
+  simulateSeed,
+} from './simulation.js';
 export { Trace, type TraceEntry } from './trace.js';
 export { type ClusterSpec, generateClusterSpec, type JobSpec } from './workload.js';

@@ -99,7 +99,9 @@ export class RunLedger {
   }
 
   /** Records a run start and checks it against the item's other active runs. */
-  start(init: Omit<RunRecord, 'id' | 'endMs' | 'endReason' | 'abortedAtMs' | 'source' | 'overlappedBy'>): RunRecord {
+  start(
+    init: Omit<RunRecord, 'id' | 'endMs' | 'endReason' | 'abortedAtMs' | 'source' | 'overlappedBy'>,
+  ): RunRecord {
     const run: RunRecord = {
       ...init,
       id: this.#runs.length + 1,

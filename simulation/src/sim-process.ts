@@ -84,7 +84,9 @@ export class SimProcess {
       clock,
       logger: silentLogger,
     });
-    this.timers = new TimerService(clock, (error) => deps.trace.add(id, `timer callback threw: ${String(error)}`));
+    this.timers = new TimerService(clock, (error) =>
+      deps.trace.add(id, `timer callback threw: ${String(error)}`),
+    );
     this.registry.addConnectionStateListener((state) => {
       deps.trace.add(id, `registry ${state} (session ${this.registry.sessionId ?? '-'})`);
       if (state === 'LOST') this.lastLostMs = deps.now();

@@ -83,12 +83,16 @@ class Simulation {
     this.#processRandom = root.fork();
     for (const job of this.#spec.jobs)
       this.#itemCounts.set(job.jobName, [{ fromMs: SIMULATION_EPOCH_MS, count: job.shardingTotalCount }]);
-    this.#ledger = new RunLedger({
-      now: () => this.#time.now(),
-      isSessionAlive: (sessionId) => sessionId !== undefined && this.#server.isSessionAlive(sessionId),
-      isFrozen: (processId) => this.#frozen.has(processId),
-      checksExclusion: (jobName) => this.#spec.jobs.find((job) => job.jobName === jobName)?.monitorExecution ?? false,
-    }, (violation) => this.#trace.add('check', `VIOLATION ${violation.kind}: ${violation.message}`));
+    this.#ledger = new RunLedger(
+      {
+        now: () => this.#time.now(),
+        isSessionAlive: (sessionId) => sessionId !== undefined && this.#server.isSessionAlive(sessionId),
+        isFrozen: (processId) => this.#frozen.has(processId),
+        checksExclusion: (jobName) =>
+          this.#spec.jobs.find((job) => job.jobName === jobName)?.monitorExecution ?? false,
+      },
+      (violation) => this.#trace.add('check', `VIOLATION ${violation.kind}: ${violation.message}`),
+    );
   }
 
   async run(): Promise<SimulationResult> {
@@ -183,7 +187,10 @@ class Simulation {
     }
     if (spec.maxWatchDelayMs > 0) {
       const max = random.between(0, spec.maxWatchDelayMs / 2);
-      process.registry.faults.setWatchDelay(() => random.between(0, max), random.pick([0, 0, spec.maxWatchDelayMs / 2]));
+      process.registry.faults.setWatchDelay(
+        () => random.between(0, max),
+        random.pick([0, 0, spec.maxWatchDelayMs / 2]),
+      );
     }
     this.#processes.push(process);
     this.#trace.add(process.id, `process starts as ${process.instanceId} (skew ${skew} ms)`);
@@ -263,7 +270,10 @@ class Simulation {
         if (target === undefined) return;
         const durationMs = Math.round(chaos.between(0.3, 2.5) * session);
         const detectAfterMs = Math.round(chaos.between(0.1, 0.7) * session);
-        this.#trace.add('chaos', `partition ${target.id} for ${durationMs} ms (noticed after ${detectAfterMs} ms)`);
+        this.#trace.add(
+          'chaos',
+          `partition ${target.id} for ${durationMs} ms (noticed after ${detectAfterMs} ms)`,
+        );
         target.registry.faults.partition({ detectAfterMs });
         this.#disturb(now, now + durationMs);
         this.#healLater(target, durationMs, () => {
@@ -275,7 +285,10 @@ class Simulation {
       case 'disconnect': {
         if (target === undefined) return;
         const durationMs = Math.round(chaos.between(0.3, 2) * session);
-        this.#trace.add('chaos', `disconnect ${target.id} for ${durationMs} ms (client-side LOST after the session timeout)`);
+        this.#trace.add(
+          'chaos',
+          `disconnect ${target.id} for ${durationMs} ms (client-side LOST after the session timeout)`,
+        );
         target.registry.simulateDisconnect();
         this.#disturb(now, now + durationMs);
         this.#healLater(target, durationMs, () => {
@@ -303,7 +316,10 @@ class Simulation {
           this.#disturb(now, now + afterMs);
           this.#time.setTimeout(() => {
             if (this.#time.now() >= SIMULATION_EPOCH_MS + spec.faultPhaseMs) return;
-            this.#trace.add('chaos', `restart after the crash of ${target.id}${reuse ? ` with the same id` : ''}`);
+            this.#trace.add(
+              'chaos',
+              `restart after the crash of ${target.id}${reuse ? ` with the same id` : ''}`,
+            );
             this.#spawn(reuse);
           }, afterMs);
         }
@@ -360,7 +376,9 @@ class Simulation {
     const command = chaos.pick(['disable', 'trigger', 'reshard', 'shutdown'] as const);
     const run = (what: string, action: () => Promise<unknown>): void => {
       this.#trace.add('operator', what);
-      void action().catch((error: unknown) => this.#trace.add('operator', `${what} failed: ${String(error)}`));
+      void action().catch((error: unknown) =>
+        this.#trace.add('operator', `${what} failed: ${String(error)}`),
+      );
     };
     switch (command) {
       case 'disable': {
@@ -383,7 +401,9 @@ class Simulation {
         run(`trigger ${job.jobName}`, () => api.jobOperateAPI.trigger(job.jobName));
         return;
       case 'reshard': {
-        const count = chaos.chance(0.2) ? chaos.int(1, 64) : Math.max(1, this.#currentItemCount(job.jobName) + chaos.int(-3, 3));
+        const count = chaos.chance(0.2)
+          ? chaos.int(1, 64)
+          : Math.max(1, this.#currentItemCount(job.jobName) + chaos.int(-3, 3));
         this.#itemCounts.get(job.jobName)?.push({ fromMs: now, count });
         this.#disturb(now, now);
         run(`config change: ${job.jobName} shardingTotalCount ${count}`, async () => {
