@@ -11,6 +11,7 @@ export default defineConfig({
       'registry-zookeeper',
       'registry-etcd',
       'examples',
+      'simulation',
       'integration-tests',
       'tracing',
       'console',

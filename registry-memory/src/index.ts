@@ -2,7 +2,8 @@
  * `@elasticjob-ts/registry-memory`: a real in-process registry center with ZooKeeper's semantics
  * (sessions, ephemeral and sequential nodes, atomic transactions, fair latches, subtree watches,
  * creator-only digest ACLs, namespaces) and test controls (disconnect, reconnect, session expiry,
- * paused event delivery, an injected clock). The default registry of the kernel's unit tests and
+ * paused event delivery, an injected clock, and per-session fault injection through
+ * `registry.faults`: request latency, delayed and batched watch delivery, partitions). The default registry of the kernel's unit tests and
  * of the embedded demo.
  *
  * @example
@@ -24,6 +25,7 @@
  *
  * @module
  */
+export { type FaultDelay, MemoryRegistryFaults } from './internal/fault-controls.js';
 export { MemoryRegistryCenter } from './memory-registry-center.js';
 export type { MemoryRegistryCenterOptions } from './memory-registry-options.js';
 export {

@@ -18,6 +18,7 @@ import {
   type RegistryWatchListener,
   sortChildrenDescending,
 } from '@elasticjob-ts/core';
+import { MemoryRegistryFaults } from './internal/fault-controls.js';
 import {
   type AbsoluteOperation,
   type Actor,
@@ -79,8 +80,10 @@ function assertValue(value: unknown, what = 'value'): asserts value is string {
  *
  * Besides the contract it offers **test controls**: {@link simulateDisconnect},
  * {@link simulateReconnect}, {@link expireSession}, and on the server `holdEvents`/`releaseEvents`,
- * `expireSession(client)`, `simulateRestart()`. Session expiry while disconnected is measured on the
- * injected clock, so tests drive it with a `ManualClock` instead of sleeping.
+ * `expireSession(client)`, `simulateRestart()`, and per-session fault injection through
+ * {@link faults} (request latency, delayed and batched watch delivery, partitions with requests in
+ * flight). Session expiry while disconnected is measured on the injected clock, so tests drive it
+ * with a `ManualClock` instead of sleeping.
  *
  * @example
  * ```ts
@@ -103,6 +106,12 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   readonly sessionTimeoutMs: number;
   /** The server this client connects to. */
   readonly server: MemoryRegistryServer;
+  /**
+   * Test controls injecting faults into this client's session: request latency, delayed and
+   * batched watch delivery, network partitions (see {@link MemoryRegistryFaults}). Unused, they
+   * change nothing.
+   */
+  readonly faults: MemoryRegistryFaults;
 
   readonly #state: ServerState;
   readonly #clock: Clock;
@@ -150,6 +159,20 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       enqueue: (change) => this.#enqueue(change),
       flush: () => this.#flush(),
     };
+    this.faults = new MemoryRegistryFaults({
+      clientClock: this.#clock,
+      serverClock: this.#state.clock,
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      currentSession: () => this.#session,
+      isConnected: () => this.#status === 'connected',
+      noticeDisconnect: () => {
+        this.#status = 'disconnected';
+        this.#emitState('SUSPENDED');
+      },
+      reconnect: () => this.#reconnectAfterPartition(),
+      endSessionOnServer: (session) => this.#state.closeSession(session),
+      flush: () => this.#flush(),
+    });
   }
 
   /**
@@ -158,6 +181,11 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   get sessionId(): string | undefined {
     return this.#status === 'idle' || this.#status === 'closed' ? undefined : this.#session?.id;
+  }
+
+  /** Number of active watches of this client (0 after every `watch` was stopped): leak checks. */
+  get watchCount(): number {
+    return this.#watches.size;
   }
 
   /** Whether the client is started and not disconnected (operations can reach the server). */
@@ -197,6 +225,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
     this.#status = 'closed';
     if (!wasStarted) return;
     this.#cancelExpiryTimer();
+    this.faults.close();
     for (const attempt of [...this.#latchAttempts]) {
       attempt.fail(
         new RegistryError('NOT_STARTED', 'The registry client was closed while waiting for a latch'),
@@ -235,8 +264,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getDirectly(key: string): Promise<string | undefined> {
     assertRegistryPath(key);
-    const actor = this.#ensureUsable();
-    return this.#state.read(actor, this.#abs(key));
+    return this.#request((actor) => this.#state.read(actor, this.#abs(key)));
   }
 
   /**
@@ -248,8 +276,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async isExisted(key: string): Promise<boolean> {
     assertRegistryPath(key);
-    this.#ensureUsable();
-    return this.#state.exists(this.#abs(key));
+    return this.#request(() => this.#state.exists(this.#abs(key)));
   }
 
   /**
@@ -262,8 +289,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getChildrenKeys(key: string): Promise<string[]> {
     assertRegistryPath(key);
-    const actor = this.#ensureUsable();
-    return sortChildrenDescending(this.#state.children(actor, this.#abs(key)));
+    return this.#request((actor) => sortChildrenDescending(this.#state.children(actor, this.#abs(key))));
   }
 
   /**
@@ -275,8 +301,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getNumChildren(key: string): Promise<number> {
     assertRegistryPath(key);
-    this.#ensureUsable();
-    return this.#state.numChildren(this.#abs(key));
+    return this.#request(() => this.#state.numChildren(this.#abs(key)));
   }
 
   // ---- writes ---------------------------------------------------------------------------------
@@ -292,8 +317,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   async persist(key: string, value: string): Promise<void> {
     assertRegistryPath(key, false);
     assertValue(value);
-    const actor = this.#ensureUsable();
-    this.#state.persist(actor, this.#abs(key), value);
+    return this.#request((actor) => this.#state.persist(actor, this.#abs(key), value));
   }
 
   /**
@@ -307,8 +331,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   async update(key: string, value: string): Promise<void> {
     assertRegistryPath(key);
     assertValue(value);
-    const actor = this.#ensureUsable();
-    this.#state.update(actor, this.#abs(key), value);
+    return this.#request((actor) => this.#state.update(actor, this.#abs(key), value));
   }
 
   /**
@@ -323,8 +346,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   async persistEphemeral(key: string, value: string): Promise<void> {
     assertRegistryPath(key, false);
     assertValue(value);
-    const actor = this.#ensureUsable();
-    this.#state.persistEphemeral(actor, this.#abs(key), value);
+    return this.#request((actor) => this.#state.persistEphemeral(actor, this.#abs(key), value));
   }
 
   /**
@@ -340,8 +362,9 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   async persistSequential(key: string, value: string): Promise<string> {
     assertRegistryPath(key, false);
     assertValue(value);
-    const actor = this.#ensureUsable();
-    return this.#rel(this.#state.createSequential(actor, this.#abs(key), value, false));
+    return this.#request((actor) =>
+      this.#rel(this.#state.createSequential(actor, this.#abs(key), value, false)),
+    );
   }
 
   /**
@@ -354,8 +377,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async persistEphemeralSequential(key: string): Promise<string> {
     assertRegistryPath(key, false);
-    const actor = this.#ensureUsable();
-    return this.#rel(this.#state.createSequential(actor, this.#abs(key), '', true));
+    return this.#request((actor) => this.#rel(this.#state.createSequential(actor, this.#abs(key), '', true)));
   }
 
   /**
@@ -368,8 +390,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async remove(key: string): Promise<void> {
     assertRegistryPath(key, false);
-    const actor = this.#ensureUsable();
-    this.#state.remove(actor, this.#abs(key));
+    return this.#request((actor) => this.#state.remove(actor, this.#abs(key)));
   }
 
   /**
@@ -381,8 +402,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getRegistryCenterTime(key: string): Promise<number> {
     assertRegistryPath(key, false);
-    const actor = this.#ensureUsable();
-    return this.#state.touch(actor, this.#abs(key));
+    return this.#request((actor) => this.#state.touch(actor, this.#abs(key)));
   }
 
   /**
@@ -418,8 +438,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       }
       return { type: operation.type, path: this.#abs(operation.key), value };
     });
-    const actor = this.#ensureUsable();
-    this.#state.transaction(actor, absolute);
+    return this.#request((actor) => this.#state.transaction(actor, absolute));
   }
 
   /**
@@ -451,6 +470,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       throw new TypeError(`executeInLeader waitTimeoutMs must be a finite number >= 0, got ${waitTimeoutMs}`);
     }
     this.#ensureUsable();
+    if (this.faults.enabled) await this.#request(() => undefined); // the round trip to the server
     options.signal?.throwIfAborted();
     const held = await this.#acquireLatch(latchKey, waitTimeoutMs, options.signal);
     try {
@@ -533,6 +553,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
     this.#assertStartedForControl('simulateDisconnect');
     if (this.#status !== 'connected') return;
     this.#status = 'disconnected';
+    this.faults.onDisconnect();
     this.#emitState('SUSPENDED');
     const session = this.#session!;
     this.#expiryTimer = this.#clock.setTimeout(
@@ -596,7 +617,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   #ensureUsable(): Actor {
     switch (this.#status) {
       case 'connected':
-        if (!this.#session?.alive) {
+        // A partitioned client that has not noticed yet cannot know its session ended: it sends.
+        if (!this.#session?.alive && !this.faults.partitioned) {
           throw new RegistryError('SESSION_EXPIRED', 'The memory registry session expired');
         }
         return this.#actor;
@@ -607,6 +629,33 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       default:
         throw new RegistryError('NOT_STARTED', 'The memory registry client is closed');
     }
+  }
+
+  /**
+   * Performs one request: at once (synchronously) without faults, else through the fault channel
+   * on the session current at send time.
+   */
+  #request<T>(operation: (actor: Actor) => T): T | Promise<T> {
+    const actor = this.#ensureUsable();
+    if (!this.faults.enabled) return operation(actor);
+    const session = this.#session!;
+    const pinned: Actor = { session, rel: actor.rel };
+    return this.faults.send(session, () => operation(pinned));
+  }
+
+  /** The client reconnects after a partition: same session, or LOST then a new session. */
+  #reconnectAfterPartition(): void {
+    if (this.#status !== 'disconnected') return;
+    const session = this.#session;
+    if (session?.alive) {
+      this.#status = 'connected';
+      this.#emitState('RECONNECTED');
+      this.#scheduleFlush();
+      this.#wakeLatchAttempts();
+      return;
+    }
+    if (session !== undefined) this.#onSessionExpired(session);
+    if (this.#status === 'disconnected') this.#renewSession();
   }
 
   #abs(key: string): string {
@@ -672,6 +721,15 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
 
   #enqueue(change: TreeChange): void {
     if (this.#status === 'closed' || this.#status === 'idle') return;
+    if (this.faults.enabled) {
+      this.faults.deliverEvent(() => this.#enqueueNow(change));
+      return;
+    }
+    this.#enqueueNow(change);
+  }
+
+  #enqueueNow(change: TreeChange): void {
+    if (this.#status === 'closed' || this.#status === 'idle') return;
     for (const watch of this.#watches) {
       if (!watch.active || watch.needsResync || change.seq <= watch.fromSeq) continue;
       if (!isWithinRegistryPath(change.path, watch.root)) continue;
@@ -693,7 +751,12 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      while (this.#status === 'connected' && !this.#state.held && this.#inboxHead < this.#inbox.length) {
+      while (
+        this.#status === 'connected' &&
+        !this.#state.held &&
+        !this.faults.blocksDelivery &&
+        this.#inboxHead < this.#inbox.length
+      ) {
         const item = this.#inbox[this.#inboxHead++]!;
         if (item.watch.active) this.#deliver(item);
       }

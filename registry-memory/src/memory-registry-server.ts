@@ -72,6 +72,17 @@ export class MemoryRegistryServer {
   }
 
   /**
+   * Whether the server still holds the session `sessionId` (a client's `sessionId`): `false` once
+   * it expired or was closed. For tests and the simulator, which compare what a client believes
+   * with what the server knows.
+   *
+   * @param sessionId - a session id as reported by `MemoryRegistryCenter.sessionId`.
+   */
+  isSessionAlive(sessionId: string): boolean {
+    return this.#state.isSessionAlive(sessionId);
+  }
+
+  /**
    * Pauses watch-event delivery to every client. Changes still commit (reads see them at once);
    * their events queue up in commit order until {@link releaseEvents}. Idempotent.
    */

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * `npm run simulate -- --seeds 100000 [--from S] [--minutes M]` runs seeds and prints seeds/s,
+ * simulated cluster-hours, violations by kind and, per failing seed (the first few), the trace that
+ * led to the failure. `--seed S --trace` replays one seed exactly and prints its whole trace.
+ * Exits 1 when any violation was found.
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { runSeeds, traceOfViolation } from './batch.js';
+import { simulateSeed } from './simulation.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) {
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${value}'`);
+    }
+    return parsed;
+  };
+}
+
+function positive(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError(
+      `--minutes must be a positive number of simulated minutes, got '${value}'`,
+    );
+  }
+  return parsed;
+}
+
+const program = new Command()
+  .name('simulate')
+  .description(
+    'Deterministic simulation of an ElasticJob-TS cluster (the real kernel on simulated time and faults)',
+  )
+  .option('--seeds <n>', 'number of seeds to run', integer('--seeds', 1), 100)
+  .option('--from <seed>', 'first seed', integer('--from', 0), 1)
+  .option('--seed <seed>', 'replay this one seed', integer('--seed', 0))
+  .option('--minutes <m>', 'simulated minutes per seed', positive, 2)
+  .option('--trace', 'with --seed: print the whole trace')
+  .option('--show <n>', 'failing seeds whose trace is printed', integer('--show', 0), 3)
+  .action(
+    async (options: {
+      seeds: number;
+      from: number;
+      seed?: number;
+      minutes: number;
+      trace?: boolean;
+      show: number;
+    }) => {
+      if (options.seed !== undefined) {
+        const result = await simulateSeed(options.seed, { minutes: options.minutes });
+        if (options.trace) console.log(result.trace.format());
+        console.log(
+          `seed ${options.seed}: ${result.runCount} item runs, ${result.eventCount} events, ${result.checkedFires} (fire, item) pairs checked for loss, ${(result.processMs / 3_600_000).toFixed(3)} cluster-hours, ${result.violations.length} violation(s)`,
+        );
+        for (const violation of result.violations) console.log(`  ${violation.kind}: ${violation.message}`);
+        process.exitCode = result.violations.length > 0 ? 1 : 0;
+        return;
+      }
+      let done = 0;
+      const summary = await runSeeds({
+        from: options.from,
+        seeds: options.seeds,
+        minutes: options.minutes,
+        onResult: (result) => {
+          done++;
+          if (result.violations.length > 0) {
+            console.log(
+              `seed ${result.seed}: ${[...new Set(result.violations.map((v) => v.kind))].join(', ')}`,
+            );
+          }
+          if (done % 100 === 0) console.error(`... ${done}/${options.seeds} seeds`);
+        },
+      });
+      const seconds = summary.elapsedMs / 1000;
+      console.log('');
+      console.log(
+        `seeds ${options.from}..${options.from + options.seeds - 1} (${options.minutes} simulated min each)`,
+      );
+      console.log(
+        `${summary.seeds} seeds in ${seconds.toFixed(1)} s: ${(summary.seeds / seconds).toFixed(2)} seeds/s`,
+      );
+      console.log(
+        `${summary.clusterHours.toFixed(1)} simulated cluster-hours (process-hours), ${(summary.clusterHours / (summary.cpuMs / 60_000)).toFixed(1)} per CPU-minute; ${summary.runs} item runs`,
+      );
+      console.log(`failing seeds: ${summary.failures.length}`);
+      for (const [kind, count] of [...summary.seedsByKind].sort((a, b) => b[1] - a[1])) {
+        console.log(`  ${kind}: ${count} seed(s)`);
+      }
+      for (const failure of summary.failures.slice(0, options.show)) {
+        const violation = failure.violations[0];
+        if (violation === undefined) continue;
+        console.log('');
+        console.log(`--- seed ${failure.seed}: ${violation.kind}: ${violation.message}`);
+        console.log(
+          `--- replay: npm run simulate -- --seed ${failure.seed} --minutes ${options.minutes} --trace`,
+        );
+        console.log(traceOfViolation(failure.result, violation));
+      }
+      process.exitCode = summary.failures.length > 0 ? 1 : 0;
+    },
+  );
+
+await program.parseAsync();
