@@ -5,6 +5,7 @@
  * | --- | --- |
  * | `NO_NODE` | The node an operation needs does not exist (`update` of an absent node, a transaction `check`/`update`/`delete` of an absent node, a create whose parent is absent). |
  * | `NODE_EXISTS` | The node an operation creates already exists. |
+ * | `VALUE_MISMATCH` | A transaction `check` with a `value` found the node holding another value. |
  * | `NOT_STARTED` | The client was used before `start()` resolved or after `close()`. |
  * | `CONNECTION_LOSS` | The server could not be reached; the operation may or may not have been applied. |
  * | `SESSION_EXPIRED` | The client's session ended; its ephemeral nodes are gone. |
@@ -17,6 +18,7 @@
 export type RegistryErrorCode =
   | 'NO_NODE'
   | 'NODE_EXISTS'
+  | 'VALUE_MISMATCH'
   | 'NOT_STARTED'
   | 'CONNECTION_LOSS'
   | 'SESSION_EXPIRED'
@@ -30,6 +32,7 @@ export type RegistryErrorCode =
 export const REGISTRY_ERROR_CODES: readonly RegistryErrorCode[] = [
   'NO_NODE',
   'NODE_EXISTS',
+  'VALUE_MISMATCH',
   'NOT_STARTED',
   'CONNECTION_LOSS',
   'SESSION_EXPIRED',
