@@ -51,6 +51,15 @@ function recordingLogger(lines: Array<{ level: string; msg: string }>): Logger {
 }
 
 const noop = () => {};
+const consoleLogger = (n: number): Logger => {
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      console.log(n, level, typeof obj === 'string' ? obj : `${msg ?? ''} ${JSON.stringify(obj)}`);
+    };
+  const logger = { debug: noop, info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger as unknown as Logger;
+};
 const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent } as unknown as Logger;
 
 /** A releasable gate per call. */
@@ -132,7 +141,7 @@ async function harness() {
         onEvent: (event) => {
           events.push(event);
         },
-        logger: silent,
+        logger: process.env.KERNEL_TEST_LOG ? consoleLogger(n) : silent,
         ...extra,
       },
     );

@@ -18,6 +18,7 @@ import {
   type RegistryWatchListener,
   sortChildrenDescending,
 } from '@elasticjob-ts/core';
+import { MemoryRegistryFaults } from './internal/fault-controls.js';
 import {
   type AbsoluteOperation,
   type Actor,
@@ -28,7 +29,6 @@ import {
   serverStateOf,
   type TreeChange,
 } from './internal/server-state.js';
-import { MemoryRegistryFaults } from './internal/fault-controls.js';
 import { type MemoryRegistryCenterOptions, resolveMemoryRegistryOptions } from './memory-registry-options.js';
 import { getDefaultMemoryRegistryServer, type MemoryRegistryServer } from './memory-registry-server.js';
 
@@ -357,7 +357,9 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   async persistSequential(key: string, value: string): Promise<string> {
     assertRegistryPath(key, false);
     assertValue(value);
-    return this.#request((actor) => this.#rel(this.#state.createSequential(actor, this.#abs(key), value, false)));
+    return this.#request((actor) =>
+      this.#rel(this.#state.createSequential(actor, this.#abs(key), value, false)),
+    );
   }
 
   /**

@@ -70,7 +70,11 @@ export function buildTaskId(jobName: string, items: readonly number[], instanceI
  * @param item - one of the run's items.
  * @param fencingToken - the item run's fencing token (`0` when there is none).
  */
-export function shardingContextOf(contexts: ShardingContexts, item: number, fencingToken = 0): ShardingContext {
+export function shardingContextOf(
+  contexts: ShardingContexts,
+  item: number,
+  fencingToken = 0,
+): ShardingContext {
   return {
     jobName: contexts.jobName,
     taskId: contexts.taskId,

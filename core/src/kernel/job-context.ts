@@ -36,7 +36,11 @@ export interface JobContext {
  * Resolves `promise`, or `undefined` after `timeoutMs` on `clock` (the promise keeps running;
  * its rejection is ignored). Bounds clean-up that must not hold a shutdown.
  */
-export async function withinMs<T>(clock: Clock, promise: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+export async function withinMs<T>(
+  clock: Clock,
+  promise: Promise<T>,
+  timeoutMs: number,
+): Promise<T | undefined> {
   let timer: { cancel(): void } | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = clock.setTimeout(() => resolve(undefined), timeoutMs, { unref: true });

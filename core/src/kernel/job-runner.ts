@@ -96,7 +96,10 @@ export class JobRunner {
     const serverIp = options.serverIp ?? detectLocalIp();
     this.instance = { jobInstanceId: options.instanceId ?? `${serverIp}@-@${process.pid}`, serverIp };
     if (this.instance.jobInstanceId === '' || this.instance.jobInstanceId.includes('/')) {
-      throw new JobSetupError(jobName, `instanceId '${this.instance.jobInstanceId}' must be non-empty and contain no '/'`);
+      throw new JobSetupError(
+        jobName,
+        `instanceId '${this.instance.jobInstanceId}' must be non-empty and contain no '/'`,
+      );
     }
     const reserved = options.failoverReservedSlots ?? 4;
     if (!Number.isInteger(reserved) || reserved < 0 || reserved > MAX_FAILOVER_RESERVED_SLOTS) {
@@ -106,7 +109,10 @@ export class JobRunner {
         { jobName },
       );
     }
-    this.#logger = (options.logger ?? createDefaultLogger()).child({ jobName, instanceId: this.instance.jobInstanceId });
+    this.#logger = (options.logger ?? createDefaultLogger()).child({
+      jobName,
+      instanceId: this.instance.jobInstanceId,
+    });
     this.#timers = options.timerService ?? getDefaultTimerService();
     this.#waiters = new ConditionWaiters(this.#timers.clock);
     const reshardingWaitTimeoutMs = options.reshardingWaitTimeoutMs ?? 30_000;
@@ -134,21 +140,38 @@ export class JobRunner {
     this.#sharding = new ShardingService(context, this.#servers, this.#leader, {
       runningWaitTimeoutMs: reshardingWaitTimeoutMs,
     });
-    this.#session = new SessionService(context, this.#servers, this.#config.local.disabled, reshardingWaitTimeoutMs, {
-      onLost: () => this.#lanes.abortAll(new RunAbortReason('SESSION_LOST', 'registry session lost')),
-      onReRegistered: (afterLoss) => this.#onReRegistered(afterLoss),
-      invalidateAssignment: () => this.#sharding.invalidateAssignment(),
-    });
+    this.#session = new SessionService(
+      context,
+      this.#servers,
+      this.#config.local.disabled,
+      reshardingWaitTimeoutMs,
+      {
+        onLost: () => this.#lanes.abortAll(new RunAbortReason('SESSION_LOST', 'registry session lost')),
+        onReRegistered: (afterLoss) => this.#onReRegistered(afterLoss),
+        onAdmissionOpen: () => {
+          this.#failover.tryFailover();
+          this.#lanes.requestMisfireIfPending(); // fires missed while away count as one misfire
+        },
+        invalidateAssignment: () => this.#sharding.invalidateAssignment(),
+      },
+    );
     const execution = new ExecutionService(context);
     this.#execution = execution;
     const failover = new FailoverService(context);
     this.#guarantee = new GuaranteeService(context);
-    const executor = new RunExecutor(context, new AdmissionService(context, this.#servers, this.#session), execution, failover, this.#session, {
-      listeners: () => this.#config.listeners,
-      itemExecutor: () => this.#config.itemExecutor,
-      handleError: (error) => this.#handleError(error),
-      isNeedSharding: () => this.#sharding.isNeedSharding(),
-    });
+    const executor = new RunExecutor(
+      context,
+      new AdmissionService(context, this.#servers, this.#session),
+      execution,
+      failover,
+      this.#session,
+      {
+        listeners: () => this.#config.listeners,
+        itemExecutor: () => this.#config.itemExecutor,
+        handleError: (error) => this.#handleError(error),
+        isNeedSharding: () => this.#sharding.isNeedSharding(),
+      },
+    );
     this.#lanes = new RunLanes(
       context,
       executor,
@@ -164,9 +187,23 @@ export class JobRunner {
       track,
     );
     this.#failover = new FailoverCoordinator(context, failover, this.#lanes, executor, this.#session, track);
-    this.#fires = new FireScheduler(context, this.#timers, this.#lanes, () => this.#config.cron, () => this.#state === 'STARTED');
+    this.#fires = new FireScheduler(
+      context,
+      this.#timers,
+      this.#lanes,
+      () => this.#config.cron,
+      () => this.#state === 'STARTED',
+    );
     this.#triggers = new TriggerService(context, this.#lanes, track);
-    this.#reconcile = new ReconcileService(context, this.#timers, this.#leader, this.#sharding, this.#failover, this.#session, track);
+    this.#reconcile = new ReconcileService(
+      context,
+      this.#timers,
+      this.#leader,
+      this.#sharding,
+      this.#failover,
+      this.#session,
+      track,
+    );
     this.#router = new RegistryEventRouter(context, {
       started: () => this.#state === 'STARTED',
       suspended: () => this.#session.suspended,
@@ -219,7 +256,10 @@ export class JobRunner {
    */
   async start(): Promise<void> {
     if (this.#state !== 'NEW') {
-      throw new JobSetupError(this.paths.jobName, `Job '${this.paths.jobName}' was already started (${this.#state})`);
+      throw new JobSetupError(
+        this.paths.jobName,
+        `Job '${this.paths.jobName}' was already started (${this.#state})`,
+      );
     }
     this.#state = 'STARTING';
     try {
@@ -230,7 +270,10 @@ export class JobRunner {
       await this.#registry.remove(this.paths.shutdownCommand(this.instance.jobInstanceId));
       await this.#servers.persistServerOnline(this.#config.local.disabled);
       await this.#servers.persistInstanceOnline();
-      await this.#waiters.waitFor(() => this.#servers.isLocalInstanceAvailable() || this.#router.serverDisabled(), 10_000);
+      await this.#waiters.waitFor(
+        () => this.#servers.isLocalInstanceAvailable() || this.#router.serverDisabled(),
+        10_000,
+      );
       this.#session.listen((work) => this.#track(work));
       this.#state = 'STARTED';
       await this.#electIfNeeded();
@@ -254,14 +297,18 @@ export class JobRunner {
     if (!this.#lanes.normalBusy && !this.#lanes.failoverBusy) await this.#execution.clearOwnRunningNodes();
     this.#sharding.invalidateAssignment();
     await this.#electIfNeeded();
-    if (this.#leader.isLeader() && this.#sharding.needsResharding()) this.#router.reshardInBackground();
-    this.#failover.tryFailover();
-    // Fires missed while away count as one misfire: run once now (misfire policy).
-    if (afterLoss || this.#config.current.misfire) this.#lanes.requestMisfireIfPending();
+    // After a loss the returning instance needs a resharding committed after its return.
+    if (this.#leader.isLeader() && (afterLoss || this.#sharding.needsResharding()))
+      this.#router.reshardInBackground(afterLoss);
   }
 
   async #electIfNeeded(): Promise<void> {
-    if (this.#state !== 'STARTED' || this.#session.suspended || this.#leader.hasLeader() || this.#router.serverDisabled())
+    if (
+      this.#state !== 'STARTED' ||
+      this.#session.suspended ||
+      this.#leader.hasLeader() ||
+      this.#router.serverDisabled()
+    )
       return;
     try {
       const leader = await this.#leader.electLeader();
@@ -305,7 +352,8 @@ export class JobRunner {
    */
   async shutdown(): Promise<void> {
     if (this.#state === 'SHUT_DOWN' || this.#state === 'SHUTTING_DOWN') {
-      while (this.#state !== 'SHUT_DOWN') await this.#waiters.waitFor(() => this.#state === 'SHUT_DOWN', 1000);
+      while (this.#state !== 'SHUT_DOWN')
+        await this.#waiters.waitFor(() => this.#state === 'SHUT_DOWN', 1000);
       return;
     }
     const wasStarted = this.#state === 'STARTED';
@@ -317,13 +365,20 @@ export class JobRunner {
     this.#lanes.abortAll(new RunAbortReason('SHUTDOWN', `job '${this.paths.jobName}' is shutting down`));
     this.#waiters.cancelAll(); // bounded waits inside runs (resharding, guarantee) end now
     this.#sharding.close();
-    const drained = await withinMs(clock, this.#lanes.drained().then(() => true), this.#shutdownTimeoutMs);
-    if (drained === undefined) this.#logger.warn(`running items did not finish within ${this.#shutdownTimeoutMs} ms`);
+    const drained = await withinMs(
+      clock,
+      this.#lanes.drained().then(() => true),
+      this.#shutdownTimeoutMs,
+    );
+    if (drained === undefined)
+      this.#logger.warn(`running items did not finish within ${this.#shutdownTimeoutMs} ms`);
     this.#waiters.cancelAll();
     await withinMs(clock, Promise.allSettled([...this.#background]), CLEANUP_BOUND_MS);
     if (wasStarted) {
       if (this.#session.suspended) {
-        this.#logger.info('registry unreachable: skipped releasing leadership and removing the instance node; the session expiry removes them');
+        this.#logger.info(
+          'registry unreachable: skipped releasing leadership and removing the instance node; the session expiry removes them',
+        );
       } else {
         const cleanup = Promise.allSettled([this.#leader.abdicate(), this.#servers.removeInstance()]);
         const results = await withinMs(clock, cleanup, CLEANUP_BOUND_MS * 2);
@@ -333,7 +388,8 @@ export class JobRunner {
           );
         } else {
           for (const result of results) {
-            if (result.status === 'rejected') this.#logger.warn({ err: result.reason }, 'shutdown clean-up failed');
+            if (result.status === 'rejected')
+              this.#logger.warn({ err: result.reason }, 'shutdown clean-up failed');
           }
         }
       }

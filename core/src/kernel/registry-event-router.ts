@@ -62,10 +62,12 @@ export class RegistryEventRouter {
     switch (parts[0]) {
       case 'config':
         if (parts.length === 1 && event.type === 'UPDATED') this.#onConfigurationChanged(event.value);
-        if (parts.length === 1 && event.type === 'DELETED') this.s.shutdownOnCommand('job removed from the registry');
+        if (parts.length === 1 && event.type === 'DELETED')
+          this.s.shutdownOnCommand('job removed from the registry');
         return;
       case 'shutdown':
-        if (parts.length === 2 && own && event.type !== 'DELETED') this.s.shutdownOnCommand('operator shutdown command');
+        if (parts.length === 2 && own && event.type !== 'DELETED')
+          this.s.shutdownOnCommand('operator shutdown command');
         return;
       case 'instances':
         if (parts.length === 2) this.#onInstanceChanged(event, parts[1] as string);
@@ -93,7 +95,12 @@ export class RegistryEventRouter {
       if (event.type === 'DELETED') this.s.track(this.s.electIfNeeded());
       else if (event.value === this.context.instance.jobInstanceId && this.s.sharding.needsResharding())
         this.reshardInBackground();
-    } else if (parts[1] === 'failover' && parts[2] === 'items' && parts.length === 4 && event.type === 'ADDED') {
+    } else if (
+      parts[1] === 'failover' &&
+      parts[2] === 'items' &&
+      parts.length === 4 &&
+      event.type === 'ADDED'
+    ) {
       this.s.failover.tryFailover();
     } else if (relative === 'leader/sharding/necessary') {
       if (event.type === 'DELETED') {

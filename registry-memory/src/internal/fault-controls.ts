@@ -313,7 +313,8 @@ export class MemoryRegistryFaults {
   #pushDownstream(delayMs: number, response: boolean, run: () => void): void {
     const clock = this.#host.clientClock;
     let dueMs = Math.max(this.#lastDueMs, clock.now() + delayMs);
-    if (!response && this.#batchWindowMs > 0) dueMs = Math.ceil(dueMs / this.#batchWindowMs) * this.#batchWindowMs;
+    if (!response && this.#batchWindowMs > 0)
+      dueMs = Math.ceil(dueMs / this.#batchWindowMs) * this.#batchWindowMs;
     this.#lastDueMs = dueMs;
     this.#downstream.push({ dueMs, response, run });
     this.#armDownstream();

@@ -8,7 +8,11 @@
  * @module
  */
 import type { JobConfiguration, ResolvedJobConfiguration } from '../../config/index.js';
-import { parseJobConfigurationYaml, resolveJobConfiguration, toJobConfigurationYaml } from '../../config/index.js';
+import {
+  parseJobConfigurationYaml,
+  resolveJobConfiguration,
+  toJobConfigurationYaml,
+} from '../../config/index.js';
 import { type CronExpression, parseCron } from '../../cron/index.js';
 import type { JobErrorHandler } from '../../error-handler/index.js';
 import { createJobErrorHandler } from '../../error-handler/index.js';
@@ -111,7 +115,8 @@ export class ConfigurationService {
     }
     const fromRegistry = parseJobConfigurationYaml(existing);
     validateRuntimeTypes(fromRegistry);
-    if (rootValue === undefined || rootValue.trim() === '') await registry.persist(paths.root, this.jobClassName);
+    if (rootValue === undefined || rootValue.trim() === '')
+      await registry.persist(paths.root, this.jobClassName);
     this.#current = fromRegistry;
   }
 
@@ -136,9 +141,14 @@ export class ConfigurationService {
   }
 
   /** Rebuilds the cron, error handler and listeners when their configuration changed. */
-  refreshRunComponents(logger: Logger, guarantee: GuaranteeService, track: (work: Promise<unknown>) => void): void {
+  refreshRunComponents(
+    logger: Logger,
+    guarantee: GuaranteeService,
+    track: (work: Promise<unknown>) => void,
+  ): void {
     const config = this.#current;
-    if (this.scheduled) this.#cron = parseCron(config.cron, { timeZone: config.timeZone ?? processTimeZone() });
+    if (this.scheduled)
+      this.#cron = parseCron(config.cron, { timeZone: config.timeZone ?? processTimeZone() });
     const handlerKey = `${config.jobErrorHandlerType}:${JSON.stringify(config.props)}`;
     if (handlerKey !== this.#errorHandlerKey) {
       const previous = this.#errorHandler;

@@ -114,7 +114,10 @@ export class AdmissionService {
    * The cheap part of admission, from the watch cache: the items of `items` that may be admitted
    * (the transaction of {@link admit} decides), and why the others may not.
    */
-  precheck(mode: AdmissionMode, items: readonly number[]): { eligible: number[]; refused: Map<number, string> } {
+  precheck(
+    mode: AdmissionMode,
+    items: readonly number[],
+  ): { eligible: number[]; refused: Map<number, string> } {
     const eligible: number[] = [];
     const refused = new Map<number, string>();
     for (const item of items) {
@@ -161,7 +164,11 @@ export class AdmissionService {
       { type: 'check', key: paths.shardingNode(item, ownership), value: me },
     ];
     if (known.running === undefined) ops.push({ type: 'create', key: running, value: me });
-    else ops.push({ type: 'check', key: running, value: known.running }, { type: 'update', key: running, value: me });
+    else
+      ops.push(
+        { type: 'check', key: running, value: known.running },
+        { type: 'update', key: running, value: me },
+      );
     const current = known.fencing === undefined ? 0 : Number.parseInt(known.fencing, 10) || 0;
     const token = current + 1;
     if (known.fencing === undefined) ops.push({ type: 'create', key: fencing, value: String(token) });
@@ -205,7 +212,10 @@ export class AdmissionService {
       admitted.set(item, plan.token);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
-      refused.set(item, `lost a race for the item (${error.cause instanceof Error ? error.cause.message : 'changed'})`);
+      refused.set(
+        item,
+        `lost a race for the item (${error.cause instanceof Error ? error.cause.message : 'changed'})`,
+      );
     }
   }
 }

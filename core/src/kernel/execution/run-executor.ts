@@ -18,8 +18,8 @@ import { DistributeOnceJobListener } from '../../listener/index.js';
 import type { FailoverService } from '../failover/failover-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import { type JobContext, withinMs } from '../job-context.js';
-import type { Admission, AdmissionService } from './admission-service.js';
 import { JobSetupError } from '../job-setup-error.js';
+import type { Admission, AdmissionService } from './admission-service.js';
 import type { ExecutionService } from './execution-service.js';
 
 /** What caused a run. */
@@ -28,7 +28,10 @@ export type RunKind = 'CRON' | 'TRIGGER' | 'MISFIRE' | 'FAILOVER';
 /** Why a run's signal was aborted. */
 export class RunAbortReason extends Error {
   /** @param cause - `SHUTDOWN` (asked for by the operator) or `SESSION_LOST`. */
-  constructor(readonly abortCause: 'SHUTDOWN' | 'SESSION_LOST', message: string) {
+  constructor(
+    readonly abortCause: 'SHUTDOWN' | 'SESSION_LOST',
+    message: string,
+  ) {
     super(message);
     this.name = 'RunAbortReason';
   }
@@ -68,9 +71,14 @@ export class RunExecutor {
    *
    * @returns the admission (undefined when the run stopped before it).
    */
-  async execute(kind: RunKind, candidates: readonly number[], abort: AbortController): Promise<Admission | undefined> {
+  async execute(
+    kind: RunKind,
+    candidates: readonly number[],
+    abort: AbortController,
+  ): Promise<Admission | undefined> {
     const config = this.context.configuration();
-    const source: ExecutionSource = kind === 'FAILOVER' ? 'FAILOVER' : kind === 'MISFIRE' ? 'MISFIRE' : 'NORMAL_TRIGGER';
+    const source: ExecutionSource =
+      kind === 'FAILOVER' ? 'FAILOVER' : kind === 'MISFIRE' ? 'MISFIRE' : 'NORMAL_TRIGGER';
     const epoch = this.session.epoch;
     if (kind !== 'FAILOVER' && !(await this.#checkTimeDiff(config))) return undefined;
     const mode = kind === 'FAILOVER' ? 'FAILOVER' : 'OWN';
@@ -84,7 +92,12 @@ export class RunExecutor {
     try {
       const staged = this.#contexts(config, mine, abort.signal);
       if (mine.length === 0) {
-        this.#postStatus(staged, source, 'TASK_FINISHED', `Sharding item for job '${config.jobName}' is empty.`);
+        this.#postStatus(
+          staged,
+          source,
+          'TASK_FINISHED',
+          `Sharding item for job '${config.jobName}' is empty.`,
+        );
         return { admitted: new Map(), refused: prechecked, epoch };
       }
       this.#postStatus(staged, source, 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
@@ -96,7 +109,10 @@ export class RunExecutor {
         release(admission.refused.keys());
         const items = [...admission.admitted.keys()];
         if (admission.refused.size > 0)
-          this.context.logger.info({ refused: Object.fromEntries(admission.refused), kind }, 'items not admitted');
+          this.context.logger.info(
+            { refused: Object.fromEntries(admission.refused), kind },
+            'items not admitted',
+          );
         const contexts = this.#contexts(config, items, abort.signal);
         if (items.length === 0) {
           const why = [...new Set(admission.refused.values())].join('; ');
@@ -156,7 +172,10 @@ export class RunExecutor {
       await this.#executeItem(contexts, item, admission.admitted.get(item) ?? 0, source, runtime);
     });
     if (epoch !== this.session.epoch) {
-      this.context.logger.warn({ items }, 'session lost during the run: clearing only running nodes still ours');
+      this.context.logger.warn(
+        { items },
+        'session lost during the run: clearing only running nodes still ours',
+      );
       await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(items));
     } else {
       await this.#bookkeeping(this.execution.registerJobCompleted(items));
@@ -167,9 +186,19 @@ export class RunExecutor {
       const messages = real.map(([item, error]) => `${item}=${errorMessage(error)}`).join(', ');
       this.#postStatus(contexts, source, 'TASK_ERROR', `{${messages}}`);
     } else if (shutdownAbort) {
-      this.#postStatus(contexts, source, 'TASK_FINISHED', `Job '${config.jobName}' aborted: the job is shutting down.`);
+      this.#postStatus(
+        contexts,
+        source,
+        'TASK_FINISHED',
+        `Job '${config.jobName}' aborted: the job is shutting down.`,
+      );
     } else if (dropped.length > 0) {
-      this.#postStatus(contexts, source, 'TASK_FINISHED', `Items ${dropped.join(',')} dropped: the registry session ended.`);
+      this.#postStatus(
+        contexts,
+        source,
+        'TASK_FINISHED',
+        `Items ${dropped.join(',')} dropped: the registry session ended.`,
+      );
     } else {
       this.#postStatus(contexts, source, 'TASK_FINISHED', '');
     }
@@ -181,7 +210,8 @@ export class RunExecutor {
     const { registry, paths, clock } = this.context;
     const registryTimeMs = await registry.getRegistryCenterTime(paths.systemTime);
     const diffMs = Math.abs(clock.now() - registryTimeMs);
-    const toleranceMs = config.maxTimeDiffSeconds * 1000 + registry.capabilities.registryCenterTimeResolutionMs;
+    const toleranceMs =
+      config.maxTimeDiffSeconds * 1000 + registry.capabilities.registryCenterTimeResolutionMs;
     if (diffMs <= toleranceMs) return true;
     const error = new JobSetupError(
       config.jobName,
@@ -238,7 +268,11 @@ export class RunExecutor {
     }
   }
 
-  async #callListeners(phase: 'before' | 'after', contexts: ShardingContexts, includeDistributeOnce: boolean): Promise<void> {
+  async #callListeners(
+    phase: 'before' | 'after',
+    contexts: ShardingContexts,
+    includeDistributeOnce: boolean,
+  ): Promise<void> {
     if (contexts.shardingItemParameters.size === 0) return;
     for (const listener of this.components.listeners()) {
       if (!includeDistributeOnce && listener instanceof DistributeOnceJobListener) continue;
@@ -251,7 +285,11 @@ export class RunExecutor {
     }
   }
 
-  #contexts(config: ResolvedJobConfiguration, items: readonly number[], signal: AbortSignal): ShardingContexts {
+  #contexts(
+    config: ResolvedJobConfiguration,
+    items: readonly number[],
+    signal: AbortSignal,
+  ): ShardingContexts {
     const parameters = parseShardingItemParameters(config.shardingItemParameters, config.shardingTotalCount);
     return {
       taskId: buildTaskId(config.jobName, items, this.context.instance.jobInstanceId),
@@ -263,7 +301,12 @@ export class RunExecutor {
     };
   }
 
-  #postStatus(contexts: ShardingContexts, source: ExecutionSource, state: JobRunState, message: string): void {
+  #postStatus(
+    contexts: ShardingContexts,
+    source: ExecutionSource,
+    state: JobRunState,
+    message: string,
+  ): void {
     this.context.events.post({
       kind: 'status',
       id: this.context.newId(),

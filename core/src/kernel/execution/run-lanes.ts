@@ -10,8 +10,7 @@ import type { ExecutionService } from '../execution/execution-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
 import type { ShardingService } from '../sharding/sharding-service.js';
-import type { RunExecutor, RunKind } from './run-executor.js';
-import { RunAbortReason } from './run-executor.js';
+import type { RunAbortReason, RunExecutor, RunKind } from './run-executor.js';
 
 /** Options of {@link RunLanes}. */
 export interface RunLanesOptions {
@@ -162,7 +161,8 @@ export class RunLanes {
       if (kind === 'MISFIRE') this.#pendingMisfire = false;
       if (this.sharding.isNeedSharding()) {
         const settled = await this.sharding.waitUntilSharded(this.options.reshardingWaitTimeoutMs);
-        if (!settled) this.context.logger.warn('resharding still pending: running on the assignment as committed');
+        if (!settled)
+          this.context.logger.warn('resharding still pending: running on the assignment as committed');
       }
       const local = await this.sharding.localItems();
       let candidates = local;
@@ -170,7 +170,9 @@ export class RunLanes {
       if (kind === 'MISFIRE') {
         const written = await this.#misfireWrite;
         this.#misfireWrite = Promise.resolve([]);
-        flagged = [...new Set([...written, ...this.execution.misfiredItems(local)])].filter((i) => local.includes(i));
+        flagged = [...new Set([...written, ...this.execution.misfiredItems(local)])].filter((i) =>
+          local.includes(i),
+        );
         candidates = flagged.length > 0 ? flagged.sort((a, b) => a - b) : local;
       }
       const admission = await this.executor.execute(kind, candidates, abort);

@@ -51,10 +51,16 @@ export class FailoverCoordinator {
         );
         if (includeOwnStale) this.#ownStaleRecoveryPending = false;
         if (result.claimed.length > 0) {
-          this.context.logger.info({ items: result.claimed, queued: result.queued }, 'failover: claimed orphaned items');
+          this.context.logger.info(
+            { items: result.claimed, queued: result.queued },
+            'failover: claimed orphaned items',
+          );
           this.lanes.startFailover(result.claimed);
         } else if (result.queued.length > 0) {
-          this.context.logger.info({ queued: result.queued }, 'failover: items queued for an instance with capacity');
+          this.context.logger.info(
+            { queued: result.queued },
+            'failover: items queued for an instance with capacity',
+          );
         }
       } while (this.#again && !this.context.isShutdown() && this.session.admissionOpen);
     })();

@@ -17,6 +17,8 @@ export interface SessionHooks {
   onLost(): void;
   /** The connection is back (same or new session) and the instance re-registered. */
   onReRegistered(afterLoss: boolean): Promise<void>;
+  /** Runs may be admitted again after a reconnect (claim failover items, run missed fires). */
+  onAdmissionOpen(): void;
   /** Forget the locally known assignment (re-read it directly next time). */
   invalidateAssignment(): void;
 }
@@ -98,27 +100,32 @@ export class SessionService {
     const afterLoss = !this.#admissionOpen;
     const epoch = this.#epoch;
     try {
+      // From here, a deletion of the resharding flag is a resharding that can include this return.
+      if (afterLoss) this.#reshardingRequested = true;
       await this.servers.persistServerOnline(this.localDisabled);
       // Within the same session the ephemeral node is still there: replacing it would make peers
       // see this live instance disappear for a moment and fail its running items over.
       if (!(await registry.isExisted(paths.instance(instance.jobInstanceId)))) {
         await this.servers.persistInstanceOnline();
       }
+      await this.hooks.onReRegistered(afterLoss);
       if (afterLoss) {
-        // Ask for a resharding and wait until one is committed after this return.
-        await registry.persist(paths.shardingNecessary, '');
-        this.#reshardingRequested = epoch === this.#epoch;
+        // The leader reshards on this instance's return: wait until that resharding is committed.
         const opened = await this.context.waiters.waitFor(
           () => this.#admissionOpen || this.context.isShutdown(),
           this.reshardingWaitTimeoutMs,
         );
-        if (!opened || epoch !== this.#epoch) {
-          logger.warn('no resharding after the session was re-established yet: still admitting nothing');
-          return;
+        if (epoch !== this.#epoch || this.context.isShutdown()) return;
+        if (!opened) {
+          logger.warn(
+            `no resharding within ${this.reshardingWaitTimeoutMs} ms after the session was re-established: admitting on the assignment read now`,
+          );
+          this.hooks.invalidateAssignment();
+          this.#admissionOpen = true;
         }
       }
-      await this.hooks.onReRegistered(afterLoss);
       logger.info('re-registered after reconnecting');
+      this.hooks.onAdmissionOpen();
     } catch (error) {
       logger.error({ err: error }, 're-registration after reconnecting failed');
     }

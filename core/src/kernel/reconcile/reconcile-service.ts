@@ -6,8 +6,9 @@
  *
  * @module
  */
-import type { FailoverCoordinator } from '../failover/failover-coordinator.js';
+
 import type { LeaderService } from '../election/leader-service.js';
+import type { FailoverCoordinator } from '../failover/failover-coordinator.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
 import type { ShardingService } from '../sharding/sharding-service.js';

@@ -16,9 +16,9 @@ import type { RegistryTransactionOperation } from '../../registry/registry-cente
 import { RegistryError } from '../../registry/registry-error.js';
 import { sortChildrenDescending } from '../../registry/registry-path.js';
 import { getJobShardingStrategy } from '../../sharding/index.js';
-import type { JobContext } from '../job-context.js';
 import type { LeaderService } from '../election/leader-service.js';
 import type { ServerService } from '../instance/server-service.js';
+import type { JobContext } from '../job-context.js';
 import { executeInChunks } from '../transaction-chunks.js';
 
 /** Options of {@link ShardingService}. */
@@ -92,7 +92,7 @@ export class ShardingService {
             }
             // Read-your-writes in the cache: wait until it shows the commit before deciding again.
             await this.context.waiters.waitFor(
-              () => !this.isNeedSharding() || this.context.isShutdown(),
+              () => !this.isNeedSharding() || this.#requested || this.context.isShutdown(),
               this.options.runningWaitTimeoutMs,
             );
           }
@@ -308,5 +308,4 @@ export class ShardingService {
     }
     return items.sort((a, b) => a - b);
   }
-
 }

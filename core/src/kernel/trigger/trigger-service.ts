@@ -30,6 +30,7 @@ export class TriggerService {
   /** Asks every live instance of the job to run once: writes `trigger/{instanceId}` for each. */
   async triggerAllInstances(): Promise<void> {
     const { registry, paths } = this.context;
-    for (const id of await registry.getChildrenKeys(paths.instances)) await registry.persist(paths.trigger(id), '');
+    for (const id of await registry.getChildrenKeys(paths.instances))
+      await registry.persist(paths.trigger(id), '');
   }
 }
