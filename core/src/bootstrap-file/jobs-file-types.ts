@@ -6,7 +6,7 @@
 import type { OneOffJobBootstrap, ScheduleJobBootstrap } from '../bootstrap/schedule-job-bootstrap.js';
 import type { JobConfiguration, ResolvedJobConfiguration } from '../config/job-configuration.js';
 import type { ElasticJob } from '../job/elastic-job.js';
-import type { JobBootstrapOptions } from '../kernel/job-scheduler.js';
+import type { JobBootstrapOptions } from '../kernel/job-bootstrap-options.js';
 import type { Logger } from '../logging/logger.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 import type { RegistryCenterConfiguration } from '../registry/registry-configuration.js';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeValue } from '../config/job-configuration-error.js';
-import type { JobBootstrapOptions } from '../kernel/job-scheduler.js';
+import type { JobBootstrapOptions } from '../kernel/job-bootstrap-options.js';
 import type { RegistryCenterConfiguration } from '../registry/registry-configuration.js';
 import { validateJobEntry } from './job-entry.js';
 import { JobsFileError, type JobsFileIssue } from './jobs-file-error.js';

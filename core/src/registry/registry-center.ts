@@ -56,7 +56,11 @@ export type RegistryUnwatch = () => Promise<void>;
 /**
  * One operation of an atomic transaction (ElasticJob's `TransactionOperation`, as data).
  *
- * - `check`: the node must exist; when `value` is given, its value must equal it exactly.
+ * - `check`: the node must exist; when `value` is given, its current value must equal it exactly
+ *   (UTF-8 string equality) at commit time, atomically with the other operations. A failed check
+ *   rejects the transaction with `TRANSACTION_FAILED` whose `cause` has the code `NO_NODE` (absent)
+ *   or `VALUE_MISMATCH` (present with another value). The kernel uses it to make writes
+ *   conditional on ownership (compare-and-set).
  * - `create`: create a persistent node; its parent must exist (or be created by an earlier
  *   operation of the same transaction); the node must not exist. `value` defaults to `''`.
  * - `update`: the node must exist; set its value.

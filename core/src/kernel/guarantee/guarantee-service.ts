@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { RegistryTransactionOperation } from '../registry/registry-center.js';
-import type { JobContext } from './job-context.js';
-import { JobSetupError } from './job-setup-error.js';
-import { executeInChunks } from './transaction-chunks.js';
+import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
+import type { JobContext } from '../job-context.js';
+import { JobSetupError } from '../job-setup-error.js';
+import { executeInChunks } from '../transaction-chunks.js';
 
 /** Which phase of a run. */
 export type GuaranteePhase = 'started' | 'completed';

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { type JobInstance, parseJobInstanceYaml, toJobInstanceYaml } from '../instance/index.js';
-import { RegistryError } from '../registry/registry-error.js';
-import { sortChildrenDescending } from '../registry/registry-path.js';
-import type { JobContext } from './job-context.js';
-import type { ServerStatus } from './job-node-path.js';
+import { type JobInstance, parseJobInstanceYaml, toJobInstanceYaml } from '../../instance/index.js';
+import { RegistryError } from '../../registry/registry-error.js';
+import { sortChildrenDescending } from '../../registry/registry-path.js';
+import type { JobContext } from '../job-context.js';
+import type { ServerStatus } from '../job-node-path.js';
 
 /** Registration of this instance and membership queries over the job cache. */
 export class ServerService {
