@@ -50,6 +50,8 @@ export interface LeaseSessionOptions {
 
 const now = () => performance.now();
 const RETRY_DELAY_MS = 250;
+/** Bound of one keep-alive while `SUSPENDED`, in ms. */
+const SUSPENDED_PROBE_TIMEOUT_MS = 500;
 
 /** A lease-backed session with its keep-alive loop and state machine (see the module docs). */
 export class LeaseSession {
@@ -244,7 +246,11 @@ export class LeaseSession {
     if (lease === undefined || (this.stateValue !== 'alive' && this.stateValue !== 'suspended')) return;
     let response: ILeaseKeepAliveResponse;
     try {
-      response = await this.keepAliveOnce(lease, Math.max(500, this.intervalMs));
+      // While suspended, probe quickly: a probe stuck on a dead member must not delay the next
+      // one (each probe opens a new stream, to any endpoint).
+      const timeoutMs =
+        this.stateValue === 'suspended' ? SUSPENDED_PROBE_TIMEOUT_MS : Math.max(500, this.intervalMs);
+      response = await this.keepAliveOnce(lease, timeoutMs);
     } catch (error) {
       if (lease !== this.lease) return;
       this.dropStream();

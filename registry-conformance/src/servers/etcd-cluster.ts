@@ -12,10 +12,10 @@ import {
   findExecutable,
   type ManagedProcess,
   makeTempDir,
-  removeDir,
   spawnManagedProcess,
   waitUntil,
 } from './process-utils.js';
+import { type ServerGroupMember, startServerGroup } from './server-group.js';
 
 /** Options of {@link startEtcdCluster}. */
 export interface EtcdClusterOptions {
@@ -145,74 +145,47 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     dataDir: join(dir, `m${index + 1}`),
   }));
   const initialCluster = specs.map((spec) => `${spec.name}=${spec.peerUrl}`).join(',');
-  const processes = new Map<string, ManagedProcess>();
-  let stopped = false;
-
-  const launch = (spec: (typeof specs)[number]): ManagedProcess => {
-    const child = spawnManagedProcess(
-      etcd,
-      [
-        '--name',
-        spec.name,
-        '--data-dir',
-        spec.dataDir,
-        '--listen-client-urls',
-        spec.clientUrl,
-        '--advertise-client-urls',
-        spec.clientUrl,
-        '--listen-peer-urls',
-        spec.peerUrl,
-        '--initial-advertise-peer-urls',
-        spec.peerUrl,
-        '--initial-cluster',
-        initialCluster,
-        '--initial-cluster-state',
-        'new',
-        '--initial-cluster-token',
-        `elasticjob-${process.pid}-${ports[0]}`,
-        '--log-level',
-        'warn',
-        ...(options.extraArgs ?? []),
-      ],
-      { cwd: dir },
-    );
-    processes.set(spec.name, child);
-    return child;
-  };
-  const waitHealthy = (spec: (typeof specs)[number], child: ManagedProcess): Promise<void> =>
-    waitUntil(() => isEtcdHealthy(spec.clientUrl), {
-      timeoutMs: startTimeoutMs,
-      intervalMs: 100,
-      description: `etcd member ${spec.name} on ${spec.clientUrl} to be healthy`,
-      abortIf: () => (child.isRunning() ? undefined : `member ${spec.name} exited:\n${child.output()}`),
-    });
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await Promise.all([...processes.values()].map((child) => child.kill()));
-    await removeDir(dir);
-  };
-
-  try {
-    const children = specs.map((spec) => launch(spec));
-    await Promise.all(specs.map((spec, index) => waitHealthy(spec, children[index] as ManagedProcess)));
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-
-  const members: EtcdClusterMember[] = specs.map((spec) => ({
+  const args = (spec: (typeof specs)[number]): string[] => [
+    '--name',
+    spec.name,
+    '--data-dir',
+    spec.dataDir,
+    '--listen-client-urls',
+    spec.clientUrl,
+    '--advertise-client-urls',
+    spec.clientUrl,
+    '--listen-peer-urls',
+    spec.peerUrl,
+    '--initial-advertise-peer-urls',
+    spec.peerUrl,
+    '--initial-cluster',
+    initialCluster,
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    `elasticjob-${process.pid}-${ports[0]}`,
+    '--log-level',
+    'warn',
+    ...(options.extraArgs ?? []),
+  ];
+  const group = await startServerGroup(
+    dir,
+    specs.map((spec) => ({
+      name: spec.name,
+      launch: () => spawnManagedProcess(etcd, args(spec), { cwd: dir }),
+      waitReady: (child: ManagedProcess) =>
+        waitUntil(() => isEtcdHealthy(spec.clientUrl), {
+          timeoutMs: startTimeoutMs,
+          intervalMs: 100,
+          description: `etcd member ${spec.name} on ${spec.clientUrl} to be healthy`,
+          abortIf: () => (child.isRunning() ? undefined : `member ${spec.name} exited:\n${child.output()}`),
+        }),
+    })),
+  );
+  const members: EtcdClusterMember[] = specs.map((spec, index) => ({
+    ...(group.members[index] as ServerGroupMember),
     name: spec.name,
     endpoint: spec.clientUrl,
-    isRunning: () => processes.get(spec.name)?.isRunning() ?? false,
-    async kill() {
-      await processes.get(spec.name)?.kill();
-    },
-    async restart() {
-      if (stopped) throw new Error('the etcd test cluster was stopped');
-      await processes.get(spec.name)?.kill();
-      await waitHealthy(spec, launch(spec));
-    },
   }));
 
   return {
@@ -234,6 +207,6 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       );
       return found as EtcdClusterMember;
     },
-    stop,
+    stop: group.stop,
   };
 }

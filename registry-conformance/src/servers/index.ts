@@ -10,3 +10,4 @@ export * from './etcd.js';
 export * from './etcd-cluster.js';
 export * from './free-port.js';
 export * from './zookeeper.js';
+export * from './zookeeper-ensemble.js';
