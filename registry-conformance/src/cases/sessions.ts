@@ -99,8 +99,8 @@ export function defineSessionTests(ctx: ConformanceContext): void {
         await states.waitForState('CONNECTED');
         await control(ctx, 'disconnect')(client);
         const suspendedAt = await states.waitForState('SUSPENDED');
-        // The server ends the session; the cut-off client may learn it only when it reaches a
-        // server again (etcd), or presume it after a session timeout without one (ZooKeeper).
+        // The server ends the session; a cut-off client may learn it only when it reaches a server
+        // again (an adapter may also presume it after a session timeout without one).
         await recorder.waitForEvent(
           { type: 'DELETED', key: ctx.path('e'), value: 'doomed' },
           { timeoutMs: lostBoundMs },
