@@ -38,7 +38,7 @@ import {
   type TransactionReads,
   valueMismatch,
 } from './transaction-plan.js';
-import { type CallDone, closeZookeeperSession, ZookeeperConnection } from './zookeeper-connection.js';
+import { type CallDone, ZookeeperConnection } from './zookeeper-connection.js';
 
 /** What the ZooKeeper adapter declares: digest authentication, millisecond server time. */
 export const ZOOKEEPER_CAPABILITIES: RegistryCapabilities = Object.freeze({
@@ -91,10 +91,9 @@ type Phase = 'new' | 'starting' | 'started' | 'closed';
  *   sequential creates and transactions are not (a retry could apply them twice) and reject with
  *   `CONNECTION_LOSS`. Every request is bounded by `connectionTimeoutMs`.
  * - **Connection states**: `CONNECTED` after `start()`; `SUSPENDED` when the connection drops;
- *   `RECONNECTED` when it is back within the session; `LOST` when the server reports the session
- *   expired **or** the client stayed disconnected for longer than the session timeout (the client
- *   library only learns of an expiry once it reaches a server again). After `LOST` the adapter ends
- *   the old session on the server if it can, opens a new one and reports `RECONNECTED`.
+ *   `RECONNECTED` when it is back within the session; `LOST` only when a server reports the
+ *   session expired (ZooKeeper tells a client once it reaches a server again; no local timer
+ *   presumes it). After `LOST` the adapter opens a new session and reports `RECONNECTED`.
  * - **Watches**: subtree watches with a cache (see `watch`); `get()` serves watched, up-to-date
  *   nodes from it.
  * - **Latch**: `executeInLeader` is Curator's `LeaderLatch` recipe with its node names, so Java
@@ -124,7 +123,6 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   #phase: Phase = 'new';
   #connection: ZookeeperConnection | undefined;
   #suspended = false;
-  #lostTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<void> | undefined;
   readonly #background = new Set<Promise<unknown>>();
 
@@ -204,7 +202,6 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     if (this.#closing !== undefined) return this.#closing;
     this.#phase = 'closed';
     this.#closeController.abort();
-    this.#clearLostTimer();
     for (const watch of this.#watches) watch.dispose();
     this.#watches.clear();
     this.#notifySessionChange();
@@ -240,14 +237,13 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       events: {
         onReconnected: (connection) => this.#onReconnected(connection),
         onDisconnected: (connection) => this.#onDisconnected(connection),
-        onExpired: (connection) => this.#onSessionLost(connection, 'expired'),
+        onExpired: (connection) => this.#onSessionLost(connection),
       },
     });
   }
 
   #onReconnected(connection: ZookeeperConnection): void {
     if (connection !== this.#connection || this.#phase !== 'started') return;
-    this.#clearLostTimer();
     if (this.#suspended) {
       this.#suspended = false;
       this.#emitState('RECONNECTED');
@@ -261,56 +257,30 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       this.#suspended = true;
       this.#emitState('SUSPENDED');
     }
-    if (this.#lostTimer === undefined) {
-      // The client library reports an expiry only once it reaches a server again; during a
-      // partition it would stay "disconnected" forever. Like Curator, presume the session lost
-      // once it was unreachable for a whole session timeout.
-      const timeoutMs = connection.negotiatedSessionTimeoutMs();
-      this.#lostTimer = setTimeout(() => {
-        this.#lostTimer = undefined;
-        if (!connection.connected) this.#onSessionLost(connection, 'presumed');
-      }, timeoutMs);
-    }
+    // No local timer declares the session lost: ZooKeeper says so when the client reaches a
+    // server again (the library keeps re-attaching to the same session until then). A new quorum
+    // leader gives every session a fresh timeout, so a slow election or a server restart longer
+    // than the session timeout need not cost it.
   }
 
-  #onSessionLost(connection: ZookeeperConnection, reason: 'expired' | 'presumed'): void {
+  #onSessionLost(connection: ZookeeperConnection): void {
     if (connection !== this.#connection || this.#phase !== 'started') return;
-    this.#clearLostTimer();
     this.#suspended = true;
-    const oldSession = connection.everConnected
-      ? { id: connection.sessionId(), password: connection.sessionPassword() }
-      : undefined;
     const replacement = this.#newConnection();
     this.#connection = replacement;
     replacement.connect();
     this.#emitState('LOST');
-    connection.abandon('SESSION_EXPIRED', 'The ZooKeeper session expired (or was presumed expired)');
+    connection.abandon('SESSION_EXPIRED', 'The ZooKeeper session expired');
     this.#track(connection.close(0));
     this.#notifySessionChange();
-    this.#track(this.#establishReplacement(replacement, reason === 'presumed' ? oldSession : undefined));
+    this.#track(this.#establishReplacement(replacement));
   }
 
-  async #establishReplacement(
-    replacement: ZookeeperConnection,
-    oldSession: { id: Buffer; password: Buffer } | undefined,
-  ): Promise<void> {
+  async #establishReplacement(replacement: ZookeeperConnection): Promise<void> {
     try {
       await replacement.waitConnected(undefined, () => 'unbounded');
     } catch {
       return; // closed, or replaced again
-    }
-    if (oldSession !== undefined) {
-      // The old session was only presumed lost: end it on the server now, so that its ephemeral
-      // nodes disappear before we report the new session (they would otherwise linger until the
-      // server expires it, e.g. when the server itself was down and restored the session).
-      try {
-        await closeZookeeperSession(this.#options.serverLists, oldSession, this.#options.connectionTimeoutMs);
-      } catch (error) {
-        this.#reportBackgroundError(
-          error,
-          'Could not end the presumed-lost ZooKeeper session; the server expires it',
-        );
-      }
     }
     if (replacement !== this.#connection || this.#phase !== 'started') return;
     for (const watch of this.#watches) watch.resync(replacement);
@@ -318,11 +288,6 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       this.#suspended = false;
       this.#emitState('RECONNECTED');
     }
-  }
-
-  #clearLostTimer(): void {
-    if (this.#lostTimer !== undefined) clearTimeout(this.#lostTimer);
-    this.#lostTimer = undefined;
   }
 
   #emitState(state: RegistryConnectionState): void {

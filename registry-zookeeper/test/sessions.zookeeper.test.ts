@@ -1,9 +1,11 @@
 /**
- * Session handling against a real ZooKeeper: forced expiry, a silent partition (no FIN/RST), a
- * server restart with writes made while a watcher was cut off. Timings are printed (they are
+ * Session handling against a real ZooKeeper: forced expiry, a silent partition (no FIN/RST), an
+ * event-loop stall, a server down longer than the session, a server restart with writes made while
+ * a watcher was cut off. `LOST` is only ever what a server reports. Timings are printed (they are
  * measurements, not assertions beyond generous bounds).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { currentSessionOf } from '../src/zookeeper-registry-center.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import {
   EventLog,
@@ -63,7 +65,7 @@ describe('ZooKeeper sessions', () => {
     expect(events.anomalies()).toEqual([]);
   });
 
-  it('a silent partition is detected by the read timeout (SUSPENDED), then LOST after the session timeout', async () => {
+  it('a silent partition: SUSPENDED by the read timeout, no LOST while cut off; LOST when the server answers that the session expired', async () => {
     const namespace = clients.namespace();
     const path = await proxy();
     const states = new StateRecorder();
@@ -77,48 +79,92 @@ describe('ZooKeeper sessions', () => {
     path.cut('blackhole');
     const cutAt = Date.now();
     const suspended = await states.waitForState('SUSPENDED');
-    const lost = await states.waitForState('LOST');
+    // The server expires the session one session timeout after it last heard from the client.
     await events.waitForEvent({ type: 'DELETED', key: '/e', value: 'doomed' });
     const deletedAt = Date.now();
-    console.log(
-      `silent partition (session ${sessionTimeoutMs} ms): SUSPENDED after ${suspended.at - cutAt} ms, ` +
-        `LOST after ${lost.at - cutAt} ms, server deleted the ephemeral after ${deletedAt - cutAt} ms`,
-    );
-    // Read timeout = 2/3 of the session timeout; LOST one session timeout after SUSPENDED.
+    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED']);
+    // Read timeout = 2/3 of the session timeout.
     expect(suspended.at - cutAt).toBeGreaterThanOrEqual((sessionTimeoutMs * 2) / 3 - 50);
     expect(suspended.at - cutAt).toBeLessThan(sessionTimeoutMs + 500);
-    expect(lost.at - suspended.at).toBeGreaterThanOrEqual(sessionTimeoutMs - 50);
-    expect(lost.at - suspended.at).toBeLessThan(sessionTimeoutMs + 1_000);
 
     path.restore();
-    await states.waitForState('RECONNECTED', states.states.indexOf('LOST'));
+    const restoredAt = Date.now();
+    const lost = await states.waitForState('LOST');
+    await states.waitForState('RECONNECTED', states.items.indexOf(lost));
+    console.log(
+      `silent partition (session ${sessionTimeoutMs} ms): SUSPENDED after ${suspended.at - cutAt} ms, ` +
+        `server deleted the ephemeral after ${deletedAt - cutAt} ms; LOST ${lost.at - restoredAt} ms after the restore`,
+    );
     expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
     expect(await client.isExisted('/e')).toBe(false);
     await client.persistEphemeral('/e', 'reborn');
     await events.waitForEvent({ type: 'ADDED', key: '/e', value: 'reborn' });
   });
 
-  it("a presumed-lost session is ended on the server before RECONNECTED, so its ephemerals don't linger", async () => {
-    // The server is down for longer than the session timeout: the client presumes its session
-    // lost. A restarted server restores the session with a fresh timeout, so without help its
-    // ephemeral nodes would linger for another session timeout; the adapter ends it itself.
+  it('an event-loop stall: shorter than the session keeps it; longer, the server reports the expiry as soon as the client talks to it', async () => {
     const namespace = clients.namespace();
     const states = new StateRecorder();
-    const client = await clients.start({ namespace, sessionTimeoutMs: 2_000 }, states);
-    await client.persistEphemeral('/owned', 'old session');
+    const sessionTimeoutMs = 2_000;
+    const client = await clients.start({ namespace, sessionTimeoutMs }, states);
+    const watcher = await clients.start({ namespace });
+    await client.persistEphemeral('/e', 'mine');
+    const events = new EventLog();
+    await watcher.watch('/', events.listener);
+    await events.waitForEvent({ type: 'ADDED', key: '/e' });
+    const stall = (ms: number): void => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    };
+    const session = currentSessionOf(client)?.id.toString('hex');
+
+    // Half the session: the server still holds it; at most a reconnect to the same session.
+    stall(sessionTimeoutMs / 2);
+    await client.persist('/after-short-stall', 'ok');
+    expect(states.states).not.toContain('LOST');
+    expect(currentSessionOf(client)?.id.toString('hex')).toBe(session);
+
+    // Longer than the session: the server expires it meanwhile (the watcher sees the ephemeral go)
+    // and says so as soon as the client talks to it again.
+    stall(sessionTimeoutMs + 1_500);
+    const resumedAt = Date.now();
+    const lost = await states.waitForState('LOST');
+    await states.waitForState('RECONNECTED', states.items.indexOf(lost));
+    await events.waitForEvent({ type: 'DELETED', key: '/e', value: 'mine' });
+    console.log(
+      `event-loop stall beyond the session (${sessionTimeoutMs} ms): LOST ${lost.at - resumedAt} ms after resuming`,
+    );
+    expect(lost.at - resumedAt).toBeLessThan(sessionTimeoutMs);
+    expect(currentSessionOf(client)?.id.toString('hex')).not.toBe(session);
+  });
+
+  it('a server down for longer than the session timeout costs no session: the restarted server restores it', async () => {
+    // No local timer presumes the session lost: the restarted server restores its sessions with a
+    // fresh timeout, and the client re-attaches to its own.
+    const namespace = clients.namespace();
+    const states = new StateRecorder();
+    // Long enough for the client to re-attach within the fresh timeout on a loaded machine.
+    const sessionTimeoutMs = 4_000;
+    const client = await clients.start({ namespace, sessionTimeoutMs }, states);
+    await client.persistEphemeral('/owned', 'kept');
+    const session = currentSessionOf(client)?.id.toString('hex');
     await fixture.server.kill();
-    await states.waitForState('LOST');
+    const killedAt = Date.now();
+    await states.waitForState('SUSPENDED');
+    // Keep it down for longer than the session timeout (the client can only wait).
+    await vi.waitFor(() => expect(Date.now() - killedAt).toBeGreaterThan(sessionTimeoutMs + 500), {
+      timeout: sessionTimeoutMs * 3,
+      interval: 100,
+    });
+    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED']);
     await fixture.server.restart();
-    await states.waitForState('RECONNECTED', states.states.indexOf('LOST'));
+    await states.waitForState('RECONNECTED', states.states.indexOf('SUSPENDED'), 30_000);
+    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'RECONNECTED']);
+    expect(currentSessionOf(client)?.id.toString('hex')).toBe(session);
     const raw = await rawClient(fixture.server.connectString);
     try {
-      expect(await raw.exists(`/${namespace}/owned`)).toBe(false);
-      await client.persistEphemeral('/owned', 'new session');
-      expect(await raw.getData(`/${namespace}/owned`)).toBe('new session');
+      expect(await raw.getData(`/${namespace}/owned`)).toBe('kept');
     } finally {
       await raw.close();
     }
-    expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
   });
 
   it('server restart: SUSPENDED then RECONNECTED, and a watcher cut off meanwhile gets every missed change once', async () => {

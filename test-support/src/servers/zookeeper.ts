@@ -149,6 +149,27 @@ function externalServer(connectString: string): ZookeeperTestServer {
 }
 
 /**
+ * JVM arguments that run one ZooKeeper server with a small heap.
+ *
+ * @param classpath - from {@link locateZookeeperRuntime}.
+ * @param configFile - the server's `zoo.cfg`.
+ */
+export function zookeeperJvmArgs(classpath: string, configFile: string): string[] {
+  return [
+    '-Xms32m',
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+    '-Dzookeeper.jmx.log4j.disable=true',
+    '-cp',
+    classpath,
+    'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+    configFile,
+  ];
+}
+
+/**
  * Locates the Java runtime and the ZooKeeper jars.
  *
  * @throws {MissingServerBinaryError} naming the Debian packages when either is missing.
@@ -218,22 +239,9 @@ export async function startZookeeperServer(
 
   /** Launches the JVM on `port` and waits for `imok`; `false` when the port was taken. */
   const launch = async (): Promise<boolean> => {
-    const server = spawnManagedProcess(
-      runtime.java,
-      [
-        '-Xms32m',
-        '-Xmx256m',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-        '-Dzookeeper.jmx.log4j.disable=true',
-        '-cp',
-        runtime.classpath,
-        'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-        configFile,
-      ],
-      { cwd: dir },
-    );
+    const server = spawnManagedProcess(runtime.java, zookeeperJvmArgs(runtime.classpath, configFile), {
+      cwd: dir,
+    });
     current = server;
     try {
       // `ruok` answers `imok` as soon as the process listens; `srvr` reports a `Mode:` only once
