@@ -9,6 +9,7 @@ export default defineConfig({
       'registry-conformance',
       'registry-zookeeper',
       'registry-etcd',
+      'registry-redis',
       'examples',
       'integration-tests',
     ],

@@ -3,8 +3,9 @@
  * server restart with writes made while a watcher was cut off. Timings are printed (they are
  * measurements, not assertions beyond generous bounds).
  */
+
+import { TcpProxy } from '@elasticjob-ts/registry-conformance/servers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TcpProxy } from './support/tcp-proxy.js';
 import {
   EventLog,
   expireSession,

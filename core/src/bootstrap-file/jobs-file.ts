@@ -191,6 +191,16 @@ const TOP_LEVEL = z.strictObject({
   reshardingWaitTimeoutMs: ms.optional(),
 });
 
+/** PEM material inline or from files (etcd and Redis). */
+const TLS_SCHEMA = z.strictObject({
+  ca: nonEmpty.optional(),
+  cert: nonEmpty.optional(),
+  key: nonEmpty.optional(),
+  caFile: nonEmpty.optional(),
+  certFile: nonEmpty.optional(),
+  keyFile: nonEmpty.optional(),
+});
+
 const REGISTRY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   zookeeper: z.strictObject({
     type: z.literal('zookeeper'),
@@ -211,16 +221,18 @@ const REGISTRY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
     connectionTimeoutMs: ms.optional(),
     username: nonEmpty.optional(),
     password: z.string().optional(),
-    tls: z
-      .strictObject({
-        ca: nonEmpty.optional(),
-        cert: nonEmpty.optional(),
-        key: nonEmpty.optional(),
-        caFile: nonEmpty.optional(),
-        certFile: nonEmpty.optional(),
-        keyFile: nonEmpty.optional(),
-      })
-      .optional(),
+    tls: TLS_SCHEMA.optional(),
+  }),
+  redis: z.strictObject({
+    type: z.literal('redis'),
+    url: nonEmpty,
+    namespace: nonEmpty,
+    sessionTimeoutMs: ms.optional(),
+    connectionTimeoutMs: ms.optional(),
+    commandTimeoutMs: ms.optional(),
+    username: nonEmpty.optional(),
+    password: z.string().optional(),
+    tls: TLS_SCHEMA.optional(),
   }),
   memory: z.strictObject({
     type: z.literal('memory'),
