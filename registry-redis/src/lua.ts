@@ -123,6 +123,25 @@ return 1
 `,
 );
 
+/**
+ * `getRegistryCenterTime(path)`: writes the scratch node (as `persist(path, '')`) and returns the
+ * server's `TIME` in epoch ms. ARGV: maxlen, path.
+ */
+export const TOUCH_TIME = script(
+  'ejTouchTime',
+  `
+local p = ARGV[2]
+if exists(p) then
+  redis.call('HSET', D, p, '')
+  emit('UPDATED', p, '')
+else
+  makeParents(p)
+  makeNode(p, '')
+end
+return tostring(T)
+`,
+);
+
 /** `update(path, value)`: `EJ NO_NODE` when absent. ARGV: maxlen, path, value. */
 export const UPDATE = script(
   'ejUpdate',
@@ -350,6 +369,7 @@ return result
 /** Every script, for registration. */
 export const ALL_SCRIPTS: readonly RegistryScript[] = [
   PERSIST,
+  TOUCH_TIME,
   UPDATE,
   PERSIST_EPHEMERAL,
   PERSIST_SEQUENTIAL,

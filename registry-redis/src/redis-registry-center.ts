@@ -31,6 +31,7 @@ import {
   REMOVE,
   type RegistryScript,
   SNAPSHOT,
+  TOUCH_TIME,
   UPDATE,
 } from './lua.js';
 import { CHANGE_FEED_MAX_LENGTH, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
@@ -385,21 +386,16 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
-   * The server's clock (`TIME`, microseconds truncated to ms). The scratch `key` is not written.
+   * The server's clock (`TIME`, microseconds truncated to ms), read by the script that writes the
+   * scratch node `key` (value `''`, parents created), in one round trip.
    *
-   * @param key - scratch node path (validated only).
+   * @param key - the scratch node, e.g. `/orders/systemTime/current` (not `/`).
    * @returns epoch ms.
    * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
    */
   async getRegistryCenterTime(key: string): Promise<number> {
-    assertRegistryPath(key);
-    const connection = this.requireStarted(key);
-    try {
-      const [seconds, micros] = (await connection.time()) as [string | number, string | number];
-      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    } catch (error) {
-      throw toRegistryError(error, 'getRegistryCenterTime', key);
-    }
+    assertRegistryPath(key, false);
+    return Number(await this.run(TOUCH_TIME, 'getRegistryCenterTime', key, [key]));
   }
 
   /**
