@@ -1,6 +1,6 @@
 /**
  * A cluster of job instances, each in its own OS process (`dist/worker/job-instance.js`), against
- * a real ZooKeeper or etcd server: spawn and scale out, `kill -9`, `SIGSTOP`/`SIGCONT`, graceful
+ * a real ZooKeeper, etcd or Redis server: spawn and scale out, `kill -9`, `SIGSTOP`/`SIGCONT`, graceful
  * stop, registry server restart, and the parsed execution logs plus everything the harness knows
  * about each process (kills, pauses, exits) for the checker.
  *
@@ -21,10 +21,11 @@ import {
   createRegistryCenter,
   type RegistryCenterConfiguration,
 } from '@elasticjob-ts/core';
-import type {
-  JobInstanceWorkerConfig,
-  WorkerJobConfig,
-  WorkerRegistryConnection,
+import {
+  type JobInstanceWorkerConfig,
+  registryConfigurationOf,
+  type WorkerJobConfig,
+  type WorkerRegistryConnection,
 } from '../worker/worker-config.js';
 import { buildRuns, type InstanceTimeline, type ItemRun, type PauseWindow } from './checker.js';
 import { type ExecutionLogEntry, type InstanceLogEntry, parseExecutionLog } from './execution-log.js';
@@ -471,9 +472,7 @@ export class Cluster {
 
   #adminConfiguration(): RegistryCenterConfiguration {
     const { registry, namespace, sessionTimeoutMs } = this.options;
-    return registry.type === 'zookeeper'
-      ? { type: 'zookeeper', serverLists: registry.serverLists, namespace, sessionTimeoutMs }
-      : { type: 'etcd', endpoints: [...registry.endpoints], namespace, sessionTimeoutMs };
+    return registryConfigurationOf(registry, namespace, sessionTimeoutMs);
   }
 
   /**
