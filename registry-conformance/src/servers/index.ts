@@ -7,6 +7,7 @@
  */
 
 export * from './etcd.js';
+export * from './etcd-cluster.js';
 export * from './free-port.js';
 export * from './redis.js';
 export * from './tcp-proxy.js';
