@@ -6,9 +6,11 @@
  * synchronously and in stream order. After a connection loss it resumes from the same id, so no
  * entry is lost or repeated; keyspace notifications are not used (they are fire-and-forget).
  *
- * If entries the loop has not read were trimmed away (`max-deleted-entry-id` of `XINFO STREAM`
- * is past the cursor) or the namespace's data was lost (its epoch changed, e.g. a server without
- * persistence restarted), every subscriber re-synchronises from a fresh snapshot.
+ * Every entry carries a revision from one counter (`INCR` in the same script), so revisions are
+ * consecutive. When an entry's revision is not the next one (entries the loop had not read were
+ * trimmed away by `MAXLEN`), when after a reconnect the counter is ahead but the next entry is
+ * gone, or when the namespace's data was lost (the counter went back or its epoch changed, e.g. a
+ * server without persistence restarted), every subscriber re-synchronises from a fresh snapshot.
  *
  * @module
  */
@@ -20,9 +22,17 @@ import { registryErrorCodeOf } from './to-registry-error.js';
 export interface FeedEntry {
   /** Stream id (`{ms}-{seq}`), increasing in commit order. */
   readonly id: string;
+  /** Revision: 1 for the namespace's first entry, then consecutive. */
+  readonly revision: number;
   readonly type: RegistryEventType;
   readonly key: string;
   readonly value: string;
+}
+
+/** A position in the change feed: the last entry's stream id and revision. */
+export interface FeedPosition {
+  readonly id: string;
+  readonly revision: number;
 }
 
 /** Receives the feed's entries. */
@@ -32,9 +42,9 @@ export interface FeedSubscriber {
   /**
    * Re-reads the subscriber's state after a gap.
    *
-   * @returns the stream id its new snapshot corresponds to.
+   * @returns the feed position its new snapshot corresponds to.
    */
-  resync?(): Promise<string>;
+  resync?(): Promise<FeedPosition>;
 }
 
 /**
@@ -59,6 +69,10 @@ export interface ChangeFeedContext {
   readonly streamKey: string;
   /** The epoch key. */
   readonly epochKey: string;
+  /** The revision counter key. */
+  readonly revisionKey: string;
+  /** Reads the feed's current position and epoch atomically. */
+  readonly position: () => Promise<FeedPosition & { readonly epoch: string | undefined }>;
   /** How long one `XREAD` blocks, in ms. */
   readonly blockMs: number;
   readonly onError: (message: string, error: unknown) => void;
@@ -70,6 +84,7 @@ const BATCH = 1_000;
 export class ChangeFeed {
   private readonly subscribers = new Set<FeedSubscriber>();
   private cursor = '0-0';
+  private revision = 0;
   private epoch: string | undefined;
   private closed = false;
   private loop: Promise<void> | undefined;
@@ -78,13 +93,14 @@ export class ChangeFeed {
   constructor(private readonly context: ChangeFeedContext) {}
 
   /**
-   * Starts reading after `fromId`.
+   * Starts reading after `from`.
    *
-   * @param fromId - the last stream id already reflected in this client's state.
+   * @param from - the last position already reflected in this client's state.
    * @param epoch - the namespace epoch at that point.
    */
-  start(fromId: string, epoch: string | undefined): void {
-    this.cursor = fromId;
+  start(from: FeedPosition, epoch: string | undefined): void {
+    this.cursor = from.id;
+    this.revision = from.revision;
     this.epoch = epoch;
     this.loop = this.run();
   }
@@ -125,8 +141,14 @@ export class ChangeFeed {
         if (this.closed) return;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
+            const entry = parseEntry(id, fields);
+            if (entry.revision !== this.revision + 1) {
+              await this.resync();
+              break;
+            }
             this.cursor = id;
-            this.dispatch(parseEntry(id, fields));
+            this.revision = entry.revision;
+            this.dispatch(entry);
           }
         }
       } catch (error) {
@@ -151,28 +173,39 @@ export class ChangeFeed {
     }
   }
 
-  /** After a connection loss: re-synchronise when entries were trimmed or the data was lost. */
+  /** After a connection loss: re-synchronise when unread entries were trimmed or the data was lost. */
   private async ensureContinuity(): Promise<void> {
-    const { connection, streamKey, epochKey } = this.context;
-    const epoch = (await connection.get(epochKey)) ?? undefined;
-    let maxDeleted = '0-0';
-    try {
-      const info = (await connection.xinfo('STREAM', streamKey)) as unknown[];
-      const index = info.indexOf('max-deleted-entry-id');
-      if (index >= 0) maxDeleted = String(info[index + 1]);
-    } catch {
-      // No stream yet (nothing ever written): nothing was trimmed.
+    const { connection, streamKey, epochKey, revisionKey } = this.context;
+    const [epoch, counter] = await Promise.all([connection.get(epochKey), connection.get(revisionKey)]);
+    const revision = Number(counter ?? 0);
+    if ((epoch ?? undefined) !== this.epoch || revision < this.revision) {
+      await this.resync();
+      return;
     }
-    const lostData = this.epoch !== undefined && epoch !== this.epoch;
-    if (!lostData && compareStreamIds(maxDeleted, this.cursor) <= 0) return;
-    this.epoch = epoch;
-    let first: string | undefined;
+    if (revision === this.revision) return;
+    const next = (await connection.xrange(streamKey, `(${this.cursor}`, '+', 'COUNT', 1)) as Array<
+      [string, string[]]
+    >;
+    const first = next[0];
+    if (first === undefined || parseEntry(first[0], first[1]).revision !== this.revision + 1)
+      await this.resync();
+  }
+
+  /**
+   * Every subscriber re-reads its state; the feed continues after the first (oldest) snapshot, and
+   * each subscriber skips what its own snapshot already reflects.
+   */
+  private async resync(): Promise<void> {
+    let first: FeedPosition | undefined;
     for (const subscriber of [...this.subscribers]) {
-      const id = await subscriber.resync?.();
-      if (id !== undefined && first === undefined) first = id;
+      const position = await subscriber.resync?.();
+      if (position !== undefined && first === undefined) first = position;
     }
-    if (first !== undefined) this.cursor = first;
-    else if (lostData) this.cursor = '0-0';
+    const current = await this.context.position();
+    this.epoch = current.epoch;
+    const from = first ?? current;
+    this.cursor = from.id;
+    this.revision = from.revision;
   }
 
   private waitForConnection(): Promise<void> {
@@ -192,16 +225,24 @@ export class ChangeFeed {
   }
 }
 
-function parseEntry(id: string, fields: string[]): FeedEntry {
+/**
+ * Parses a stream entry's fields.
+ *
+ * @param id - the stream id.
+ * @param fields - `[name, value, ...]`.
+ */
+export function parseEntry(id: string, fields: string[]): FeedEntry {
+  let revision = 0;
   let type = '';
   let key = '';
   let value = '';
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i];
     const content = fields[i + 1] as string;
-    if (name === 't') type = content;
+    if (name === 'n') revision = Number(content);
+    else if (name === 't') type = content;
     else if (name === 'k') key = content;
     else if (name === 'v') value = content;
   }
-  return { id, type: type as RegistryEventType, key, value };
+  return { id, revision, type: type as RegistryEventType, key, value };
 }

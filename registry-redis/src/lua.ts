@@ -16,9 +16,9 @@
  * | `e` | hash | ephemeral node path → owning session id |
  * | `o:{session}` | set | paths of the ephemeral nodes of a session |
  * | `s` | sorted set | session id → deadline (server epoch ms) |
- * | `sid` | string | session id counter (`INCR`) |
  * | `q:{path}` | string | sequential-node counter of a parent (`INCR`) |
- * | `x` | stream | change feed: one entry `t` (ADDED/UPDATED/DELETED), `k` (path), `v` (value) per change |
+ * | `x` | stream | change feed: one entry `n` (revision), `t` (ADDED/UPDATED/DELETED), `k` (path), `v` (value) per change |
+ * | `rev` | string | revision counter (`INCR`): consecutive per entry, so a reader sees any gap |
  * | `epoch` | string | random id written once; a different value means the data was lost (server reset) |
  *
  * Scripts build key names from `KEYS[1]` (every one is in `KEYS[1]`'s hash slot thanks to the
@@ -43,7 +43,10 @@ local function parentOf(p)
 end
 local function nameOf(p) return string.match(p, '[^/]*$') end
 local function childPath(p, c) if p == '/' then return '/' .. c end return p .. '/' .. c end
-local function emit(t, k, v) redis.call('XADD', X, 'MAXLEN', '~', MAXLEN, '*', 't', t, 'k', k, 'v', v) end
+local function emit(t, k, v)
+  local n = redis.call('INCR', P .. 'rev')
+  redis.call('XADD', X, 'MAXLEN', '~', MAXLEN, '*', 'n', n, 't', t, 'k', k, 'v', v)
+end
 local function exists(p) return p == '/' or redis.call('HEXISTS', D, p) == 1 end
 local function makeNode(p, v)
   redis.call('HSET', D, p, v)
@@ -288,14 +291,16 @@ return 1
 );
 
 /**
- * Opens a session with deadline `TIME + timeout` and writes the namespace epoch if absent.
- * ARGV: maxlen, timeout ms, epoch candidate. Returns `[session id, epoch, server time ms]`.
+ * Opens a session with deadline `TIME + timeout` and writes the namespace epoch if absent. The
+ * session id is random (a counter would repeat after a server lost its data, and a client could
+ * then heartbeat someone else's session). ARGV: maxlen, timeout ms, epoch candidate, session id.
+ * Returns `[session id, epoch, server time ms]`.
  */
 export const OPEN_SESSION = script(
   'ejOpenSession',
   `
-local sid = tostring(redis.call('INCR', P .. 'sid'))
-redis.call('ZADD', S, T + tonumber(ARGV[2]), sid)
+local sid = ARGV[4]
+redis.call('ZADD', S, 'NX', T + tonumber(ARGV[2]), sid)
 redis.call('SET', P .. 'epoch', ARGV[3], 'NX')
 return { sid, redis.call('GET', P .. 'epoch'), tostring(T) }
 `,
@@ -336,8 +341,9 @@ return 1
 
 /**
  * A consistent snapshot of a subtree and the change-feed position it corresponds to.
- * ARGV: maxlen, path. Returns `[last stream id, epoch or '', path1, value1, path2, value2, ...]`,
- * parents before children.
+ * ARGV: maxlen, path (`''` for no subtree: the position only). Returns
+ * `[last stream id, revision, epoch or '', path1, value1, path2, value2, ...]`, parents before
+ * children.
  */
 export const SNAPSHOT = script(
   'ejSnapshot',
@@ -345,12 +351,12 @@ export const SNAPSHOT = script(
 local last = redis.call('XREVRANGE', X, '+', '-', 'COUNT', 1)
 local id = '0-0'
 if last[1] then id = last[1][1] end
-local result = { id, redis.call('GET', P .. 'epoch') or '' }
+local result = { id, redis.call('GET', P .. 'rev') or '0', redis.call('GET', P .. 'epoch') or '' }
 local queue, head = {}, 1
 local root = ARGV[2]
 if root == '/' then
   table.insert(queue, '/')
-elseif exists(root) then
+elseif root ~= '' and exists(root) then
   table.insert(queue, root)
 end
 while head <= #queue do

@@ -162,6 +162,11 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
       connection: feedConnection,
       streamKey: `${options.keyPrefix}x`,
       epochKey: `${options.keyPrefix}epoch`,
+      revisionKey: `${options.keyPrefix}rev`,
+      position: async () => {
+        const snapshot = await this.snapshot('', connection);
+        return { id: snapshot.id, revision: snapshot.revision, epoch: snapshot.epoch };
+      },
       blockMs: FEED_BLOCK_MS,
       onError: this.reportError,
     });
@@ -190,10 +195,8 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
         throw toRegistryError(failure.error, 'start');
       }
       await session.open();
-      const last = (await connection.xrevrange(`${options.keyPrefix}x`, '+', '-', 'COUNT', 1)) as Array<
-        [string, string[]]
-      >;
-      feed.start(last[0]?.[0] ?? '0-0', session.epoch);
+      const position = await this.snapshot('', connection);
+      feed.start(position, position.epoch);
     } catch (error) {
       abandon();
       const closed = (this.lifecycle as Lifecycle) === 'closed';
@@ -502,11 +505,25 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
     };
   }
 
-  private async snapshot(root: string): Promise<SubtreeSnapshot> {
-    const reply = (await this.run(SNAPSHOT, 'watch', root, [root])) as string[];
+  /** A subtree snapshot (`''`: none, the feed position only) with the feed position and epoch. */
+  private async snapshot(
+    root: string,
+    connection = this.requireStarted(root === '' ? undefined : root),
+  ): Promise<SubtreeSnapshot & { readonly epoch: string | undefined }> {
+    let reply: string[];
+    try {
+      reply = (await this.script(connection, SNAPSHOT, [root])) as string[];
+    } catch (error) {
+      throw toRegistryError(error, 'watch', root === '' ? undefined : root);
+    }
     const nodes: Array<[string, string]> = [];
-    for (let i = 2; i + 1 < reply.length; i += 2) nodes.push([reply[i] as string, reply[i + 1] as string]);
-    return { id: reply[0] as string, nodes };
+    for (let i = 3; i + 1 < reply.length; i += 2) nodes.push([reply[i] as string, reply[i + 1] as string]);
+    return {
+      id: reply[0] as string,
+      revision: Number(reply[1]),
+      epoch: reply[2] === '' ? undefined : reply[2],
+      nodes,
+    };
   }
 
   private emitState(state: RegistryConnectionState): void {

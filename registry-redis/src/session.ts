@@ -143,7 +143,7 @@ export class RedisSession {
         OPEN_SESSION,
         this.context.keyPrefix,
         this.context.maxFeedLength,
-        [this.context.sessionTimeoutMs, randomUUID()],
+        [this.context.sessionTimeoutMs, randomUUID(), randomUUID()],
       )) as [string, string, string];
     } catch (error) {
       throw toRegistryError(error, 'open session');

@@ -9,11 +9,13 @@
  * @module
  */
 import { isWithinRegistryPath, type RegistryEvent, type RegistryWatchListener } from '@elasticjob-ts/core';
-import { compareStreamIds, type FeedEntry, type FeedSubscriber } from './change-feed.js';
+import { compareStreamIds, type FeedEntry, type FeedPosition, type FeedSubscriber } from './change-feed.js';
 
 /** A consistent subtree snapshot and the stream id it corresponds to. */
 export interface SubtreeSnapshot {
   readonly id: string;
+  /** The change feed's revision at that point. */
+  readonly revision: number;
   /** Nodes, parents before children. */
   readonly nodes: ReadonlyArray<readonly [string, string]>;
 }
@@ -62,7 +64,7 @@ export class SubtreeWatch implements FeedSubscriber {
     else this.apply(entry);
   }
 
-  async resync(): Promise<string> {
+  async resync(): Promise<FeedPosition> {
     const snapshot = await this.readSnapshot(this.root);
     const next = new Map(snapshot.nodes);
     for (const [key, value] of [...this.mirror].reverse()) {
@@ -76,7 +78,7 @@ export class SubtreeWatch implements FeedSubscriber {
     this.mirror.clear();
     for (const [key, value] of next) this.mirror.set(key, value);
     this.skipUntil = snapshot.id;
-    return snapshot.id;
+    return { id: snapshot.id, revision: snapshot.revision };
   }
 
   private apply(entry: FeedEntry): void {
