@@ -40,11 +40,12 @@ export interface FeedSubscriber {
   /** Called synchronously for every entry read, in stream order. Must not throw. */
   deliver(entry: FeedEntry): void;
   /**
-   * Re-reads the subscriber's state after a gap.
+   * Re-reads the subscriber's state after a gap (entries it will never see).
    *
-   * @returns the feed position its new snapshot corresponds to.
+   * @returns the feed position its new snapshot corresponds to, or `undefined` when it keeps no
+   *   snapshot (it only re-checks the server).
    */
-  resync?(): Promise<FeedPosition>;
+  resync(): Promise<FeedPosition | undefined>;
 }
 
 /**
@@ -198,7 +199,7 @@ export class ChangeFeed {
   private async resync(): Promise<void> {
     let first: FeedPosition | undefined;
     for (const subscriber of [...this.subscribers]) {
-      const position = await subscriber.resync?.();
+      const position = await subscriber.resync();
       if (position !== undefined && first === undefined) first = position;
     }
     const current = await this.context.position();

@@ -61,6 +61,7 @@ export async function executeInLatch<T>(
   signal?.throwIfAborted();
   const sessionId = context.session.require(latchPath);
   const deleted = new Set<string>();
+  let gap = false;
   let wake: (() => void) | undefined;
   const prefix = latchPath === '/' ? '/' : `${latchPath}/`;
   const unsubscribe = context.feed.subscribe({
@@ -69,6 +70,12 @@ export async function executeInLatch<T>(
         deleted.add(entry.key);
         wake?.();
       }
+    },
+    // Entries were missed: the predecessor may be gone unseen, so read the queue again.
+    async resync() {
+      gap = true;
+      wake?.();
+      return undefined;
     },
   });
   // Every way the wait can end early rejects `cancelled`; each step of the wait races it.
@@ -94,7 +101,9 @@ export async function executeInLatch<T>(
   const untrack = context.track(() =>
     cancel(new RegistryError('NOT_STARTED', 'The Redis registry was closed', { path: latchPath })),
   );
+  let waitEnded = false;
   const endWait = () => {
+    waitEnded = true;
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
     stopSession();
@@ -108,7 +117,8 @@ export async function executeInLatch<T>(
     node = await Promise.race([creating, cancelled]);
     const name = node.slice(prefix.length);
     for (;;) {
-      const queue = (await Promise.race([context.children(latchPath), cancelled]))
+      gap = false;
+      const queue = (await Promise.race([readQueue(context, latchPath, () => waitEnded), cancelled]))
         .filter((child) => LATCH_NODE.test(child))
         .sort();
       const position = queue.indexOf(name);
@@ -117,7 +127,7 @@ export async function executeInLatch<T>(
       const predecessor = `${prefix}${queue[position - 1]}`;
       const predecessorGone = new Promise<void>((resolve) => {
         wake = () => {
-          if (deleted.has(predecessor)) resolve();
+          if (gap || deleted.has(predecessor)) resolve();
         };
         wake();
       });
@@ -135,6 +145,24 @@ export async function executeInLatch<T>(
     return await callback();
   } finally {
     await context.deleteNode(node);
+  }
+}
+
+/** Pause between queue reads while the connection is down, in ms. */
+const RETRY_DELAY_MS = 250;
+
+/**
+ * The latch's children; a connection loss is retried (the caller races the wait's end), since a
+ * waiter woken by a reconnect may read before its command connection is back.
+ */
+async function readQueue(context: LatchContext, latchPath: string, ended: () => boolean): Promise<string[]> {
+  for (;;) {
+    try {
+      return await context.children(latchPath);
+    } catch (error) {
+      if (!RegistryError.is(error, 'CONNECTION_LOSS') || ended()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import {
   startRedisServer,
 } from '@elasticjob-ts/registry-conformance/servers';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
 import { HEARTBEAT } from '../src/lua.js';
 import {
@@ -172,6 +172,35 @@ describe('redis change feed', () => {
     const mirror = recorder.mirror();
     mirror.delete('/w'); // readSubtree lists the nodes below the root
     expect(mirror).toEqual(await readSubtree(writer, '/w'));
+  });
+});
+
+describe('redis latch', () => {
+  it("a waiter that missed its predecessor's deletion (feed trimmed while cut off) still acquires", async () => {
+    const ns = namespace();
+    const holder = await client(ns);
+    const waiter = await client(ns);
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = (): void => undefined;
+    const holderEntered = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const holding = holder.executeInLeader('/latch', async () => {
+      entered();
+      await released;
+    });
+    await holderEntered;
+    const waiting = waiter.executeInLeader('/latch', () => 'acquired', { waitTimeoutMs: 30_000 });
+    await vi.waitFor(async () => expect(await holder.getNumChildren('/latch')).toBe(2), { timeout: 10_000 });
+    waiter.proxy.cut();
+    release();
+    await holding;
+    await admin.xtrim(`${holder.keyPrefix}x`, 'MAXLEN', 0);
+    waiter.proxy.restore();
+    expect(await waiting).toBe('acquired');
   });
 });
 
