@@ -7,7 +7,7 @@
  * `mntr` (`zk_packets_received`, `zk_znode_count`, `zk_watch_count`), etcd's Prometheus
  * `/metrics` (`grpc_server_handled_total` for unary calls, `grpc_server_msg_received_total` for
  * stream messages, `etcd_debugging_mvcc_keys_total`, `etcd_debugging_mvcc_watcher_total`), and
- * Redis' `INFO` (`total_commands_processed`, `blocked_clients`).
+ * Redis' `INFO` (`cmdstat_evalsha`/`eval`/`xread` calls, `blocked_clients`).
  *
  * @module
  */
@@ -265,7 +265,8 @@ function parseInfo(text: string): Map<string, string> {
 
 /**
  * Starts a Redis test server (AOF with `appendfsync always`, like ZooKeeper's and etcd's fsynced
- * logs). Counters: `total_commands_processed` (every command and script call), the registry nodes
+ * logs). Counters: client requests (`EVALSHA`/`EVAL` script calls and `XREAD`s from `INFO
+ * commandstats`; commands a script runs inside the server are not requests), the registry nodes
  * of every namespace (`HLEN` of each `elasticjob:{ns}:d` hash), and `blocked_clients` (change-feed
  * readers blocked in `XREAD`) as watches.
  *
@@ -287,7 +288,11 @@ export async function startRedisBackend(): Promise<Backend> {
       sessionTimeoutMs,
     }),
     async counters() {
-      const info = parseInfo(await admin.info());
+      const info = parseInfo(await admin.info('all'));
+      // Client requests: script calls and change-feed reads. `total_commands_processed` would also
+      // count every command a script runs inside the server.
+      const calls = (command: string) =>
+        Number(/calls=(\d+)/.exec(info.get(`cmdstat_${command}`) ?? '')?.[1] ?? 0);
       let nodes = 0;
       let cursor = '0';
       do {
@@ -296,7 +301,7 @@ export async function startRedisBackend(): Promise<Backend> {
         for (const key of keys) nodes += await admin.hlen(key);
       } while (cursor !== '0');
       return {
-        requests: Number(info.get('total_commands_processed') ?? Number.NaN),
+        requests: calls('evalsha') + calls('eval') + calls('xread'),
         streamMessages: 0,
         nodes,
         watches: Number(info.get('blocked_clients') ?? Number.NaN),
