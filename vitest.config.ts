@@ -10,6 +10,7 @@ export default defineConfig({
       'registry-conformance',
       'registry-zookeeper',
       'registry-etcd',
+      'registry-redis',
       'examples',
       'simulation',
       'integration-tests',

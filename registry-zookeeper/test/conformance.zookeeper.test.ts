@@ -6,12 +6,15 @@
  */
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { registryConformanceSuite } from '@elasticjob-ts/registry-conformance';
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
+import {
+  startZookeeperServer,
+  TcpProxy,
+  type ZookeeperTestServer,
+} from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
 import { ZOOKEEPER_CAPABILITIES, ZookeeperRegistryCenter } from '../src/index.js';
 import { closeZookeeperSession } from '../src/zookeeper-connection.js';
 import { currentSessionOf } from '../src/zookeeper-registry-center.js';
-import { TcpProxy } from './support/tcp-proxy.js';
 
 let server: ZookeeperTestServer;
 const proxies = new Map<CoordinatorRegistryCenter, TcpProxy>();

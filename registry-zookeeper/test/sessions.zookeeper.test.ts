@@ -4,9 +4,9 @@
  * a watcher was cut off. `LOST` is only ever what a server reports. Timings are printed (they are
  * measurements, not assertions beyond generous bounds).
  */
+import { TcpProxy } from '@elasticjob-ts/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentSessionOf } from '../src/zookeeper-registry-center.js';
-import { TcpProxy } from './support/tcp-proxy.js';
 import {
   EventLog,
   expireSession,

@@ -22,6 +22,16 @@ import { hasIssueUnder, isFilePath, messageOf, zodIssues } from './jobs-file-iss
 const ms = z.int().min(1).max(2_147_483_647);
 const nonEmpty = z.string().min(1);
 
+/** PEM material inline or from files (etcd and Redis). */
+const TLS_SCHEMA = z.strictObject({
+  ca: nonEmpty.optional(),
+  cert: nonEmpty.optional(),
+  key: nonEmpty.optional(),
+  caFile: nonEmpty.optional(),
+  certFile: nonEmpty.optional(),
+  keyFile: nonEmpty.optional(),
+});
+
 const REGISTRY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   zookeeper: z.strictObject({
     type: z.literal('zookeeper'),
@@ -42,16 +52,18 @@ const REGISTRY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
     connectionTimeoutMs: ms.optional(),
     username: nonEmpty.optional(),
     password: z.string().optional(),
-    tls: z
-      .strictObject({
-        ca: nonEmpty.optional(),
-        cert: nonEmpty.optional(),
-        key: nonEmpty.optional(),
-        caFile: nonEmpty.optional(),
-        certFile: nonEmpty.optional(),
-        keyFile: nonEmpty.optional(),
-      })
-      .optional(),
+    tls: TLS_SCHEMA.optional(),
+  }),
+  redis: z.strictObject({
+    type: z.literal('redis'),
+    url: nonEmpty,
+    namespace: nonEmpty,
+    sessionTimeoutMs: ms.optional(),
+    connectionTimeoutMs: ms.optional(),
+    commandTimeoutMs: ms.optional(),
+    username: nonEmpty.optional(),
+    password: z.string().optional(),
+    tls: TLS_SCHEMA.optional(),
   }),
   memory: z.strictObject({
     type: z.literal('memory'),

@@ -234,8 +234,10 @@ export interface CoordinatorRegistryCenter {
   /**
    * The registry server's clock, in epoch ms (ElasticJob writes `key` and reads its mtime), for the
    * `maxTimeDiffSeconds` check. Resolution: {@link RegistryCapabilities.registryCenterTimeResolutionMs}.
+   * The adapter writes `key` (like `persist(key, '')`, creating parents) even when it reads the time
+   * another way, so the node exists afterwards as in ElasticJob's layout.
    *
-   * @param key - a scratch node the adapter may write, e.g. `/orders/systemTime/current`.
+   * @param key - the scratch node, e.g. `/orders/systemTime/current`.
    */
   getRegistryCenterTime(key: string): Promise<number>;
 

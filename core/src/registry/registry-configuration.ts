@@ -60,7 +60,7 @@ export interface ZookeeperRegistryConfiguration {
   readonly digest?: string;
 }
 
-/** TLS material for the etcd adapter (PEM). */
+/** TLS material (PEM) for the etcd and Redis adapters. */
 export interface EtcdTlsConfiguration {
   /** CA certificate(s) that sign the server certificate. */
   readonly ca?: string | Buffer;
@@ -93,6 +93,38 @@ export interface EtcdRegistryConfiguration {
 }
 
 /**
+ * Options of the Redis adapter (`@elasticjob-ts/registry-redis`, on ioredis). The server is chosen
+ * by `url`: `redis://` / `rediss://` (TLS) for one server, `redis+sentinel://` for a Sentinel-managed
+ * primary, `redis+cluster://` for Redis Cluster (all keys of a namespace share one hash slot).
+ */
+export interface RedisRegistryConfiguration {
+  readonly type: 'redis';
+  /**
+   * Where the server is: `redis://[user:password@]host:port[/db]`, `rediss://...` (TLS),
+   * `redis+sentinel://[user:password@]host:port[,host:port...]/primaryName`, or
+   * `redis+cluster://[user:password@]host:port[,host:port...]`.
+   */
+  readonly url: string;
+  /** Namespace isolating this cluster's jobs (the `{namespace}` hash tag of every key). */
+  readonly namespace: string;
+  /** Session timeout in ms: ephemeral nodes disappear this long after the last heartbeat. @defaultValue 60000 */
+  readonly sessionTimeoutMs?: number;
+  /** Bounded wait for the first connection in ms. @defaultValue 15000 */
+  readonly connectionTimeoutMs?: number;
+  /** Redis ACL user name (overrides the URL's). */
+  readonly username?: string;
+  /** Redis password (overrides the URL's). */
+  readonly password?: string;
+  /**
+   * Bound of one command in ms; a command without an answer by then fails with `CONNECTION_LOSS`.
+   * @defaultValue 5000
+   */
+  readonly commandTimeoutMs?: number;
+  /** TLS material (PEM) for `rediss://` with a private CA or mutual TLS. */
+  readonly tls?: EtcdTlsConfiguration;
+}
+
+/**
  * A third-party adapter: `module` is the package (or path) exporting `registryCenterFactory`.
  */
 export interface CustomRegistryConfiguration {
@@ -108,6 +140,7 @@ export type RegistryCenterConfiguration =
   | MemoryRegistryConfiguration
   | ZookeeperRegistryConfiguration
   | EtcdRegistryConfiguration
+  | RedisRegistryConfiguration
   | CustomRegistryConfiguration;
 
 /**
@@ -148,12 +181,14 @@ export const BUILT_IN_REGISTRY_PACKAGES: Readonly<Record<string, string>> = {
   memory: '@elasticjob-ts/registry-memory',
   zookeeper: '@elasticjob-ts/registry-zookeeper',
   etcd: '@elasticjob-ts/registry-etcd',
+  redis: '@elasticjob-ts/registry-redis',
 };
 
 /**
  * Builds and starts the registry center a configuration names, loading its adapter package by
  * type (`memory` → `@elasticjob-ts/registry-memory`, `zookeeper` → `@elasticjob-ts/registry-zookeeper`,
- * `etcd` → `@elasticjob-ts/registry-etcd`, other types → `module`).
+ * `etcd` → `@elasticjob-ts/registry-etcd`, `redis` → `@elasticjob-ts/registry-redis`, other types →
+ * `module`).
  *
  * @param configuration - `{ type, ...adapter options }`.
  * @returns a started client.

@@ -1,32 +1,33 @@
 /**
- * The registry servers of a benchmark run (real ZooKeeper and etcd on loopback, started like the
- * test servers), their server-side counters (requests received, nodes, watches), and a throwaway
- * `redis-server` for the BullMQ peer.
+ * The registry servers of a benchmark run (real ZooKeeper, etcd and Redis on loopback, started like
+ * the test servers), their server-side counters (requests received, nodes, watches), and a
+ * throwaway `redis-server` for the BullMQ peer.
  *
  * Server-side counters complement the adapter-side counts of `counting-registry.ts`: ZooKeeper's
- * `mntr` (`zk_packets_received`, `zk_znode_count`, `zk_watch_count`) and etcd's Prometheus
+ * `mntr` (`zk_packets_received`, `zk_znode_count`, `zk_watch_count`), etcd's Prometheus
  * `/metrics` (`grpc_server_handled_total` for unary calls, `grpc_server_msg_received_total` for
- * stream messages, `etcd_debugging_mvcc_keys_total`, `etcd_debugging_mvcc_watcher_total`).
+ * stream messages, `etcd_debugging_mvcc_keys_total`, `etcd_debugging_mvcc_watcher_total`), and
+ * Redis' `INFO` (`cmdstat_evalsha`/`eval`/`xread` calls, `blocked_clients`).
  *
  * @module
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { connect } from 'node:net';
 import type { RegistryCenterConfiguration } from '@elasticjob-ts/core';
 import {
   type EtcdTestServer,
-  findFreePort,
+  type RedisTestServer,
   sendFourLetterWord,
   startEtcdServer,
+  startRedisServer as startRedisTestServer,
   startZookeeperServer,
   type ZookeeperTestServer,
 } from '@elasticjob-ts/test-support';
 import type { WorkerRegistryConnection } from '../worker/worker-config.js';
 
 /** Name of a real registry backend. */
-export type BackendName = 'zookeeper' | 'etcd';
+export type BackendName = 'zookeeper' | 'etcd' | 'redis';
 
 /** Server-side counters at one instant. */
 export interface ServerCounters {
@@ -252,13 +253,82 @@ export async function startEtcdBackend(): Promise<Backend> {
   };
 }
 
+/** Reads `INFO` sections into a map. */
+function parseInfo(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    const index = line.indexOf(':');
+    if (index > 0) values.set(line.slice(0, index), line.slice(index + 1));
+  }
+  return values;
+}
+
+/**
+ * Starts a Redis test server (AOF with `appendfsync always`, like ZooKeeper's and etcd's fsynced
+ * logs). Counters: client requests (`EVALSHA`/`EVAL` script calls and `XREAD`s from `INFO
+ * commandstats`; commands a script runs inside the server are not requests), the registry nodes
+ * of every namespace (`HLEN` of each `elasticjob:{ns}:d` hash), and `blocked_clients` (change-feed
+ * readers blocked in `XREAD`) as watches.
+ *
+ * @returns the backend.
+ */
+export async function startRedisBackend(): Promise<Backend> {
+  const server: RedisTestServer = await startRedisTestServer();
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  admin.on('error', () => undefined);
+  return {
+    name: 'redis',
+    version: server.version,
+    connection: { type: 'redis', url: server.url },
+    configuration: (namespace, sessionTimeoutMs) => ({
+      type: 'redis',
+      url: server.url,
+      namespace,
+      sessionTimeoutMs,
+    }),
+    async counters() {
+      const info = parseInfo(await admin.info('all'));
+      // Client requests: script calls and change-feed reads. `total_commands_processed` would also
+      // count every command a script runs inside the server.
+      const calls = (command: string) =>
+        Number(/calls=(\d+)/.exec(info.get(`cmdstat_${command}`) ?? '')?.[1] ?? 0);
+      let nodes = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', 'elasticjob:*:d', 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) nodes += await admin.hlen(key);
+      } while (cursor !== '0');
+      return {
+        requests: calls('evalsha') + calls('eval') + calls('xread'),
+        streamMessages: 0,
+        nodes,
+        watches: Number(info.get('blocked_clients') ?? Number.NaN),
+        cpuMs: processCpuMs(server.pid),
+      };
+    },
+    async stop() {
+      admin.disconnect();
+      await server.stop();
+    },
+  };
+}
+
 /**
  * Starts the backend named `name`.
  *
- * @param name - `zookeeper` or `etcd`.
+ * @param name - `zookeeper`, `etcd` or `redis`.
  */
 export function startBackend(name: BackendName): Promise<Backend> {
-  return name === 'zookeeper' ? startZookeeperBackend() : startEtcdBackend();
+  switch (name) {
+    case 'zookeeper':
+      return startZookeeperBackend();
+    case 'etcd':
+      return startEtcdBackend();
+    case 'redis':
+      return startRedisBackend();
+  }
 }
 
 /** A `redis-server` started for the BullMQ peer. */
@@ -287,54 +357,13 @@ export function findRedisServer(): string | undefined {
 }
 
 /**
- * Starts `redis-server` on a free loopback port without persistence (`--save '' --appendonly no`),
- * killed when this process exits.
+ * Starts `redis-server` for the BullMQ peer through the test harness, without persistence
+ * (`--appendonly no`: BullMQ's figures were measured that way).
  *
  * @param executable - from {@link findRedisServer}.
- * @returns the running server (it answers `PING` with `PONG`).
- * @throws {Error} when it does not start within 10 s.
+ * @returns the running server (it answers `PING`).
  */
 export async function startRedisServer(executable: string): Promise<RedisServer> {
-  const port = await findFreePort();
-  const version =
-    /v=([\d.]+)/.exec(execFileSync(executable, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
-  const child: ChildProcess = spawn(
-    executable,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: 'ignore' },
-  );
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const pong = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.setEncoding('utf8');
-      socket.on('connect', () => socket.write('PING\r\n'));
-      socket.on('data', (chunk: string) => {
-        socket.destroy();
-        resolve(chunk.startsWith('+PONG'));
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (pong) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer PING on 127.0.0.1:${port}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    host: '127.0.0.1',
-    port,
-    version,
-    async stop() {
-      process.off('exit', killOnExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
+  const server = await startRedisTestServer({ executable, extraArgs: ['--appendonly', 'no'] });
+  return { host: server.host, port: server.port, version: server.version, stop: () => server.stop() };
 }

@@ -19,7 +19,7 @@ import {
   ScheduleJobBootstrap,
   type ShardingContext,
 } from '@elasticjob-ts/core';
-import type { WorkerRegistryConnection } from '../worker/worker-config.js';
+import { registryConfigurationOf, type WorkerRegistryConnection } from '../worker/worker-config.js';
 import { CountingRegistryCenter, type RegistryCallCounts } from './counting-registry.js';
 
 /** The jobs one benchmark process schedules. */
@@ -86,14 +86,7 @@ export type WorkerMessage =
   | { readonly type: 'error'; readonly message: string };
 
 function registryConfiguration(config: BenchWorkerConfig): RegistryCenterConfiguration {
-  const common = {
-    namespace: config.namespace,
-    sessionTimeoutMs: config.sessionTimeoutMs,
-    connectionTimeoutMs: 15_000,
-  };
-  return config.registry.type === 'zookeeper'
-    ? { type: 'zookeeper', serverLists: config.registry.serverLists, ...common }
-    : { type: 'etcd', endpoints: [...config.registry.endpoints], ...common };
+  return registryConfigurationOf(config.registry, config.namespace, config.sessionTimeoutMs, 15_000);
 }
 
 function sumCounts(all: readonly RegistryCallCounts[]): RegistryCallCounts {

@@ -1,10 +1,10 @@
 /**
- * `npm run bench`: every benchmark of BENCHMARKS.md on loopback ZooKeeper and etcd (started like
+ * `npm run bench`: every benchmark of BENCHMARKS.md on loopback ZooKeeper, etcd and Redis (started like
  * the test servers): 1 trigger latency (with the node-cron and BullMQ peers), 2 registry cost per
  * run, 3 failover latency, 4 resharding convergence, 5 scale. Prints one markdown table per
  * benchmark and writes `bench-results/benchmarks.json` (figures plus the machine).
  *
- * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset), `BENCH_BACKENDS=zookeeper,etcd`,
+ * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset), `BENCH_BACKENDS=zookeeper,etcd,redis`,
  * `BENCH_QUICK=1` (short windows, for development), `BENCH_FIRES` (trigger fires per configuration),
  * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,3x100` (processes × jobs;
  * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own).
@@ -58,7 +58,7 @@ function redisVersion(): string {
 async function main(): Promise<void> {
   const quick = process.env.BENCH_QUICK === '1';
   const only = listEnv<BenchId>('BENCH_ONLY', ALL);
-  const backendNames = listEnv<BackendName>('BENCH_BACKENDS', ['zookeeper', 'etcd']);
+  const backendNames = listEnv<BackendName>('BENCH_BACKENDS', ['zookeeper', 'etcd', 'redis']);
   const startedAt = new Date();
   const loadBefore = loadavg();
   const backends: Backend[] = [];

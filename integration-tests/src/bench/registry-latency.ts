@@ -1,6 +1,6 @@
 /**
  * `npm run bench:registry`: latency of each registry operation the kernel uses, on the memory
- * registry and on real ZooKeeper and etcd servers started on loopback (like the test servers).
+ * registry and on real ZooKeeper, etcd and Redis servers started on loopback (like the test servers).
  * Prints one markdown table (median and p99 per operation and backend) and writes
  * `bench-results/registry-latency.json`.
  *
@@ -15,7 +15,7 @@ import {
   type RegistryEvent,
 } from '@elasticjob-ts/core';
 import { MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
-import { startEtcdServer, startZookeeperServer } from '@elasticjob-ts/test-support';
+import { startEtcdServer, startRedisServer, startZookeeperServer } from '@elasticjob-ts/test-support';
 import { formatMs, type LatencySummary, markdownTable, summarize } from './stats.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
@@ -145,6 +145,15 @@ async function main(): Promise<void> {
     );
   } finally {
     await etcd.stop();
+  }
+  const redis = await startRedisServer();
+  try {
+    results.redis = await withClients(
+      { type: 'redis', url: redis.url, namespace: 'bench', sessionTimeoutMs: 10_000 },
+      benchBackend,
+    );
+  } finally {
+    await redis.stop();
   }
   const backends = Object.keys(results);
   const header = ['operation', ...backends.flatMap((b) => [`${b} median ms`, `${b} p99 ms`])];

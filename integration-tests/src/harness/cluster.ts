@@ -1,6 +1,6 @@
 /**
  * A cluster of job instances, each in its own OS process (`dist/worker/job-instance.js`), against
- * a real ZooKeeper or etcd server: spawn and scale out, `kill -9`, `SIGSTOP`/`SIGCONT`, graceful
+ * a real ZooKeeper, etcd or Redis server: spawn and scale out, `kill -9`, `SIGSTOP`/`SIGCONT`, graceful
  * stop, registry server restart, and the parsed execution logs plus everything the harness knows
  * about each process (kills, pauses, exits, network faults) for the checker.
  *
@@ -26,10 +26,11 @@ import {
   type RegistryCenterConfiguration,
 } from '@elasticjob-ts/core';
 import { FaultProxy, type FaultProxyMode } from '@elasticjob-ts/test-support';
-import type {
-  JobInstanceWorkerConfig,
-  WorkerJobConfig,
-  WorkerRegistryConnection,
+import {
+  type JobInstanceWorkerConfig,
+  registryConfigurationOf,
+  type WorkerJobConfig,
+  type WorkerRegistryConnection,
 } from '../worker/worker-config.js';
 import {
   buildRuns,
@@ -152,7 +153,9 @@ function memberAddresses(registry: WorkerRegistryConnection): { host: string; po
   const hostPorts =
     registry.type === 'zookeeper'
       ? registry.serverLists.split('/')[0]!.split(',')
-      : registry.endpoints.map((endpoint) => new URL(endpoint).host);
+      : registry.type === 'etcd'
+        ? registry.endpoints.map((endpoint) => new URL(endpoint).host)
+        : [new URL(registry.url).host];
   return hostPorts.map((hostPort) => {
     const index = hostPort.lastIndexOf(':');
     return { host: hostPort.slice(0, index), port: Number(hostPort.slice(index + 1)) };
@@ -165,9 +168,17 @@ function throughProxies(
   proxies: readonly FaultProxy[],
 ): WorkerRegistryConnection {
   const local = proxies.map((proxy) => `127.0.0.1:${proxy.port}`);
-  return registry.type === 'zookeeper'
-    ? { type: 'zookeeper', serverLists: local.join(',') }
-    : { type: 'etcd', endpoints: local.map((hostPort) => `http://${hostPort}`) };
+  switch (registry.type) {
+    case 'zookeeper':
+      return { type: 'zookeeper', serverLists: local.join(',') };
+    case 'etcd':
+      return { type: 'etcd', endpoints: local.map((hostPort) => `http://${hostPort}`) };
+    case 'redis': {
+      const url = new URL(registry.url);
+      url.host = local[0]!;
+      return { type: 'redis', url: url.toString() };
+    }
+  }
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -554,9 +565,7 @@ export class Cluster {
 
   #adminConfiguration(): RegistryCenterConfiguration {
     const { registry, namespace, sessionTimeoutMs } = this.options;
-    return registry.type === 'zookeeper'
-      ? { type: 'zookeeper', serverLists: registry.serverLists, namespace, sessionTimeoutMs }
-      : { type: 'etcd', endpoints: [...registry.endpoints], namespace, sessionTimeoutMs };
+    return registryConfigurationOf(registry, namespace, sessionTimeoutMs);
   }
 
   /**

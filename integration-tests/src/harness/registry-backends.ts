@@ -8,13 +8,14 @@
 import {
   startEtcdCluster,
   startEtcdServer,
+  startRedisServer,
   startZookeeperEnsemble,
   startZookeeperServer,
 } from '@elasticjob-ts/test-support';
 import type { WorkerRegistryConnection } from '../worker/worker-config.js';
 
-/** `zookeeper` or `etcd`. */
-export type RegistryBackendName = 'zookeeper' | 'etcd';
+/** `zookeeper`, `etcd` or `redis` (Redis: single server only). */
+export type RegistryBackendName = 'zookeeper' | 'etcd' | 'redis';
 
 /** `single` server or a 3-member `cluster`. */
 export type RegistryTopology = 'single' | 'cluster';
@@ -38,10 +39,11 @@ export interface RunRegistry {
 /**
  * Starts a registry.
  *
- * @param backend - `zookeeper` or `etcd`.
+ * @param backend - `zookeeper`, `etcd` or `redis`.
  * @param topology - `single` or `cluster` (3 members).
  * @returns the running registry.
  * @throws {MissingServerBinaryError} when the server program is not installed.
+ * @throws {Error} for a Redis `cluster` (3-member Redis topologies are not part of the harness).
  */
 export async function startRunRegistry(
   backend: RegistryBackendName,
@@ -57,6 +59,15 @@ export async function startRunRegistry(
         stop: () => server.stop(),
       };
     }
+    if (backend === 'redis') {
+      const server = await startRedisServer();
+      return {
+        connection: { type: 'redis', url: server.url },
+        topology,
+        restart: () => server.restart(),
+        stop: () => server.stop(),
+      };
+    }
     const server = await startEtcdServer();
     return {
       connection: { type: 'etcd', endpoints: server.endpoints },
@@ -65,6 +76,7 @@ export async function startRunRegistry(
       stop: () => server.stop(),
     };
   }
+  if (backend === 'redis') throw new Error("the 'cluster' topology is not available for redis");
   const ensemble = backend === 'zookeeper' ? await startZookeeperEnsemble() : await startEtcdCluster();
   return {
     connection:

@@ -2,7 +2,7 @@
  * One job instance in its own OS process, for the multi-process integration tests
  * (`node dist/worker/job-instance.js '<config JSON>'`, see {@link JobInstanceWorkerConfig}).
  *
- * It connects to ZooKeeper or etcd, schedules a `SimpleJob` whose items each run for
+ * It connects to ZooKeeper, etcd or Redis, schedules a `SimpleJob` whose items each run for
  * `itemDurationMs` (honouring the `AbortSignal`), and appends every item start, end and abort and
  * every registry connection state change to its execution log (format: `../harness/execution-log.ts`).
  * It prints `READY` on stdout once scheduled, shuts down gracefully on `SIGTERM` (exit code 0),
@@ -24,7 +24,12 @@ import {
   type InstanceEventType,
   type ItemEventType,
 } from '../harness/execution-log.js';
-import { type JobInstanceWorkerConfig, parseWorkerConfig, WORKER_CONFIG_ENV } from './worker-config.js';
+import {
+  type JobInstanceWorkerConfig,
+  parseWorkerConfig,
+  registryConfigurationOf,
+  WORKER_CONFIG_ENV,
+} from './worker-config.js';
 
 /** Appends whole lines to a log file: one `write(2)` per line, then `fdatasync`. */
 class LineLog {
@@ -71,14 +76,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 function registryConfiguration(config: JobInstanceWorkerConfig): RegistryCenterConfiguration {
-  const common = {
-    namespace: config.namespace,
-    sessionTimeoutMs: config.sessionTimeoutMs,
-    connectionTimeoutMs: 15_000,
-  };
-  return config.registry.type === 'zookeeper'
-    ? { type: 'zookeeper', serverLists: config.registry.serverLists, ...common }
-    : { type: 'etcd', endpoints: [...config.registry.endpoints], ...common };
+  return registryConfigurationOf(config.registry, config.namespace, config.sessionTimeoutMs, 15_000);
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { RegistryCenterConfiguration } from '@elasticjob-ts/core';
 
 /** Environment variable holding the worker configuration JSON when no argument is given. */
 export const WORKER_CONFIG_ENV = 'ELASTICJOB_WORKER_CONFIG';
@@ -20,7 +21,41 @@ export type WorkerRegistryConnection =
       readonly type: 'etcd';
       /** Client URLs, e.g. `['http://127.0.0.1:2379']`. */
       readonly endpoints: readonly string[];
+    }
+  | {
+      readonly type: 'redis';
+      /** Server URL, e.g. `redis://127.0.0.1:6379`. */
+      readonly url: string;
     };
+
+/**
+ * The registry configuration of a connection, for workers and the harness alike.
+ *
+ * @param connection - the server.
+ * @param namespace - the cluster's namespace.
+ * @param sessionTimeoutMs - session timeout, in ms.
+ * @param connectionTimeoutMs - bound of `start()`, in ms (the adapter's default when absent).
+ */
+export function registryConfigurationOf(
+  connection: WorkerRegistryConnection,
+  namespace: string,
+  sessionTimeoutMs: number,
+  connectionTimeoutMs?: number,
+): RegistryCenterConfiguration {
+  const common = {
+    namespace,
+    sessionTimeoutMs,
+    ...(connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs }),
+  };
+  switch (connection.type) {
+    case 'zookeeper':
+      return { type: 'zookeeper', serverLists: connection.serverLists, ...common };
+    case 'etcd':
+      return { type: 'etcd', endpoints: [...connection.endpoints], ...common };
+    case 'redis':
+      return { type: 'redis', url: connection.url, ...common };
+  }
+}
 
 /** The job a worker schedules; every instance of a cluster gets the same one. */
 export interface WorkerJobConfig {
@@ -46,7 +81,7 @@ export interface JobInstanceWorkerConfig {
   readonly registry: WorkerRegistryConnection;
   /** Registry namespace isolating this cluster. */
   readonly namespace: string;
-  /** Registry session timeout (ZooKeeper session / etcd lease TTL), in ms. */
+  /** Registry session timeout (ZooKeeper session / etcd lease TTL / Redis session deadline), in ms. */
   readonly sessionTimeoutMs: number;
   /** The job to schedule. */
   readonly job: WorkerJobConfig;
@@ -81,6 +116,8 @@ export function parseWorkerConfig(json: string): JobInstanceWorkerConfig {
     if (typeof registry.serverLists !== 'string' || registry.serverLists === '') fail('registry.serverLists');
   } else if (registry?.type === 'etcd') {
     if (!Array.isArray(registry.endpoints) || registry.endpoints.length === 0) fail('registry.endpoints');
+  } else if (registry?.type === 'redis') {
+    if (typeof registry.url !== 'string' || registry.url === '') fail('registry.url');
   } else {
     fail('registry.type');
   }

@@ -1,6 +1,6 @@
 /**
  * The multi-process scenarios, one body parameterised by registry backend: real worker processes
- * (`dist/worker/job-instance.js`) on a real ZooKeeper or etcd server, faults injected for real
+ * (`dist/worker/job-instance.js`) on a real ZooKeeper, etcd or Redis server, faults injected for real
  * (`kill -9`, `SIGSTOP` beyond the session, server restart, scale out/in, a one-off trigger during
  * a run), and the checker's invariants over every process's execution log. Conditions are polled
  * with `vi.waitFor` under explicit bounds; the only timed things are the faults themselves.

@@ -500,5 +500,17 @@ export function defineDataTests(ctx: ConformanceContext): void {
       },
       timeout,
     );
+
+    it(
+      'writes the scratch node, as ElasticJob does (operators and tools look for it)',
+      async () => {
+        const client = await ctx.client();
+        const other = await ctx.client();
+        const key = ctx.path('systemTime', 'current');
+        await client.getRegistryCenterTime(key);
+        expect(await other.isExisted(key)).toBe(true);
+      },
+      timeout,
+    );
   });
 }

@@ -12,5 +12,7 @@ export * from './etcd-cluster.js';
 export * from './free-port.js';
 export * from './postgresql.js';
 export * from './process-utils.js';
+export * from './redis.js';
+export * from './tcp-proxy.js';
 export * from './zookeeper.js';
 export * from './zookeeper-ensemble.js';

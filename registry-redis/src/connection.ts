@@ -1,0 +1,103 @@
+/**
+ * ioredis connections of the adapter: building one for the configured topology, registering the
+ * Lua scripts on it, waiting (bounded) for it to be ready, and calling a script.
+ *
+ * @module
+ */
+import { Cluster, Redis } from 'ioredis';
+import { ALL_SCRIPTS, type RegistryScript } from './lua.js';
+import type { ResolvedRedisOptions } from './options.js';
+
+/** A connection to one server or a cluster. */
+export type RedisConnection = Redis | Cluster;
+
+/**
+ * Builds an unconnected ioredis client for the configured topology, with every registry script
+ * defined on it (`EVALSHA`, loaded on `NOSCRIPT`).
+ *
+ * @param options - resolved options.
+ * @param extraCommandTimeoutMs - added to the command timeout (the change feed's blocking read).
+ */
+export function createConnection(options: ResolvedRedisOptions, extraCommandTimeoutMs = 0): RedisConnection {
+  const { topology } = options;
+  const commandTimeout = options.commandTimeoutMs + extraCommandTimeoutMs;
+  const connection =
+    topology.kind === 'cluster'
+      ? new Cluster([...topology.nodes], {
+          ...topology.options,
+          redisOptions: { ...topology.options.redisOptions, commandTimeout },
+        })
+      : new Redis({ ...topology.options, commandTimeout });
+  for (const script of ALL_SCRIPTS) {
+    connection.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
+  }
+  // Errors are reported through the commands that fail and the connection events; without a
+  // listener ioredis would print every reconnect failure to the console.
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+/**
+ * Runs a registry script.
+ *
+ * @param connection - a connection from {@link createConnection}.
+ * @param script - the script.
+ * @param keyPrefix - `KEYS[1]`, the namespace's key prefix.
+ * @param args - `ARGV[2..]` (`ARGV[1]`, the change feed length, is added).
+ * @returns the script's reply.
+ */
+export function callScript(
+  connection: RedisConnection,
+  script: RegistryScript,
+  keyPrefix: string,
+  maxFeedLength: number,
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
+  const command = (
+    connection as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>
+  )[script.name];
+  if (command === undefined) throw new Error(`script ${script.name} is not defined on the connection`);
+  return command.call(connection, keyPrefix, maxFeedLength, ...args);
+}
+
+/** Why a connection attempt failed. */
+export type ConnectFailure = { readonly kind: 'timeout' } | { readonly kind: 'error'; readonly error: Error };
+
+const AUTH_FAILURE = /NOAUTH|WRONGPASS|NOPERM|invalid username-password pair/;
+
+/**
+ * Connects and waits until the connection is ready, at most `timeoutMs`. Authentication errors end
+ * the wait at once (ioredis would otherwise keep retrying); other errors let ioredis retry until
+ * the bound.
+ *
+ * @param connection - an unconnected client.
+ * @param timeoutMs - the bound, in ms.
+ * @returns `undefined` when ready, else why not (the client is then disconnected).
+ */
+export function connectWithin(
+  connection: RedisConnection,
+  timeoutMs: number,
+): Promise<ConnectFailure | undefined> {
+  return new Promise((resolve) => {
+    let lastError: Error | undefined;
+    const finish = (failure: ConnectFailure | undefined) => {
+      clearTimeout(timer);
+      connection.off('ready', onReady);
+      connection.off('error', onError);
+      if (failure !== undefined) connection.disconnect();
+      resolve(failure);
+    };
+    const onReady = () => finish(undefined);
+    const onError = (error: Error) => {
+      lastError = error;
+      if (AUTH_FAILURE.test(error.message)) finish({ kind: 'error', error });
+    };
+    const timer = setTimeout(
+      () => finish(lastError === undefined ? { kind: 'timeout' } : { kind: 'error', error: lastError }),
+      timeoutMs,
+    );
+    connection.on('ready', onReady);
+    connection.on('error', onError);
+    connection.connect().catch(() => undefined);
+  });
+}
