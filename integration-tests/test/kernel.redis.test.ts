@@ -1,7 +1,7 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
 import { type RedisTestServer, startRedisServer } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { kernelBehaviourSuite } from '../../core/test/kernel/kernel-behaviour.js';
+import { kernelBehaviourSuite } from './behaviour/kernel-behaviour.js';
 
 let server: RedisTestServer;
 beforeAll(async () => {
