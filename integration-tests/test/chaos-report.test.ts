@@ -95,6 +95,11 @@ describe('analyseChaosRun', () => {
     const runs = [...everyFire(0, 60_000), run(B, 0, 30_100)];
     const analysis = analyseChaosRun(runs, timelines, [], WINDOW, TIMING);
     expect(analysis.violations).toHaveLength(1);
+    expect(analysis.violations[0]).toMatch(/item 0 ran on a and b at once .* \[before any fault\]$/);
+    const fault: ChaosFault = { kind: 'sigstop', target: B, fromMs: T0 + 25_000, toMs: T0 + 29_000 };
+    expect(analyseChaosRun(runs, timelines, [fault], WINDOW, TIMING).violations[0]).toMatch(
+      /\[after sigstop of b at 10:00:25\.000, 1\.1 s after its end\]$/,
+    );
     expect(analysis.duplicates).toEqual([{ item: 0, fireMs: T0 + 30_000, instances: [A, B] }]);
   });
 });

@@ -3,6 +3,6 @@ import { clusterScenarioSuite } from './support/cluster-scenarios.js';
 
 clusterScenarioSuite({
   name: 'zookeeper 3-node',
-  scenarios: ['kill9', 'sigstop', 'partition-long', 'pause-long', 'registry-restart', 'leader-kill'],
+  scenarios: ['kill9', 'partition-long', 'registry-restart', 'leader-kill'],
   startServer: () => startRunRegistry('zookeeper', 'cluster'),
 });

@@ -140,7 +140,20 @@ export function analyseChaosRun(
   timing: ChaosTiming,
 ): ChaosAnalysis {
   const intervalOptions = { sessionTimeoutMs: timing.sessionTimeoutMs, nowMs: window.toMs };
-  const violations = checkExclusiveExecution(runs, timelines, intervalOptions);
+  const unfenced = findOverlaps(runs, timelines, intervalOptions).filter(
+    (o) => o.fencedInstanceId === undefined,
+  );
+  const violations = checkExclusiveExecution(runs, timelines, intervalOptions).map((violation, index) => {
+    // checkExclusiveExecution lists the unfenced overlaps first, in the same order.
+    const overlap = unfenced[index];
+    if (overlap === undefined) return violation;
+    const atMs = overlap.second.run.startMs;
+    const fault = [...faults].reverse().find((f) => f.fromMs <= atMs);
+    return fault === undefined
+      ? `${violation} [before any fault]`
+      : `${violation} [after ${fault.kind} of ${fault.target} at ${formatTime(fault.fromMs)}, ` +
+          `${((atMs - fault.toMs) / 1000).toFixed(1)} s after its end]`;
+  });
   const fencedOverlaps = findOverlaps(runs, timelines, intervalOptions).flatMap((overlap) =>
     overlap.fencedInstanceId === undefined
       ? []
