@@ -123,6 +123,7 @@ export async function runFailoverAndMisfire(
     release = resolve;
   });
   let survivorRuns = 0;
+  const victimRuns = 0;
   const survivor = await cluster.start(1, FAILOVER_JOB, async (ctx) => {
     const run = ++survivorRuns;
     if (run === 1) await gate;
