@@ -78,6 +78,24 @@ export function describeJobTracing(fixture: BackendFixture): void {
       expect(tracing.writer.stats).toMatchObject({ droppedEvents: 0, queuedEvents: 0 });
     });
 
+    it('applies the configured retention periodically', async () => {
+      const tracing = await startEventTracing({
+        url: await fixture.newDatabaseUrl(),
+        writer: { flushIntervalMs: 20 },
+        retention: { maxRows: 2, intervalMs: 50 },
+      });
+      cleanups.push(() => tracing.close());
+      for (let i = 0; i < 5; i++) tracing.writer.record(started('orders', i, T0 + i * 1000));
+      await tracing.writer.flush();
+      await waitFor(async () => {
+        const { executions } = await allRows(tracing);
+        expect(executions.map((e) => e.shardingItem)).toEqual([4, 3]);
+      });
+      await expect(
+        startEventTracing({ url: 'sqlite::memory:', retention: { intervalMs: 10 } }),
+      ).rejects.toThrow(/retention needs maxAgeMs and\/or maxRows/);
+    });
+
     it('rejects writer bounds that are not positive integers, naming the option', async () => {
       await expect(setup({ maxQueuedEvents: 0 })).rejects.toThrow(
         'EventTracingWriter option maxQueuedEvents must be a positive integer, got 0',
