@@ -3,10 +3,12 @@
  * (including failover and misfire runs), and, on PostgreSQL, a database outage that the job does
  * not notice: the queue drops the oldest events and counts them, then writes resume.
  */
+import { createDefaultLogger } from '@elasticjob-ts/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EventTracing, startEventTracing } from '../src/index.js';
 import type { BackendFixture } from './support/backends.js';
 import { runFailoverAndMisfire, TestCluster, waitFor } from './support/cluster.js';
+import { started, status, T0 } from './support/events.js';
 
 export function describeJobTracing(fixture: BackendFixture): void {
   describe(`event tracing of real jobs on ${fixture.name}`, () => {
@@ -21,6 +23,7 @@ export function describeJobTracing(fixture: BackendFixture): void {
       const tracing = await startEventTracing({
         url: await fixture.newDatabaseUrl(),
         writer: { flushIntervalMs: 20, retryInitialDelayMs: 50, retryMaxDelayMs: 200, ...writer },
+        ...(process.env.TRACING_TEST_LOG ? { logger: createDefaultLogger() } : {}),
       });
       cleanups.push(
         () => tracing.close(),
@@ -75,7 +78,55 @@ export function describeJobTracing(fixture: BackendFixture): void {
       expect(tracing.writer.stats).toMatchObject({ droppedEvents: 0, queuedEvents: 0 });
     });
 
+    it('applies the configured retention periodically', async () => {
+      const tracing = await startEventTracing({
+        url: await fixture.newDatabaseUrl(),
+        writer: { flushIntervalMs: 20 },
+        retention: { maxRows: 2, intervalMs: 50 },
+      });
+      cleanups.push(() => tracing.close());
+      for (let i = 0; i < 5; i++) tracing.writer.record(started('orders', i, T0 + i * 1000));
+      await tracing.writer.flush();
+      await waitFor(async () => {
+        const { executions } = await allRows(tracing);
+        expect(executions.map((e) => e.shardingItem)).toEqual([4, 3]);
+      });
+      await expect(
+        startEventTracing({ url: 'sqlite::memory:', retention: { intervalMs: 10 } }),
+      ).rejects.toThrow(/retention needs maxAgeMs and\/or maxRows/);
+    });
+
+    it('rejects writer bounds that are not positive integers, naming the option', async () => {
+      await expect(setup({ maxQueuedEvents: 0 })).rejects.toThrow(
+        'EventTracingWriter option maxQueuedEvents must be a positive integer, got 0',
+      );
+      await expect(setup({ flushIntervalMs: 1.5 })).rejects.toThrow(
+        /flushIntervalMs must be a positive integer/,
+      );
+    });
+
     if (fixture.name === 'postgresql') {
+      it('closes within its bound while PostgreSQL is down, counting the unwritten events as dropped', async () => {
+        const server = fixture.server;
+        if (server === undefined) throw new Error('no server');
+        const { tracing } = await setup();
+        await tracing.store.ensureSchema();
+        await server.halt();
+        try {
+          const events = [started('orders', 0, T0), status('orders', 'task', 'TASK_RUNNING', T0)];
+          for (const event of events) tracing.writer.record(event);
+          await waitFor(() => expect(tracing.writer.stats.failing).toBe(true));
+          const closing = performance.now();
+          await tracing.close(300);
+          expect(performance.now() - closing).toBeLessThan(300 + 2_000);
+          expect(tracing.writer.stats).toMatchObject({ droppedEvents: 2, queuedEvents: 0, writtenEvents: 0 });
+          tracing.writer.record(started('orders', 1, T0));
+          expect(tracing.writer.stats.queuedEvents).toBe(0);
+        } finally {
+          await server.restart();
+        }
+      });
+
       it('keeps the job on schedule while PostgreSQL is down, drops the oldest events, counts them, and resumes', async () => {
         const server = fixture.server;
         if (server === undefined) throw new Error('no server');
@@ -104,26 +155,30 @@ export function describeJobTracing(fixture: BackendFixture): void {
           await waitFor(() => expect(runs).toBe(2 + fire * 2));
         }
         await waitFor(() => expect(tracing.writer.stats.failing).toBe(true));
-        expect(tracing.writer.stats.droppedEvents).toBeGreaterThanOrEqual(5 * 6 - 12);
+        await waitFor(() => expect(tracing.writer.stats.droppedEvents).toBeGreaterThanOrEqual(5 * 6 - 12));
         expect(tracing.writer.stats.queuedEvents).toBe(12);
 
         await server.restart();
         await cluster.fire();
         await waitFor(() => expect(runs).toBe(14));
-        await waitFor(() => expect(tracing.writer.stats).toMatchObject({ queuedEvents: 0, failing: false }));
-        const { executions } = await allRows(tracing);
         const lastFire = cluster.clock.now();
-        // The last fire's two items and the newest events kept while down were written.
-        expect(executions.filter((e) => e.startTimeMs >= lastFire - 1000 && e.success === true)).toHaveLength(
-          2,
+        // Writes resume by themselves: the last fire's two items are written.
+        await waitFor(async () => {
+          const { executions } = await allRows(tracing);
+          expect(executions.filter((e) => e.startTimeMs === lastFire && e.success === true)).toHaveLength(2);
+        });
+        await waitFor(() => expect(tracing.writer.stats).toMatchObject({ queuedEvents: 0, failing: false }));
+        // Every event was either written or counted as dropped.
+        await waitFor(() =>
+          expect(tracing.writer.stats.writtenEvents + tracing.writer.stats.droppedEvents).toBe(
+            cluster.events.length,
+          ),
         );
         // The oldest events of the outage were dropped, the newest kept and written.
+        const { executions } = await allRows(tracing);
         const startsOf = (fireMs: number) => executions.filter((e) => e.startTimeMs === fireMs).length;
         expect(startsOf(outageFires[0] as number)).toBe(0);
         expect(startsOf(outageFires[4] as number)).toBe(2);
-        expect(tracing.writer.stats.writtenEvents + tracing.writer.stats.droppedEvents).toBe(
-          cluster.events.length,
-        );
       });
     }
   });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ExecutionSource, JobRunState } from '@elasticjob-ts/core';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { StoreBackend } from '../store/backend.js';
 import type { JobExecutionLogTable, JobStatusTraceLogTable, TracingDatabase } from '../store/schema.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -76,23 +76,18 @@ export class HistoryQueries {
     if (filter.failureText !== undefined && filter.failureText !== '') {
       query = query.where(b.containsText('failure_cause', filter.failureText));
     }
-    if (page.cursor !== undefined) {
-      const after = decodeCursor(page.cursor);
-      const t = b.encodeTime(after.timeMs);
-      query = query.where((eb) =>
-        eb.or([eb('start_time', '<', t), eb.and([eb('start_time', '=', t), eb('id', '<', after.id)])]),
-      );
-    }
+    if (page.cursor !== undefined) query = query.where(this.#after('start_time', '<', page.cursor));
     const rows = await query
       .orderBy('start_time', 'desc')
       .orderBy('id', 'desc')
       .limit(limit + 1)
       .execute();
-    const items = rows.slice(0, limit).map((row) => this.#execution(row));
-    const last = items.at(-1);
-    return rows.length > limit && last !== undefined
-      ? { items, nextCursor: encodeCursor({ timeMs: last.startTimeMs, id: last.id }) }
-      : { items };
+    return toPage(
+      rows,
+      limit,
+      (row) => this.#execution(row),
+      (e) => e.startTimeMs,
+    );
   }
 
   /**
@@ -120,23 +115,18 @@ export class HistoryQueries {
     if (filter.jobName !== undefined) query = query.where('job_name', '=', filter.jobName);
     if (filter.fromMs !== undefined) query = query.where('creation_time', '>=', b.encodeTime(filter.fromMs));
     if (filter.toMs !== undefined) query = query.where('creation_time', '<', b.encodeTime(filter.toMs));
-    if (page.cursor !== undefined) {
-      const after = decodeCursor(page.cursor);
-      const t = b.encodeTime(after.timeMs);
-      query = query.where((eb) =>
-        eb.or([eb('creation_time', '>', t), eb.and([eb('creation_time', '=', t), eb('id', '>', after.id)])]),
-      );
-    }
+    if (page.cursor !== undefined) query = query.where(this.#after('creation_time', '>', page.cursor));
     const rows = await query
       .orderBy('creation_time', 'asc')
       .orderBy('id', 'asc')
       .limit(limit + 1)
       .execute();
-    const items = rows.slice(0, limit).map((row) => this.#statusTrace(row));
-    const last = items.at(-1);
-    return rows.length > limit && last !== undefined
-      ? { items, nextCursor: encodeCursor({ timeMs: last.creationTimeMs, id: last.id }) }
-      : { items };
+    return toPage(
+      rows,
+      limit,
+      (row) => this.#statusTrace(row),
+      (s) => s.creationTimeMs,
+    );
   }
 
   /**
@@ -202,6 +192,16 @@ export class HistoryQueries {
     return rows.map((row) => row.job_name);
   }
 
+  /** Rows past the cursor's (time, id) in the page order (`<` newest first, `>` oldest first). */
+  #after(column: 'start_time' | 'creation_time', direction: '<' | '>', cursor: string): RawBuilder<boolean> {
+    const after = decodeCursor(cursor);
+    const t = this.backend.encodeTime(after.timeMs);
+    const ref = sql.ref(column);
+    return direction === '<'
+      ? sql<boolean>`(${ref} < ${t} or (${ref} = ${t} and id < ${after.id}))`
+      : sql<boolean>`(${ref} > ${t} or (${ref} = ${t} and id > ${after.id}))`;
+  }
+
   #execution(row: Selectable<JobExecutionLogTable>): ExecutionRecord {
     const completed = row.complete_time !== null;
     return {
@@ -234,6 +234,20 @@ export class HistoryQueries {
       creationTimeMs: this.backend.decodeTime(row.creation_time),
     };
   }
+}
+
+/** One page from `limit + 1` rows: the extra row only says there is a next page. */
+function toPage<Row, T extends { readonly id: string }>(
+  rows: readonly Row[],
+  limit: number,
+  map: (row: Row) => T,
+  timeOf: (item: T) => number,
+): Page<T> {
+  const items = rows.slice(0, limit).map(map);
+  const last = items.at(-1);
+  return rows.length > limit && last !== undefined
+    ? { items, nextCursor: encodeCursor({ timeMs: timeOf(last), id: last.id }) }
+    : { items };
 }
 
 function checkLimit(limit: number | undefined): number {

@@ -20,7 +20,11 @@ export interface EventBatchSink {
 
 /** Options of {@link EventTracingWriter}. */
 export interface EventTracingWriterOptions {
-  /** Events kept in memory while the database lags; the oldest are dropped beyond. @defaultValue 10000 */
+  /**
+   * Events kept waiting while the database lags; beyond it the oldest are dropped. The batch being
+   * written comes on top, so memory holds at most `maxQueuedEvents + maxBatchSize` events.
+   * @defaultValue 10000
+   */
   readonly maxQueuedEvents?: number;
   /** Events per write (one transaction, one statement per table). @defaultValue 500 */
   readonly maxBatchSize?: number;
@@ -77,7 +81,7 @@ export class EventTracingWriter {
   readonly #dropWarningIntervalMs: number;
   /** Events not yet handed to the sink, oldest first. */
   #queue: JobEvent[] = [];
-  /** The batch being written (counted as queued; dropped from only if a retry needs room). */
+  /** The batch being written (reported as queued; back in the queue if the write fails). */
   #inFlight: JobEvent[] = [];
   #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -161,6 +165,8 @@ export class EventTracingWriter {
     if (outcome === 'timeout') {
       const lost = this.#queue.length + this.#inFlight.length;
       this.#queue = [];
+      // A write still in flight is abandoned: counted as dropped, not as written if it lands.
+      this.#inFlight = [];
       this.#drop(lost);
       this.#logger.warn(
         { lost, timeoutMs },
@@ -170,7 +176,9 @@ export class EventTracingWriter {
   }
 
   #trim(): void {
-    const excess = this.#queue.length + this.#inFlight.length - this.#maxQueued;
+    // The batch being written is not counted: it is the database's now. Should the write fail it
+    // comes back in front of the queue, and the oldest events go first.
+    const excess = this.#queue.length - this.#maxQueued;
     if (excess <= 0) return;
     const fromQueue = Math.min(excess, this.#queue.length);
     this.#queue.splice(0, fromQueue);
