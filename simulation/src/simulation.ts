@@ -458,7 +458,8 @@ class Simulation {
       );
       process.track(stop);
     }
-    const boundMs = SHUTDOWN_TIMEOUT_MS + this.#spec.sessionTimeoutMs + 2000;
+    // Each process shuts its jobs down one after the other, each drain bounded by the timeout.
+    const boundMs = this.#spec.jobs.length * SHUTDOWN_TIMEOUT_MS + this.#spec.sessionTimeoutMs + 2000;
     await this.#time.runUntil(startMs + boundMs, () => done === live.length);
     if (done < live.length) {
       this.#ledger.report({
