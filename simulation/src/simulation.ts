@@ -38,6 +38,8 @@ export interface SimulationResult {
   readonly eventCount: number;
   /** Fires whose items the no-lost-item check covered (fires in quiet windows x items). */
   readonly checkedFires: number;
+  /** Jobs whose convergence was checked (the quiet tail was long enough for their recovery bound). */
+  readonly convergenceChecks: number;
 }
 
 /** Drain bound the kernel gets at shutdown in the simulation, ms. */
@@ -124,7 +126,16 @@ class Simulation {
       startMs: start,
       endMs: end,
     });
-    checkConvergence(spec, this.#server, live, this.#ledger, this.#time.now());
+    const quietSinceMs = Math.max(...this.#disturbances.map((d) => d.toMs));
+    const convergenceChecks = checkConvergence({
+      spec,
+      server: this.#server,
+      live,
+      ledger: this.#ledger,
+      itemCounts: this.#itemCounts,
+      quietSinceMs,
+      nowMs: this.#time.now(),
+    });
     await this.#shutdownAll(live);
     this.#ledger.classify();
     for (const violation of this.#ledger.violations) {
@@ -139,6 +150,7 @@ class Simulation {
       runCount: this.#ledger.runs.length,
       eventCount: this.#time.eventsRun,
       checkedFires,
+      convergenceChecks,
     };
   }
 
