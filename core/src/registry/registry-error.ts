@@ -4,8 +4,8 @@
  * | code | meaning |
  * | --- | --- |
  * | `NO_NODE` | The node an operation needs does not exist (`update` of an absent node, a transaction `check`/`update`/`delete` of an absent node, a create whose parent is absent). |
+ * | `VALUE_MISMATCH` | A transaction `check` with a `value` found the node present with another value. |
  * | `NODE_EXISTS` | The node an operation creates already exists. |
- * | `VALUE_MISMATCH` | A transaction `check` with a `value` found the node holding another value. |
  * | `NOT_STARTED` | The client was used before `start()` resolved or after `close()`. |
  * | `CONNECTION_LOSS` | The server could not be reached; the operation may or may not have been applied. |
  * | `SESSION_EXPIRED` | The client's session ended; its ephemeral nodes are gone. |
@@ -17,8 +17,8 @@
  */
 export type RegistryErrorCode =
   | 'NO_NODE'
-  | 'NODE_EXISTS'
   | 'VALUE_MISMATCH'
+  | 'NODE_EXISTS'
   | 'NOT_STARTED'
   | 'CONNECTION_LOSS'
   | 'SESSION_EXPIRED'
@@ -31,8 +31,8 @@ export type RegistryErrorCode =
 /** Every {@link RegistryErrorCode}, for validation and exhaustive tests. */
 export const REGISTRY_ERROR_CODES: readonly RegistryErrorCode[] = [
   'NO_NODE',
-  'NODE_EXISTS',
   'VALUE_MISMATCH',
+  'NODE_EXISTS',
   'NOT_STARTED',
   'CONNECTION_LOSS',
   'SESSION_EXPIRED',
