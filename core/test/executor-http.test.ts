@@ -75,6 +75,7 @@ function configOf(props: Record<string, string>): ResolvedJobConfiguration {
 }
 
 const context: Omit<ShardingContext, 'signal'> = {
+  fencingToken: 1,
   jobName: 'notifier',
   taskId: 'notifier@-@0,1@-@READY@-@10.0.0.1@-@42',
   shardingTotalCount: 2,

@@ -20,6 +20,7 @@ function configOf(props: Record<string, string> = {}, jobName = 'orders'): Resol
 
 function contextOf(signal: AbortSignal = new AbortController().signal, item = 1): ShardingContext {
   return {
+    fencingToken: 1,
     jobName: 'orders',
     taskId: 'orders@-@0,1@-@READY@-@10.0.0.1@-@42',
     shardingTotalCount: 3,

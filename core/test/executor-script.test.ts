@@ -21,6 +21,7 @@ function configOf(commandLine: string | undefined): ResolvedJobConfiguration {
 
 function contextOf(signal: AbortSignal, shardingParameter: string | undefined): ShardingContext {
   return {
+    fencingToken: 1,
     jobName: 'exporter',
     taskId: 'exporter@-@0,1@-@READY@-@10.0.0.1@-@42',
     shardingTotalCount: 2,

@@ -15,6 +15,7 @@ export {
   readSubtree,
   sortedEntries,
 } from './harness.js';
+export { median } from './measure.js';
 export {
   CONFORMANCE_DIGEST,
   CONFORMANCE_SESSION_TIMEOUT_MS,

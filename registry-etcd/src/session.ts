@@ -1,14 +1,27 @@
 /**
  * The client's session: one etcd lease with TTL = `ceil(sessionTimeoutMs / 1000)` s, kept alive by
- * our own loop (not `etcd3`'s `Lease`, which reports loss only after 2 × TTL):
+ * our own loop (not `etcd3`'s `Lease`, which declares the lease lost on a local timer after
+ * 2 × TTL):
  *
  * - a keep-alive every TTL/3 over one bidirectional stream; a failed or unanswered keep-alive ⇒
- *   `SUSPENDED` at once;
- * - TTL elapsed since the *sending* of the last acknowledged keep-alive (the server cannot have
- *   extended the lease past that), or a keep-alive answered with TTL 0 (revoked/expired) ⇒ `LOST`;
- * - after `LOST`, a new lease is granted as soon as a server answers ⇒ `RECONNECTED` (new session),
- *   and the old lease is revoked in case the server still held it;
- * - a keep-alive succeeding again within the TTL ⇒ `RECONNECTED` (same session).
+ *   `SUSPENDED` at once, and keep-alives are retried (on a new stream, to any endpoint) every
+ *   250 ms for as long as it takes;
+ * - `LOST` is a fact the server states, never a local guess: a keep-alive answered with TTL ≤ 0
+ *   (etcd's answer for a lease it does not hold: expired or revoked), or any request refused with
+ *   "lease not found". No local timer ends the session: after an event-loop stall, a partition or
+ *   a registry leader change longer than the TTL, the session goes on if the server still holds
+ *   the lease (etcd extends every lease when a new leader takes over);
+ * - a keep-alive answered with TTL > 0 while `SUSPENDED` ⇒ `RECONNECTED` (same session, same
+ *   lease, ephemeral keys intact);
+ * - after `LOST`, a new lease is granted as soon as a server answers ⇒ `RECONNECTED` (new
+ *   session). A lease is revoked only by `close()`: the adapter never revokes a lease it merely
+ *   believes expired.
+ *
+ * While `SUSPENDED` the server may expire the lease at any moment (one TTL after the last
+ * keep-alive it received); the adapter learns it at the next keep-alive that gets an answer. Job
+ * logic that must stop work when its session may have ended therefore treats a `SUSPENDED` that
+ * lasts longer than the session timeout as "others may have taken over", and fences its writes
+ * on the lease (a put bound to an expired lease fails).
  *
  * @module
  */
@@ -37,31 +50,37 @@ export interface LeaseSessionOptions {
 
 const now = () => performance.now();
 const RETRY_DELAY_MS = 250;
+/** Bound of one keep-alive while `SUSPENDED`, in ms. */
+const SUSPENDED_PROBE_TIMEOUT_MS = 500;
 
 /** A lease-backed session with its keep-alive loop and state machine (see the module docs). */
 export class LeaseSession {
   private stateValue: SessionState = 'idle';
   private lease: string | undefined;
-  private lastAckSentAt = 0;
   private stream: KeepAliveStream | undefined;
   private pendingAck: ((result: Error | ILeaseKeepAliveResponse) => void) | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
-  private deadlineTimer: NodeJS.Timeout | undefined;
   private recoverTimer: NodeJS.Timeout | undefined;
   private ticking = false;
-  private readonly staleLeases = new Set<string>();
-  private readonly ttlMs: number;
+  private acknowledged = 0;
   private readonly intervalMs: number;
   private readonly lossListeners = new Set<(leaseId: string) => void>();
 
   constructor(private readonly options: LeaseSessionOptions) {
-    this.ttlMs = options.ttlSeconds * 1000;
-    this.intervalMs = Math.max(100, Math.floor(this.ttlMs / 3));
+    this.intervalMs = Math.max(100, Math.floor((options.ttlSeconds * 1000) / 3));
   }
 
   /** Current state. */
   get state(): SessionState {
     return this.stateValue;
+  }
+
+  /**
+   * How many keep-alives the server answered with TTL > 0 since `open` (diagnostics: a test can
+   * wait for the server to have renewed the lease after a fault).
+   */
+  get acknowledgedKeepAlives(): number {
+    return this.acknowledged;
   }
 
   /** The lease of the current session, or `undefined` while `LOST`, before `open` or after `close`. */
@@ -110,15 +129,14 @@ export class LeaseSession {
    */
   async open(deadlineAt: number): Promise<void> {
     for (;;) {
-      const sentAt = now();
       try {
-        const remaining = Math.max(1, deadlineAt - sentAt);
+        const remaining = Math.max(1, deadlineAt - now());
         const id = await this.grant(Math.min(remaining, this.options.requestTimeoutMs));
         if (this.stateValue === 'closed') {
           await this.revoke(id);
           throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
         }
-        this.activate(id, sentAt);
+        this.activate(id);
         return;
       } catch (error) {
         const registryError = toRegistryError(error, 'lease grant');
@@ -129,8 +147,8 @@ export class LeaseSession {
   }
 
   /**
-   * Called when an operation was refused because our lease is gone (`requested lease not found`):
-   * the session is lost at once.
+   * Called when the server refused an operation because our lease is gone (`requested lease not
+   * found`): the server says the session ended, so it is lost at once.
    */
   leaseInvalid(leaseId: string): void {
     if (leaseId === this.lease) this.loseSession();
@@ -150,17 +168,14 @@ export class LeaseSession {
     // A keep-alive in flight holds a timer of its own: settle it so nothing outlives close().
     this.pendingAck?.(new RegistryError('NOT_STARTED', 'the etcd session was closed'));
     this.dropStream();
-    if (lease !== undefined) this.notifySessionEnd(lease);
-    const revokes = [...this.staleLeases, ...(lease === undefined ? [] : [lease])].map((id) =>
-      this.revoke(id).catch((error: unknown) => {
-        this.options.onBackgroundError(
-          `could not revoke lease ${id} on close; it expires after its TTL`,
-          error,
-        );
-      }),
-    );
-    this.staleLeases.clear();
-    await Promise.all(revokes);
+    if (lease === undefined) return;
+    this.notifySessionEnd(lease);
+    await this.revoke(lease).catch((error: unknown) => {
+      this.options.onBackgroundError(
+        `could not revoke lease ${lease} on close; it expires after its TTL`,
+        error,
+      );
+    });
   }
 
   private async grant(timeoutMs: number): Promise<string> {
@@ -182,11 +197,9 @@ export class LeaseSession {
     }
   }
 
-  private activate(id: string, sentAt: number): void {
+  private activate(id: string): void {
     this.lease = id;
     this.stateValue = 'alive';
-    this.lastAckSentAt = sentAt;
-    this.armDeadline();
     // Open the keep-alive stream at once: a broken stream is how an outage between two
     // keep-alives is noticed.
     this.scheduleTick(0);
@@ -208,28 +221,14 @@ export class LeaseSession {
 
   private clearTimers(): void {
     clearTimeout(this.tickTimer);
-    clearTimeout(this.deadlineTimer);
     clearTimeout(this.recoverTimer);
     this.tickTimer = undefined;
-    this.deadlineTimer = undefined;
     this.recoverTimer = undefined;
   }
 
   private scheduleTick(delayMs: number): void {
     clearTimeout(this.tickTimer);
     this.tickTimer = setTimeout(() => void this.tick(), delayMs);
-  }
-
-  private armDeadline(): void {
-    clearTimeout(this.deadlineTimer);
-    const remaining = this.lastAckSentAt + this.ttlMs - now();
-    this.deadlineTimer = setTimeout(
-      () => {
-        if (now() >= this.lastAckSentAt + this.ttlMs) this.loseSession();
-        else this.armDeadline();
-      },
-      Math.max(0, remaining),
-    );
   }
 
   private async tick(): Promise<void> {
@@ -245,15 +244,18 @@ export class LeaseSession {
   private async tickOnce(): Promise<void> {
     const lease = this.lease;
     if (lease === undefined || (this.stateValue !== 'alive' && this.stateValue !== 'suspended')) return;
-    const sentAt = now();
     let response: ILeaseKeepAliveResponse;
     try {
-      response = await this.keepAliveOnce(lease, Math.max(500, this.intervalMs));
+      // While suspended, probe quickly: a probe stuck on a dead member must not delay the next
+      // one (each probe opens a new stream, to any endpoint).
+      const timeoutMs =
+        this.stateValue === 'suspended' ? SUSPENDED_PROBE_TIMEOUT_MS : Math.max(500, this.intervalMs);
+      response = await this.keepAliveOnce(lease, timeoutMs);
     } catch (error) {
       if (lease !== this.lease) return;
       this.dropStream();
       if (registryErrorCodeOf(error) === 'SESSION_EXPIRED') {
-        this.loseSession();
+        this.loseSession(); // the server says the lease is gone
         return;
       }
       if (this.stateValue === 'alive') {
@@ -265,16 +267,14 @@ export class LeaseSession {
     }
     if (lease !== this.lease) return;
     if (Number(response.TTL) <= 0) {
-      this.loseSession();
+      this.loseSession(); // the server does not hold the lease (expired or revoked)
       return;
     }
-    this.lastAckSentAt = sentAt;
-    this.armDeadline();
+    this.acknowledged += 1;
     if (this.stateValue === 'suspended') {
       this.stateValue = 'alive';
       this.emit('RECONNECTED');
     }
-    if (this.staleLeases.size > 0) this.revokeStaleLeases();
     this.scheduleTick(this.intervalMs);
   }
 
@@ -346,7 +346,6 @@ export class LeaseSession {
     this.lease = undefined;
     this.clearTimers();
     this.dropStream();
-    if (lease !== undefined) this.staleLeases.add(lease);
     this.stateValue = 'lost';
     if (lease !== undefined) this.notifySessionEnd(lease);
     this.emit('LOST');
@@ -355,31 +354,20 @@ export class LeaseSession {
 
   private async recover(nextDelayMs: number): Promise<void> {
     if (this.stateValue !== 'lost') return;
-    const sentAt = now();
     try {
       const id = await this.grant(this.options.requestTimeoutMs);
       if (this.stateValue !== 'lost') {
         await this.revoke(id).catch(() => undefined);
         return;
       }
-      this.activate(id, sentAt);
+      this.activate(id);
       this.emit('RECONNECTED');
-      this.revokeStaleLeases();
     } catch (error) {
       if (this.stateValue !== 'lost') return;
       if (registryErrorCodeOf(error) === 'NO_AUTH') {
         this.options.onBackgroundError('etcd refused a new session lease; retrying', error);
       }
       this.recoverTimer = setTimeout(() => void this.recover(Math.min(2000, nextDelayMs * 2)), nextDelayMs);
-    }
-  }
-
-  private revokeStaleLeases(): void {
-    for (const id of [...this.staleLeases]) {
-      this.revoke(id).then(
-        () => this.staleLeases.delete(id),
-        () => undefined, // still unreachable: retried after the next successful keep-alive
-      );
     }
   }
 }

@@ -411,7 +411,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    *
    * @param operations - `check`/`create`/`update`/`delete` operations, in order.
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, `path` and `cause`
-   *   (a `RegistryError` `NO_NODE`, `NODE_EXISTS` or `NO_AUTH`); `NOT_STARTED`, `CONNECTION_LOSS`.
+   *   (a `RegistryError` `NO_NODE`, `NODE_EXISTS`, `VALUE_MISMATCH` for a `check` with a value, or
+   *   `NO_AUTH`); `NOT_STARTED`, `CONNECTION_LOSS`.
    * @throws {TypeError} for a malformed operation or an invalid key.
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
@@ -430,6 +431,9 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       } else if (operation.type === 'create' && operation.value !== undefined) {
         assertValue(operation.value, `value of transaction operation ${index}`);
         value = operation.value;
+      } else if (operation.type === 'check' && operation.value !== undefined) {
+        assertValue(operation.value, `value of transaction operation ${index}`);
+        return { type: 'check', path: this.#abs(operation.key), value: '', expectedValue: operation.value };
       }
       return { type: operation.type, path: this.#abs(operation.key), value };
     });

@@ -4,6 +4,7 @@
  * measurements, not assertions beyond generous bounds).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { currentSessionOf } from '../src/zookeeper-registry-center.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import {
   EventLog,
@@ -96,6 +97,42 @@ describe('ZooKeeper sessions', () => {
     expect(await client.isExisted('/e')).toBe(false);
     await client.persistEphemeral('/e', 'reborn');
     await events.waitForEvent({ type: 'ADDED', key: '/e', value: 'reborn' });
+  });
+
+  it('an event-loop stall: shorter than the session keeps it; longer, the server reports the expiry (LOST at once, not by the timer)', async () => {
+    const namespace = clients.namespace();
+    const states = new StateRecorder();
+    const sessionTimeoutMs = 2_000;
+    const client = await clients.start({ namespace, sessionTimeoutMs }, states);
+    const watcher = await clients.start({ namespace });
+    await client.persistEphemeral('/e', 'mine');
+    const events = new EventLog();
+    await watcher.watch('/', events.listener);
+    await events.waitForEvent({ type: 'ADDED', key: '/e' });
+    const stall = (ms: number): void => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    };
+    const session = currentSessionOf(client)?.id.toString('hex');
+
+    // Half the session: the server still holds it; at most a reconnect to the same session.
+    stall(sessionTimeoutMs / 2);
+    await client.persist('/after-short-stall', 'ok');
+    expect(states.states).not.toContain('LOST');
+    expect(currentSessionOf(client)?.id.toString('hex')).toBe(session);
+
+    // Longer than the session: the server expires it meanwhile (the watcher sees the ephemeral go)
+    // and says so as soon as the client talks to it again.
+    stall(sessionTimeoutMs + 1_500);
+    const resumedAt = Date.now();
+    const lost = await states.waitForState('LOST');
+    await states.waitForState('RECONNECTED', states.items.indexOf(lost));
+    await events.waitForEvent({ type: 'DELETED', key: '/e', value: 'mine' });
+    console.log(
+      `event-loop stall beyond the session (${sessionTimeoutMs} ms): LOST ${lost.at - resumedAt} ms after resuming`,
+    );
+    // The adapter's own timer would need a whole session timeout after the disconnect it notices.
+    expect(lost.at - resumedAt).toBeLessThan(sessionTimeoutMs);
+    expect(currentSessionOf(client)?.id.toString('hex')).not.toBe(session);
   });
 
   it("a presumed-lost session is ended on the server before RECONNECTED, so its ephemerals don't linger", async () => {

@@ -18,7 +18,7 @@ import { createJobErrorHandler } from '../error-handler/error-handler-registry.j
 import { getExecutorPoolSize } from '../executor/executor-pool-size.js';
 import { resolveJobItemExecutor, typedJobTypes } from '../executor/job-item-executor-registry.js';
 import type { ElasticJob } from '../job/elastic-job.js';
-import type { JobBootstrapOptions } from '../kernel/job-scheduler.js';
+import type { JobBootstrapOptions } from '../kernel/job-bootstrap-options.js';
 import { JobSetupError } from '../kernel/job-setup-error.js';
 import { createJobListeners } from '../listener/job-listener-registry.js';
 import { type Logger, silentLogger } from '../logging/logger.js';

@@ -7,11 +7,12 @@ import type { JobConfiguration, ResolvedJobConfiguration } from '../config/index
 import type { JobEventListener } from '../event/index.js';
 import type { JobInstance } from '../instance/index.js';
 import type { ElasticJob } from '../job/elastic-job.js';
-import { type JobBootstrapOptions, JobScheduler } from '../kernel/job-scheduler.js';
+import type { JobBootstrapOptions } from '../kernel/job-bootstrap-options.js';
+import { JobRunner } from '../kernel/job-runner.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 
 abstract class JobBootstrapBase {
-  protected readonly scheduler: JobScheduler;
+  protected readonly scheduler: JobRunner;
 
   protected constructor(
     registry: CoordinatorRegistryCenter,
@@ -20,7 +21,7 @@ abstract class JobBootstrapBase {
     options: JobBootstrapOptions,
     scheduled: boolean,
   ) {
-    this.scheduler = new JobScheduler(registry, job, configuration, options, scheduled);
+    this.scheduler = new JobRunner(registry, job, configuration, options, scheduled);
   }
 
   /** This job instance's identity (`jobInstanceId`, `serverIp`). */
@@ -57,7 +58,7 @@ abstract class JobBootstrapBase {
   }
 
   /**
-   * Stops the job on this instance (see `JobScheduler.shutdown`): no more fires, running items
+   * Stops the job on this instance (see `JobRunner.shutdown`): no more fires, running items
    * aborted and drained within `shutdownTimeoutMs`, leadership and the instance node released, no
    * timers or watches left. The registry client stays open. Idempotent.
    */

@@ -53,7 +53,7 @@ const FIELD_KINDS: Readonly<Record<keyof JobConfiguration, FieldKind>> = {
 
 /**
  * Writes a resolved configuration as the YAML ElasticJob 3.0.x stores in the `config` node
- * (`JobConfigurationPOJO` as SnakeYAML's `dumpAsMap` writes it; reference §3.1):
+ * (`JobConfigurationPOJO` as SnakeYAML's `dumpAsMap` writes it):
  *
  * - keys in alphabetical order, one `key: value` line each (`props` as a nested map with sorted
  *   keys, `jobListenerTypes` and `jobExtraConfigurations` as YAML lists);
@@ -121,7 +121,7 @@ export function toJobConfigurationYaml(config: ResolvedJobConfiguration): string
  * Reads the YAML of a `config` node, as written by ElasticJob (Java) or {@link toJobConfigurationYaml}.
  *
  * - Absent keys and `null` values take the builder defaults of {@link resolveJobConfiguration}
- *   (reference §4, DESIGN §3) — deliberately not ElasticJob's POJO defaults (`false`/`false`/`0`),
+ *   — deliberately not ElasticJob's POJO defaults (`false`/`false`/`0`),
  *   which only matter for YAML that omits keys; ElasticJob-TS always writes every key.
  * - `jobExtraConfigurations` becomes `extraConfigurations`; items carrying a YAML tag (ElasticJob
  *   writes its tracing configuration as a tagged object) are kept as `yaml` `Node`s so that writing

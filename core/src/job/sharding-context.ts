@@ -27,6 +27,16 @@ export interface ShardingContext {
    * session (another instance may take the item over). Long-running jobs should check it.
    */
   readonly signal: AbortSignal;
+  /**
+   * This item run's fencing token: a per-item counter advanced, by compare-and-set in the same
+   * registry transaction that marks the item running, every time a run of the item is admitted
+   * anywhere in the cluster. A run that started later always carries a higher token, so a process
+   * that was frozen past its session (GC pause, SIGSTOP, VM migration) and resumes a stale run holds
+   * a lower token than the run that replaced it. Store the token with every write the job makes to
+   * its own data store and reject a write whose token is lower than the one stored (see the
+   * README's "Fencing tokens" section). `0` outside a kernel run (e.g. a hand-built context).
+   */
+  readonly fencingToken: number;
 }
 
 /** The context of one run of one job instance over all its items (ElasticJob `ShardingContexts`). */
@@ -58,8 +68,13 @@ export function buildTaskId(jobName: string, items: readonly number[], instanceI
  *
  * @param contexts - the run's contexts.
  * @param item - one of the run's items.
+ * @param fencingToken - the item run's fencing token (`0` when there is none).
  */
-export function shardingContextOf(contexts: ShardingContexts, item: number): ShardingContext {
+export function shardingContextOf(
+  contexts: ShardingContexts,
+  item: number,
+  fencingToken = 0,
+): ShardingContext {
   return {
     jobName: contexts.jobName,
     taskId: contexts.taskId,
@@ -68,5 +83,6 @@ export function shardingContextOf(contexts: ShardingContexts, item: number): Sha
     shardingItem: item,
     shardingParameter: contexts.shardingItemParameters.get(item),
     signal: contexts.signal,
+    fencingToken,
   };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ResolvedJobConfiguration } from '../config/job-configuration.js';
+import type { JobEventBus } from '../event/job-event-bus.js';
 import type { JobInstance } from '../instance/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
@@ -22,8 +23,32 @@ export interface JobContext {
   readonly instance: JobInstance;
   readonly logger: Logger;
   readonly clock: Clock;
+  readonly events: JobEventBus;
+  /** A fresh unique id (event ids); injectable for deterministic simulations. */
+  newId(): string;
   /** The current configuration (the registry copy once started). */
   configuration(): ResolvedJobConfiguration;
   /** Whether the job is shutting down or shut down on this instance. */
   isShutdown(): boolean;
+}
+
+/**
+ * Resolves `promise`, or `undefined` after `timeoutMs` on `clock` (the promise keeps running;
+ * its rejection is ignored). Bounds clean-up that must not hold a shutdown.
+ */
+export async function withinMs<T>(
+  clock: Clock,
+  promise: Promise<T>,
+  timeoutMs: number,
+): Promise<T | undefined> {
+  let timer: { cancel(): void } | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = clock.setTimeout(() => resolve(undefined), timeoutMs, { unref: true });
+  });
+  promise.catch(() => {});
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    timer?.cancel();
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Registry paths of one job, exactly ElasticJob 3.0.x's layout (reference §3), relative to the
+ * Registry paths of one job, exactly ElasticJob 3.0.x's layout, relative to the
  * namespace: `/{jobName}/config`, `/{jobName}/servers/{ip}`, `/{jobName}/instances/{id}`, ...
  *
  * @module
@@ -54,7 +54,11 @@ export class JobNodePath {
   shardingItem(item: number): string {
     return this.full(`sharding/${item}`);
   }
-  /** `sharding/{item}/{node}` with node `instance`, `running`, `misfire`, `disabled`, `failover`, `failovering`. */
+  /**
+   * `sharding/{item}/{node}` with node `instance`, `running`, `misfire`, `disabled`, `failover`,
+   * `failovering`, or `fencing` (this implementation's per-item fencing counter; ElasticJob
+   * ignores it).
+   */
   shardingNode(item: number, node: ShardingItemNode): string {
     return this.full(`sharding/${item}/${node}`);
   }
@@ -105,7 +109,14 @@ export class JobNodePath {
 }
 
 /** Child nodes of `sharding/{item}`. */
-export type ShardingItemNode = 'instance' | 'running' | 'misfire' | 'disabled' | 'failover' | 'failovering';
+export type ShardingItemNode =
+  | 'instance'
+  | 'running'
+  | 'misfire'
+  | 'disabled'
+  | 'failover'
+  | 'failovering'
+  | 'fencing';
 
 /** Value of a `servers/{ip}` node. */
 export type ServerStatus = 'ENABLED' | 'DISABLED';

@@ -56,14 +56,18 @@ export type RegistryUnwatch = () => Promise<void>;
 /**
  * One operation of an atomic transaction (ElasticJob's `TransactionOperation`, as data).
  *
- * - `check`: the node must exist.
+ * - `check`: the node must exist; when `value` is given, its current value must equal it exactly
+ *   (UTF-8 string equality) at commit time, atomically with the other operations. A failed check
+ *   rejects the transaction with `TRANSACTION_FAILED` whose `cause` has the code `NO_NODE` (absent)
+ *   or `VALUE_MISMATCH` (present with another value). The kernel uses it to make writes
+ *   conditional on ownership (compare-and-set).
  * - `create`: create a persistent node; its parent must exist (or be created by an earlier
  *   operation of the same transaction); the node must not exist. `value` defaults to `''`.
  * - `update`: the node must exist; set its value.
  * - `delete`: the node must exist; delete it together with its whole subtree.
  */
 export type RegistryTransactionOperation =
-  | { readonly type: 'check'; readonly key: string }
+  | { readonly type: 'check'; readonly key: string; readonly value?: string }
   | { readonly type: 'create'; readonly key: string; readonly value?: string }
   | { readonly type: 'update'; readonly key: string; readonly value: string }
   | { readonly type: 'delete'; readonly key: string };

@@ -7,5 +7,7 @@
  */
 
 export * from './etcd.js';
+export * from './etcd-cluster.js';
 export * from './free-port.js';
 export * from './zookeeper.js';
+export * from './zookeeper-ensemble.js';

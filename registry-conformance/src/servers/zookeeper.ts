@@ -152,7 +152,33 @@ function externalServer(connectString: string): ZookeeperTestServer {
   };
 }
 
-function locateRuntime(): { java: string; classpath: string } {
+/**
+ * JVM arguments that run one ZooKeeper server (standalone or ensemble member) with a small heap.
+ *
+ * @param classpath - from {@link locateRuntime}.
+ * @param configFile - the server's `zoo.cfg`.
+ */
+export function zookeeperJvmArgs(classpath: string, configFile: string): string[] {
+  return [
+    '-Xms32m',
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+    '-Dzookeeper.jmx.log4j.disable=true',
+    '-cp',
+    classpath,
+    'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+    configFile,
+  ];
+}
+
+/**
+ * The Java executable and the ZooKeeper classpath of this machine (Debian `zookeeper` package).
+ *
+ * @throws {Error} explaining how to install Java and ZooKeeper when either is missing.
+ */
+export function locateRuntime(): { java: string; classpath: string } {
   const javaHome = process.env.JAVA_HOME;
   const java =
     (javaHome !== undefined && javaHome !== '' ? findExecutable(join(javaHome, 'bin', 'java')) : undefined) ??
@@ -231,22 +257,9 @@ export async function startZookeeperServer(
 
   /** Launches the JVM on `port` and waits for `imok`; `false` when the port was taken. */
   const launch = async (): Promise<boolean> => {
-    const server = spawnManagedProcess(
-      runtime.java,
-      [
-        '-Xms32m',
-        '-Xmx256m',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-        '-Dzookeeper.jmx.log4j.disable=true',
-        '-cp',
-        runtime.classpath,
-        'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-        configFile,
-      ],
-      { cwd: dir },
-    );
+    const server = spawnManagedProcess(runtime.java, zookeeperJvmArgs(runtime.classpath, configFile), {
+      cwd: dir,
+    });
     current = server;
     try {
       // `ruok` answers `imok` as soon as the process listens; `srvr` reports a `Mode:` only once

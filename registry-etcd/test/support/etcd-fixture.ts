@@ -6,6 +6,7 @@ import { CONFORMANCE_DIGEST } from '@elasticjob-ts/registry-conformance';
 import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/registry-conformance/servers';
 import { Etcd3, Range } from 'etcd3';
 import { EtcdRegistryCenter } from '../../src/index.js';
+import type { LeaseSession } from '../../src/session.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** Password of the `root` user on auth-enabled test servers. */
@@ -100,4 +101,14 @@ export async function revokeSession(admin: Etcd3, client: EtcdRegistryCenter): P
   const leaseId = client.sessionId;
   if (leaseId === undefined) throw new Error('the client has no session to expire');
   await admin.leaseClient.leaseRevoke({ ID: leaseId });
+}
+
+/**
+ * How many keep-alives of the client's current session the server answered with TTL > 0 (read
+ * from the adapter's private session, for tests that wait for a renewal after a fault).
+ */
+export function acknowledgedKeepAlives(client: EtcdRegistryCenter): number {
+  const session = (client as unknown as { session?: LeaseSession }).session;
+  if (session === undefined) throw new Error('the client has no session');
+  return session.acknowledgedKeepAlives;
 }

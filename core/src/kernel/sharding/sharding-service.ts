@@ -1,26 +1,34 @@
 /**
- * Resharding and assignments (ElasticJob `ShardingService`, reference §5.4), improved per DESIGN
- * §4: the leader reshards as soon as membership or the total count changes (not at its next
- * fire), commits the whole assignment in one transaction and verifies it, followers wait on
- * events with a timeout, and assignments are read directly after every resharding
- * (read-your-writes, #2194).
+ * Resharding and assignments (ElasticJob `ShardingService`). The leader reshards as soon as
+ * membership or the total count changes (not at its next fire) and never waits for running items:
+ * an item whose owner is gone is reassigned at once (its in-flight run is covered by failover), and
+ * an item still running on its previous live owner is skipped by the new owner's admission until
+ * that run ends. The plan is computed from membership read directly from the registry, and the
+ * commit checks every instance node it used, in the transaction that clears the resharding flag:
+ * when membership changed meanwhile, the resharding is redone. Followers read assignments
+ * directly after every resharding (read-your-writes).
  *
  * @module
  */
 
-import type { RegistryTransactionOperation } from '../registry/registry-center.js';
-import { RegistryError } from '../registry/registry-error.js';
-import { getJobShardingStrategy } from '../sharding/index.js';
-import type { JobContext } from './job-context.js';
-import type { LeaderService } from './leader-service.js';
-import type { ServerService } from './server-service.js';
-import { executeInChunks } from './transaction-chunks.js';
+import { type JobInstance, parseJobInstanceYaml } from '../../instance/index.js';
+import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
+import { RegistryError } from '../../registry/registry-error.js';
+import { sortChildrenDescending } from '../../registry/registry-path.js';
+import { getJobShardingStrategy } from '../../sharding/index.js';
+import type { LeaderService } from '../election/leader-service.js';
+import type { ServerService } from '../instance/server-service.js';
+import type { JobContext } from '../job-context.js';
+import { executeInChunks } from '../transaction-chunks.js';
 
 /** Options of {@link ShardingService}. */
 export interface ShardingServiceOptions {
-  /** Bound of the leader's wait for running items before resharding, in ms. */
+  /** Bound of the leader's wait for its own commit to show in the cache, in ms. */
   readonly runningWaitTimeoutMs: number;
 }
+
+/** How many times a resharding is redone when membership changes while it commits. */
+const MAX_RESHARDING_ATTEMPTS = 5;
 
 /** Resharding (leader) and the local view of assignments (everyone). */
 export class ShardingService {
@@ -84,7 +92,7 @@ export class ShardingService {
             }
             // Read-your-writes in the cache: wait until it shows the commit before deciding again.
             await this.context.waiters.waitFor(
-              () => !this.isNeedSharding() || this.context.isShutdown(),
+              () => !this.isNeedSharding() || this.#requested || this.context.isShutdown(),
               this.options.runningWaitTimeoutMs,
             );
           }
@@ -141,18 +149,48 @@ export class ShardingService {
   }
 
   async #reshard(): Promise<void> {
-    const { registry, paths, logger } = this.context;
-    const available = this.servers.availableInstances();
-    if (available.length === 0) return;
+    const { registry, paths } = this.context;
     if (!(await registry.isExisted(paths.shardingNecessary))) {
       await registry.persist(paths.shardingNecessary, '');
     }
-    await this.#waitForRunningItems();
+    for (let attempt = 1; ; attempt++) {
+      const instances = await this.#liveAvailableInstances();
+      if (instances.length === 0) return;
+      const outcome = await this.#commit(instances);
+      if (outcome === 'committed') return;
+      if (attempt >= MAX_RESHARDING_ATTEMPTS) throw outcome;
+      this.context.logger.info('membership changed while resharding: redoing it');
+    }
+  }
+
+  /** Available instances read directly from the registry (not the watch cache). */
+  async #liveAvailableInstances(): Promise<JobInstance[]> {
+    const { registry, paths, logger } = this.context;
+    const statuses = new Map<string, string | undefined>();
+    const result: JobInstance[] = [];
+    for (const id of sortChildrenDescending(await registry.getChildrenKeys(paths.instances))) {
+      const yaml = await registry.getDirectly(paths.instance(id));
+      if (yaml === undefined || yaml === '') continue;
+      let parsed: JobInstance;
+      try {
+        parsed = parseJobInstanceYaml(yaml);
+      } catch (error) {
+        logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
+        continue;
+      }
+      if (!statuses.has(parsed.serverIp))
+        statuses.set(parsed.serverIp, await registry.getDirectly(paths.server(parsed.serverIp)));
+      if (statuses.get(parsed.serverIp) === 'ENABLED') result.push(parsed);
+    }
+    return result;
+  }
+
+  /** Commits one plan; a changed membership comes back as the error to redo on. */
+  async #commit(instances: readonly JobInstance[]): Promise<'committed' | RegistryError> {
+    const { registry, paths, logger, instance: self } = this.context;
     const config = this.context.configuration();
     const total = config.shardingTotalCount;
     const strategy = getJobShardingStrategy(config.jobShardingStrategyType);
-    const instances = this.servers.availableInstances();
-    if (instances.length === 0) return;
     const result = strategy.sharding(instances, config.jobName, total);
     const owner = new Map<number, string>();
     for (const [instanceId, items] of result) for (const item of items) owner.set(item, instanceId);
@@ -170,10 +208,8 @@ export class ShardingService {
       const newOwner = owner.get(item);
       if (newOwner === undefined) {
         if (instanceExists) ops.push({ type: 'delete', key: instancePath });
-      } else if (instanceExists) {
-        ops.push({ type: 'update', key: instancePath, value: newOwner });
       } else {
-        ops.push({ type: 'create', key: instancePath, value: newOwner });
+        ops.push({ type: instanceExists ? 'update' : 'create', key: instancePath, value: newOwner });
       }
     }
     for (const name of existingItems) {
@@ -181,18 +217,30 @@ export class ShardingService {
       if (!Number.isInteger(item) || item >= total)
         ops.push({ type: 'delete', key: `${paths.sharding}/${name}` });
     }
+    const membership = instances.map(
+      (i) => ({ type: 'check', key: paths.instance(i.jobInstanceId) }) as const,
+    );
     try {
-      // One transaction up to ~37 items; beyond, chunks whose last one clears the flag, so
-      // followers (who read assignments only once the flag is gone) never see a partial one.
+      // One transaction up to the chunk bound; beyond, chunks whose last one checks membership and
+      // clears the flag, so followers (who read assignments only once the flag is gone) never act
+      // on a partial or stale one.
       await executeInChunks(registry, ops, {
         prefix: [{ type: 'check', key: paths.root }],
         last: [
+          ...membership,
           { type: 'delete', key: paths.shardingNecessary },
           { type: 'delete', key: paths.shardingProcessing },
         ],
       });
     } catch (error) {
-      // Verify: an unknown outcome (connection loss) may have committed; never leave zombies (#2488).
+      if (
+        RegistryError.is(error, 'TRANSACTION_FAILED') &&
+        error.path !== undefined &&
+        error.path.startsWith(`${paths.instances}/`)
+      ) {
+        return error; // membership changed: redo
+      }
+      // Verify: an unknown outcome (connection loss) may have committed; never leave zombies.
       if (!(await this.#committed(owner, total))) {
         await registry.remove(paths.shardingProcessing);
         logger.error({ err: error }, 'resharding failed; retrying with backoff');
@@ -200,10 +248,17 @@ export class ShardingService {
       }
     }
     this.#assignment = owner;
-    logger.info(
-      { assignment: Object.fromEntries([...result].map(([id, items]) => [id, items])) },
-      'resharding committed',
-    );
+    const assignment = Object.fromEntries([...result].map(([id, items]) => [id, [...items]]));
+    logger.info({ assignment }, 'resharding committed');
+    this.context.events.post({
+      kind: 'resharding',
+      id: this.context.newId(),
+      jobName: config.jobName,
+      leaderInstanceId: self.jobInstanceId,
+      assignment,
+      creationTimeMs: this.context.clock.now(),
+    });
+    return 'committed';
   }
 
   async #committed(owner: Map<number, string>, total: number): Promise<boolean> {
@@ -214,35 +269,6 @@ export class ShardingService {
         return false;
     }
     return true;
-  }
-
-  /** Waits (event-driven, bounded) until no live instance has a `running` item. */
-  async #waitForRunningItems(): Promise<void> {
-    const config = this.context.configuration();
-    if (!config.monitorExecution) return;
-    const settled = await this.context.waiters.waitFor(
-      () => this.runningItemsOfLiveInstances().length === 0 || this.context.isShutdown(),
-      this.options.runningWaitTimeoutMs,
-    );
-    if (!settled) {
-      this.context.logger.warn(
-        { items: this.runningItemsOfLiveInstances() },
-        `items still running after ${this.options.runningWaitTimeoutMs} ms; resharding anyway`,
-      );
-    }
-  }
-
-  /** Items whose `running` node names an instance that is still alive (cache). */
-  runningItemsOfLiveInstances(): number[] {
-    const { cache, paths } = this.context;
-    const live = new Set(this.servers.liveInstanceIds());
-    const result: number[] = [];
-    for (const name of cache.children(paths.sharding)) {
-      const item = Number(name);
-      const owner = cache.get(paths.shardingNode(item, 'running'));
-      if (owner !== undefined && live.has(owner)) result.push(item);
-    }
-    return result;
   }
 
   /**
@@ -281,15 +307,5 @@ export class ShardingService {
       if (owner === instance.jobInstanceId && item < total) items.push(item);
     }
     return items.sort((a, b) => a - b);
-  }
-
-  /** Sharding item parameters from the configuration. */
-  assignmentSnapshot(): ReadonlyMap<number, string> | undefined {
-    return this.#assignment;
-  }
-
-  /** Whether `error` is a registry error worth logging rather than crashing on. */
-  static isRegistryError(error: unknown): error is RegistryError {
-    return error instanceof RegistryError;
   }
 }

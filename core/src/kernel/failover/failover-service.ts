@@ -1,23 +1,24 @@
 /**
- * Failover (ElasticJob `FailoverService` + `FailoverListenerManager`, reference §5.9), redesigned
- * per DESIGN §4 item 4: an item is *orphaned* when its `running` or `failovering` node names an
- * instance that is no longer live (crash, `kill -9`, session expiry, a whole-cluster restart). Any
- * idle instance claims orphaned and queued items under the `leader/failover/latch` mutex — the
- * whole backlog up to its capacity, in ONE transaction — and runs them in one run. A busy instance
- * only queues them under `leader/failover/items/{item}` for idle ones. ElasticJob instead grabs
- * one item per lock acquisition and fires one extra trigger per item (#671, #526), and its crash
- * cleanup only runs when a single instance is online (#2429).
+ * Failover (ElasticJob `FailoverService` + `FailoverListenerManager`), redesigned: an item is
+ * *orphaned* when its `running` or `failovering` node names an instance that is no longer live
+ * (crash, `kill -9`, session expiry, a whole-cluster restart). An instance with free failover
+ * capacity claims orphaned and queued items under the `leader/failover/latch` mutex, up to that
+ * capacity, in ONE transaction, and runs them in one run at once (beside its own run, on slots
+ * reserved for failover). Items beyond its capacity are queued under `leader/failover/items/{item}`
+ * for other instances. ElasticJob instead grabs one item per lock acquisition and fires one extra
+ * trigger per item, and its crash cleanup only runs when a single instance is online.
  *
  * Nodes: `sharding/{item}/failover` = claiming instance (persistent here, owner-checked, because
  * the registry contract's transactions create persistent nodes; a node whose owner is gone is
  * stale), `sharding/{item}/failovering` = executing instance, `leader/failover/items/{item}` =
- * queued item.
+ * queued item. A `running` node with an empty value belongs to a Java ElasticJob peer (an
+ * ephemeral node that disappears with its session): it is never an orphan.
  *
  * @module
  */
-import type { RegistryTransactionOperation } from '../registry/registry-center.js';
-import type { JobContext } from './job-context.js';
-import { executeInChunks } from './transaction-chunks.js';
+import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
+import type { JobContext } from '../job-context.js';
+import { executeInChunks } from '../transaction-chunks.js';
 
 /** Result of one claim attempt. */
 export interface FailoverClaim {
@@ -61,11 +62,10 @@ export class FailoverService {
   }
 
   /**
-   * Under the failover latch, re-reads the registry directly and claims orphaned and queued items:
-   * up to `capacity` when `idle`, none otherwise; the rest are queued. One transaction.
+   * Under the failover latch, re-reads the registry directly and claims orphaned and queued items,
+   * up to `limit`; the rest are queued. One transaction.
    *
-   * @param idle - whether this instance can run a failover run now.
-   * @param capacity - the most items to claim (the executor pool size).
+   * @param limit - the most items to claim now (free failover capacity; 0 only queues).
    * @param isRunningLocally - whether this instance is executing an item right now (asked live).
    * @param includeOwnStale - also treat nodes naming this instance that it is not executing as
    *   orphans: true only for the first claim after start, when they can only be leftovers of a
@@ -73,8 +73,7 @@ export class FailoverService {
    *   orphans (a run may start while a claim is in progress).
    */
   async claim(
-    idle: boolean,
-    capacity: number,
+    limit: number,
     isRunningLocally: (item: number) => boolean,
     includeOwnStale: boolean,
   ): Promise<FailoverClaim> {
@@ -103,7 +102,7 @@ export class FailoverService {
       }
       if (backlog.size === 0) return { claimed: [], queued: [] };
       const ordered = [...backlog].sort((a, b) => a - b);
-      const claimed = idle ? ordered.slice(0, Math.max(0, capacity)) : [];
+      const claimed = ordered.slice(0, Math.max(0, limit));
       const rest = ordered.slice(claimed.length);
       const ops: RegistryTransactionOperation[] = [];
       const put = (key: string, value: string, exists: boolean) =>
@@ -131,7 +130,7 @@ export class FailoverService {
           }
           ops.push({ type: 'create', key: paths.failoverItem(item), value: '' });
         }
-        if (current.running !== undefined && !live.has(current.running)) {
+        if (current.running !== undefined && current.running !== '' && !live.has(current.running)) {
           ops.push({ type: 'delete', key: paths.shardingNode(item, 'running') });
         }
       }
@@ -179,7 +178,7 @@ export class FailoverService {
     if (failover !== undefined && live.has(failover) && failover !== me) return false;
     for (const node of ['running', 'failovering'] as const) {
       const owner = read(node);
-      if (owner === undefined) continue;
+      if (owner === undefined || owner === '') continue; // '' = a Java peer's live ephemeral node
       if (owner === me) {
         if (includeOwnStale && !isRunningLocally(item)) return true;
         continue;

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { type JobInstance, parseJobInstanceYaml, toJobInstanceYaml } from '../instance/index.js';
-import { RegistryError } from '../registry/registry-error.js';
-import { sortChildrenDescending } from '../registry/registry-path.js';
-import type { JobContext } from './job-context.js';
-import type { ServerStatus } from './job-node-path.js';
+import { type JobInstance, parseJobInstanceYaml, toJobInstanceYaml } from '../../instance/index.js';
+import { RegistryError } from '../../registry/registry-error.js';
+import { sortChildrenDescending } from '../../registry/registry-path.js';
+import type { JobContext } from '../job-context.js';
+import type { ServerStatus } from '../job-node-path.js';
 
 /** Registration of this instance and membership queries over the job cache. */
 export class ServerService {
@@ -16,7 +16,7 @@ export class ServerService {
 
   /**
    * Writes `servers/{ip}` only when it does not exist yet: an operator's `DISABLED` (or `ENABLED`)
-   * wins over the local `disabled` default (DESIGN §4 item 9; ElasticJob rewrites it, #537).
+   * wins over the local `disabled` default (ElasticJob rewrites it, #537).
    *
    * @param disabled - the local default for a server seen for the first time.
    */

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import type { JobContext } from './job-context.js';
-import type { ServerService } from './server-service.js';
+
+import type { ServerService } from '../instance/server-service.js';
+import type { JobContext } from '../job-context.js';
 
 /** Election of the job's leader. */
 export class LeaderService {

@@ -1,0 +1,182 @@
+/**
+ * The job's configuration on this instance (ElasticJob `ConfigurationService` and the startup
+ * rule of `SetUpFacade`): the registry copy wins unless it is absent or `overwrite` is set; a
+ * configuration written to the registry later is validated and applied (cron, error handler,
+ * listeners, item executor rebuilt when their settings change). Invalid registry copies are
+ * logged and ignored.
+ *
+ * @module
+ */
+import type { JobConfiguration, ResolvedJobConfiguration } from '../../config/index.js';
+import {
+  parseJobConfigurationYaml,
+  resolveJobConfiguration,
+  toJobConfigurationYaml,
+} from '../../config/index.js';
+import { type CronExpression, parseCron } from '../../cron/index.js';
+import type { JobErrorHandler } from '../../error-handler/index.js';
+import { createJobErrorHandler } from '../../error-handler/index.js';
+import { getExecutorPoolSize, resolveJobItemExecutor } from '../../executor/index.js';
+import type { ElasticJob, JobItemExecutor } from '../../job/elastic-job.js';
+import type { ElasticJobListener } from '../../listener/index.js';
+import { createJobListeners, DistributeOnceJobListener } from '../../listener/index.js';
+import type { Logger } from '../../logging/logger.js';
+import type { CoordinatorRegistryCenter } from '../../registry/registry-center.js';
+import { getJobShardingStrategy } from '../../sharding/index.js';
+import type { GuaranteeService } from '../guarantee/guarantee-service.js';
+import type { JobNodePath } from '../job-node-path.js';
+import { JobSetupError } from '../job-setup-error.js';
+
+/** The configuration in force and the run components built from it. */
+export class ConfigurationService {
+  readonly local: ResolvedJobConfiguration;
+  readonly jobClassName: string;
+  #current: ResolvedJobConfiguration;
+  #cron: CronExpression | undefined;
+  #itemExecutor: JobItemExecutor;
+  #errorHandler: JobErrorHandler | undefined;
+  #errorHandlerKey = '';
+  #listeners: ElasticJobListener[] = [];
+  #listenerKey = '';
+
+  /**
+   * @throws {JobConfigurationError} for invalid configuration (every problem listed).
+   * @throws {JobSetupError} for a cron on a one-off job or a missing cron on a scheduled one.
+   */
+  constructor(
+    private readonly job: ElasticJob,
+    configuration: JobConfiguration,
+    private readonly scheduled: boolean,
+    private readonly extraListeners: readonly ElasticJobListener[],
+  ) {
+    this.local = resolveJobConfiguration(configuration);
+    validateRuntimeTypes(this.local);
+    const name = this.local.jobName;
+    if (scheduled && this.local.cron === '') {
+      throw new JobSetupError(
+        name,
+        `Job '${name}': 'cron' is required by ScheduleJobBootstrap; use OneOffJobBootstrap for a job without cron`,
+      );
+    }
+    if (!scheduled && this.local.cron !== '') {
+      throw new JobSetupError(
+        name,
+        `Job '${name}': 'cron' must be empty for OneOffJobBootstrap; use ScheduleJobBootstrap for cron jobs`,
+      );
+    }
+    if (scheduled) parseCron(this.local.cron, { timeZone: this.local.timeZone ?? processTimeZone() });
+    this.#current = this.local;
+    const resolved = resolveJobItemExecutor(job, this.local);
+    this.#itemExecutor = resolved.executor;
+    this.jobClassName = resolved.jobClassName;
+  }
+
+  /** The configuration in force. */
+  get current(): ResolvedJobConfiguration {
+    return this.#current;
+  }
+  get cron(): CronExpression | undefined {
+    return this.#cron;
+  }
+  get itemExecutor(): JobItemExecutor {
+    return this.#itemExecutor;
+  }
+  get listeners(): readonly ElasticJobListener[] {
+    return this.#listeners;
+  }
+  get errorHandler(): JobErrorHandler | undefined {
+    return this.#errorHandler;
+  }
+
+  /** The executor pool size of the configuration in force. */
+  poolSize(): number {
+    return getExecutorPoolSize(this.#current.jobExecutorThreadPoolSizeProviderType);
+  }
+
+  /**
+   * Writes or adopts the configuration per ElasticJob's startup rule.
+   *
+   * @throws {JobSetupError} on a job class conflict or an invalid registry copy.
+   */
+  async setUp(registry: CoordinatorRegistryCenter, paths: JobNodePath): Promise<void> {
+    const rootValue = await registry.getDirectly(paths.root);
+    if (rootValue !== undefined && rootValue.trim() !== '' && rootValue !== this.jobClassName) {
+      throw new JobSetupError(
+        paths.jobName,
+        `Job conflict: job '${paths.jobName}' is registered with class '${rootValue}', not '${this.jobClassName}'`,
+      );
+    }
+    const existing = await registry.getDirectly(paths.config);
+    if (existing === undefined || this.local.overwrite) {
+      await registry.persist(paths.root, this.jobClassName);
+      await registry.persist(paths.config, toJobConfigurationYaml(this.local));
+      this.#current = this.local;
+      return;
+    }
+    const fromRegistry = parseJobConfigurationYaml(existing);
+    validateRuntimeTypes(fromRegistry);
+    if (rootValue === undefined || rootValue.trim() === '')
+      await registry.persist(paths.root, this.jobClassName);
+    this.#current = fromRegistry;
+  }
+
+  /**
+   * Applies a configuration written to the registry.
+   *
+   * @returns the previous configuration, or `undefined` when `yaml` is invalid (logged, ignored).
+   */
+  apply(yaml: string, logger: Logger): ResolvedJobConfiguration | undefined {
+    let next: ResolvedJobConfiguration;
+    try {
+      next = parseJobConfigurationYaml(yaml);
+      validateRuntimeTypes(next);
+      if (this.scheduled) parseCron(next.cron, { timeZone: next.timeZone ?? processTimeZone() });
+    } catch (error) {
+      logger.error({ err: error }, 'ignoring an invalid configuration written to the registry');
+      return undefined;
+    }
+    const previous = this.#current;
+    this.#current = next;
+    return previous;
+  }
+
+  /** Rebuilds the cron, error handler and listeners when their configuration changed. */
+  refreshRunComponents(
+    logger: Logger,
+    guarantee: GuaranteeService,
+    track: (work: Promise<unknown>) => void,
+  ): void {
+    const config = this.#current;
+    if (this.scheduled)
+      this.#cron = parseCron(config.cron, { timeZone: config.timeZone ?? processTimeZone() });
+    const handlerKey = `${config.jobErrorHandlerType}:${JSON.stringify(config.props)}`;
+    if (handlerKey !== this.#errorHandlerKey) {
+      const previous = this.#errorHandler;
+      this.#errorHandler = createJobErrorHandler(config.jobErrorHandlerType, config.props, logger);
+      this.#errorHandlerKey = handlerKey;
+      if (previous?.close) track(Promise.resolve(previous.close()));
+    }
+    const listenerKey = config.jobListenerTypes.join(',');
+    if (listenerKey !== this.#listenerKey || this.#listeners.length === 0) {
+      this.#listeners = [...createJobListeners(config.jobListenerTypes), ...this.extraListeners].sort(
+        (a, b) => (a.order ?? Number.MAX_SAFE_INTEGER) - (b.order ?? Number.MAX_SAFE_INTEGER),
+      );
+      this.#listenerKey = listenerKey;
+      for (const listener of this.#listeners) {
+        if (listener instanceof DistributeOnceJobListener) listener.attachCoordinator(guarantee);
+      }
+    }
+    this.#itemExecutor = resolveJobItemExecutor(this.job, config).executor;
+  }
+}
+
+/** Checks the type names a configuration refers to against the registries (names the field). */
+function validateRuntimeTypes(config: ResolvedJobConfiguration): void {
+  getJobShardingStrategy(config.jobShardingStrategyType);
+  getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
+}
+
+/** The process's IANA time zone (ElasticJob: the JVM default zone), used when `timeZone` is unset. */
+function processTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}

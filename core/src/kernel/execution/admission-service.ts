@@ -1,0 +1,221 @@
+/**
+ * The one admission gate every run passes (cron fire, misfire re-run, failover run, trigger),
+ * per item, under the current registry session:
+ *
+ * 1. the session condition: connected, and after a `LOST` re-registered and a resharding committed
+ *    after the return seen (see {@link SessionService});
+ * 2. the item is assigned to this instance (or, for a failover run, claimed by it), is not being
+ *    failed over to another live instance, is not disabled, and has
+ *    no `running` node of another live instance (an empty value is a Java ElasticJob peer's
+ *    ephemeral node: live, never taken over);
+ * 3. ONE transaction (chunked, falling back per item) per run: `check` this instance's
+ *    `instances/{id}` node (a server-side session fence), `check` that `sharding/{item}/instance`
+ *    (or `/failover`) holds this instance's id, create `running` (or compare-and-set a stale one
+ *    of a dead owner), and advance the per-item fencing counter `sharding/{item}/fencing` by
+ *    compare-and-set. The counter's new value is the run's fencing token.
+ *
+ * @module
+ */
+import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
+import { RegistryError } from '../../registry/registry-error.js';
+import type { ServerService } from '../instance/server-service.js';
+import type { SessionService } from '../instance/session-service.js';
+import type { JobContext } from '../job-context.js';
+import { MAX_TRANSACTION_OPERATIONS } from '../transaction-chunks.js';
+
+/** Which kind of run asks: own items, or items this instance claimed by failover. */
+export type AdmissionMode = 'OWN' | 'FAILOVER';
+
+/** The outcome of one admission. */
+export interface Admission {
+  /** Admitted items and their fencing tokens, ascending by item. */
+  readonly admitted: ReadonlyMap<number, number>;
+  /** Refused items and why. */
+  readonly refused: ReadonlyMap<number, string>;
+  /** The session epoch the admission was made under. */
+  readonly epoch: number;
+}
+
+interface ItemPlan {
+  readonly item: number;
+  readonly ops: RegistryTransactionOperation[];
+  readonly token: number;
+}
+
+/** Decides which items a run may execute, and marks them running, conditionally on ownership. */
+export class AdmissionService {
+  constructor(
+    private readonly context: JobContext,
+    private readonly servers: ServerService,
+    private readonly session: SessionService,
+  ) {}
+
+  /**
+   * Admits what it can of `items` and writes their `running` nodes and fencing counters.
+   *
+   * @param mode - `OWN` (assigned items) or `FAILOVER` (claimed items).
+   * @param items - candidate items.
+   * @param epoch - the session epoch the run started in: nothing is admitted if it has ended.
+   * @throws {RegistryError} other than a failed transaction (those refuse the items concerned).
+   */
+  async admit(mode: AdmissionMode, items: readonly number[], epoch: number): Promise<Admission> {
+    const refused = new Map<number, string>();
+    const admitted = new Map<number, number>();
+    const refuseAll = (reason: string) => {
+      for (const item of items) refused.set(item, reason);
+      return { admitted, refused, epoch };
+    };
+    if (epoch !== this.session.epoch) return refuseAll('the registry session of the run has ended');
+    if (!this.session.admissionOpen)
+      return refuseAll('the registry session is suspended or not re-established yet');
+    const plans: ItemPlan[] = [];
+    for (const item of [...items].sort((a, b) => a - b)) {
+      const reason = this.#refusal(mode, item);
+      if (reason !== undefined) refused.set(item, reason);
+      else plans.push(this.#plan(mode, item, this.#cached(item)));
+    }
+    if (plans.length === 0) return { admitted, refused, epoch };
+    const fence: RegistryTransactionOperation = {
+      type: 'check',
+      key: this.context.paths.instance(this.context.instance.jobInstanceId),
+    };
+    const room = Math.max(1, MAX_TRANSACTION_OPERATIONS - 1);
+    let chunk: ItemPlan[] = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const batch = chunk;
+      chunk = [];
+      try {
+        await this.context.registry.executeInTransaction([fence, ...batch.flatMap((p) => p.ops)]);
+        for (const plan of batch) admitted.set(plan.item, plan.token);
+      } catch (error) {
+        if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
+        if (error.failedOperationIndex === 0) {
+          for (const plan of batch) refused.set(plan.item, 'own instance node is gone (session ended)');
+          return;
+        }
+        for (const plan of batch) await this.#admitDirectly(mode, plan.item, fence, admitted, refused);
+      }
+    };
+    for (const plan of plans) {
+      if (chunk.reduce((n, p) => n + p.ops.length, 0) + plan.ops.length > room) await flush();
+      chunk.push(plan);
+    }
+    await flush();
+    if (epoch !== this.session.epoch) {
+      // The session ended while the marks were written: they are not ours to run on.
+      for (const item of admitted.keys()) refused.set(item, 'the registry session ended during admission');
+      admitted.clear();
+    }
+    return { admitted: new Map([...admitted].sort((a, b) => a[0] - b[0])), refused, epoch };
+  }
+
+  /**
+   * The cheap part of admission, from the watch cache: the items of `items` that may be admitted
+   * (the transaction of {@link admit} decides), and why the others may not.
+   */
+  precheck(
+    mode: AdmissionMode,
+    items: readonly number[],
+  ): { eligible: number[]; refused: Map<number, string> } {
+    const eligible: number[] = [];
+    const refused = new Map<number, string>();
+    for (const item of items) {
+      const reason = this.#refusal(mode, item);
+      if (reason === undefined) eligible.push(item);
+      else refused.set(item, reason);
+    }
+    return { eligible, refused };
+  }
+
+  /** Why `item` may not run now (cache), or `undefined`. */
+  #refusal(mode: AdmissionMode, item: number): string | undefined {
+    const { cache, paths, instance } = this.context;
+    const me = instance.jobInstanceId;
+    const live = new Set(this.servers.liveInstanceIds());
+    if (mode === 'OWN') {
+      if (cache.has(paths.shardingNode(item, 'disabled'))) return 'disabled';
+      const failover = cache.get(paths.shardingNode(item, 'failover'));
+      if (failover !== undefined && failover !== me && live.has(failover))
+        return `being failed over to ${failover}`;
+    }
+    const running = cache.get(paths.shardingNode(item, 'running'));
+    if (running === '') return 'running on a Java ElasticJob instance';
+    if (running !== undefined && running !== me && live.has(running)) return `running on ${running}`;
+    return undefined;
+  }
+
+  #cached(item: number): { running?: string; fencing?: string } {
+    const { cache, paths } = this.context;
+    return {
+      running: cache.get(paths.shardingNode(item, 'running')),
+      fencing: cache.get(paths.shardingNode(item, 'fencing')),
+    };
+  }
+
+  /** The operations that admit `item`, given what is known of its `running` and `fencing` nodes. */
+  #plan(mode: AdmissionMode, item: number, known: { running?: string; fencing?: string }): ItemPlan {
+    const { paths, instance } = this.context;
+    const me = instance.jobInstanceId;
+    const ownership = mode === 'OWN' ? 'instance' : 'failover';
+    const running = paths.shardingNode(item, 'running');
+    const fencing = paths.shardingNode(item, 'fencing');
+    const ops: RegistryTransactionOperation[] = [
+      { type: 'check', key: paths.shardingNode(item, ownership), value: me },
+    ];
+    if (known.running === undefined) ops.push({ type: 'create', key: running, value: me });
+    else
+      ops.push(
+        { type: 'check', key: running, value: known.running },
+        { type: 'update', key: running, value: me },
+      );
+    const current = known.fencing === undefined ? 0 : Number.parseInt(known.fencing, 10) || 0;
+    const token = current + 1;
+    if (known.fencing === undefined) ops.push({ type: 'create', key: fencing, value: String(token) });
+    else
+      ops.push(
+        { type: 'check', key: fencing, value: known.fencing },
+        { type: 'update', key: fencing, value: String(token) },
+      );
+    return { item, ops, token };
+  }
+
+  /** Re-reads one item's nodes directly and tries to admit it alone. */
+  async #admitDirectly(
+    mode: AdmissionMode,
+    item: number,
+    fence: RegistryTransactionOperation,
+    admitted: Map<number, number>,
+    refused: Map<number, string>,
+  ): Promise<void> {
+    const { registry, paths, instance } = this.context;
+    const me = instance.jobInstanceId;
+    const ownership = mode === 'OWN' ? 'instance' : 'failover';
+    const owner = await registry.getDirectly(paths.shardingNode(item, ownership));
+    if (owner !== me) {
+      refused.set(item, mode === 'OWN' ? `assigned to ${owner ?? 'nobody'}` : 'no longer claimed here');
+      return;
+    }
+    const running = await registry.getDirectly(paths.shardingNode(item, 'running'));
+    if (running === '') {
+      refused.set(item, 'running on a Java ElasticJob instance');
+      return;
+    }
+    if (running !== undefined && running !== me && (await registry.isExisted(paths.instance(running)))) {
+      refused.set(item, `running on ${running}`);
+      return;
+    }
+    const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
+    const plan = this.#plan(mode, item, { running, fencing });
+    try {
+      await registry.executeInTransaction([fence, ...plan.ops]);
+      admitted.set(item, plan.token);
+    } catch (error) {
+      if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
+      refused.set(
+        item,
+        `lost a race for the item (${error.cause instanceof Error ? error.cause.message : 'changed'})`,
+      );
+    }
+  }
+}

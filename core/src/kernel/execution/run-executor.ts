@@ -1,0 +1,332 @@
+/**
+ * One run of one job instance (ElasticJob `ElasticJobExecutor.execute`): staging, `before`
+ * listeners, admission, user code per item (with its fencing token), running marks cleared,
+ * `after` listeners, and the status trace. A run admitted under a session that has since ended
+ * never calls user code; an abort the operator asked for (shutdown) is not an error.
+ *
+ * @module
+ */
+import { hostname } from 'node:os';
+import { parseShardingItemParameters } from '../../config/index.js';
+import type { ResolvedJobConfiguration } from '../../config/job-configuration.js';
+import type { ExecutionSource, JobRunState } from '../../event/index.js';
+import { getExecutorPoolSize, runItemsConcurrently } from '../../executor/index.js';
+import type { JobItemExecutor, JobRuntime } from '../../job/elastic-job.js';
+import { buildTaskId, type ShardingContexts, shardingContextOf } from '../../job/sharding-context.js';
+import type { ElasticJobListener } from '../../listener/index.js';
+import { DistributeOnceJobListener } from '../../listener/index.js';
+import type { FailoverService } from '../failover/failover-service.js';
+import type { SessionService } from '../instance/session-service.js';
+import { type JobContext, withinMs } from '../job-context.js';
+import { JobSetupError } from '../job-setup-error.js';
+import type { Admission, AdmissionService } from './admission-service.js';
+import type { ExecutionService } from './execution-service.js';
+
+/** What caused a run. */
+export type RunKind = 'CRON' | 'TRIGGER' | 'MISFIRE' | 'FAILOVER';
+
+/** Why a run's signal was aborted. */
+export class RunAbortReason extends Error {
+  /** @param cause - `SHUTDOWN` (asked for by the operator) or `SESSION_LOST`. */
+  constructor(
+    readonly abortCause: 'SHUTDOWN' | 'SESSION_LOST',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunAbortReason';
+  }
+}
+
+/** The run components that change with the configuration. */
+export interface RunComponents {
+  listeners(): readonly ElasticJobListener[];
+  itemExecutor(): JobItemExecutor;
+  handleError(error: unknown): Promise<void>;
+  isNeedSharding(): boolean;
+}
+
+/** Bound of registry bookkeeping at the end of a run while the job shuts down, in ms. */
+const SHUTDOWN_BOOKKEEPING_BOUND_MS = 500;
+
+/** Executes runs; reserves items locally so two runs of this instance never run one item. */
+export class RunExecutor {
+  readonly #reserved = new Set<number>();
+
+  constructor(
+    private readonly context: JobContext,
+    private readonly admission: AdmissionService,
+    private readonly execution: ExecutionService,
+    private readonly failover: FailoverService,
+    private readonly session: SessionService,
+    private readonly components: RunComponents,
+  ) {}
+
+  /** Whether some run of this instance holds `item` now. */
+  runningHere(item: number): boolean {
+    return this.#reserved.has(item);
+  }
+
+  /**
+   * Runs `candidates` as a run of `kind`. Never rejects.
+   *
+   * @returns the admission (undefined when the run stopped before it).
+   */
+  async execute(
+    kind: RunKind,
+    candidates: readonly number[],
+    abort: AbortController,
+  ): Promise<Admission | undefined> {
+    const config = this.context.configuration();
+    const source: ExecutionSource =
+      kind === 'FAILOVER' ? 'FAILOVER' : kind === 'MISFIRE' ? 'MISFIRE' : 'NORMAL_TRIGGER';
+    const epoch = this.session.epoch;
+    if (kind !== 'FAILOVER' && !(await this.#checkTimeDiff(config))) return undefined;
+    const mode = kind === 'FAILOVER' ? 'FAILOVER' : 'OWN';
+    const { eligible, refused: prechecked } = this.admission.precheck(mode, candidates);
+    const mine = eligible.filter((item) => !this.#reserved.has(item));
+    for (const item of mine) this.#reserved.add(item);
+    const held = new Set(mine);
+    const release = (items: Iterable<number>) => {
+      for (const item of items) if (held.delete(item)) this.#reserved.delete(item);
+    };
+    try {
+      const staged = this.#contexts(config, mine, abort.signal);
+      if (mine.length === 0) {
+        this.#postStatus(
+          staged,
+          source,
+          'TASK_FINISHED',
+          `Sharding item for job '${config.jobName}' is empty.`,
+        );
+        return { admitted: new Map(), refused: prechecked, epoch };
+      }
+      this.#postStatus(staged, source, 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
+      await this.#callListeners('before', staged, kind !== 'FAILOVER');
+      let admission: Admission | undefined;
+      try {
+        admission = await this.admission.admit(mode, mine, epoch);
+        for (const [item, why] of prechecked) (admission.refused as Map<number, string>).set(item, why);
+        release(admission.refused.keys());
+        const items = [...admission.admitted.keys()];
+        if (admission.refused.size > 0)
+          this.context.logger.info(
+            { refused: Object.fromEntries(admission.refused), kind },
+            'items not admitted',
+          );
+        const contexts = this.#contexts(config, items, abort.signal);
+        if (items.length === 0) {
+          const why = [...new Set(admission.refused.values())].join('; ');
+          this.#postStatus(
+            staged,
+            source,
+            'TASK_FINISHED',
+            `Sharding item for job '${config.jobName}' is empty.${why === '' ? '' : ` Not admitted: ${why}.`}`,
+          );
+        } else if (epoch !== this.session.epoch) {
+          await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(items));
+          this.#postStatus(
+            contexts,
+            source,
+            'TASK_FINISHED',
+            `Run dropped before it started: the registry session it was admitted under has ended.`,
+          );
+        } else {
+          await this.#runItems(config, contexts, source, admission, epoch);
+          if (kind === 'FAILOVER') await this.#bookkeeping(this.failover.completeFailover(items));
+        }
+      } finally {
+        await this.#callListeners('after', staged, kind !== 'FAILOVER');
+      }
+      return admission;
+    } catch (error) {
+      this.context.logger.error({ err: error, kind }, 'run failed');
+      await this.components.handleError(error).catch((handlerError: unknown) => {
+        this.context.logger.error({ err: handlerError }, 'error handler rejected');
+      });
+      return undefined;
+    } finally {
+      release([...held]);
+    }
+  }
+
+  async #runItems(
+    config: ResolvedJobConfiguration,
+    contexts: ShardingContexts,
+    source: ExecutionSource,
+    admission: Admission,
+    epoch: number,
+  ): Promise<void> {
+    const items = [...admission.admitted.keys()];
+    this.#postStatus(contexts, source, 'TASK_RUNNING', '');
+    const runtime: JobRuntime = {
+      configuration: config,
+      isNeedSharding: async () => this.components.isNeedSharding(),
+    };
+    const dropped: number[] = [];
+    const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
+    const failures = await runItemsConcurrently(items, limit, async (item) => {
+      if (epoch !== this.session.epoch) {
+        dropped.push(item); // admitted under a session that has ended: never call user code
+        return;
+      }
+      await this.#executeItem(contexts, item, admission.admitted.get(item) ?? 0, source, runtime);
+    });
+    if (epoch !== this.session.epoch) {
+      this.context.logger.warn(
+        { items },
+        'session lost during the run: clearing only running nodes still ours',
+      );
+      await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(items));
+    } else {
+      await this.#bookkeeping(this.execution.registerJobCompleted(items));
+    }
+    const shutdownAbort = isShutdownAbort(contexts.signal);
+    const real = [...failures].filter(() => !shutdownAbort);
+    if (real.length > 0) {
+      const messages = real.map(([item, error]) => `${item}=${errorMessage(error)}`).join(', ');
+      this.#postStatus(contexts, source, 'TASK_ERROR', `{${messages}}`);
+    } else if (shutdownAbort) {
+      this.#postStatus(
+        contexts,
+        source,
+        'TASK_FINISHED',
+        `Job '${config.jobName}' aborted: the job is shutting down.`,
+      );
+    } else if (dropped.length > 0) {
+      this.#postStatus(
+        contexts,
+        source,
+        'TASK_FINISHED',
+        `Items ${dropped.join(',')} dropped: the registry session ended.`,
+      );
+    } else {
+      this.#postStatus(contexts, source, 'TASK_FINISHED', '');
+    }
+  }
+
+  /** ElasticJob's `maxTimeDiffSeconds` check against the registry's clock. */
+  async #checkTimeDiff(config: ResolvedJobConfiguration): Promise<boolean> {
+    if (config.maxTimeDiffSeconds < 0) return true;
+    const { registry, paths, clock } = this.context;
+    const registryTimeMs = await registry.getRegistryCenterTime(paths.systemTime);
+    const diffMs = Math.abs(clock.now() - registryTimeMs);
+    const toleranceMs =
+      config.maxTimeDiffSeconds * 1000 + registry.capabilities.registryCenterTimeResolutionMs;
+    if (diffMs <= toleranceMs) return true;
+    const error = new JobSetupError(
+      config.jobName,
+      `Time different between job server and register center exceed '${config.maxTimeDiffSeconds}' seconds, max time different is '${Math.round(diffMs / 1000)}' seconds.`,
+    );
+    await this.components.handleError(error);
+    return config.jobErrorHandlerType !== 'THROW';
+  }
+
+  /** Awaits registry bookkeeping; while shutting down, for a bounded time only. */
+  async #bookkeeping(work: Promise<void>): Promise<void> {
+    if (!this.context.isShutdown()) return work;
+    await withinMs(this.context.clock, work, SHUTDOWN_BOOKKEEPING_BOUND_MS);
+  }
+
+  async #executeItem(
+    contexts: ShardingContexts,
+    item: number,
+    fencingToken: number,
+    source: ExecutionSource,
+    runtime: JobRuntime,
+  ): Promise<void> {
+    const { clock, instance, events, logger } = this.context;
+    const base = {
+      kind: 'execution' as const,
+      id: this.context.newId(),
+      hostname: hostname(),
+      ip: instance.serverIp,
+      taskId: contexts.taskId,
+      jobName: contexts.jobName,
+      source,
+      shardingItem: item,
+      startTimeMs: clock.now(),
+    };
+    events.post(base);
+    try {
+      await this.components.itemExecutor().process(shardingContextOf(contexts, item, fencingToken), runtime);
+      events.post({ ...base, completeTimeMs: clock.now(), success: true });
+    } catch (error) {
+      events.post({
+        ...base,
+        completeTimeMs: clock.now(),
+        success: false,
+        failureCause: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+      if (isShutdownAbort(contexts.signal)) {
+        logger.info({ item }, 'item aborted: the job is shutting down');
+        return;
+      }
+      await this.components.handleError(error).catch((handlerError: unknown) => {
+        logger.error({ err: handlerError, item }, 'error handler rejected');
+      });
+      throw error;
+    }
+  }
+
+  async #callListeners(
+    phase: 'before' | 'after',
+    contexts: ShardingContexts,
+    includeDistributeOnce: boolean,
+  ): Promise<void> {
+    if (contexts.shardingItemParameters.size === 0) return;
+    for (const listener of this.components.listeners()) {
+      if (!includeDistributeOnce && listener instanceof DistributeOnceJobListener) continue;
+      try {
+        if (phase === 'before') await listener.beforeJobExecuted(contexts);
+        else await listener.afterJobExecuted(contexts);
+      } catch (error) {
+        await this.components.handleError(error);
+      }
+    }
+  }
+
+  #contexts(
+    config: ResolvedJobConfiguration,
+    items: readonly number[],
+    signal: AbortSignal,
+  ): ShardingContexts {
+    const parameters = parseShardingItemParameters(config.shardingItemParameters, config.shardingTotalCount);
+    return {
+      taskId: buildTaskId(config.jobName, items, this.context.instance.jobInstanceId),
+      jobName: config.jobName,
+      shardingTotalCount: config.shardingTotalCount,
+      jobParameter: config.jobParameter,
+      shardingItemParameters: new Map(items.map((item) => [item, parameters.get(item)])),
+      signal,
+    };
+  }
+
+  #postStatus(
+    contexts: ShardingContexts,
+    source: ExecutionSource,
+    state: JobRunState,
+    message: string,
+  ): void {
+    this.context.events.post({
+      kind: 'status',
+      id: this.context.newId(),
+      jobName: contexts.jobName,
+      taskId: contexts.taskId,
+      slaveId: this.context.instance.serverIp,
+      source,
+      executionType: 'READY',
+      shardingItems: [...contexts.shardingItemParameters.keys()],
+      state,
+      message,
+      creationTimeMs: this.context.clock.now(),
+    });
+  }
+}
+
+function isShutdownAbort(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof RunAbortReason && signal.reason.abortCause === 'SHUTDOWN';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

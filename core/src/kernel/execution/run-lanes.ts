@@ -1,0 +1,205 @@
+/**
+ * When runs start. Two lanes per job instance: the normal lane runs cron fires, one-off triggers
+ * and misfire re-runs one at a time; the failover lane runs claimed failover items at once, beside
+ * the normal lane, on capacity reserved for failover, so a dead instance's items never wait for
+ * this instance's own long run, a misfire loop or a resharding.
+ *
+ * @module
+ */
+import type { ExecutionService } from '../execution/execution-service.js';
+import type { SessionService } from '../instance/session-service.js';
+import type { JobContext } from '../job-context.js';
+import type { ShardingService } from '../sharding/sharding-service.js';
+import type { RunAbortReason, RunExecutor, RunKind } from './run-executor.js';
+
+/** Options of {@link RunLanes}. */
+export interface RunLanesOptions {
+  /** Items this instance may run as failover beside its own run. */
+  readonly failoverReservedSlots: number;
+  /** Bound of a normal run's wait for a pending resharding, in ms. */
+  readonly reshardingWaitTimeoutMs: number;
+  /** The executor pool size (items of one run executed at once). */
+  poolSize(): number;
+  /** Called when a lane becomes idle (failover claims may use the capacity). */
+  onIdle(): void;
+}
+
+/** The normal lane and the failover lane of one job instance. */
+export class RunLanes {
+  #normal: Promise<void> | undefined;
+  readonly #failoverRuns = new Set<Promise<void>>();
+  #failoverItems = 0;
+  #pendingTrigger = false;
+  #pendingMisfire = false;
+  /** Items whose misfire flags this instance wrote during the current normal run. */
+  #misfireWrite: Promise<number[]> = Promise.resolve([]);
+  readonly #aborts = new Set<AbortController>();
+
+  constructor(
+    private readonly context: JobContext,
+    private readonly executor: RunExecutor,
+    private readonly sharding: ShardingService,
+    private readonly execution: ExecutionService,
+    private readonly session: SessionService,
+    private readonly options: RunLanesOptions,
+    private readonly track: (work: Promise<unknown>) => void,
+  ) {}
+
+  /** Whether a normal run (fire, trigger, misfire re-run) is in progress. */
+  get normalBusy(): boolean {
+    return this.#normal !== undefined;
+  }
+
+  /** How many more items this instance may claim for failover right now. */
+  failoverCapacity(): number {
+    const idleShare = this.#normal === undefined ? this.options.poolSize() : 0;
+    return Math.max(0, this.options.failoverReservedSlots + idleShare - this.#failoverItems);
+  }
+
+  /** A cron fire: run now, or flag a misfire if a normal run is still in progress. */
+  fire(fireTimeMs: number): void {
+    const { logger } = this.context;
+    const config = this.context.configuration();
+    if (!this.session.admissionOpen) {
+      logger.warn({ fireTimeMs }, 'fire skipped: registry session suspended or not re-established');
+      if (config.misfire) this.#pendingMisfire = true;
+      return;
+    }
+    if (this.#normal !== undefined) {
+      logger.info({ fireTimeMs }, 'previous run still in progress: misfire');
+      if (config.misfire) {
+        this.#pendingMisfire = true;
+        const previous = this.#misfireWrite;
+        const write = this.#flagMisfire().then(async (items) => [...(await previous), ...items]);
+        this.#misfireWrite = write;
+        this.track(write);
+      }
+      return;
+    }
+    this.#startNormal('CRON');
+  }
+
+  /** A one-off trigger: run now, or once after the current normal run (coalesced, never dropped). */
+  trigger(): void {
+    if (this.#normal !== undefined) this.#pendingTrigger = true;
+    else this.#startNormal('TRIGGER');
+  }
+
+  /** Runs misfired items now if the normal lane is idle, otherwise right after it. */
+  requestMisfire(): void {
+    if (!this.context.configuration().misfire) return;
+    this.#pendingMisfire = true;
+    if (this.#normal === undefined && this.session.admissionOpen) this.#startNormal('MISFIRE');
+  }
+
+  /** Whether a failover run is in progress. */
+  get failoverBusy(): boolean {
+    return this.#failoverRuns.size > 0;
+  }
+
+  /** Runs the misfire re-run now if fires were missed (e.g. while the connection was away). */
+  requestMisfireIfPending(): void {
+    if (this.#pendingMisfire) this.requestMisfire();
+  }
+
+  /** Runs items this instance claimed by failover, at once. */
+  startFailover(items: readonly number[]): void {
+    const abort = new AbortController();
+    this.#aborts.add(abort);
+    this.#failoverItems += items.length;
+    const run = this.executor
+      .execute('FAILOVER', items, abort)
+      .then(() => {})
+      .finally(() => {
+        this.#aborts.delete(abort);
+        this.#failoverItems -= items.length;
+        this.#failoverRuns.delete(run);
+        this.context.waiters.notify();
+        this.options.onIdle();
+      });
+    this.#failoverRuns.add(run);
+  }
+
+  /** Aborts every run in progress. */
+  abortAll(reason: RunAbortReason): void {
+    for (const abort of this.#aborts) abort.abort(reason);
+  }
+
+  /** Resolves when every run in progress has ended. */
+  async drained(): Promise<void> {
+    await Promise.allSettled([this.#normal, ...this.#failoverRuns]);
+  }
+
+  #startNormal(kind: RunKind): void {
+    const run = this.#normalLoop(kind).finally(() => {
+      this.#normal = undefined;
+      this.context.waiters.notify();
+      this.options.onIdle();
+    });
+    this.#normal = run;
+  }
+
+  async #normalLoop(first: RunKind): Promise<void> {
+    let next: RunKind | undefined = first;
+    while (next !== undefined && !this.context.isShutdown() && this.session.admissionOpen) {
+      await this.#runNormal(next);
+      if (this.#pendingTrigger) {
+        this.#pendingTrigger = false;
+        next = 'TRIGGER';
+      } else if (this.#pendingMisfire && this.context.configuration().misfire) {
+        next = 'MISFIRE'; // right after the overrun, whoever owns the items now
+      } else {
+        next = undefined;
+      }
+    }
+  }
+
+  async #runNormal(kind: RunKind): Promise<void> {
+    const abort = new AbortController();
+    this.#aborts.add(abort);
+    try {
+      if (kind === 'MISFIRE') this.#pendingMisfire = false;
+      if (this.sharding.isNeedSharding()) {
+        const settled = await this.sharding.waitUntilSharded(this.options.reshardingWaitTimeoutMs);
+        if (!settled)
+          this.context.logger.warn('resharding still pending: running on the assignment as committed');
+      }
+      const local = await this.sharding.localItems();
+      let candidates = local;
+      let flagged: number[] = [];
+      if (kind === 'MISFIRE') {
+        const written = await this.#misfireWrite;
+        this.#misfireWrite = Promise.resolve([]);
+        flagged = [...new Set([...written, ...this.execution.misfiredItems(local)])].filter((i) =>
+          local.includes(i),
+        );
+        candidates = flagged.length > 0 ? flagged.sort((a, b) => a - b) : local;
+      }
+      const admission = await this.executor.execute(kind, candidates, abort);
+      if (admission === undefined) return;
+      const runningElsewhere = [...admission.refused].filter(([, why]) => why.startsWith('running on'));
+      const done = flagged.filter((item) => !runningElsewhere.some(([i]) => i === item));
+      if (done.length > 0) await this.execution.clearMisfire(done);
+      if (kind !== 'MISFIRE' && runningElsewhere.length > 0 && this.context.configuration().misfire) {
+        // Still running on its previous owner: run it here as soon as that run ends.
+        await this.execution.setMisfire(runningElsewhere.map(([item]) => item));
+      }
+    } catch (error) {
+      this.context.logger.error({ err: error, kind }, 'run failed');
+    } finally {
+      this.#aborts.delete(abort);
+    }
+  }
+
+  /** Writes misfire flags for the local items; resolves with the items flagged (none on error). */
+  async #flagMisfire(): Promise<number[]> {
+    try {
+      const items = await this.sharding.localItems();
+      await this.execution.setMisfire(items);
+      return items;
+    } catch (error) {
+      this.context.logger.error({ err: error }, 'could not write misfire flags');
+      return [];
+    }
+  }
+}

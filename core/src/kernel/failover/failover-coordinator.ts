@@ -1,0 +1,78 @@
+/**
+ * When this instance claims failover items: on a peer's disappearance, on a queued item, when one
+ * of its lanes becomes idle, and at reconcile. Claims are serialized; a request during a claim
+ * causes one more. Claimed items start at once on the failover lane.
+ *
+ * @module
+ */
+import type { RunExecutor } from '../execution/run-executor.js';
+import type { RunLanes } from '../execution/run-lanes.js';
+import type { SessionService } from '../instance/session-service.js';
+import type { JobContext } from '../job-context.js';
+import type { FailoverService } from './failover-service.js';
+
+/** Serialized failover claims. */
+export class FailoverCoordinator {
+  #claim: Promise<void> | undefined;
+  #again = false;
+  /** The first claim after start also recovers nodes a previous process with this id left behind. */
+  #ownStaleRecoveryPending = true;
+
+  constructor(
+    private readonly context: JobContext,
+    private readonly failover: FailoverService,
+    private readonly lanes: RunLanes,
+    private readonly executor: RunExecutor,
+    private readonly session: SessionService,
+    private readonly track: (work: Promise<unknown>) => void,
+  ) {}
+
+  /** Items waiting for a failover executor (cache): the failover backlog metric. */
+  backlog(): number {
+    return this.failover.backlog();
+  }
+
+  /** Claims orphaned and queued items if failover is on. */
+  tryFailover(): void {
+    if (!this.context.configuration().failover || this.context.isShutdown() || !this.session.admissionOpen)
+      return;
+    if (this.#claim !== undefined) {
+      this.#again = true;
+      return;
+    }
+    const claim = (async () => {
+      do {
+        this.#again = false;
+        const includeOwnStale = this.#ownStaleRecoveryPending;
+        const result = await this.failover.claim(
+          this.lanes.failoverCapacity(),
+          (item) => this.executor.runningHere(item),
+          includeOwnStale,
+        );
+        if (includeOwnStale) this.#ownStaleRecoveryPending = false;
+        if (result.claimed.length > 0) {
+          this.context.logger.info(
+            { items: result.claimed, queued: result.queued },
+            'failover: claimed orphaned items',
+          );
+          this.lanes.startFailover(result.claimed);
+        } else if (result.queued.length > 0) {
+          this.context.logger.info(
+            { queued: result.queued },
+            'failover: items queued for an instance with capacity',
+          );
+        }
+      } while (this.#again && !this.context.isShutdown() && this.session.admissionOpen);
+    })();
+    this.#claim = claim;
+    this.track(
+      claim
+        .catch((error: unknown) => {
+          this.context.logger.error({ err: error }, 'failover claim failed');
+        })
+        .finally(() => {
+          this.#claim = undefined;
+        }),
+    );
+  }
+}

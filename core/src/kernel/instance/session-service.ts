@@ -1,0 +1,146 @@
+/**
+ * The registry session as the job sees it: connection states, a session epoch, and whether runs
+ * may be admitted. `SUSPENDED` admits nothing new; `LOST` increments the epoch (work admitted in
+ * an older epoch never calls user code), aborts running items, and closes admission until the
+ * instance has re-registered and seen a resharding committed after its return, so it never runs
+ * items from an assignment cached before the loss.
+ *
+ * @module
+ */
+import type { RegistryConnectionState } from '../../registry/registry-center.js';
+import type { JobContext } from '../job-context.js';
+import type { ServerService } from './server-service.js';
+
+/** What the session service asks of the rest of the job. */
+export interface SessionHooks {
+  /** The session ended: abort running items (their `running` nodes may be taken over). */
+  onLost(): void;
+  /** The connection is back (same or new session) and the instance re-registered. */
+  onReRegistered(afterLoss: boolean): Promise<void>;
+  /** Runs may be admitted again after a reconnect (claim failover items, run missed fires). */
+  onAdmissionOpen(): void;
+  /** Forget the locally known assignment (re-read it directly next time). */
+  invalidateAssignment(): void;
+}
+
+/** Connection states, session epoch and the admission gate's session condition. */
+export class SessionService {
+  #suspended = false;
+  #epoch = 0;
+  /** False from a `LOST` until an assignment committed after the return has been seen. */
+  #admissionOpen = true;
+  /** Set once this instance has asked for a resharding after its return. */
+  #reshardingRequested = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly context: JobContext,
+    private readonly servers: ServerService,
+    private readonly localDisabled: boolean,
+    private readonly reshardingWaitTimeoutMs: number,
+    private readonly hooks: SessionHooks,
+  ) {}
+
+  /** Incremented on every `LOST`. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Whether the connection is suspended or lost and not yet back. */
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
+  /** Whether runs may be admitted now (connected, and a fresh assignment seen after any loss). */
+  get admissionOpen(): boolean {
+    return !this.#suspended && this.#admissionOpen;
+  }
+
+  /** Starts listening to connection states. */
+  listen(track: (work: Promise<unknown>) => void): void {
+    this.#unsubscribe = this.context.registry.addConnectionStateListener((state) =>
+      this.#onState(state, track),
+    );
+  }
+
+  /** Stops listening. Idempotent. */
+  close(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  #onState(state: RegistryConnectionState, track: (work: Promise<unknown>) => void): void {
+    const { logger } = this.context;
+    switch (state) {
+      case 'SUSPENDED':
+        this.#suspended = true;
+        logger.warn('registry connection suspended: no new runs until it is back');
+        return;
+      case 'LOST':
+        this.#suspended = true;
+        this.#epoch++;
+        this.#admissionOpen = false;
+        this.#reshardingRequested = false;
+        this.hooks.invalidateAssignment();
+        logger.warn('registry session lost: aborting running items');
+        this.hooks.onLost();
+        return;
+      case 'RECONNECTED':
+        this.#suspended = false;
+        track(this.#reRegister());
+        return;
+      default:
+        return;
+    }
+  }
+
+  async #reRegister(): Promise<void> {
+    if (this.context.isShutdown()) return;
+    const { registry, paths, instance, logger } = this.context;
+    const afterLoss = !this.#admissionOpen;
+    const epoch = this.#epoch;
+    try {
+      // From here, a deletion of the resharding flag is a resharding that can include this return.
+      if (afterLoss) this.#reshardingRequested = true;
+      await this.servers.persistServerOnline(this.localDisabled);
+      // Within the same session the ephemeral node is still there: replacing it would make peers
+      // see this live instance disappear for a moment and fail its running items over.
+      if (!(await registry.isExisted(paths.instance(instance.jobInstanceId)))) {
+        await this.servers.persistInstanceOnline();
+      }
+      await this.hooks.onReRegistered(afterLoss);
+      if (afterLoss) {
+        // The leader reshards on this instance's return: wait until that resharding is committed.
+        const opened = await this.context.waiters.waitFor(
+          () => this.#admissionOpen || this.context.isShutdown(),
+          this.reshardingWaitTimeoutMs,
+        );
+        if (epoch !== this.#epoch || this.context.isShutdown()) return;
+        if (!opened) {
+          logger.warn(
+            `no resharding within ${this.reshardingWaitTimeoutMs} ms after the session was re-established: admitting on the assignment read now`,
+          );
+          this.hooks.invalidateAssignment();
+          this.#admissionOpen = true;
+        }
+      }
+      logger.info('re-registered after reconnecting');
+      this.hooks.onAdmissionOpen();
+    } catch (error) {
+      logger.error({ err: error }, 're-registration after reconnecting failed');
+    }
+  }
+
+  /**
+   * Re-opens admission when a resharding committed after the return was seen later than the
+   * bounded wait of the re-registration (called on every deletion of the resharding flag).
+   */
+  onReshardingCommitted(): void {
+    if (this.#admissionOpen || !this.#reshardingRequested || this.#suspended || this.context.isShutdown())
+      return;
+    this.hooks.invalidateAssignment();
+    this.#admissionOpen = true;
+    this.context.waiters.notify();
+    this.context.logger.info('a resharding committed after the session was re-established: admitting runs');
+  }
+}

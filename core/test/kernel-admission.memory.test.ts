@@ -1,0 +1,513 @@
+/**
+ * Regression tests for the kernel's admission gate, failover, resharding, session and shutdown
+ * defects. Every test runs on the memory registry with a ManualClock shared by the registry
+ * server, the clients and the jobs: registry faults (session expiry, partitions, late watch
+ * delivery) happen at exact clock times, so each scenario is deterministic and needs no sleep.
+ */
+import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type JobBootstrapOptions,
+  type JobConfiguration,
+  type JobEvent,
+  type Logger,
+  ManualClock,
+  ScheduleJobBootstrap,
+  type ShardingContext,
+  TimerService,
+} from '../src/index.js';
+
+const SESSION_TIMEOUT_MS = 3000;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const waitFor = <T>(assertion: () => T) => vi.waitFor(assertion, { timeout: 5000, interval: 5 });
+
+interface Execution {
+  readonly instanceId: string;
+  readonly item: number;
+  readonly fencingToken: number | undefined;
+  readonly signalAborted: boolean;
+  done: boolean;
+}
+
+/** Records log calls by level, to check what is logged at error level. */
+function recordingLogger(lines: Array<{ level: string; msg: string }>): Logger {
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      lines.push({ level, msg: typeof obj === 'string' ? obj : (msg ?? '') });
+    };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  } as Logger;
+  return logger;
+}
+
+const noop = () => {};
+const consoleLogger = (n: number): Logger => {
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      console.log(n, level, typeof obj === 'string' ? obj : `${msg ?? ''} ${JSON.stringify(obj)}`);
+    };
+  const logger = { debug: noop, info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger as unknown as Logger;
+};
+const silent = { debug: noop, info: noop, warn: noop, error: noop, child: () => silent } as unknown as Logger;
+
+/** A releasable gate per call. */
+class Gates {
+  readonly #pending: Array<() => void> = [];
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.#pending.push(resolve));
+  }
+  get waiting(): number {
+    return this.#pending.length;
+  }
+  releaseAll(): void {
+    for (const release of this.#pending.splice(0)) release();
+  }
+}
+
+async function harness() {
+  const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
+  const server = new MemoryRegistryServer({ clock });
+  const timers = new TimerService(clock);
+  const namespace = 'admission';
+  const executions: Execution[] = [];
+  const events: JobEvent[] = [];
+  const clients = new Map<number, MemoryRegistryCenter>();
+  const bootstraps = new Map<number, ScheduleJobBootstrap>();
+  const admin = new MemoryRegistryCenter({ server, namespace, clock });
+  await admin.start();
+  cleanups.push(async () => {
+    // Shutdown drains running items for up to shutdownTimeoutMs on the clock: let it pass.
+    let done = false;
+    const shutdowns = Promise.all([...bootstraps.values()].map((b) => b.shutdown())).finally(() => {
+      done = true;
+    });
+    for (let i = 0; i < 20 && !done; i++) await clock.advance(500);
+    await shutdowns;
+    for (const client of clients.values()) await client.close();
+    await admin.close();
+  });
+  const id = (n: number) => `10.0.0.${n}@-@${1000 + n}`;
+  async function start(
+    n: number,
+    configuration: JobConfiguration,
+    body?: (ctx: ShardingContext, execution: Execution) => Promise<void>,
+    extra: Partial<JobBootstrapOptions> = {},
+  ): Promise<ScheduleJobBootstrap> {
+    const client = new MemoryRegistryCenter({
+      server,
+      namespace,
+      clock,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    });
+    await client.start();
+    clients.set(n, client);
+    const bootstrap = new ScheduleJobBootstrap(
+      client,
+      {
+        async execute(ctx) {
+          const execution: Execution = {
+            instanceId: id(n),
+            item: ctx.shardingItem,
+            fencingToken: (ctx as { fencingToken?: number }).fencingToken,
+            signalAborted: ctx.signal.aborted,
+            done: false,
+          };
+          executions.push(execution);
+          try {
+            if (body) await body(ctx, execution);
+          } finally {
+            execution.done = true;
+          }
+        },
+      },
+      configuration,
+      {
+        instanceId: id(n),
+        serverIp: `10.0.0.${n}`,
+        timerService: timers,
+        shutdownTimeoutMs: 5000,
+        onEvent: (event) => {
+          events.push(event);
+        },
+        logger: process.env.KERNEL_TEST_LOG ? consoleLogger(n) : silent,
+        ...extra,
+      },
+    );
+    bootstraps.set(n, bootstrap);
+    await bootstrap.schedule();
+    return bootstrap;
+  }
+  /** Kills instance n as `kill -9` would: its session ends at once, its job never finishes. */
+  async function crash(n: number): Promise<void> {
+    const client = clients.get(n);
+    clients.delete(n);
+    bootstraps.delete(n);
+    await client?.close();
+  }
+  async function owners(jobName: string, total: number): Promise<Array<string | undefined>> {
+    return Promise.all(
+      Array.from({ length: total }, (_, item) => admin.getDirectly(`/${jobName}/sharding/${item}/instance`)),
+    );
+  }
+  async function settled(jobName: string, total: number, ids: readonly string[]): Promise<void> {
+    await waitFor(async () => {
+      expect(await admin.isExisted(`/${jobName}/leader/sharding/necessary`)).toBe(false);
+      const assigned = new Set(await owners(jobName, total));
+      expect([...assigned].sort()).toEqual([...ids].sort());
+    });
+  }
+  /** Advances the clock to the earliest next cron fire of the running bootstraps. */
+  async function fire(): Promise<void> {
+    const due = [...bootstraps.values()]
+      .map((b) => b.nextFireTimeMs)
+      .filter((ms): ms is number => ms !== undefined);
+    await clock.advanceTo(Math.min(...due));
+  }
+  const itemsOf = async (jobName: string, total: number, n: number) =>
+    (await owners(jobName, total)).flatMap((owner, item) => (owner === id(n) ? [item] : []));
+  const bootstrapOf = (n: number) => bootstraps.get(n) as ScheduleJobBootstrap;
+  return {
+    bootstrapOf,
+    clock,
+    server,
+    admin,
+    executions,
+    events,
+    clients,
+    start,
+    crash,
+    fire,
+    settled,
+    owners,
+    itemsOf,
+    id,
+  };
+}
+
+const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
+  jobName: 'orders',
+  cron: '* * * * * ?',
+  shardingTotalCount: 2,
+  failover: true,
+  ...overrides,
+});
+
+describe('failover capacity and starvation', () => {
+  it("busy survivor: a dead instance's items start while the survivor's single slot runs its own long item", async () => {
+    const h = await harness();
+    const gates = new Gates();
+    const config = job({ jobExecutorThreadPoolSizeProviderType: 'SINGLE_THREAD' });
+    await h.start(1, config, async (ctx) => {
+      if (!ctx.signal.aborted && h.executions.filter((e) => e.instanceId === h.id(1)).length === 1)
+        await gates.wait();
+    });
+    await h.start(2, config, () => new Promise<void>(() => {})); // never finishes: it will crash
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    const victimItems = await h.itemsOf('orders', 2, 2);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(2));
+    expect(gates.waiting).toBe(1);
+    await h.crash(2);
+    // No clock time passes: the item must start at once, on capacity reserved for failover.
+    await waitFor(() =>
+      expect(
+        h.executions
+          .filter((e) => e.instanceId === h.id(1) && victimItems.includes(e.item))
+          .map((e) => e.item),
+      ).toEqual(victimItems),
+    );
+    expect(gates.waiting).toBe(1); // the survivor's own run is still in progress
+    gates.releaseAll();
+  });
+
+  it('a claimed failover item never waits behind a misfire loop', async () => {
+    const h = await harness();
+    const gates = new Gates();
+    const config = job();
+    await h.start(1, config, async () => {
+      await gates.wait(); // every run of the survivor overruns the next fire
+    });
+    await h.start(2, config, () => new Promise<void>(() => {}));
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    const victimItems = await h.itemsOf('orders', 2, 2);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(2));
+    // The crash and the next fire arrive together; the survivor's run overruns fire after fire.
+    const crashed = h.crash(2);
+    await h.fire();
+    await crashed;
+    await h.fire();
+    await h.fire();
+    await waitFor(() =>
+      expect(h.executions.some((e) => e.instanceId === h.id(1) && victimItems.includes(e.item))).toBe(true),
+    );
+    // It started while the survivor's first run was still overrunning (no release happened).
+    expect(
+      h.executions.filter((e) => e.instanceId === h.id(1) && !victimItems.includes(e.item)),
+    ).toHaveLength(1);
+    gates.releaseAll();
+  });
+});
+
+describe('one admission gate for every run', () => {
+  it('a misfire re-run skips items disabled or failed over to another live instance meanwhile', async () => {
+    const h = await harness();
+    const gates = new Gates();
+    const config = job({ failover: true });
+    await h.start(1, config, async () => {
+      if (h.executions.length <= 2) await gates.wait();
+    });
+    // A live instance on a disabled server: no items of its own, but it can hold a failover claim.
+    await h.start(2, { ...config, disabled: true });
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(2));
+    await h.fire(); // overrun: misfire
+    await waitFor(async () => expect(await h.admin.isExisted('/orders/sharding/0/misfire')).toBe(true));
+    await h.admin.persist('/orders/sharding/0/disabled', '');
+    await h.admin.persist('/orders/sharding/1/failover', h.id(2));
+    await new Promise<void>((resolve) => setImmediate(resolve)); // event delivery to instance 1
+    gates.releaseAll();
+    // The next normal run is admitted only after the misfire re-run (runs of one kind are serial).
+    const before = h.events.length;
+    await h.fire();
+    await waitFor(() =>
+      expect(h.events.slice(before).some((e) => e.kind === 'status' && e.state === 'TASK_FINISHED')).toBe(
+        true,
+      ),
+    );
+    await waitFor(() => expect(gates.waiting).toBe(0));
+    expect(h.executions.map((e) => e.item).sort()).toEqual([0, 1]); // only the first run
+  });
+
+  it("treats a running node with an empty value (a Java ElasticJob peer's) as live and never takes it over", async () => {
+    const h = await harness();
+    const config = job({ shardingTotalCount: 2 });
+    await h.start(1, config);
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.admin.persist('/orders/sharding/1/running', '');
+    await new Promise<void>((resolve) => setImmediate(resolve)); // event delivery to instance 1
+    const mark = h.events.length;
+    await h.fire();
+    await waitFor(() =>
+      expect(h.events.slice(mark).some((e) => e.kind === 'status' && e.state === 'TASK_FINISHED')).toBe(true),
+    );
+    expect(h.executions.map((e) => e.item)).toEqual([0]);
+    expect(await h.admin.getDirectly('/orders/sharding/1/running')).toBe('');
+    expect(h.bootstrapOf(1).failoverBacklog).toBe(0);
+  });
+
+  it('resharding never commits an assignment naming an instance that is gone', async () => {
+    const h = await harness();
+    const config = job({ shardingTotalCount: 6, failover: false });
+    await h.start(1, config); // the leader
+    await h.start(2, config);
+    await h.settled('orders', 6, [h.id(1), h.id(2)]);
+    const seen: string[] = [];
+    const unwatch = await h.admin.watch('/orders/sharding', (event) => {
+      if (event.key.endsWith('/instance') && event.type !== 'DELETED') seen.push(event.value);
+    });
+    cleanups.push(unwatch);
+    // The leader's requests are slow: instance 2 dies while the leader is resharding for 3's join.
+    h.clients.get(1)?.faults.setRequestLatency(5);
+    const joined = h.start(3, config);
+    let crashed = false;
+    for (let step = 0; step < 2000 && !crashed; step++) {
+      await h.clock.advance(1);
+      if (await h.admin.isExisted('/orders/leader/sharding/processing')) {
+        await h.crash(2);
+        crashed = true;
+      }
+    }
+    expect(crashed).toBe(true);
+    await joined;
+    for (let step = 0; step < 400; step++) await h.clock.advance(5);
+    await h.settled('orders', 6, [h.id(1), h.id(3)]);
+    const afterCrash = seen.slice(seen.indexOf(h.id(3)));
+    expect(afterCrash).not.toContain(h.id(2));
+  });
+
+  it("reassigns a dead instance's items at once, without waiting for other instances' running items", async () => {
+    const h = await harness();
+    const gates = new Gates();
+    const config = job({ shardingTotalCount: 3, failover: false });
+    await h.start(1, config); // the leader, idle
+    await h.start(2, config, () => gates.wait()); // long runs, misfiring at every fire
+    await h.start(3, config);
+    await h.settled('orders', 3, [h.id(1), h.id(2), h.id(3)]);
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(1));
+    await h.fire(); // instance 2 overruns: misfire
+    await h.crash(3);
+    // Far less clock time than any wait for running items: the dead instance's item moves now.
+    await h.clock.advance(100);
+    await h.settled('orders', 3, [h.id(1), h.id(2)]);
+    gates.releaseAll();
+  });
+
+  it('after LOST an instance runs nothing from its cached assignment', async () => {
+    const h = await harness();
+    const gates = new Gates();
+    let target = -1;
+    const config = job({ failover: false });
+    const b = await h.start(1, config, async (ctx) => {
+      if (ctx.shardingItem === target) await gates.wait();
+    });
+    await h.start(2, config);
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    expect(b.isLeader()).toBe(true);
+    target = (await h.itemsOf('orders', 2, 2))[0] as number;
+    // Instance 2 is cut off longer than its session; the leader takes its item and runs it (long).
+    h.clients.get(2)?.faults.partition({ detectAfterMs: 100 });
+    await h.clock.advance(SESSION_TIMEOUT_MS + 100);
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(1));
+    // Instance 2 comes back (LOST, RECONNECTED) and fires arrive at once.
+    const mark = h.events.length;
+    h.clients.get(2)?.faults.heal();
+    await h.clock.advance(0);
+    await h.fire();
+    await waitFor(async () => expect(await h.admin.isExisted(`/orders/instances/${h.id(2)}`)).toBe(true));
+    await h.fire();
+    await waitFor(() =>
+      expect(
+        h.events
+          .slice(mark)
+          .some((e) => e.kind === 'status' && e.slaveId === '10.0.0.2' && e.state !== 'TASK_STAGING'),
+      ).toBe(true),
+    );
+    // Whatever instance 2 owns now, the item instance 1 is running is not run a second time.
+    expect(h.executions.filter((e) => e.instanceId === h.id(2) && e.item === target)).toEqual([]);
+    gates.releaseAll();
+  });
+
+  it('a run staged before a session loss never calls user code, and says why', async () => {
+    const h = await harness();
+    const gate = new Gates();
+    const config = job({ shardingTotalCount: 2, failover: false });
+    await h.start(1, config, undefined, {
+      listeners: [
+        {
+          type: 'slow-before',
+          beforeJobExecuted: () => gate.wait(),
+          afterJobExecuted: () => {},
+        },
+      ],
+    });
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(gate.waiting).toBe(1)); // staged, inside the listener
+    h.clients.get(1)?.expireSession(); // LOST, then RECONNECTED on a new session
+    await waitFor(async () => expect(await h.admin.isExisted(`/orders/instances/${h.id(1)}`)).toBe(true));
+    gate.releaseAll();
+    await waitFor(() =>
+      expect(
+        h.events.some(
+          (e) => e.kind === 'status' && (e.state === 'TASK_FINISHED' || e.state === 'TASK_ERROR'),
+        ),
+      ).toBe(true),
+    );
+    expect(h.executions).toEqual([]);
+    const ended = h.events.filter(
+      (e) => e.kind === 'status' && (e.state === 'TASK_FINISHED' || e.state === 'TASK_ERROR'),
+    );
+    expect(ended.map((e) => e.kind === 'status' && e.state)).toEqual(['TASK_FINISHED']);
+    expect(ended[0]).toMatchObject({ message: expect.stringMatching(/session/) });
+  });
+
+  it('a stale run resumed after its session ended carries a lower fencing token than its successor', async () => {
+    const h = await harness();
+    let releaseFrozen!: () => void;
+    const frozen = new Promise<void>((resolve) => {
+      releaseFrozen = resolve;
+    });
+    const config = job({ shardingTotalCount: 1 });
+    // The first execution ignores the abort and finishes later, as a frozen process would.
+    const body = async () => {
+      if (h.executions.length === 1) await frozen;
+    };
+    await h.start(1, config, body);
+    await h.start(2, config, body);
+    await h.settled('orders', 1, [h.id(2)]);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(1));
+    const first = h.executions[0] as Execution;
+    expect(first.instanceId).toBe(h.id(2));
+    // Instance 2 freezes past its session: instance 1 takes the item over (failover).
+    h.clients.get(2)?.faults.partition({ detectAfterMs: SESSION_TIMEOUT_MS * 10 });
+    await h.clock.advance(SESSION_TIMEOUT_MS + 100);
+    await waitFor(() => expect(h.executions.some((e) => e.instanceId === h.id(1))).toBe(true));
+    const successor = h.executions.find((e) => e.instanceId === h.id(1)) as Execution;
+    releaseFrozen();
+    expect(typeof first.fencingToken).toBe('number');
+    expect(typeof successor.fencingToken).toBe('number');
+    expect(first.fencingToken as number).toBeLessThan(successor.fencingToken as number);
+  });
+});
+
+describe('shutdown', () => {
+  it('an abort the operator asked for is logged at info and traced as a shutdown, not as an error', async () => {
+    const h = await harness();
+    const lines: Array<{ level: string; msg: string }> = [];
+    const config = job({ shardingTotalCount: 2, failover: false });
+    const bootstrap = await h.start(
+      1,
+      config,
+      (ctx) =>
+        new Promise<void>((_, reject) => {
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+        }),
+      { logger: recordingLogger(lines) },
+    );
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(2));
+    await bootstrap.shutdown();
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    const statuses = h.events.filter((e) => e.kind === 'status');
+    expect(statuses.some((e) => e.kind === 'status' && e.state === 'TASK_ERROR')).toBe(false);
+    expect(statuses.at(-1)).toMatchObject({
+      state: 'TASK_FINISHED',
+      message: expect.stringMatching(/shut/i),
+    });
+  });
+
+  it('with the registry unreachable, shutdown ends within 2 s of the drain and says what it skipped', async () => {
+    const h = await harness();
+    const lines: Array<{ level: string; msg: string }> = [];
+    const config = job({ shardingTotalCount: 1, failover: false });
+    const bootstrap = await h.start(
+      1,
+      config,
+      (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())),
+      { logger: recordingLogger(lines) },
+    );
+    await h.settled('orders', 1, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(1));
+    // Requests hang: the client has not noticed the partition yet (a minute, like a dead server).
+    h.clients.get(1)?.faults.partition({ detectAfterMs: 60_000 });
+    let done = false;
+    const shutdown = bootstrap.shutdown().then(() => {
+      done = true;
+    });
+    for (let ms = 0; ms < 2000 && !done; ms += 50) await h.clock.advance(50);
+    await waitFor(() => expect(done).toBe(true));
+    await shutdown;
+    expect(lines.some((line) => /skipped/i.test(line.msg))).toBe(true);
+    h.clients.get(1)?.faults.heal();
+  });
+});

@@ -1,0 +1,285 @@
+/**
+ * `LOST` is a fact the etcd server states, never a local guess: a session survives what does not
+ * end its lease on the server — an event-loop stall longer than the TTL while the server still
+ * holds the lease, and kills of the raft leader of a 3-member cluster (etcd keeps leases across
+ * leader elections).
+ */
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { RegistryConnectionState } from '@elasticjob-ts/core';
+import { ConnectionStateRecorder, EventRecorder, median } from '@elasticjob-ts/registry-conformance';
+import {
+  type EtcdTestCluster,
+  type EtcdTestServer,
+  startEtcdCluster,
+  startEtcdServer,
+} from '@elasticjob-ts/registry-conformance/servers';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EtcdRegistryCenter } from '../src/index.js';
+import { acknowledgedKeepAlives } from './support/etcd-fixture.js';
+
+const SESSION_TIMEOUT_MS = 3_000;
+const KEEP_ALIVE_INTERVAL_MS = SESSION_TIMEOUT_MS / 3;
+
+const clients: EtcdRegistryCenter[] = [];
+const recorders: Array<EventRecorder | ConnectionStateRecorder> = [];
+let counter = 0;
+
+afterEach(async () => {
+  for (const recorder of recorders.splice(0)) recorder.cancelWaits('test ended');
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+});
+
+interface TimedState {
+  readonly state: RegistryConnectionState;
+  readonly atMs: number;
+}
+
+function namespace(): string {
+  counter += 1;
+  return `session-faults-${process.pid}-${counter}`;
+}
+
+async function startClient(
+  endpoints: string[],
+  ns: string,
+): Promise<{
+  client: EtcdRegistryCenter;
+  states: ConnectionStateRecorder;
+  timeline: TimedState[];
+}> {
+  const client = new EtcdRegistryCenter({
+    type: 'etcd',
+    endpoints,
+    namespace: ns,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    connectionTimeoutMs: 5_000,
+  });
+  clients.push(client);
+  const states = new ConnectionStateRecorder({ defaultTimeoutMs: 30_000 }).attach(client);
+  recorders.push(states);
+  const timeline: TimedState[] = [];
+  client.addConnectionStateListener((state) => timeline.push({ state, atMs: performance.now() }));
+  await client.start();
+  return { client, states, timeline };
+}
+
+function recorder(): EventRecorder {
+  const result = new EventRecorder({ defaultTimeoutMs: 15_000 });
+  recorders.push(result);
+  return result;
+}
+
+/** Blocks this thread's event loop (no timer, no socket is served) for `ms`. */
+function stallEventLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+// A worker thread (its own event loop, unaffected by a stall of the main one) that keeps a lease
+// alive from its own etcd connection, so the server still holds the lease during the stall.
+const RENEWER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Etcd3 } = require(workerData.etcd3Path);
+const client = new Etcd3({ hosts: workerData.endpoints });
+client.leaseClient.leaseKeepAlive().then((stream) => {
+  let renewed = false;
+  stream.on('data', (response) => {
+    if (!renewed && Number(response.TTL) > 0) {
+      renewed = true;
+      parentPort.postMessage('renewing');
+    }
+  });
+  stream.on('error', (error) => parentPort.postMessage('error: ' + error.message));
+  const send = () => stream.write({ ID: workerData.leaseId });
+  send();
+  const timer = setInterval(send, workerData.intervalMs);
+  parentPort.once('message', () => {
+    clearInterval(timer);
+    stream.end();
+    client.close();
+    parentPort.close();
+  });
+});
+`;
+
+async function startLeaseRenewer(
+  endpoints: string[],
+  leaseId: string,
+  intervalMs: number,
+): Promise<{ stop(): Promise<void> }> {
+  const etcd3Path = createRequire(import.meta.url).resolve('etcd3');
+  const worker = new Worker(RENEWER_SOURCE, {
+    eval: true,
+    workerData: { etcd3Path, endpoints, leaseId, intervalMs },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (message: string) =>
+      message === 'renewing' ? resolve() : reject(new Error(`lease renewer: ${message}`)),
+    );
+    worker.once('error', reject);
+  });
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Issues a write every 100 ms from `killedAt` on (without waiting for earlier ones, which may hang
+ * until their deadline) and returns when the first one succeeded, in ms after `killedAt`; waits
+ * for every write to settle before returning.
+ */
+async function firstSuccessfulWriteMs(client: EtcdRegistryCenter, killedAt: number): Promise<number> {
+  const attempts: Array<Promise<void>> = [];
+  let succeededAt: number | undefined;
+  while (succeededAt === undefined && performance.now() - killedAt < 30_000) {
+    attempts.push(
+      client.persist('/probe', String(attempts.length)).then(
+        () => {
+          succeededAt ??= performance.now();
+        },
+        () => undefined,
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await Promise.all(attempts);
+  if (succeededAt === undefined) throw new Error('no write succeeded within 30 s of the kill');
+  return succeededAt - killedAt;
+}
+
+describe('event-loop stall', () => {
+  let server: EtcdTestServer;
+  beforeAll(async () => {
+    server = await startEtcdServer();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a stall longer than the TTL costs no session while the server still holds the lease', async () => {
+    const ns = namespace();
+    const { client, states } = await startClient(server.endpoints, ns);
+    const { client: observer } = await startClient(server.endpoints, ns);
+    await client.persistEphemeral('/instances/i1', 'mine');
+    const events = recorder();
+    await observer.watch('/instances', events.listener);
+    await events.waitForEvent({ type: 'ADDED', key: '/instances/i1' });
+    const lease = client.sessionId as string;
+    const renewer = await startLeaseRenewer(server.endpoints, lease, KEEP_ALIVE_INTERVAL_MS / 2);
+
+    stallEventLoop(SESSION_TIMEOUT_MS + 1_500);
+    const acksAfterStall = acknowledgedKeepAlives(client);
+    // The adapter's overdue timers run now; wait until the server answered one of its keep-alives.
+    await vi.waitFor(() => expect(acknowledgedKeepAlives(client)).toBeGreaterThan(acksAfterStall), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    await renewer.stop();
+    expect(states.states).not.toContain('LOST');
+    expect(states.last === 'CONNECTED' || states.last === 'RECONNECTED').toBe(true);
+    expect(client.sessionId).toBe(lease);
+
+    // From here only the adapter renews the lease: four answered keep-alives (every TTL/3) span
+    // more than one TTL, so the lease outlived the renewer through the adapter's own keep-alives.
+    const acksAfterRenewer = acknowledgedKeepAlives(client);
+    await vi.waitFor(
+      () => expect(acknowledgedKeepAlives(client)).toBeGreaterThanOrEqual(acksAfterRenewer + 4),
+      {
+        timeout: SESSION_TIMEOUT_MS * 3,
+        interval: 50,
+      },
+    );
+    expect(states.states).not.toContain('LOST');
+    expect(client.sessionId).toBe(lease);
+    expect(await observer.getDirectly('/instances/i1')).toBe('mine');
+    expect(events.events.filter((event) => event.type === 'DELETED')).toEqual([]);
+  }, 40_000);
+});
+
+describe('3-member cluster: raft leader killed', () => {
+  let cluster: EtcdTestCluster;
+  beforeAll(async () => {
+    cluster = await startEtcdCluster({ members: 3 });
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('keeps the session through leader kills: SUSPENDED at most, never LOST, ephemeral nodes stay', async () => {
+    const ns = namespace();
+    const { client, timeline } = await startClient(cluster.endpoints, ns);
+    const { client: observer } = await startClient(cluster.endpoints, ns);
+    await client.persistEphemeral('/instances/i1', 'mine');
+    const events = recorder();
+    await observer.watch('/instances', events.listener);
+    await events.waitForEvent({ type: 'ADDED', key: '/instances/i1' });
+    const lease = client.sessionId;
+    const rounds: Array<{
+      suspended: boolean;
+      renewedAfterMs: number;
+      writeAfterMs: number;
+      writableAfterMs: number;
+    }> = [];
+
+    for (let round = 0; round < 3; round += 1) {
+      const leader = await cluster.leader();
+      const from = timeline.length;
+      await leader.kill();
+      const killedAt = performance.now();
+      const acksAtKill = acknowledgedKeepAlives(client);
+      // Two clocks run from the kill: the session is confirmed once the server renewed the lease
+      // and the client is not suspended (a SUSPENDED seen meanwhile was followed by RECONNECTED);
+      // a write through the client succeeds once a new leader serves (retried while it fails).
+      let renewedAfterMs = Number.NaN;
+      let writeAfterMs = Number.NaN;
+      const [writableAfterMs] = await Promise.all([
+        firstSuccessfulWriteMs(client, killedAt),
+        vi.waitFor(
+          () => {
+            expect(acknowledgedKeepAlives(client)).toBeGreaterThan(acksAtKill);
+            expect(timeline.at(-1)?.state).not.toBe('SUSPENDED');
+            renewedAfterMs = performance.now() - killedAt;
+          },
+          { timeout: 30_000, interval: 20 },
+        ),
+        vi.waitFor(
+          async () => {
+            await client.persist('/probe', `round ${round}`);
+            writeAfterMs = performance.now() - killedAt;
+          },
+          { timeout: 30_000, interval: 50 },
+        ),
+      ]);
+      const seen = timeline.slice(from);
+      expect(seen.map((entry) => entry.state)).not.toContain('LOST');
+      const reconnected = seen.find((entry) => entry.state === 'RECONNECTED');
+      if (reconnected !== undefined) renewedAfterMs = reconnected.atMs - killedAt;
+      expect(client.sessionId).toBe(lease);
+      expect(await observer.getDirectly('/instances/i1')).toBe('mine');
+      rounds.push({
+        suspended: seen.some((entry) => entry.state === 'SUSPENDED'),
+        renewedAfterMs,
+        writeAfterMs,
+        writableAfterMs,
+      });
+      await leader.restart();
+    }
+
+    expect(events.events.filter((event) => event.type === 'DELETED')).toEqual([]);
+    expect(timeline.map((entry) => entry.state)).not.toContain('LOST');
+    const describeRound = (r: (typeof rounds)[number]) =>
+      `${r.suspended ? 'SUSPENDED→RECONNECTED' : 'no SUSPENDED, renewed'} ${r.renewedAfterMs.toFixed(0)} ms, ` +
+      `write issued at the kill ${r.writeAfterMs.toFixed(0)} ms, first write of one every 100 ms ${r.writableAfterMs.toFixed(0)} ms`;
+    console.info(
+      `[measured] etcd 3 members, session ${SESSION_TIMEOUT_MS} ms, leader kill -9 → ${rounds.map(describeRound).join('; ')}; ` +
+        `median kill → session confirmed ${median(rounds.map((r) => r.renewedAfterMs)).toFixed(0)} ms, ` +
+        `kill → write issued at the kill done ${median(rounds.map((r) => r.writeAfterMs)).toFixed(0)} ms, ` +
+        `kill → writable ${median(rounds.map((r) => r.writableAfterMs)).toFixed(0)} ms; session kept in ${rounds.length}/${rounds.length}`,
+    );
+  }, 180_000);
+});
