@@ -177,7 +177,9 @@ async function harness() {
   }
   const itemsOf = async (jobName: string, total: number, n: number) =>
     (await owners(jobName, total)).flatMap((owner, item) => (owner === id(n) ? [item] : []));
+  const bootstrapOf = (n: number) => bootstraps.get(n) as ScheduleJobBootstrap;
   return {
+    bootstrapOf,
     clock,
     server,
     admin,
@@ -288,6 +290,23 @@ describe('one admission gate for every run', () => {
     );
     await waitFor(() => expect(gates.waiting).toBe(0));
     expect(h.executions.map((e) => e.item).sort()).toEqual([0, 1]); // only the first run
+  });
+
+  it("treats a running node with an empty value (a Java ElasticJob peer's) as live and never takes it over", async () => {
+    const h = await harness();
+    const config = job({ shardingTotalCount: 2 });
+    await h.start(1, config);
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.admin.persist('/orders/sharding/1/running', '');
+    await new Promise<void>((resolve) => setImmediate(resolve)); // event delivery to instance 1
+    const mark = h.events.length;
+    await h.fire();
+    await waitFor(() =>
+      expect(h.events.slice(mark).some((e) => e.kind === 'status' && e.state === 'TASK_FINISHED')).toBe(true),
+    );
+    expect(h.executions.map((e) => e.item)).toEqual([0]);
+    expect(await h.admin.getDirectly('/orders/sharding/1/running')).toBe('');
+    expect(h.bootstrapOf(1).failoverBacklog).toBe(0);
   });
 
   it('resharding never commits an assignment naming an instance that is gone', async () => {

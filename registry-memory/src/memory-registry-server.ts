@@ -1,6 +1,5 @@
 import { type Clock, systemClock } from '@elasticjob-ts/core';
 import { type ClientHandle, registerServerState, ServerState } from './internal/server-state.js';
-import type { MemoryRegistryCenter } from './memory-registry-center.js';
 
 /** Options of the {@link MemoryRegistryServer} constructor. */
 export interface MemoryRegistryServerOptions {
@@ -104,11 +103,11 @@ export class MemoryRegistryServer {
    * reports `LOST` and, if connected, gets a new session and reports `RECONNECTED`. Same as
    * `client.expireSession()`.
    *
-   * @param client - a started client of this server.
+   * @param client - a started `MemoryRegistryCenter` of this server.
    * @throws {TypeError} when `client` is not connected to this server.
    */
-  expireSession(client: MemoryRegistryCenter): void {
-    if (!this.#state.clients.has(client as ClientHandle)) {
+  expireSession(client: ClientHandle): void {
+    if (!this.#state.clients.has(client)) {
       throw new TypeError('expireSession: the client is not a started client of this server');
     }
     client.expireSession();

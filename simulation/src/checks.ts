@@ -100,21 +100,38 @@ function countAt(counts: readonly ItemCountChange[], atMs: number): number {
   return count;
 }
 
+/** Inputs of {@link checkConvergence}. */
+export interface ConvergenceInput {
+  readonly spec: ClusterSpec;
+  readonly server: MemoryRegistryServer;
+  /** The processes alive at the end. */
+  readonly live: readonly SimProcess[];
+  readonly ledger: RunLedger;
+  readonly itemCounts: ReadonlyMap<string, readonly ItemCountChange[]>;
+  /** End of the last disturbance, global epoch ms. */
+  readonly quietSinceMs: number;
+  readonly nowMs: number;
+}
+
 /**
  * Convergence after the faults stopped: per job, a leader that is a registered instance, every
  * item assigned to a registered instance, no pending resharding flag, and no `running`,
  * `failover` or `failovering` node naming an instance that is gone; every registered instance
- * belongs to a live process.
+ * belongs to a live process. A job is checked only when the quiet time since the last
+ * disturbance is at least its recovery bound.
+ *
+ * @returns the number of jobs checked.
  */
-export function checkConvergence(
-  spec: ClusterSpec,
-  server: MemoryRegistryServer,
-  live: readonly SimProcess[],
-  ledger: RunLedger,
-  nowMs: number,
-): void {
+export function checkConvergence(input: ConvergenceInput): number {
+  const { spec, server, live, ledger, nowMs } = input;
   const liveIds = new Set(live.map((process) => process.instanceId));
+  let checked = 0;
   for (const job of spec.jobs) {
+    const counts = input.itemCounts.get(job.jobName) ?? [];
+    const maxCount = Math.max(job.shardingTotalCount, ...counts.map((change) => change.count));
+    if (nowMs - input.quietSinceMs < recoveryBoundMs(spec, { ...job, shardingTotalCount: maxCount }))
+      continue;
+    checked++;
     const root = `/${SIM_NAMESPACE}/${job.jobName}`;
     const nodes = new Map(server.dump(root).map((entry) => [entry.path.slice(root.length + 1), entry.value]));
     const problems: string[] = [];
@@ -144,8 +161,9 @@ export function checkConvergence(
         kind: 'no-convergence',
         atMs: nowMs,
         jobName: job.jobName,
-        message: `${job.jobName} not converged after the faults stopped: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
+        message: `${job.jobName} not converged ${nowMs - input.quietSinceMs} ms after the last fault: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
       });
     }
   }
+  return checked;
 }

@@ -55,7 +55,7 @@ const program = new Command()
         const result = await simulateSeed(options.seed, { minutes: options.minutes });
         if (options.trace) console.log(result.trace.format());
         console.log(
-          `seed ${options.seed}: ${result.runCount} item runs, ${result.eventCount} events, ${result.checkedFires} (fire, item) pairs checked for loss, ${(result.processMs / 3_600_000).toFixed(3)} cluster-hours, ${result.violations.length} violation(s)`,
+          `seed ${options.seed}: ${result.runCount} item runs, ${result.eventCount} events, ${result.checkedFires} (fire, item) pairs checked for loss, ${result.convergenceChecks} job(s) checked for convergence, ${(result.processMs / 3_600_000).toFixed(3)} cluster-hours, ${result.violations.length} violation(s)`,
         );
         for (const violation of result.violations) console.log(`  ${violation.kind}: ${violation.message}`);
         process.exitCode = result.violations.length > 0 ? 1 : 0;

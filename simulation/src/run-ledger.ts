@@ -61,11 +61,14 @@ export interface LedgerWorld {
   checksExclusion(jobName: string): boolean;
 }
 
-/** Reads a fencing token from a context, if the kernel provides one. */
+/**
+ * Reads a fencing token from a context, if the kernel provides one (`ShardingContext.fencingToken`;
+ * 0 or absent means none, e.g. without monitorExecution).
+ */
 export function fencingTokenOf(context: object): bigint | undefined {
   const token = (context as { fencingToken?: unknown }).fencingToken;
-  if (typeof token === 'bigint') return token;
-  if (typeof token === 'number' && Number.isFinite(token)) return BigInt(Math.trunc(token));
+  if (typeof token === 'bigint') return token > 0n ? token : undefined;
+  if (typeof token === 'number' && Number.isFinite(token) && token > 0) return BigInt(Math.trunc(token));
   if (typeof token === 'string' && /^-?\d+$/.test(token)) return BigInt(token);
   return undefined;
 }

@@ -38,6 +38,8 @@ export interface SimulationResult {
   readonly eventCount: number;
   /** Fires whose items the no-lost-item check covered (fires in quiet windows x items). */
   readonly checkedFires: number;
+  /** Jobs whose convergence was checked (the quiet tail was long enough for their recovery bound). */
+  readonly convergenceChecks: number;
 }
 
 /** Drain bound the kernel gets at shutdown in the simulation, ms. */
@@ -124,7 +126,16 @@ class Simulation {
       startMs: start,
       endMs: end,
     });
-    checkConvergence(spec, this.#server, live, this.#ledger, this.#time.now());
+    const quietSinceMs = Math.max(...this.#disturbances.map((d) => d.toMs));
+    const convergenceChecks = checkConvergence({
+      spec,
+      server: this.#server,
+      live,
+      ledger: this.#ledger,
+      itemCounts: this.#itemCounts,
+      quietSinceMs,
+      nowMs: this.#time.now(),
+    });
     await this.#shutdownAll(live);
     this.#ledger.classify();
     for (const violation of this.#ledger.violations) {
@@ -139,6 +150,7 @@ class Simulation {
       runCount: this.#ledger.runs.length,
       eventCount: this.#time.eventsRun,
       checkedFires,
+      convergenceChecks,
     };
   }
 
@@ -458,7 +470,8 @@ class Simulation {
       );
       process.track(stop);
     }
-    const boundMs = SHUTDOWN_TIMEOUT_MS + this.#spec.sessionTimeoutMs + 2000;
+    // Each process shuts its jobs down one after the other, each drain bounded by the timeout.
+    const boundMs = this.#spec.jobs.length * SHUTDOWN_TIMEOUT_MS + this.#spec.sessionTimeoutMs + 2000;
     await this.#time.runUntil(startMs + boundMs, () => done === live.length);
     if (done < live.length) {
       this.#ledger.report({

@@ -17,20 +17,31 @@ describe('regression seeds (2 simulated minutes each)', () => {
     expect(await violationsOf(14)).toEqual([]);
   });
 
-  // On 1d1336b: concurrent-run:failover-overlap(FAILOVER+NORMAL_TRIGGER): a normal run of an item
-  // while another instance runs it by failover.
-  it('seed 8: no normal run overlaps a failover run', async () => {
-    expect(await violationsOf(8)).toEqual([]);
+  // On 1d1336b: concurrent-run:failover-overlap(FAILOVER+NORMAL_TRIGGER). p1's session expires
+  // at a fire; it reconnects and still starts the fire's run of job0 item 1 on the new session with
+  // an already-aborted signal (the job ignores aborts); p0 claims the item by failover and runs it
+  // at the same time.
+  it('seed 16: no normal run admitted before a session loss overlaps a failover run', async () => {
+    expect(await violationsOf(16)).toEqual([]);
   });
 
-  // On 1d1336b: concurrent-run:stale-assignment-after-lost. After LOST → RECONNECTED an instance
-  // runs items the registry now assigns to another instance, while that one runs them.
+  // On 1d1336b: concurrent-run:stale-assignment-after-lost. p3's session expires (LOST →
+  // RECONNECTED); 12 s later it runs job1 item 22 from its cached assignment although the registry
+  // assigns the item to p2, which is running it (p2 is disconnected, its session alive).
   it('seed 4: no run on a stale assignment after LOST → RECONNECTED', async () => {
     expect(await violationsOf(4)).toEqual([]);
   });
 
-  // On 1d1336b: lost-item. After a disconnect ending at the session timeout and a session expiry,
-  // job0 stops running on its only instance for over a minute.
+  // On 1d1336b: concurrent-run:stale-assignment-after-lost. p1 is frozen for 9.7 s (session 5 s)
+  // in the middle of a run whose items wait for a slot (2 at a time); on resume, before the client
+  // has reported LOST, the run starts its queued items, which p0 now owns and is running.
+  it('seed 9: no queued item of a run starts after a freeze longer than the session', async () => {
+    expect(await violationsOf(9)).toEqual([]);
+  });
+
+  // On 1d1336b: lost-item. p0, the only instance left, is disconnected for exactly the session
+  // timeout, then its session expires; from then on job0 never runs again on p0 (job1 on the same
+  // process keeps running) until a new process joins after the faults stop.
   it('seed 47: no item stops running after a session loss', async () => {
     expect(await violationsOf(47)).toEqual([]);
   });

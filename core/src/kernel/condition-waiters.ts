@@ -1,5 +1,5 @@
 /**
- * Event-driven waits (DESIGN §4 item 2: no polling loops): a predicate re-checked whenever the job
+ * Event-driven waits (no polling loops): a predicate re-checked whenever the job
  * cache changes, bounded by a timeout on the injected clock.
  *
  * @module

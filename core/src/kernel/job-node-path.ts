@@ -1,5 +1,5 @@
 /**
- * Registry paths of one job, exactly ElasticJob 3.0.x's layout (reference §3), relative to the
+ * Registry paths of one job, exactly ElasticJob 3.0.x's layout, relative to the
  * namespace: `/{jobName}/config`, `/{jobName}/servers/{ip}`, `/{jobName}/instances/{id}`, ...
  *
  * @module

@@ -1,7 +1,7 @@
 /**
- * One timer service per process for every job (DESIGN §4 item 8): a min-heap of due times served
+ * One timer service per process for every job: a min-heap of due times served
  * by a single underlying clock timer, instead of one scheduler and thread per job as in
- * ElasticJob (reference §6 item 11).
+ * ElasticJob.
  *
  * @module
  */

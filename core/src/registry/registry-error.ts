@@ -6,7 +6,6 @@
  * | `NO_NODE` | The node an operation needs does not exist (`update` of an absent node, a transaction `check`/`update`/`delete` of an absent node, a create whose parent is absent). |
  * | `VALUE_MISMATCH` | A transaction `check` with a `value` found the node present with another value. |
  * | `NODE_EXISTS` | The node an operation creates already exists. |
- * | `VALUE_MISMATCH` | A transaction `check` with a `value` found the node holding another value. |
  * | `NOT_STARTED` | The client was used before `start()` resolved or after `close()`. |
  * | `CONNECTION_LOSS` | The server could not be reached; the operation may or may not have been applied. |
  * | `SESSION_EXPIRED` | The client's session ended; its ephemeral nodes are gone. |
@@ -20,7 +19,6 @@ export type RegistryErrorCode =
   | 'NO_NODE'
   | 'VALUE_MISMATCH'
   | 'NODE_EXISTS'
-  | 'VALUE_MISMATCH'
   | 'NOT_STARTED'
   | 'CONNECTION_LOSS'
   | 'SESSION_EXPIRED'
@@ -35,7 +33,6 @@ export const REGISTRY_ERROR_CODES: readonly RegistryErrorCode[] = [
   'NO_NODE',
   'VALUE_MISMATCH',
   'NODE_EXISTS',
-  'VALUE_MISMATCH',
   'NOT_STARTED',
   'CONNECTION_LOSS',
   'SESSION_EXPIRED',

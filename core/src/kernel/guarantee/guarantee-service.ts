@@ -1,6 +1,5 @@
 /**
- * The guarantee service behind distribute-once listeners (ElasticJob `GuaranteeService`,
- * reference §5.16): every instance registers its items under `guarantee/started` (or
+ * The guarantee service behind distribute-once listeners (ElasticJob `GuaranteeService`): every instance registers its items under `guarantee/started` (or
  * `completed`); the instance that completes the set runs the callback once, under
  * `guarantee/started-latch`, then deletes the set, which wakes the others. Unlike ElasticJob the
  * waits are bounded and event-driven with a re-check loop, so a wake-up between the check and the

@@ -16,7 +16,7 @@ export class ServerService {
 
   /**
    * Writes `servers/{ip}` only when it does not exist yet: an operator's `DISABLED` (or `ENABLED`)
-   * wins over the local `disabled` default (DESIGN §4 item 9; ElasticJob rewrites it, #537).
+   * wins over the local `disabled` default (ElasticJob rewrites it, #537).
    *
    * @param disabled - the local default for a server seen for the first time.
    */
