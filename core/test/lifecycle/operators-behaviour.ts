@@ -281,5 +281,23 @@ export function operatorsBehaviourSuite(fixture: LifecycleRegistryFixture): void
       expect(removed.servers).toEqual([{ jobName: 'orders', serverIp: ip(3) }]);
       expect(again.shutDown).toBe(true);
     });
+
+    it('does not fall back for an instance that acknowledged receipt of the command and is still draining', async () => {
+      const n = await namespace();
+      await n.start(1, job());
+      // A slow ElasticJob-TS instance: it acknowledges receipt by giving its command a value, then
+      // takes longer than the bound to drain (here: forever), keeping its instance node.
+      const draining = await n.javaInstance('orders', 4);
+      const session = await n.client();
+      const command = `/orders/shutdown/${id(4)}`;
+      await session.watch('/orders/shutdown', (event) => {
+        if (event.type === 'ADDED' && event.key === command) void session.update(command, 'SHUTTING_DOWN');
+      });
+      expect(await n.apis.jobOperateAPI.shutdown('orders', ip(4), { commandTimeoutMs: 200 })).toEqual([
+        { jobName: 'orders', instanceId: id(4), serverIp: ip(4), delivery: 'SHUTDOWN_COMMAND' },
+      ]);
+      expect(draining.shutDown).toBe(false);
+      expect(await n.admin.isExisted(`/orders/instances/${id(4)}`)).toBe(true);
+    });
   });
 }
