@@ -13,6 +13,8 @@ import { ExitCode } from '../src/cli/errors.js';
 import {
   type CoordinatorRegistryCenter,
   configurationVersion,
+  DEFAULT_LOG_LEVEL,
+  logLevelFromEnvironment,
   resolveJobConfiguration,
   ScheduleJobBootstrap,
   silentLogger,
@@ -179,5 +181,17 @@ describe('elasticjob CLI for operators (memory registry)', () => {
     });
     expect(await admin.isExisted('/legacy/instances/10.0.0.8@-@4242')).toBe(false);
     expect((await run(['shutdown', 'legacy', '--command-timeout-ms', 'soon'])).code).toBe(ExitCode.USAGE);
+  });
+});
+
+describe('log levels', () => {
+  it('reads ELASTICJOB_LOG_LEVEL, naming it when the value is not a level', () => {
+    expect(logLevelFromEnvironment({}, 'warn')).toBe('warn');
+    expect(logLevelFromEnvironment({ ELASTICJOB_LOG_LEVEL: '' }, 'info')).toBe('info');
+    expect(logLevelFromEnvironment({ ELASTICJOB_LOG_LEVEL: 'debug' }, 'warn')).toBe('debug');
+    expect(() => logLevelFromEnvironment({ ELASTICJOB_LOG_LEVEL: 'loud' }, 'warn')).toThrow(
+      'ELASTICJOB_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    );
+    expect(DEFAULT_LOG_LEVEL).toBe('warn');
   });
 });

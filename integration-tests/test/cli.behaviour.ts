@@ -466,7 +466,8 @@ export function cliBehaviourSuite(backend: CliBackend): void {
       );
       const fileObserver = await server.createClient(`${namespace}-run`);
       try {
-        const child = startCli(['run', file]);
+        // ELASTICJOB_LOG_LEVEL unset: `run` logs its jobs at info (embedded, the default is warn).
+        const child = startCli(['run', file], { ELASTICJOB_LOG_LEVEL: '' });
         const result = collect(child);
         await vi.waitFor(async () => {
           const text = await readFile(out, 'utf8').catch(() => '');
@@ -481,7 +482,10 @@ export function cliBehaviourSuite(backend: CliBackend): void {
 
         child.kill('SIGTERM');
         const finished = await result;
-        expect(finished.stderr).toBe('');
+        const logLines = finished.stderr.split('\n').filter((line) => line !== '');
+        expect(logLines.length).toBeGreaterThan(0);
+        for (const line of logLines) expect(JSON.parse(line)).toMatchObject({ name: 'elasticjob' });
+        expect(logLines.some((line) => JSON.parse(line).level === 30)).toBe(true);
         expect(finished.code).toBe(0);
         expect(finished.stdout).toBe(
           `elasticjob: running 1 job from ${file}: filejob\nelasticjob: SIGTERM received, shutting the jobs down\nelasticjob: stopped\n`,

@@ -1,10 +1,10 @@
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
-import { lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
+import { type LifecycleRegistryFixture, lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
 import { operatorsBehaviourSuite } from './behaviour/operators-behaviour.js';
 
 const server = new MemoryRegistryServer();
 
-lifecycleBehaviourSuite({
+const fixture: LifecycleRegistryFixture = {
   name: 'memory',
   waitTimeoutMs: 5000,
   async createClient(namespace) {
@@ -12,14 +12,7 @@ lifecycleBehaviourSuite({
     await client.start();
     return client;
   },
-});
+};
 
-operatorsBehaviourSuite({
-  name: 'memory',
-  waitTimeoutMs: 5000,
-  async createClient(namespace) {
-    const client = new MemoryRegistryCenter({ server, namespace });
-    await client.start();
-    return client;
-  },
-});
+lifecycleBehaviourSuite(fixture);
+operatorsBehaviourSuite(fixture);

@@ -4,6 +4,7 @@
  * @module
  * @internal
  */
+import type { Command } from 'commander';
 import type { JobOperationAPIs } from '../lifecycle/job-operation-apis.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 import { CliError, ExitCode } from './errors.js';
@@ -20,7 +21,7 @@ export interface CommandContext {
 
 /** Wraps an action so that it runs with a connected registry, closed afterwards. @internal */
 export type WithRegistry = (
-  command: import('commander').Command,
+  command: Command,
   action: (context: CommandContext) => Promise<void>,
 ) => () => Promise<void>;
 

@@ -21,7 +21,8 @@ export type ShutdownDelivery = 'SHUTDOWN_COMMAND' | 'INSTANCE_NODE_DELETED';
 export interface JobShutdownOptions {
   /**
    * How long, in ms, each targeted instance has to act on the `shutdown/{instanceId}` command —
-   * its instance node disappears, or it deletes the command (its acknowledgement) — before the call
+   * its instance node disappears, it deletes the command (its acknowledgement), or it writes a
+   * non-empty value to the command (an acknowledgement of receipt) — before the call
    * falls back to ElasticJob's protocol and deletes the instance node itself. An integer from 0 to
    * 2 147 483 647. @defaultValue 10 000
    */
@@ -71,8 +72,8 @@ export async function deliverShutdown(
   const acted = new Set<ShutdownTarget>();
   let wake = (): void => {};
   const onEvent = (event: RegistryEvent): void => {
-    const target = event.type === 'DELETED' ? pending.get(event.key) : undefined;
-    if (target === undefined) return;
+    const target = pending.get(event.key);
+    if (target === undefined || !actedOn(event, commandPath(target))) return;
     acted.add(target);
     if (acted.size === targets.length) wake();
   };
@@ -96,11 +97,12 @@ export async function deliverShutdown(
     for (const target of targets) {
       if (acted.has(target)) continue;
       // Acted between the last event and now?
-      const [instanceLeft, commandLeft] = await Promise.all([
+      const [instanceLeft, command] = await Promise.all([
         registry.isExisted(instancePath(target)),
-        registry.isExisted(commandPath(target)),
+        registry.getDirectly(commandPath(target)),
       ]);
-      if (!instanceLeft || !commandLeft) acted.add(target);
+      // Gone, acknowledged (deleted), or receipt acknowledged (a value).
+      if (!instanceLeft || command !== '') acted.add(target);
     }
   } finally {
     for (const unwatch of unwatches) await unwatch();
@@ -118,6 +120,16 @@ export async function deliverShutdown(
     result.push({ ...target, delivery: 'INSTANCE_NODE_DELETED' });
   }
   return result;
+}
+
+/**
+ * Whether an event shows the instance acting: its instance node or its command is deleted, or the
+ * command is given a value (an ElasticJob-TS instance may acknowledge receipt at once by writing a
+ * non-empty value, before it starts draining).
+ */
+function actedOn(event: RegistryEvent, commandKey: string): boolean {
+  if (event.type === 'DELETED') return true;
+  return event.key === commandKey && event.type === 'UPDATED' && event.value !== '';
 }
 
 /** Resolves when `done()` holds (re-checked on every wake-up) or after `timeoutMs`. */

@@ -181,6 +181,8 @@ export class JobOperateAPI {
    *    reconnect), and before re-creating a deleted own `instances/{ownId}` node (checked with a
    *    direct read), the instance shuts the job down locally as `shutdown()` does: no more fires,
    *    running items aborted and drained, leadership released, its instance node deleted.
+   *    It may acknowledge receipt at once by writing a non-empty value to `shutdown/{ownId}`
+   *    (e.g. `SHUTTING_DOWN`); a caller waiting for it then knows not to fall back (below).
    * 2. Then it deletes `shutdown/{ownId}` (the acknowledgement).
    * 3. At startup, before registering its instance node, it deletes a leftover `shutdown/{ownId}`:
    *    such a command was addressed to a previous incarnation that died before acting on it.

@@ -95,7 +95,8 @@ export function summarize(stored: StoredJobConfiguration): ConfigurationSummary 
 }
 
 /**
- * A unified diff (`---`/`+++` headers, `@@` hunks, 3 lines of context) from one stored value to
+ * A unified diff (`---`/`+++` headers, `@@` hunks, 3 lines of context), by jsdiff (`diff`: no
+ * dependencies, its own types, the common unified-patch format operators and consoles read) from one stored value to
  * another; `''` when they are equal.
  *
  * @param jobName - names the node in the headers (`{jobName}/config`).

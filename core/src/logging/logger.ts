@@ -87,10 +87,21 @@ let defaultLogger: Logger | undefined;
  * your own pino (or compatible) logger as the `logger` option to route and level the entries
  * yourself. One instance per process.
  *
- * @throws {TypeError} when `ELASTICJOB_LOG_LEVEL` is set to something other than a level.
+ * Never throws (it is created lazily, also inside registry callbacks): an `ELASTICJOB_LOG_LEVEL`
+ * that is not a level is reported as the logger's first `warn` entry, naming the variable and the
+ * accepted levels, and the default level applies.
  */
 export function createDefaultLogger(): Logger {
-  defaultLogger ??= createLogger(logLevelFromEnvironment(process.env, DEFAULT_LOG_LEVEL));
+  if (defaultLogger !== undefined) return defaultLogger;
+  let level = DEFAULT_LOG_LEVEL;
+  let problem: string | undefined;
+  try {
+    level = logLevelFromEnvironment(process.env, DEFAULT_LOG_LEVEL);
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  defaultLogger = createLogger(level);
+  if (problem !== undefined) defaultLogger.warn(`${problem}; using '${level}'`);
   return defaultLogger;
 }
 

@@ -6,39 +6,25 @@
 
 import {
   type CoordinatorRegistryCenter,
-  createJobOperationAPIs,
   type JobConfiguration,
   JobConfigurationError,
   JobDumpService,
   JobNotFoundError,
-  ManualClock,
   resolveJobConfiguration,
-  ScheduleJobBootstrap,
-  type ShardingContext,
-  silentLogger,
-  TimerService,
   toJobConfigurationYaml,
   toJobInstanceYaml,
 } from '@elasticjob-ts/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-/** How the suite gets registry clients. */
-export interface LifecycleRegistryFixture {
-  readonly name: string;
-  /** A started client of the shared server, confined to `namespace`. */
-  createClient(namespace: string): Promise<CoordinatorRegistryCenter>;
-  /** Bound for conditions, in ms. */
-  readonly waitTimeoutMs: number;
-}
+import {
+  type Execution,
+  id,
+  ip,
+  type LifecycleRegistryFixture,
+  lifecycleCluster,
+} from './lifecycle-cluster.js';
 
-interface Execution {
-  readonly instanceId: string;
-  readonly item: number;
-}
-
-let namespaceSeq = 0;
-const ip = (n: number) => `10.0.0.${n}`;
-const id = (n: number) => `10.0.0.${n}@-@${1000 + n}`;
+export type { LifecycleRegistryFixture } from './lifecycle-cluster.js';
 
 export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void {
   describe(`lifecycle API on ${fixture.name}`, () => {
@@ -51,52 +37,8 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
       vi.waitFor(assertion, { timeout: fixture.waitTimeoutMs, interval: 10 });
 
     async function cluster() {
-      const namespace = `lifecycle-${process.pid}-${namespaceSeq++}`;
-      const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
-      const timers = new TimerService(clock);
-      const executions: Execution[] = [];
-      const clients: CoordinatorRegistryCenter[] = [];
-      const bootstraps: ScheduleJobBootstrap[] = [];
-      cleanups.push(async () => {
-        for (const bootstrap of bootstraps) await bootstrap.shutdown();
-        for (const client of clients) await client.close();
-      });
-      const client = async () => {
-        const c = await fixture.createClient(namespace);
-        clients.push(c);
-        return c;
-      };
-      const admin = await client();
-      const apis = createJobOperationAPIs(admin);
-
-      async function start(
-        n: number,
-        configuration: JobConfiguration,
-        body?: (ctx: ShardingContext) => Promise<void>,
-      ): Promise<ScheduleJobBootstrap> {
-        const registry = await client();
-        const bootstrap = new ScheduleJobBootstrap(
-          registry,
-          {
-            async execute(ctx: ShardingContext) {
-              executions.push({ instanceId: id(n), item: ctx.shardingItem });
-              if (body) await body(ctx);
-            },
-          },
-          configuration,
-          {
-            instanceId: id(n),
-            serverIp: ip(n),
-            timerService: timers,
-            logger: silentLogger,
-            reshardingWaitTimeoutMs: fixture.waitTimeoutMs,
-            shutdownTimeoutMs: fixture.waitTimeoutMs,
-          },
-        );
-        bootstraps.push(bootstrap);
-        await bootstrap.schedule();
-        return bootstrap;
-      }
+      const base = await lifecycleCluster(fixture, 'lifecycle', cleanups);
+      const { clock, executions, bootstraps, admin } = base;
 
       /** Advances the clock to the earliest next fire of the running instances. */
       async function fire(): Promise<void> {
@@ -137,7 +79,7 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
         });
       }
 
-      return { namespace, clock, executions, admin, apis, client, start, fire, fireUntil, waitForOwners };
+      return { ...base, fire, fireUntil, waitForOwners };
     }
 
     const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({

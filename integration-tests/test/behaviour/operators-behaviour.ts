@@ -13,20 +13,12 @@ import {
   type JobConfiguration,
   JobConfigurationConflictError,
   JobConfigurationError,
-  ManualClock,
   resolveJobConfiguration,
-  ScheduleJobBootstrap,
   ServerNotFoundError,
-  silentLogger,
-  TimerService,
   toJobConfigurationYaml,
   toJobInstanceYaml,
 } from '@elasticjob-ts/core';
-import type { LifecycleRegistryFixture } from './lifecycle-behaviour.js';
-
-let namespaceSeq = 0;
-const ip = (n: number) => `10.0.0.${n}`;
-const id = (n: number) => `10.0.0.${n}@-@${2000 + n}`;
+import { id, ip, type LifecycleRegistryFixture, lifecycleCluster } from './lifecycle-cluster.js';
 
 /** Valid YAML of a job, as the API writes it. */
 const yamlOf = (configuration: JobConfiguration) =>
@@ -45,34 +37,7 @@ export function operatorsBehaviourSuite(fixture: LifecycleRegistryFixture): void
       vi.waitFor(assertion, { timeout: fixture.waitTimeoutMs, interval: 10 });
 
     async function namespace() {
-      const name = `operators-${process.pid}-${namespaceSeq++}`;
-      const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
-      const timers = new TimerService(clock);
-      const clients: CoordinatorRegistryCenter[] = [];
-      const bootstraps: ScheduleJobBootstrap[] = [];
-      cleanups.push(async () => {
-        for (const bootstrap of bootstraps) await bootstrap.shutdown();
-        for (const client of clients) await client.close();
-      });
-      const client = async () => {
-        const c = await fixture.createClient(name);
-        clients.push(c);
-        return c;
-      };
-      const admin = await client();
-      const start = async (n: number, configuration: JobConfiguration) => {
-        const bootstrap = new ScheduleJobBootstrap(await client(), { execute() {} }, configuration, {
-          instanceId: id(n),
-          serverIp: ip(n),
-          timerService: timers,
-          logger: silentLogger,
-          reshardingWaitTimeoutMs: fixture.waitTimeoutMs,
-          shutdownTimeoutMs: fixture.waitTimeoutMs,
-        });
-        bootstraps.push(bootstrap);
-        await bootstrap.schedule();
-        return bootstrap;
-      };
+      const { admin, apis, client, start } = await lifecycleCluster(fixture, 'operators', cleanups);
       /** Writes a job node and a raw `config` value, as a hand edit or a broken tool would. */
       const writeRaw = async (jobName: string, yaml: string) => {
         await admin.persist(`/${jobName}`, 'SimpleJob');
@@ -97,7 +62,7 @@ export function operatorsBehaviourSuite(fixture: LifecycleRegistryFixture): void
         });
         return seen;
       };
-      return { admin, apis: createJobOperationAPIs(admin), client, start, writeRaw, javaInstance };
+      return { admin, apis, client, start, writeRaw, javaInstance };
     }
 
     const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
@@ -264,7 +229,7 @@ export function operatorsBehaviourSuite(fixture: LifecycleRegistryFixture): void
       expect(await operate.shutdown('orders', ip(2), { commandTimeoutMs })).toEqual([
         { jobName: 'orders', instanceId: id(2), serverIp: ip(2), delivery: 'INSTANCE_NODE_DELETED' },
       ]);
-      expect(java.shutDown).toBe(true);
+      await waitFor(() => expect(java.shutDown).toBe(true)); // its own watch sees the deletion
       expect(await n.admin.isExisted(`/orders/instances/${id(2)}`)).toBe(false);
 
       // The TypeScript instance acts on the command within the bound.
@@ -279,7 +244,25 @@ export function operatorsBehaviourSuite(fixture: LifecycleRegistryFixture): void
       const removed = await operate.remove('orders', ip(3), { commandTimeoutMs });
       expect(removed.instances.map((instance) => instance.delivery)).toEqual(['INSTANCE_NODE_DELETED']);
       expect(removed.servers).toEqual([{ jobName: 'orders', serverIp: ip(3) }]);
-      expect(again.shutDown).toBe(true);
+      await waitFor(() => expect(again.shutDown).toBe(true));
+    });
+
+    it('does not fall back for an instance that acknowledged receipt of the command and is still draining', async () => {
+      const n = await namespace();
+      await n.start(1, job());
+      // A slow ElasticJob-TS instance: it acknowledges receipt by giving its command a value, then
+      // takes longer than the bound to drain (here: forever), keeping its instance node.
+      const draining = await n.javaInstance('orders', 4);
+      const session = await n.client();
+      const command = `/orders/shutdown/${id(4)}`;
+      await session.watch('/orders/shutdown', (event) => {
+        if (event.type === 'ADDED' && event.key === command) void session.update(command, 'SHUTTING_DOWN');
+      });
+      expect(await n.apis.jobOperateAPI.shutdown('orders', ip(4), { commandTimeoutMs: 200 })).toEqual([
+        { jobName: 'orders', instanceId: id(4), serverIp: ip(4), delivery: 'SHUTDOWN_COMMAND' },
+      ]);
+      expect(draining.shutDown).toBe(false);
+      expect(await n.admin.isExisted(`/orders/instances/${id(4)}`)).toBe(true);
     });
   });
 }
