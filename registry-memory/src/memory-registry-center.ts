@@ -433,7 +433,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
         value = operation.value;
       } else if (operation.type === 'check' && operation.value !== undefined) {
         assertValue(operation.value, `value of transaction operation ${index}`);
-        return { type: 'check', path: this.#abs(operation.key), value: '', expectedValue: operation.value };
+        return { type: 'check', path: this.#abs(operation.key), value: '', expected: operation.value };
       }
       return { type: operation.type, path: this.#abs(operation.key), value };
     });
