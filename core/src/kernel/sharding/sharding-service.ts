@@ -235,8 +235,7 @@ export class ShardingService {
     } catch (error) {
       if (
         RegistryError.is(error, 'TRANSACTION_FAILED') &&
-        error.path !== undefined &&
-        error.path.startsWith(`${paths.instances}/`)
+        error.path?.startsWith(`${paths.instances}/`)
       ) {
         return error; // membership changed: redo
       }
