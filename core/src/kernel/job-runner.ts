@@ -224,9 +224,6 @@ export class JobRunner {
     });
   }
 
-  get state(): JobRunnerState {
-    return this.#state;
-  }
   get configuration(): ResolvedJobConfiguration {
     return this.#config.current;
   }
