@@ -108,6 +108,9 @@ export class SessionService {
       if (!(await registry.isExisted(paths.instance(instance.jobInstanceId)))) {
         await this.servers.persistInstanceOnline();
       }
+      // Ask for a resharding explicitly: the instance node may have been re-created before the loss
+      // was reported, so its return may not show as a membership change.
+      if (afterLoss) await registry.persist(paths.shardingNecessary, '');
       await this.hooks.onReRegistered(afterLoss);
       if (afterLoss) {
         // The leader reshards on this instance's return: wait until that resharding is committed.
