@@ -152,6 +152,7 @@ export class JobRunner {
         },
         invalidateAssignment: () => this.#sharding.invalidateAssignment(),
       },
+      (timeoutMs) => this.#sharding.waitForFlagCleared(timeoutMs),
     );
     const execution = new ExecutionService(context);
     this.#execution = execution;

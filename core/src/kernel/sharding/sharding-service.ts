@@ -27,6 +27,9 @@ export interface ShardingServiceOptions {
   readonly runningWaitTimeoutMs: number;
 }
 
+/** Interval of the direct re-check while waiting for the resharding flag to go, in ms. */
+const FLAG_RECHECK_MS = 1000;
+
 /** How many times a resharding is redone when membership changes while it commits. */
 const MAX_RESHARDING_ATTEMPTS = 5;
 
@@ -294,7 +297,30 @@ export class ShardingService {
         this.context.logger.error({ err: error }, 'resharding failed');
       });
     }
-    return this.context.waiters.waitFor(() => !this.isNeedSharding() || this.context.isShutdown(), timeoutMs);
+    return this.waitForFlagCleared(timeoutMs);
+  }
+
+  /**
+   * Waits until the resharding flag is gone: on the cache's events, and with a direct read once per
+   * second meanwhile, so a deletion the watch did not report (a re-synchronised watch after a
+   * session loss) does not hold a run or a returning instance for the whole bound.
+   *
+   * @returns `false` when the flag is still set after `timeoutMs`.
+   */
+  async waitForFlagCleared(timeoutMs: number): Promise<boolean> {
+    const { clock, registry, paths, waiters } = this.context;
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const remaining = deadline - clock.now();
+      const slice = Math.min(FLAG_RECHECK_MS, Math.max(0, remaining));
+      if (await waiters.waitFor(() => !this.isNeedSharding() || this.context.isShutdown(), slice))
+        return true;
+      if (!(await registry.isExisted(paths.shardingNecessary))) {
+        this.invalidateAssignment();
+        return true;
+      }
+      if (clock.now() >= deadline) return false;
+    }
   }
 
   /**
