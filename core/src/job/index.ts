@@ -1,2 +1,2 @@
 export * from './elastic-job.js';
-export * from './sharding-context.js';
+export type { ShardingContext, ShardingContexts } from './sharding-context.js';

@@ -1,5 +1,5 @@
 export type { JobBootstrapOptions } from './job-bootstrap-options.js';
-export { JobCache } from './job-cache.js';
+export { MAX_FAILOVER_RESERVED_SLOTS } from './job-bootstrap-options.js';
 export { JobNodePath, type ServerStatus, type ShardingItemNode } from './job-node-path.js';
 export { JobSetupError } from './job-setup-error.js';
-export { getDefaultTimerService, type ScheduledTimer, TimerService } from './timer-service.js';
+export { type ScheduledTimer, TimerService } from './timer-service.js';

@@ -51,7 +51,6 @@ export class JobRunner {
   readonly paths: JobNodePath;
   readonly instance: JobInstance;
   readonly #registry: CoordinatorRegistryCenter;
-  readonly #context: JobContext;
   readonly #execution: ExecutionService;
   readonly #logger: Logger;
   readonly #timers: TimerService;
@@ -133,7 +132,6 @@ export class JobRunner {
       configuration: () => this.#config.current,
       isShutdown: () => this.#state === 'SHUTTING_DOWN' || this.#state === 'SHUT_DOWN',
     };
-    this.#context = context;
     const track = (work: Promise<unknown>) => this.#track(work);
     this.#servers = new ServerService(context);
     this.#leader = new LeaderService(context, this.#servers);
@@ -154,6 +152,7 @@ export class JobRunner {
         },
         invalidateAssignment: () => this.#sharding.invalidateAssignment(),
       },
+      (timeoutMs) => this.#sharding.waitForFlagCleared(timeoutMs),
     );
     const execution = new ExecutionService(context);
     this.#execution = execution;
@@ -226,9 +225,6 @@ export class JobRunner {
     });
   }
 
-  get state(): JobRunnerState {
-    return this.#state;
-  }
   get configuration(): ResolvedJobConfiguration {
     return this.#config.current;
   }

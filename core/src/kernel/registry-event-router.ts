@@ -104,6 +104,7 @@ export class RegistryEventRouter {
       this.s.failover.tryFailover();
     } else if (relative === 'leader/sharding/necessary') {
       if (event.type === 'DELETED') {
+        this.s.sharding.onFlagDeleted();
         this.s.sharding.invalidateAssignment();
         this.s.session.onReshardingCommitted();
       } else if (this.s.leader.isLeader() && !this.s.sharding.isResharding) {

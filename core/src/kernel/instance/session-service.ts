@@ -39,6 +39,8 @@ export class SessionService {
     private readonly localDisabled: boolean,
     private readonly reshardingWaitTimeoutMs: number,
     private readonly hooks: SessionHooks,
+    /** Waits until the resharding flag is gone (bounded); `false` on timeout. */
+    private readonly awaitResharding: (timeoutMs: number) => Promise<boolean>,
   ) {}
 
   /** Incremented on every `LOST`. */
@@ -108,14 +110,16 @@ export class SessionService {
       if (!(await registry.isExisted(paths.instance(instance.jobInstanceId)))) {
         await this.servers.persistInstanceOnline();
       }
+      // Ask for a resharding explicitly: the instance node may have been re-created before the loss
+      // was reported, so its return may not show as a membership change.
+      if (afterLoss) await registry.persist(paths.shardingNecessary, '');
       await this.hooks.onReRegistered(afterLoss);
       if (afterLoss) {
         // The leader reshards on this instance's return: wait until that resharding is committed.
-        const opened = await this.context.waiters.waitFor(
-          () => this.#admissionOpen || this.context.isShutdown(),
-          this.reshardingWaitTimeoutMs,
-        );
+        const resharded = await this.awaitResharding(this.reshardingWaitTimeoutMs);
         if (epoch !== this.#epoch || this.context.isShutdown()) return;
+        if (resharded) this.onReshardingCommitted();
+        const opened = this.#admissionOpen;
         if (!opened) {
           logger.warn(
             `no resharding within ${this.reshardingWaitTimeoutMs} ms after the session was re-established: admitting on the assignment read now`,

@@ -27,12 +27,16 @@ export interface ShardingServiceOptions {
   readonly runningWaitTimeoutMs: number;
 }
 
+/** Interval of the direct re-check while waiting for the resharding flag to go, in ms. */
+const FLAG_RECHECK_MS = 1000;
+
 /** How many times a resharding is redone when membership changes while it commits. */
 const MAX_RESHARDING_ATTEMPTS = 5;
 
 /** Resharding (leader) and the local view of assignments (everyone). */
 export class ShardingService {
   #requested = false;
+  #flagDeletions = 0;
   #forced = false;
   #retryDelayMs = 0;
   #retryTimer: { cancel(): void } | undefined;
@@ -50,6 +54,11 @@ export class ShardingService {
   /** Whether the resharding flag `leader/sharding/necessary` is set (cache). */
   isNeedSharding(): boolean {
     return this.context.cache.has(this.context.paths.shardingNecessary);
+  }
+
+  /** Called for every deletion of the resharding flag seen in the cache. */
+  onFlagDeleted(): void {
+    this.#flagDeletions++;
   }
 
   /** Whether this instance is inside a resharding pass (its own flag writes are not new requests). */
@@ -83,18 +92,26 @@ export class ShardingService {
             this.#forced = false;
             if (!this.leader.isLeader()) break;
             if (!forced && !this.needsResharding()) continue;
+            const seen = this.#flagDeletions;
+            let committed: boolean;
             try {
-              await this.#reshard();
+              committed = await this.#reshard();
               this.#retryDelayMs = 0;
             } catch (error) {
               this.#scheduleRetry();
               throw error;
             }
+            if (!committed) continue;
             // Read-your-writes in the cache: wait until it shows the commit before deciding again.
             await this.context.waiters.waitFor(
-              () => !this.isNeedSharding() || this.#requested || this.context.isShutdown(),
+              () => this.#flagDeletions > seen || this.context.isShutdown(),
               this.options.runningWaitTimeoutMs,
             );
+            // A flag set again by someone else meanwhile (a returning instance) asks for one more.
+            if (this.isNeedSharding()) {
+              this.#requested = true;
+              this.#forced = true;
+            }
           }
         } finally {
           this.#loop = undefined;
@@ -148,16 +165,17 @@ export class ShardingService {
     return false;
   }
 
-  async #reshard(): Promise<void> {
+  /** @returns whether a resharding was committed (none without available instances). */
+  async #reshard(): Promise<boolean> {
     const { registry, paths } = this.context;
     if (!(await registry.isExisted(paths.shardingNecessary))) {
       await registry.persist(paths.shardingNecessary, '');
     }
     for (let attempt = 1; ; attempt++) {
       const instances = await this.#liveAvailableInstances();
-      if (instances.length === 0) return;
+      if (instances.length === 0) return false;
       const outcome = await this.#commit(instances);
-      if (outcome === 'committed') return;
+      if (outcome === 'committed') return true;
       if (attempt >= MAX_RESHARDING_ATTEMPTS) throw outcome;
       this.context.logger.info('membership changed while resharding: redoing it');
     }
@@ -233,11 +251,7 @@ export class ShardingService {
         ],
       });
     } catch (error) {
-      if (
-        RegistryError.is(error, 'TRANSACTION_FAILED') &&
-        error.path !== undefined &&
-        error.path.startsWith(`${paths.instances}/`)
-      ) {
+      if (RegistryError.is(error, 'TRANSACTION_FAILED') && error.path?.startsWith(`${paths.instances}/`)) {
         return error; // membership changed: redo
       }
       // Verify: an unknown outcome (connection loss) may have committed; never leave zombies.
@@ -283,7 +297,30 @@ export class ShardingService {
         this.context.logger.error({ err: error }, 'resharding failed');
       });
     }
-    return this.context.waiters.waitFor(() => !this.isNeedSharding() || this.context.isShutdown(), timeoutMs);
+    return this.waitForFlagCleared(timeoutMs);
+  }
+
+  /**
+   * Waits until the resharding flag is gone: on the cache's events, and with a direct read once per
+   * second meanwhile, so a deletion the watch did not report (a re-synchronised watch after a
+   * session loss) does not hold a run or a returning instance for the whole bound.
+   *
+   * @returns `false` when the flag is still set after `timeoutMs`.
+   */
+  async waitForFlagCleared(timeoutMs: number): Promise<boolean> {
+    const { clock, registry, paths, waiters } = this.context;
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const remaining = deadline - clock.now();
+      const slice = Math.min(FLAG_RECHECK_MS, Math.max(0, remaining));
+      if (await waiters.waitFor(() => !this.isNeedSharding() || this.context.isShutdown(), slice))
+        return true;
+      if (!(await registry.isExisted(paths.shardingNecessary))) {
+        this.invalidateAssignment();
+        return true;
+      }
+      if (clock.now() >= deadline) return false;
+    }
   }
 
   /**
