@@ -172,6 +172,6 @@ function describeError(error: unknown): string {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`job-instance worker failed: ${describeError(error)}\n`);
-  process.exit(2);
+  // stderr is a pipe (asynchronous): exit once the message is written, or the harness sees none.
+  process.stderr.write(`job-instance worker failed: ${describeError(error)}\n`, () => process.exit(2));
 });
