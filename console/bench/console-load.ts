@@ -21,9 +21,9 @@ import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   type CoordinatorRegistryCenter,
+  createJobInstance,
   createJobOperationAPIs,
   createRegistryCenter,
-  createJobInstance,
   resolveJobConfiguration,
   toJobConfigurationYaml,
   toJobInstanceYaml,
@@ -56,11 +56,19 @@ async function populate(writer: CoordinatorRegistryCenter): Promise<void> {
         await writer.persist(
           `/${name}/config`,
           toJobConfigurationYaml(
-            resolveJobConfiguration({ jobName: name, cron: '0 0/5 * * * ?', shardingTotalCount: 2, description: `job ${name}` }),
+            resolveJobConfiguration({
+              jobName: name,
+              cron: '0 0/5 * * * ?',
+              shardingTotalCount: 2,
+              description: `job ${name}`,
+            }),
           ),
         );
         await writer.persist(`/${name}/servers/${ip}`, 'ENABLED');
-        await writer.persistEphemeral(`/${name}/instances/${instanceId}`, toJobInstanceYaml(createJobInstance(instanceId, ip)));
+        await writer.persistEphemeral(
+          `/${name}/instances/${instanceId}`,
+          toJobInstanceYaml(createJobInstance(instanceId, ip)),
+        );
         await writer.persist(`/${name}/sharding/0/instance`, instanceId);
         await writer.persist(`/${name}/sharding/1/instance`, instanceId);
         await writer.persist(`/${name}/leader/election/instance`, instanceId);
@@ -114,7 +122,13 @@ async function benchBackend(name: 'zookeeper' | 'etcd'): Promise<string[]> {
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
       });
       const pageLoads: number[] = [];
       const browserLatency: number[] = [];
@@ -125,7 +139,10 @@ async function benchBackend(name: 'zookeeper' | 'etcd'): Promise<string[]> {
           const page = await context.newPage();
           started = performance.now();
           await page.goto(running.url);
-          await page.waitForFunction((count) => document.querySelector('.counts strong')?.textContent === String(count), JOBS);
+          await page.waitForFunction(
+            (count) => document.querySelector('.counts strong')?.textContent === String(count),
+            JOBS,
+          );
           await page.locator(`tr[data-job="${jobName(0)}"]`).waitFor();
           pageLoads.push(performance.now() - started);
           if (run < 2) await context.close();
@@ -165,7 +182,9 @@ async function benchBackend(name: 'zookeeper' | 'etcd'): Promise<string[]> {
           started = performance.now();
           await writer.update(`/${job}/servers/${ip}`, status);
           await waitFor(
-            (line) => line.startsWith(`data: {"jobName":"${job}","summary":{`) && line.includes(`"status":"${expected}"`),
+            (line) =>
+              line.startsWith(`data: {"jobName":"${job}","summary":{`) &&
+              line.includes(`"status":"${expected}"`),
           );
           sseLatency.push(performance.now() - started);
           await browserSeen;
@@ -192,7 +211,9 @@ async function benchBackend(name: 'zookeeper' | 'etcd'): Promise<string[]> {
 
 const rows: string[] = [];
 for (const backend of BACKENDS) rows.push(...(await benchBackend(backend)));
-console.log(`Console with ${JOBS} jobs (${availableParallelism()} cores, ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version})\n`);
+console.log(
+  `Console with ${JOBS} jobs (${availableParallelism()} cores, ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version})\n`,
+);
 console.log(
   '| backend | baseline: full listing read node by node (core JobStatisticsAPI, direct) | console start (watch + snapshot) | GET /api/v1/jobs | first page load, all jobs listed (median; runs) | SSE event after a registry write p50 / p95 | browser row updated p50 / p95 |',
 );

@@ -46,9 +46,21 @@ async function job(name: string, count: number, ips: string[], description: stri
 }
 
 const observer = await client();
-await job('orders-sync', 8, ['10.0.0.11', '10.0.0.12', '10.0.0.13'], 'Sync orders from the shop database', '0 0/5 * * * ?');
+await job(
+  'orders-sync',
+  8,
+  ['10.0.0.11', '10.0.0.12', '10.0.0.13'],
+  'Sync orders from the shop database',
+  '0 0/5 * * * ?',
+);
 await job('invoice-mailer', 4, ['10.0.0.11', '10.0.0.12'], 'Mail invoices of the day', '0 30 6 * * ?');
-await job('stock-levels', 6, ['10.0.0.12', '10.0.0.13'], 'Recompute stock levels per warehouse', '0 0 * * * ?');
+await job(
+  'stock-levels',
+  6,
+  ['10.0.0.12', '10.0.0.13'],
+  'Recompute stock levels per warehouse',
+  '0 0 * * * ?',
+);
 await job('search-index', 2, ['10.0.0.13'], 'Rebuild the search index', '0 15 2 * * ?');
 await observer.persist(
   '/report-export/config',
@@ -61,14 +73,31 @@ await observer.persist('/orders-sync/sharding/5/disabled', '');
 const users = {
   readOnly: false,
   tokens: [],
-  users: [{ username: 'alice', role: 'admin' as const, passwordHash: await hashPassword('demo-password', { N: 1024, r: 8, p: 1 }) }],
+  users: [
+    {
+      username: 'alice',
+      role: 'admin' as const,
+      passwordHash: await hashPassword('demo-password', { N: 1024, r: 8, p: 1 }),
+    },
+  ],
 };
-const running = await startConsole({ registries: [{ client: observer, type: 'memory', label: 'shop (production)' }], users, port: 0, logger: silentLogger });
+const running = await startConsole({
+  registries: [{ client: observer, type: 'memory', label: 'shop (production)' }],
+  users,
+  port: 0,
+  logger: silentLogger,
+});
 await mkdir(OUT, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
 });
 
 async function signIn(page: Page, shot?: string): Promise<void> {
@@ -78,7 +107,9 @@ async function signIn(page: Page, shot?: string): Promise<void> {
   if (shot) await page.screenshot({ path: `${OUT}${shot}` });
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('tr[data-job="orders-sync"]').waitFor();
-  await page.waitForFunction(() => document.querySelector('tr[data-job="search-index"] .badge')?.textContent === 'DISABLED');
+  await page.waitForFunction(
+    () => document.querySelector('tr[data-job="search-index"] .badge')?.textContent === 'DISABLED',
+  );
 }
 
 try {
@@ -99,7 +130,11 @@ try {
   await laptop.locator('tbody tr').nth(3).waitFor();
   await laptop.screenshot({ path: `${OUT}servers.png` });
 
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const phone = await browser.newPage({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+  });
   await signIn(phone);
   await phone.screenshot({ path: `${OUT}phone-jobs.png` });
   await phone.goto(`${running.url}#/job/orders-sync`);

@@ -8,16 +8,15 @@ import { applyConfigValue, readConfigField } from '../src/cli/config-values.js';
 import { describeRegistry, resolveRegistryConfiguration } from '../src/cli/connect.js';
 import { CliError, ExitCode } from '../src/cli/errors.js';
 import { formatTable, toJson } from '../src/cli/format.js';
-import { type CliIo, runCli } from '../src/cli/program.js';
 import { looksLikeRegistryUrl, parseRegistryUrl, redact } from '../src/cli/registry-url.js';
 import {
   type CoordinatorRegistryCenter,
-  type RegistryCenterConfiguration,
   RegistryError,
   resolveJobConfiguration,
   ScheduleJobBootstrap,
   silentLogger,
 } from '../src/index.js';
+import { memoryCliRunner } from './support/run-cli.js';
 
 function usageError(run: () => unknown): CliError {
   try {
@@ -257,33 +256,7 @@ describe('runCli in process (memory registry)', () => {
     await jobClient.close();
   });
 
-  async function run(
-    args: string[],
-    connect?: CliIo['connect'],
-  ): Promise<{ code: number; stdout: string; stderr: string; clients: CoordinatorRegistryCenter[] }> {
-    let stdout = '';
-    let stderr = '';
-    const clients: CoordinatorRegistryCenter[] = [];
-    const code = await runCli(args, {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-      env: { ELASTICJOB_REGISTRY: `zookeeper://unused:2181/${namespace}` },
-      waitForStopSignal: () => new Promise(() => {}),
-      connect:
-        connect ??
-        (async (_configuration: RegistryCenterConfiguration) => {
-          const client = new MemoryRegistryCenter({ server, namespace });
-          await client.start();
-          clients.push(client);
-          return client;
-        }),
-    });
-    return { code, stdout, stderr, clients };
-  }
+  const run = memoryCliRunner(server, namespace);
 
   it('lists jobs and closes its registry client', async () => {
     const result = await run(['jobs']);

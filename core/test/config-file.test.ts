@@ -241,6 +241,12 @@ describe('loadJobsFile: every error names the file and the field', () => {
       "did you mean 'failover'",
     ],
     [
+      'a structural error does not hide a bad cron or an unknown strategy',
+      `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 0 25 * * ?\n    shardingTotalCount: -1\n    jobShardingStrategyType: RANDOM\n`,
+      ['jobs.orders.cron', 'jobs.orders.shardingTotalCount', 'jobs.orders.jobShardingStrategyType'],
+      'hours',
+    ],
+    [
       'invalid cron',
       `${zookeeperRegistry}jobs:\n  orders:\n    handler: ./handlers.mjs\n    cron: 0 0 25 * * ?\n    shardingTotalCount: 1\n`,
       ['jobs.orders.cron'],

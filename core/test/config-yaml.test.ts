@@ -338,8 +338,25 @@ describe('parseJobConfigurationYaml', () => {
     expect(error.field).toBe('');
     expect(error.source).toBe(text);
     expect(error.cause).toBeInstanceOf(Error);
-    expect(error.message).toMatch(/YAML is malformed/);
-    expect(error.message).toContain('first line: "jobName: j"');
+    // The first error only, positioned, with the line and a caret under the position.
+    expect(error.issues).toHaveLength(1);
+    expect(error.message).toBe(
+      'Invalid job configuration: malformed YAML at line 2, column 23: ' +
+        'Flow sequence in block collection must be sufficiently indented and end with a ]\n' +
+        '  2 | shardingTotalCount: [1\n' +
+        '    |                       ^',
+    );
+  });
+
+  it('reports one positioned error for YAML the parser finds many errors in', () => {
+    const text = 'jobName: j\ncron: "0 * * * * ?\ndescription: [a, {b: c\n\tprops: x\n';
+    const error = configurationError(() => parseJobConfigurationYaml(text));
+    expect(error.issues).toHaveLength(1);
+    const [headline, excerpt, caret] = error.message.split('\n');
+    expect(headline).toMatch(/^Invalid job configuration: malformed YAML at line (\d+), column (\d+): \S/);
+    const [, line, column] = /line (\d+), column (\d+)/.exec(headline!)!;
+    expect(excerpt).toBe(`  ${line} | ${text.split('\n')[Number(line) - 1]}`);
+    expect(caret!.indexOf('^') - caret!.indexOf('|') - 2).toBe(Number(column) - 1);
   });
 
   it('rejects duplicate keys', () => {

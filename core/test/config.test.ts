@@ -5,6 +5,8 @@ import {
   JobConfigurationError,
   parseShardingItemParameters,
   resolveJobConfiguration,
+  validateJobConfiguration,
+  validateJobConfigurationYaml,
 } from '../src/index.js';
 
 function configurationError(run: () => unknown): JobConfigurationError {
@@ -318,5 +320,48 @@ describe('parseShardingItemParameters', () => {
     expect(() => parseShardingItemParameters('0=a', 0)).toThrow(TypeError);
     expect(() => parseShardingItemParameters('0=a', 1.5)).toThrow(TypeError);
     expect(() => parseShardingItemParameters(3 as unknown as string, 1)).toThrow(TypeError);
+  });
+});
+
+describe('validateJobConfiguration: every problem, once', () => {
+  it('reports a bad cron next to a structural error, each once, in field order', () => {
+    const error = configurationError(() =>
+      validateJobConfiguration({
+        jobName: 'orders',
+        cron: '0 0 25 * * ?',
+        shardingTotalCount: -1,
+        failover: true,
+        monitorExecution: false,
+      }),
+    );
+    expect(error.issues.map((issue) => issue.field)).toEqual(['cron', 'shardingTotalCount', 'failover']);
+    expect(error.issues[0]!.message).toMatch(/hours/);
+    expect(error.message).toMatch(/^Invalid configuration of job 'orders': 3 problems: /);
+  });
+
+  it('reports a bad time zone and the expression problems behind it', () => {
+    const error = configurationError(() =>
+      validateJobConfiguration({
+        jobName: 'orders',
+        cron: '0 0 25 * * ?',
+        timeZone: 'Mars/Base',
+        shardingTotalCount: 1,
+      }),
+    );
+    expect(error.issues.map((issue) => issue.field)).toEqual(['cron', 'timeZone']);
+  });
+
+  it('accepts a valid configuration, scheduled or one-off, and applies the defaults', () => {
+    expect(
+      validateJobConfiguration({ jobName: 'orders', cron: '0/5 * * * * ?', shardingTotalCount: 2 }),
+    ).toEqual(resolveJobConfiguration({ jobName: 'orders', cron: '0/5 * * * * ?', shardingTotalCount: 2 }));
+    expect(validateJobConfiguration({ jobName: 'once', shardingTotalCount: 1 }).cron).toBe('');
+  });
+
+  it('validates registry YAML the same way, keeping the text', () => {
+    const text = 'jobName: orders\ncron: 0 0 25 * * ?\nshardingTotalCount: -1\n';
+    const error = configurationError(() => validateJobConfigurationYaml(text));
+    expect(error.issues.map((issue) => issue.field)).toEqual(['cron', 'shardingTotalCount']);
+    expect(error.source).toBe(text);
   });
 });

@@ -149,13 +149,44 @@ describe('lifecycle API arguments and errors', () => {
     expect(await apis.jobStatisticsAPI.getJobsBriefInfoByIp('10.0.0.9')).toEqual([]);
   });
 
-  it('pre-disables a server of a job that it has not joined yet', async () => {
+  it('refuses an unknown server of a job, naming the known ones, unless forced; checks the address', async () => {
+    const client = await registry();
+    await writeJob(client, 'orders');
+    await writeInstance(client, 'orders', 'pod-a', '10.0.0.1');
+    const { jobOperateAPI } = createJobOperationAPIs(client);
+    for (const operation of ['disable', 'enable'] as const) {
+      await expect(jobOperateAPI[operation]('orders', '10.0.0.11')).rejects.toSatisfy(
+        (error) =>
+          error instanceof ServerNotFoundError &&
+          error.jobName === 'orders' &&
+          error.knownServerIps.join() === '10.0.0.1' &&
+          error.message ===
+            `Server '10.0.0.11' is not a server of job 'orders' in namespace '${client.namespace}'; known servers: 10.0.0.1`,
+      );
+    }
+    await expect(jobOperateAPI.shutdown('orders', '10.0.0.11')).rejects.toBeInstanceOf(ServerNotFoundError);
+    await expect(jobOperateAPI.remove('orders', '10.0.0.11')).rejects.toBeInstanceOf(ServerNotFoundError);
+    for (const bad of ['10.0.0.300', 'host name', '10.0.0']) {
+      await expect(jobOperateAPI.disable('orders', bad)).rejects.toThrow(
+        /serverIp must be a server of the job or an IPv4\/IPv6 address/,
+      );
+      await expect(jobOperateAPI.disable('orders', bad, { force: true })).rejects.toBeInstanceOf(TypeError);
+    }
+    await expect(jobOperateAPI.disable(undefined, 'nohost')).rejects.toBeInstanceOf(TypeError);
+    expect(await client.getChildrenKeys('/orders/servers')).toEqual(['10.0.0.1']); // no debris
+  });
+
+  it('pre-disables a server of a job that it has not joined yet, when forced', async () => {
     const client = await registry();
     await writeJob(client, 'orders');
     const { jobOperateAPI } = createJobOperationAPIs(client);
-    expect(await jobOperateAPI.disable('orders', '10.0.0.5')).toEqual([
+    expect(await jobOperateAPI.disable('orders', '10.0.0.5', { force: true })).toEqual([
       { jobName: 'orders', serverIp: '10.0.0.5' },
     ]);
+    expect(await jobOperateAPI.disable('orders', 'fd00::5', { force: true })).toEqual([
+      { jobName: 'orders', serverIp: 'fd00::5' },
+    ]);
+    await client.remove('/orders/servers/fd00::5');
     expect(await client.getDirectly('/orders/servers/10.0.0.5')).toBe('DISABLED');
     expect(await jobOperateAPI.disable('orders')).toEqual([{ jobName: 'orders', serverIp: '10.0.0.5' }]);
   });
@@ -168,13 +199,15 @@ describe('lifecycle API arguments and errors', () => {
     await writeInstance(client, 'orders', 'pod-b', '10.0.0.2');
     await writeInstance(client, 'reports', 'pod-a', '10.0.0.1');
     const { jobOperateAPI } = createJobOperationAPIs(client);
-    expect(await jobOperateAPI.shutdown(undefined, '10.0.0.1')).toEqual([
-      { jobName: 'orders', instanceId: 'pod-a', serverIp: '10.0.0.1' },
-      { jobName: 'reports', instanceId: 'pod-a', serverIp: '10.0.0.1' },
+    const noFallback = { fallback: false } as const;
+    expect(await jobOperateAPI.shutdown(undefined, '10.0.0.1', noFallback)).toEqual([
+      { jobName: 'orders', instanceId: 'pod-a', serverIp: '10.0.0.1', delivery: 'SHUTDOWN_COMMAND' },
+      { jobName: 'reports', instanceId: 'pod-a', serverIp: '10.0.0.1', delivery: 'SHUTDOWN_COMMAND' },
     ]);
     expect(await client.getChildrenKeys('/orders/shutdown')).toEqual(['pod-a']);
     expect(await client.getChildrenKeys('/reports/shutdown')).toEqual(['pod-a']);
-    const removed = await jobOperateAPI.remove('orders');
+    expect(await client.isExisted('/orders/instances/pod-a')).toBe(true);
+    const removed = await jobOperateAPI.remove('orders', undefined, noFallback);
     expect(removed.instances.map((i) => i.instanceId)).toEqual(['pod-a', 'pod-b']);
     expect(removed.servers).toEqual([
       { jobName: 'orders', serverIp: '10.0.0.1' },

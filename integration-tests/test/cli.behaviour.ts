@@ -19,6 +19,7 @@ import {
 } from '@elasticjob-ts/core';
 import { findFreePort } from '@elasticjob-ts/registry-conformance/servers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cliOperatorsTests } from './cli-operators.behaviour.js';
 
 /** What differs between backends. */
 export interface CliBackend {
@@ -418,12 +419,19 @@ export function cliBehaviourSuite(backend: CliBackend): void {
       expect(help.stdout).toContain('Usage: elasticjob config set [options] <job> <field> <value>');
     });
 
+    cliOperatorsTests({
+      run,
+      observer: () => observer,
+      dir: () => dir,
+      namespace: () => namespace,
+    });
+
     it('shutdown stops the instances on a server (items move); remove deletes the server node', async () => {
       const shutdown = await run(['shutdown', 'orders', '--server', IP_B, '--json']);
       expect(shutdown.code).toBe(0);
       expect(JSON.parse(shutdown.stdout)).toEqual({
         jobName: 'orders',
-        instances: [{ jobName: 'orders', instanceId: 'b', serverIp: IP_B }],
+        instances: [{ jobName: 'orders', instanceId: 'b', serverIp: IP_B, delivery: 'SHUTDOWN_COMMAND' }],
       });
       // Instance b stops (its instance node goes, the command is acknowledged); its items move to a.
       await vi.waitFor(async () => {
@@ -458,7 +466,8 @@ export function cliBehaviourSuite(backend: CliBackend): void {
       );
       const fileObserver = await server.createClient(`${namespace}-run`);
       try {
-        const child = startCli(['run', file]);
+        // ELASTICJOB_LOG_LEVEL unset: `run` logs its jobs at info (embedded, the default is warn).
+        const child = startCli(['run', file], { ELASTICJOB_LOG_LEVEL: '' });
         const result = collect(child);
         await vi.waitFor(async () => {
           const text = await readFile(out, 'utf8').catch(() => '');
@@ -473,7 +482,10 @@ export function cliBehaviourSuite(backend: CliBackend): void {
 
         child.kill('SIGTERM');
         const finished = await result;
-        expect(finished.stderr).toBe('');
+        const logLines = finished.stderr.split('\n').filter((line) => line !== '');
+        expect(logLines.length).toBeGreaterThan(0);
+        for (const line of logLines) expect(JSON.parse(line)).toMatchObject({ name: 'elasticjob' });
+        expect(logLines.some((line) => JSON.parse(line).level === 30)).toBe(true);
         expect(finished.code).toBe(0);
         expect(finished.stdout).toBe(
           `elasticjob: running 1 job from ${file}: filejob\nelasticjob: SIGTERM received, shutting the jobs down\nelasticjob: stopped\n`,

@@ -1,7 +1,11 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
 import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/registry-conformance/servers';
 import { afterAll, beforeAll } from 'vitest';
-import { lifecycleBehaviourSuite } from '../../core/test/lifecycle/lifecycle-behaviour.js';
+import {
+  type LifecycleRegistryFixture,
+  lifecycleBehaviourSuite,
+} from '../../core/test/lifecycle/lifecycle-behaviour.js';
+import { operatorsBehaviourSuite } from '../../core/test/lifecycle/operators-behaviour.js';
 
 let server: ZookeeperTestServer;
 beforeAll(async () => {
@@ -11,7 +15,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-lifecycleBehaviourSuite({
+const fixture: LifecycleRegistryFixture = {
   name: 'zookeeper',
   waitTimeoutMs: 15_000,
   createClient: (namespace) =>
@@ -21,4 +25,7 @@ lifecycleBehaviourSuite({
       namespace,
       sessionTimeoutMs: 4000,
     }),
-});
+};
+
+lifecycleBehaviourSuite(fixture);
+operatorsBehaviourSuite(fixture);

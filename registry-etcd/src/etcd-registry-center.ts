@@ -486,11 +486,12 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
 
   /**
    * Runs the operations as ONE etcd Txn: existence requirements become create-revision compares,
-   * the net writes its requests (see `transaction.ts`). All or nothing.
+   * a `check` with a `value` also a value compare, the net writes its requests (see
+   * `transaction.ts`). All or nothing.
    *
    * @param operations - `check` / `create` / `update` / `delete` operations, applied in order.
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, the op's `path` and a
-   *   `NO_NODE`/`NODE_EXISTS` cause; connection codes when the outcome is unknown.
+   *   `NO_NODE`/`NODE_EXISTS`/`VALUE_MISMATCH` cause; connection codes when the outcome is unknown.
    * @throws {TypeError} for a malformed operation.
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
@@ -913,17 +914,18 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       client.kv.txn(
         {
           compare: [],
-          success: keys.map((key) => ({ request_range: { key: Buffer.from(key), keys_only: true } })),
+          success: keys.map((key) => ({ request_range: { key: Buffer.from(key) } })),
           failure: [],
         },
         this.callOptions(),
       ),
     );
-    const present = new Set<string>();
+    const values = new Map<string, string>();
     keys.forEach((key, index) => {
-      if ((rangeOf(response.responses[index])?.kvs.length ?? 0) > 0) present.add(key);
+      const kv = rangeOf(response.responses[index])?.kvs[0];
+      if (kv !== undefined) values.set(key, kv.value.toString('utf8'));
     });
-    return planTransaction(operations, this.codec, (key) => present.has(key)).staticFailure;
+    return planTransaction(operations, this.codec, (key) => values.get(key)).staticFailure;
   }
 }
 
@@ -939,7 +941,7 @@ function validateOperations(operations: readonly RegistryTransactionOperation[])
     }
     assertRegistryPath(operation.key, operation.type === 'check');
     if (operation.type === 'update') assertValue(operation.value, `executeInTransaction: operation ${index}`);
-    if (operation.type === 'create' && operation.value !== undefined) {
+    if ((operation.type === 'create' || operation.type === 'check') && operation.value !== undefined) {
       assertValue(operation.value, `executeInTransaction: operation ${index}`);
     }
   });

@@ -3,8 +3,9 @@
  *
  * The operations are simulated in order over an overlay of what earlier operations of the same
  * transaction did (created, updated, deleted subtrees). Whatever an operation needs from the server's
- * state becomes a compare on the key's create revision (`> 0` present, `= 0` absent); the net
- * effect becomes the Txn's writes. etcd forbids writing a key twice or writing inside a deleted
+ * state becomes a compare on the key's create revision (`> 0` present, `= 0` absent), and a
+ * `check` with a `value` also a compare of the key's value (equal); the net effect becomes the
+ * Txn's writes. A value check of a key that an earlier operation wrote is decided from that write. etcd forbids writing a key twice or writing inside a deleted
  * range in one Txn, so the writes are the *final* state of each key; a subtree deleted and then
  * partly re-created is deleted key by key, guarded by a compare that nothing in it changed since it
  * was read. When the Txn's compares fail, the server state is read again (atomically) and the same
@@ -16,14 +17,17 @@ import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts
 import type { ICompare, IRequestOp } from 'etcd3';
 import { type KeyCodec, prefixEnd } from './keys.js';
 
-/** Why an operation fails: the key (or the parent of a `create`) is absent, or a `create` finds it. */
+/**
+ * Why an operation fails: the key (or the parent of a `create`) is absent, a `create` finds it, or
+ * a `check` with a value finds another value.
+ */
 export interface OperationFailure {
   readonly index: number;
   /** The failing operation's key. */
   readonly path: string;
   /** The node found absent or present (the operation's key, or the parent of a `create`). */
   readonly causePath: string;
-  readonly code: 'NO_NODE' | 'NODE_EXISTS';
+  readonly code: 'NO_NODE' | 'NODE_EXISTS' | 'VALUE_MISMATCH';
   readonly reason: string;
 }
 
@@ -31,6 +35,8 @@ export interface OperationFailure {
 interface Requirement {
   readonly key: string;
   readonly present: boolean;
+  /** The value the key must hold (only with `present`). */
+  readonly value?: string;
 }
 
 /** The simulated outcome of a list of operations. */
@@ -47,7 +53,14 @@ export interface TransactionPlan {
   readonly deletedPrefixes: readonly string[];
 }
 
-type ServerLookup = (key: string) => boolean;
+/** A key's value before the transaction, `undefined` when absent. */
+type ServerLookup = (key: string) => string | undefined;
+
+/** What the simulation knows of a key: presence, and its value when known. */
+interface Known {
+  readonly present: boolean;
+  readonly value?: string | undefined;
+}
 
 /**
  * Simulates the operations. Without `server`, requirements on the server state are collected;
@@ -55,7 +68,7 @@ type ServerLookup = (key: string) => boolean;
  *
  * @param operations - validated operations.
  * @param codec - key mapping of the namespace.
- * @param server - existence of keys before the transaction, when known.
+ * @param server - values of keys before the transaction, when known.
  */
 export function planTransaction(
   operations: readonly RegistryTransactionOperation[],
@@ -63,33 +76,34 @@ export function planTransaction(
   server?: ServerLookup,
 ): TransactionPlan {
   let seq = 0;
-  const exact = new Map<string, { present: boolean; seq: number }>();
+  const exact = new Map<string, Known & { seq: number }>();
   const deletedSubtrees: Array<{ prefix: string; seq: number }> = [];
   const requirements = new Map<string, boolean>();
+  const valueRequirements = new Map<string, string>();
   const puts = new Map<string, { value: string; keepLease: boolean }>();
   const deletes = new Set<string>();
   const deletedPrefixes: string[] = [];
   const rootKey = codec.root;
 
-  const overlay = (key: string): boolean | undefined => {
-    if (key === rootKey) return true;
+  const overlay = (key: string): Known | undefined => {
+    if (key === rootKey) return { present: true, value: '' };
     const entry = exact.get(key);
     let subtreeSeq = -1;
     for (const deleted of deletedSubtrees) {
       if (key.startsWith(deleted.prefix) && deleted.seq > subtreeSeq) subtreeSeq = deleted.seq;
     }
-    if (entry !== undefined && entry.seq > subtreeSeq) return entry.present;
-    return subtreeSeq >= 0 ? false : undefined;
+    if (entry !== undefined && entry.seq > subtreeSeq) return entry;
+    return subtreeSeq >= 0 ? { present: false } : undefined;
   };
 
   /** Whether `key` has the wanted presence; records a requirement when the server decides. */
   const holds = (key: string, present: boolean): { ok: boolean; fromServer: boolean } => {
     const known = overlay(key);
-    if (known !== undefined) return { ok: known === present, fromServer: false };
+    if (known !== undefined) return { ok: known.present === present, fromServer: false };
     if (server !== undefined) {
       const actual = server(key);
-      exact.set(key, { present: actual, seq: seq++ });
-      return { ok: actual === present, fromServer: true };
+      exact.set(key, { present: actual !== undefined, value: actual, seq: seq++ });
+      return { ok: (actual !== undefined) === present, fromServer: true };
     }
     requirements.set(key, present);
     // Assume it holds: if it does not, the Txn fails at this (earlier) operation anyway.
@@ -101,7 +115,7 @@ export function planTransaction(
     const path = operation.key;
     const key = codec.toKey(path);
     const fail = (code: OperationFailure['code'], reason: string, causePath = path): TransactionPlan => ({
-      requirements: [...requirements].map(([k, present]) => ({ key: k, present })),
+      requirements: requirementList(requirements, valueRequirements),
       staticFailure: { index, path, causePath, code, reason },
       puts,
       deletes,
@@ -110,6 +124,16 @@ export function planTransaction(
     switch (operation.type) {
       case 'check': {
         if (!holds(key, true).ok) return fail('NO_NODE', `node '${path}' does not exist`);
+        const expected = operation.value;
+        if (expected === undefined) break;
+        const known = overlay(key)?.value;
+        if (known === undefined) {
+          // Only the server knows the value: require it, and assume it from here on.
+          valueRequirements.set(key, expected);
+          exact.set(key, { present: true, value: expected, seq: seq++ });
+        } else if (known !== expected) {
+          return fail('VALUE_MISMATCH', `node '${path}' holds another value than the expected one`);
+        }
         break;
       }
       case 'create': {
@@ -118,7 +142,7 @@ export function planTransaction(
           return fail('NO_NODE', `parent '${parent}' of '${path}' does not exist`, parent);
         }
         if (!holds(key, false).ok) return fail('NODE_EXISTS', `node '${path}' already exists`);
-        exact.set(key, { present: true, seq: seq++ });
+        exact.set(key, { present: true, value: operation.value ?? '', seq: seq++ });
         puts.set(key, { value: operation.value ?? '', keepLease: false });
         deletes.delete(key);
         break;
@@ -127,6 +151,7 @@ export function planTransaction(
         const result = holds(key, true);
         if (!result.ok) return fail('NO_NODE', `node '${path}' does not exist`);
         const earlier = puts.get(key);
+        exact.set(key, { present: true, value: operation.value, seq: seq++ });
         puts.set(key, { value: operation.value, keepLease: earlier?.keepLease ?? true });
         break;
       }
@@ -145,7 +170,7 @@ export function planTransaction(
     }
   }
   return {
-    requirements: [...requirements].map(([key, present]) => ({ key, present })),
+    requirements: requirementList(requirements, valueRequirements),
     staticFailure: undefined,
     puts,
     deletes,
@@ -153,7 +178,20 @@ export function planTransaction(
   };
 }
 
-/** Keys whose pre-transaction existence decides the outcome (operation keys and create parents). */
+function requirementList(
+  presence: ReadonlyMap<string, boolean>,
+  values: ReadonlyMap<string, string>,
+): Requirement[] {
+  return [...presence].map(([key, present]) => {
+    const value = values.get(key);
+    return value === undefined ? { key, present } : { key, present, value };
+  });
+}
+
+/**
+ * Keys whose pre-transaction state (existence, and the value for a value check) decides the
+ * outcome: operation keys and create parents.
+ */
 export function keysToDiagnose(
   operations: readonly RegistryTransactionOperation[],
   codec: KeyCodec,
@@ -187,12 +225,19 @@ export function compileTransaction(
   plan: TransactionPlan,
   subtreeSnapshots: ReadonlyMap<string, { readonly keys: readonly string[]; readonly revision: bigint }>,
 ): CompiledTransaction {
-  const compare: ICompare[] = plan.requirements.map(({ key, present }) => ({
-    key: Buffer.from(key),
-    target: 'Create',
-    result: present ? 'Greater' : 'Equal',
-    create_revision: 0,
-  }));
+  const compare: ICompare[] = plan.requirements.flatMap(({ key, present, value }): ICompare[] => {
+    const existence: ICompare = {
+      key: Buffer.from(key),
+      target: 'Create',
+      result: present ? 'Greater' : 'Equal',
+      create_revision: 0,
+    };
+    if (value === undefined) return [existence];
+    return [
+      existence,
+      { key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(value) },
+    ];
+  });
   const success: IRequestOp[] = [];
   const deletedExactly = new Set<string>();
   for (const prefix of new Set(plan.deletedPrefixes)) {

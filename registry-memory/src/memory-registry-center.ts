@@ -391,7 +391,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    *
    * @param operations - `check`/`create`/`update`/`delete` operations, in order.
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, `path` and `cause`
-   *   (a `RegistryError` `NO_NODE`, `NODE_EXISTS` or `NO_AUTH`); `NOT_STARTED`, `CONNECTION_LOSS`.
+   *   (a `RegistryError` `NO_NODE`, `NODE_EXISTS`, `VALUE_MISMATCH` or `NO_AUTH`); `NOT_STARTED`,
+   *   `CONNECTION_LOSS`.
    * @throws {TypeError} for a malformed operation or an invalid key.
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
@@ -404,6 +405,10 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       }
       assertRegistryPath(operation.key, operation.type === 'check' || operation.type === 'update');
       let value = '';
+      if (operation.type === 'check' && operation.value !== undefined) {
+        assertValue(operation.value, `value of transaction operation ${index}`);
+        return { type: 'check', path: this.#abs(operation.key), value, expectedValue: operation.value };
+      }
       if (operation.type === 'update') {
         assertValue(operation.value, `value of transaction operation ${index}`);
         value = operation.value;

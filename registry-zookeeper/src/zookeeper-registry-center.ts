@@ -28,6 +28,16 @@ import {
 } from './options.js';
 import { SubtreeWatch, type SubtreeWatchHost, zxidOf } from './subtree-watch.js';
 import { registryErrorOfCode, ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';
+import {
+  ANY_VERSION,
+  diagnoseVersionFailure,
+  type ExpandedOperation,
+  type NodeVersion,
+  type PreparedOperation,
+  planTransaction,
+  type TransactionReads,
+  valueMismatch,
+} from './transaction-plan.js';
 import { type CallDone, closeZookeeperSession, ZookeeperConnection } from './zookeeper-connection.js';
 
 /** What the ZooKeeper adapter declares: digest authentication, millisecond server time. */
@@ -817,42 +827,50 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * Runs the operations as one ZooKeeper `multi`: all commit or none does. A `delete` removes the
    * subtree: its descendants are listed first and deleted, deepest first, inside the same multi
-   * (if the subtree changes before the commit, the listing is retried). Not retried after a
-   * connection loss.
+   * (if the subtree changes before the commit, the listing is retried). A `check` with a `value`
+   * reads the node first and checks its data version in the multi, so a change after the read
+   * fails the multi (see `transaction-plan.ts`). Not retried after a connection loss.
    *
    * @param operations - `check` / `create` / `update` / `delete` operations.
    * @throws {TypeError} for an invalid key or value anywhere (nothing is sent).
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex` (index in
-   *   `operations`), `path` (that operation's key) and a `cause` (`NO_NODE` / `NODE_EXISTS`);
+   *   `operations`), `path` (that operation's key) and a `cause` (`NO_NODE` / `NODE_EXISTS` /
+   *   `VALUE_MISMATCH`);
    *   `NO_AUTH` (with `failedOperationIndex`) when the failing operation was refused for lack of
    *   permissions; `CONNECTION_LOSS` when the outcome is unknown; `NOT_STARTED`.
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
     if (!Array.isArray(operations))
       throw new TypeError('executeInTransaction expects an array of operations');
-    const prepared = operations.map((operation, index) => {
-      const op = prepareOperation(operation, index);
-      return { ...op, path: this.#absolute(op.key) };
-    });
+    const prepared = operations.map((operation, index) =>
+      prepareOperation(operation, index, (key) => this.#absolute(key)),
+    );
     this.#assertStarted();
     if (prepared.length === 0) return;
+    const reads: TransactionReads = {
+      listDescendants: (path) => this.#listDescendants(path),
+      readNode: (path) => this.#readNodeVersion(path),
+    };
+    const relative = (path: string): string => this.#relative(path);
     for (let attempt = 0; ; attempt += 1) {
-      const expanded = await this.#expandOperations(prepared);
+      const plan = await planTransaction(prepared, reads, relative);
+      if (plan.kind === 'failed') throw transactionFailed(prepared, plan.index, plan.cause);
+      const expanded = plan.operations;
       const results = await this.#request<MultiOutcome>('multi', this.#rootPath, 'once', (client, done) => {
         const transaction = client.transaction();
         for (const op of expanded) {
           switch (op.type) {
             case 'check':
-              transaction.check(op.path, -1);
+              addCheck(transaction, op.path, op.version);
               break;
             case 'create':
               transaction.create(op.path, op.data ?? Buffer.alloc(0), this.#acls(), CreateMode.PERSISTENT);
               break;
             case 'update':
-              transaction.setData(op.path, op.data ?? Buffer.alloc(0), -1);
+              transaction.setData(op.path, op.data ?? Buffer.alloc(0), ANY_VERSION);
               break;
             case 'delete':
-              transaction.remove(op.path, -1);
+              transaction.remove(op.path, ANY_VERSION);
               break;
           }
         }
@@ -873,7 +891,14 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
         original.type === 'delete' &&
         (code === ZK_CODE.NOT_EMPTY || (descendant && code === ZK_CODE.NO_NODE));
       if (subtreeRace && attempt < MAX_RACE_ATTEMPTS) continue; // the subtree changed: list again
-      const cause = registryErrorOfCode(code, `${failed.type} in a transaction`, this.#relative(failed.path));
+      let cause: RegistryError;
+      if (code === ZK_CODE.BAD_VERSION) {
+        const diagnosed = await diagnoseVersionFailure(failed, reads, relative);
+        if (diagnosed === undefined && attempt < MAX_RACE_ATTEMPTS) continue; // rewritten, same value
+        cause = diagnosed ?? valueMismatch(original.key, ' (it changed on every attempt)');
+      } else {
+        cause = registryErrorOfCode(code, `${failed.type} in a transaction`, this.#relative(failed.path));
+      }
       if (cause.code === 'NO_AUTH') {
         throw new RegistryError(
           'NO_AUTH',
@@ -885,39 +910,22 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
           },
         );
       }
-      throw new RegistryError(
-        'TRANSACTION_FAILED',
-        `Transaction failed at operation #${failed.originIndex} (${original.type} '${original.key}'): ${cause.message}; nothing was committed`,
-        { path: original.key, cause, failedOperationIndex: failed.originIndex },
-      );
+      throw transactionFailed(prepared, failed.originIndex, cause);
     }
   }
 
-  /** Expands each `delete` into its descendants (deepest first) plus itself. */
-  async #expandOperations(prepared: readonly Required<PreparedOperation>[]): Promise<ExpandedOperation[]> {
-    const expanded: ExpandedOperation[] = [];
-    const createdInTransaction: string[] = [];
-    const deletedInTransaction = new Set<string>();
-    for (const op of prepared) {
-      if (op.type !== 'delete') {
-        expanded.push({ type: op.type, path: op.path, data: op.data, originIndex: op.index });
-        if (op.type === 'create') createdInTransaction.push(op.path);
-        continue;
-      }
-      const descendants = new Set(await this.#listDescendants(op.path));
-      for (const created of createdInTransaction)
-        if (created.startsWith(`${op.path}/`)) descendants.add(created);
-      const ordered = [...descendants]
-        .filter((path) => !deletedInTransaction.has(path))
-        .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
-      for (const path of ordered) {
-        expanded.push({ type: 'delete', path, originIndex: op.index });
-        deletedInTransaction.add(path);
-      }
-      expanded.push({ type: 'delete', path: op.path, originIndex: op.index });
-      deletedInTransaction.add(op.path);
+  /** Value and data version of a node, `undefined` when absent. */
+  async #readNodeVersion(path: string): Promise<NodeVersion | undefined> {
+    try {
+      const { data, stat } = await this.#getData(path);
+      return {
+        value: data === null || data === undefined ? '' : data.toString('utf8'),
+        version: stat.version,
+      };
+    } catch (error) {
+      if (RegistryError.is(error, 'NO_NODE')) return undefined;
+      throw error;
     }
-    return expanded;
   }
 
   async #listDescendants(path: string): Promise<string[]> {
@@ -1062,28 +1070,6 @@ interface MultiOutcome {
   readonly results: MultiResult[];
 }
 
-interface PreparedOperation {
-  readonly index: number;
-  readonly type: RegistryTransactionOperation['type'];
-  readonly key: string;
-  /** Absolute path (filled in by the registry center). */
-  readonly path?: string;
-  readonly data: Buffer | undefined;
-}
-
-interface ExpandedOperation {
-  readonly type: RegistryTransactionOperation['type'];
-  readonly path: string;
-  readonly data?: Buffer | undefined;
-  readonly originIndex: number;
-}
-
-function depth(path: string): number {
-  let count = 0;
-  for (const char of path) if (char === '/') count += 1;
-  return count;
-}
-
 function encodeValue(key: string, value: unknown): Buffer {
   if (typeof value !== 'string') {
     throw new TypeError(`The value for '${key}' must be a string, got ${typeof value}`);
@@ -1097,7 +1083,11 @@ function encodeValue(key: string, value: unknown): Buffer {
   return data;
 }
 
-function prepareOperation(operation: RegistryTransactionOperation, index: number): PreparedOperation {
+function prepareOperation(
+  operation: RegistryTransactionOperation,
+  index: number,
+  absolute: (key: string) => string,
+): PreparedOperation {
   if (operation === null || typeof operation !== 'object') {
     throw new TypeError(`Transaction operation #${index} must be an object`);
   }
@@ -1108,8 +1098,44 @@ function prepareOperation(operation: RegistryTransactionOperation, index: number
     );
   }
   assertRegistryPath(key);
+  const path = absolute(key);
   let data: Buffer | undefined;
+  let expected: string | undefined;
   if (type === 'create') data = encodeValue(key, operation.value ?? '');
   if (type === 'update') data = encodeValue(key, operation.value);
-  return { index, type, key, data };
+  if (type === 'check' && operation.value !== undefined) {
+    encodeValue(key, operation.value);
+    expected = operation.value;
+  }
+  return { index, type, key, path, data, expected };
+}
+
+function transactionFailed(
+  prepared: readonly PreparedOperation[],
+  index: number,
+  cause: RegistryError,
+): RegistryError {
+  const original = prepared[index] as PreparedOperation;
+  return new RegistryError(
+    'TRANSACTION_FAILED',
+    `Transaction failed at operation #${index} (${original.type} '${original.key}'): ${cause.message}; nothing was committed`,
+    { path: original.key, cause, failedOperationIndex: index },
+  );
+}
+
+type Transaction = ReturnType<Client['transaction']>;
+
+/**
+ * Adds a `check` to a multi. `node-zookeeper-client` 1.1.3 turns version `0` into `-1` ("any")
+ * (`version = version || -1`), which would let a check of a never-updated node pass whatever
+ * happened to it; the queued op's version is therefore set after the call.
+ */
+function addCheck(transaction: Transaction, path: string, version: number): void {
+  transaction.check(path, version);
+  const ops = (transaction as unknown as { ops: Array<{ version: number }> }).ops;
+  const added = ops[ops.length - 1];
+  if (added === undefined || added.version !== (version || -1)) {
+    throw new Error('node-zookeeper-client: unexpected transaction internals; cannot add a version check');
+  }
+  added.version = version;
 }

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import {
   type CoordinatorRegistryCenter,
+  configurationVersion,
   createJobOperationAPIs,
   JOB_NAME_PATTERN,
   type JobConfiguration,
@@ -37,7 +37,7 @@ export interface JobSummary {
   readonly description: string;
   readonly shardingTotalCount: number;
   readonly instanceCount: number;
-  /** Why the stored configuration is invalid (`INVALID_CONFIG` only). */
+  /** Why the stored configuration is invalid (`INVALID_CONFIG` only): every problem, or the YAML error with line and column. */
   readonly error?: string;
 }
 
@@ -81,28 +81,6 @@ export interface JobDetail {
   readonly items: readonly ItemInfo[];
 }
 
-/** The stored configuration changed since the version the caller read (compare-and-set failed). */
-export class ConfigurationVersionConflictError extends Error {
-  constructor(
-    readonly jobName: string,
-    readonly expectedVersion: string,
-    readonly currentVersion: string,
-  ) {
-    super(
-      `The configuration of job '${jobName}' changed since version ${expectedVersion} was read (now ${currentVersion}); reload it and apply your change again`,
-    );
-    this.name = 'ConfigurationVersionConflictError';
-  }
-}
-
-/**
- * The version of a stored configuration: a digest of the exact stored text, so any change of the
- * node (by the console, the CLI or a job instance) changes it.
- */
-export function configurationVersion(yaml: string): string {
-  return createHash('sha256').update(yaml).digest('base64url').slice(0, 22);
-}
-
 /** Lifecycle calls of the console over one namespace (see the module note). */
 export class ConsoleGateway {
   readonly #views: JobOperationAPIs;
@@ -133,23 +111,18 @@ export class ConsoleGateway {
     return summaries.filter((summary): summary is JobSummary => summary !== undefined);
   }
 
-  /** One job's summary; `undefined` when it has no `config` node. */
+  /**
+   * One job's summary (core's `JobStatisticsAPI.getJobBriefInfo`: a stored configuration that does
+   * not parse is `INVALID_CONFIG` with the reason in `error`); `undefined` when it has no `config` node.
+   */
   async jobSummary(jobName: string): Promise<JobSummary | undefined> {
     if (!this.mirror.exists(new JobNodePath(jobName).config)) return undefined;
     try {
-      return await this.#views.jobStatisticsAPI.getJobBriefInfo(jobName);
+      const { configurationError, ...brief } = await this.#views.jobStatisticsAPI.getJobBriefInfo(jobName);
+      return configurationError === undefined ? brief : { ...brief, error: configurationError };
     } catch (error) {
-      if (error instanceof JobNotFoundError) return undefined;
-      if (!(error instanceof JobConfigurationError)) throw error;
-      return {
-        jobName,
-        status: 'INVALID_CONFIG',
-        cron: '',
-        description: '',
-        shardingTotalCount: 0,
-        instanceCount: this.mirror.children(new JobNodePath(jobName).instances).length,
-        error: error.message,
-      };
+      if (error instanceof JobNotFoundError) return undefined; // removed since the mirror listed it
+      throw error;
     }
   }
 
@@ -248,24 +221,23 @@ export class ConsoleGateway {
   }
 
   /**
-   * The stored configuration, read directly from the server.
+   * The stored configuration and its version, read directly from the server (core's
+   * `JobConfigurationAPI.getStoredConfiguration`).
    * @throws {JobNotFoundError} when the job has no `config` node.
    */
   async storedConfiguration(jobName: string): Promise<StoredConfiguration> {
-    const paths = new JobNodePath(jobName);
-    const yaml = await this.live.getDirectly(paths.config);
-    if (yaml === undefined) throw await this.#notFound(jobName);
-    return { yaml, version: configurationVersion(yaml) };
+    const { yaml, version } = await this.#operations.jobConfigurationAPI.getStoredConfiguration(jobName);
+    return { yaml, version };
   }
 
   /**
-   * Replaces the configuration if the stored one is still at `expectedVersion`. Validation is
-   * core's (`JobConfigurationAPI.updateJobConfiguration`: every field, cron and time zone).
+   * Replaces the configuration if the stored one is still at `expectedVersion`: core's
+   * `JobConfigurationAPI.updateJobConfiguration` with `expectedVersion`, a compare-and-set in the
+   * registry (the write carries a check of the stored value, so a change racing it fails it).
+   * Validation is core's (every field, cron and time zone).
    *
-   * The version is compared with a direct read just before the write; the window between that read
-   * and the write is closed once the lifecycle API offers a replace conditional on the stored version.
-   *
-   * @throws {ConfigurationVersionConflictError} when the stored configuration changed.
+   * @returns the configuration now stored and its version.
+   * @throws {JobConfigurationConflictError} when the stored configuration changed.
    * @throws {JobConfigurationError} naming the offending field.
    * @throws {JobNotFoundError} when the job has no `config` node.
    */
@@ -273,11 +245,7 @@ export class ConsoleGateway {
     configuration: JobConfiguration,
     expectedVersion: string,
   ): Promise<StoredConfiguration> {
-    const current = await this.storedConfiguration(configuration.jobName);
-    if (current.version !== expectedVersion) {
-      throw new ConfigurationVersionConflictError(configuration.jobName, expectedVersion, current.version);
-    }
-    await this.#operations.jobConfigurationAPI.updateJobConfiguration(configuration);
+    await this.#operations.jobConfigurationAPI.updateJobConfiguration(configuration, { expectedVersion });
     return this.storedConfiguration(configuration.jobName);
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument } from 'yaml';
+import { firstYamlSyntaxProblem, formatYamlSyntaxProblem } from '../config/yaml-syntax-error.js';
 import { formatIssuePath, type JobsFileIssue } from './jobs-file-error.js';
 
 /** Job fields whose values are strings even when written unquoted as numbers or booleans. */
@@ -60,21 +61,16 @@ function wantsString(path: readonly (string | number)[]): boolean {
  * keys are errors.
  *
  * @param text - the file's contents.
- * @returns the data, or the issues found (malformed YAML, non-scalar keys).
+ * @returns the data, or the issues found (malformed YAML: the first syntax error with its line,
+ *   column and a caret under the text; non-scalar keys).
  * @internal
  */
 export function parseJobsFileText(text: string): { data: unknown; issues: JobsFileIssue[] } {
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (document.errors.length > 0) {
-    return {
-      data: undefined,
-      issues: document.errors.map((error) => {
-        const position = error.linePos?.[0];
-        const where = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-        return { path: '', message: `malformed YAML${where}: ${error.message.split('\n', 1)[0]}` };
-      }),
-    };
-  }
+  const problem = firstYamlSyntaxProblem(document.errors, text);
+  // Only the first syntax error: the parser's later ones are mostly consequences of it.
+  if (problem !== undefined)
+    return { data: undefined, issues: [{ path: '', message: formatYamlSyntaxProblem(problem) }] };
   const issues: JobsFileIssue[] = [];
   const data = toPlain(document.contents, document, [], issues);
   return { data, issues };

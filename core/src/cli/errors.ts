@@ -13,8 +13,9 @@
  * | 0 | success |
  * | 1 | unexpected internal error (a bug: please report it) |
  * | 2 | bad usage or an invalid value (unknown option, malformed registry URL, invalid config value) |
- * | 3 | the job named does not exist in the registry |
+ * | 3 | the job or server named does not exist in the registry (the message lists the known ones) |
  * | 4 | the registry is unreachable or failed (timeout, connection loss, no auth, ...) |
+ * | 5 | conflict: the job configuration changed since it was read; nothing was written |
  */
 export const ExitCode = Object.freeze({
   OK: 0,
@@ -22,6 +23,7 @@ export const ExitCode = Object.freeze({
   USAGE: 2,
   UNKNOWN_JOB: 3,
   REGISTRY: 4,
+  CONFLICT: 5,
 } as const);
 
 /** One of the {@link ExitCode} values. */

@@ -30,3 +30,8 @@ export {
   resolveJobConfiguration,
 } from './resolve-job-configuration.js';
 export { parseShardingItemParameters } from './sharding-item-parameters.js';
+export {
+  scheduleIssues,
+  validateJobConfiguration,
+  validateJobConfigurationYaml,
+} from './validate-job-configuration.js';

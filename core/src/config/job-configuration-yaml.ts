@@ -9,6 +9,7 @@ import { Document, isMap, isNode, isPair, isScalar, isSeq, type Node, parseDocum
 import type { JobConfiguration, ResolvedJobConfiguration } from './job-configuration.js';
 import { describeValue, JobConfigurationError } from './job-configuration-error.js';
 import { resolveWithOptions } from './resolve-job-configuration.js';
+import { firstYamlSyntaxProblem, formatYamlSyntaxProblem } from './yaml-syntax-error.js';
 
 /**
  * YAML 1.1, as SnakeYAML speaks it: strings such as `yes`, `on`, `1:30` or `0777` are quoted when
@@ -53,7 +54,7 @@ const FIELD_KINDS: Readonly<Record<keyof JobConfiguration, FieldKind>> = {
 
 /**
  * Writes a resolved configuration as the YAML ElasticJob 3.0.x stores in the `config` node
- * (`JobConfigurationPOJO` as SnakeYAML's `dumpAsMap` writes it; reference §3.1):
+ * (`JobConfigurationPOJO` as SnakeYAML's `dumpAsMap` writes it):
  *
  * - keys in alphabetical order, one `key: value` line each (`props` as a nested map with sorted
  *   keys, `jobListenerTypes` and `jobExtraConfigurations` as YAML lists);
@@ -121,7 +122,7 @@ export function toJobConfigurationYaml(config: ResolvedJobConfiguration): string
  * Reads the YAML of a `config` node, as written by ElasticJob (Java) or {@link toJobConfigurationYaml}.
  *
  * - Absent keys and `null` values take the builder defaults of {@link resolveJobConfiguration}
- *   (reference §4, DESIGN §3) — deliberately not ElasticJob's POJO defaults (`false`/`false`/`0`),
+ *   — deliberately not ElasticJob's POJO defaults (`false`/`false`/`0`),
  *   which only matter for YAML that omits keys; ElasticJob-TS always writes every key.
  * - `jobExtraConfigurations` becomes `extraConfigurations`; items carrying a YAML tag (ElasticJob
  *   writes its tracing configuration as a tagged object) are kept as `yaml` `Node`s so that writing
@@ -135,25 +136,40 @@ export function toJobConfigurationYaml(config: ResolvedJobConfiguration): string
  *
  * @param text - the YAML text.
  * @returns the resolved configuration.
- * @throws {JobConfigurationError} for malformed YAML (field `''`, the parser's error as `cause`),
- *   a top level that is not a map, or invalid values (one issue per problem). The raw text is kept in
- *   the error's `source` property and its first line is quoted in the message.
+ * @throws {JobConfigurationError} for malformed YAML (field `''`, the parser's first error as
+ *   `cause`; the message gives its line and column and quotes the line with a caret under the
+ *   position), a top level that is not a map, or invalid values (one issue per problem). The raw
+ *   text is kept in the error's `source` property.
  */
 export function parseJobConfigurationYaml(text: string): ResolvedJobConfiguration {
   if (typeof text !== 'string')
     throw new TypeError(`job configuration YAML must be a string, got ${describeValue(text)}`);
+  return resolveWithOptions(readJobConfigurationYamlFields(text), { source: text });
+}
+
+/**
+ * The fields of a `config` node's YAML as plain values, before validation (see
+ * {@link parseJobConfigurationYaml} for how keys and scalars are read).
+ *
+ * @param text - the YAML text.
+ * @returns the configuration fields found (absent and `null` keys left out).
+ * @throws {JobConfigurationError} (field `''`, the text as `source`) for malformed YAML — the first
+ *   syntax error only, with its line, column and a caret under the text — or a top level that is
+ *   not a map.
+ * @internal
+ */
+export function readJobConfigurationYamlFields(text: string): Record<string, unknown> {
   const document = parseDocument(text, { schema: SCHEMA, uniqueKeys: true, prettyErrors: true });
-  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
-  if (document.errors.length > 0) {
-    const error = document.errors[0]!;
-    throw new JobConfigurationError(
-      '',
-      `the YAML is malformed (${error.message.split('\n', 1)[0]!.replace(/:$/, '')}); first line: ${describeValue(firstLine)}`,
-      { cause: error, source: text },
-    );
+  const problem = firstYamlSyntaxProblem(document.errors, text);
+  if (problem !== undefined) {
+    throw new JobConfigurationError('', formatYamlSyntaxProblem(problem), {
+      cause: document.errors[0],
+      source: text,
+    });
   }
   const root = document.contents;
   if (!isMap(root)) {
+    const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
     throw new JobConfigurationError(
       '',
       `the YAML must be a map of job configuration keys, got ${describeValue(document.toJS())}; ` +
@@ -161,7 +177,6 @@ export function parseJobConfigurationYaml(text: string): ResolvedJobConfiguratio
       { source: text },
     );
   }
-
   const config: Record<string, unknown> = {};
   let legacyThreadPool: Node | null | undefined;
   for (const pair of root.items) {
@@ -183,7 +198,7 @@ export function parseJobConfigurationYaml(text: string): ResolvedJobConfiguratio
   if (config.jobExecutorThreadPoolSizeProviderType === undefined && legacyThreadPool !== undefined) {
     readField(config, 'jobExecutorThreadPoolSizeProviderType', legacyThreadPool, document);
   }
-  return resolveWithOptions(config, { source: text });
+  return config;
 }
 
 function readField(

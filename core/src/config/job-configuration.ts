@@ -1,5 +1,5 @@
 /**
- * The job configuration model: every ElasticJob field (reference §4), with the builder defaults.
+ * The job configuration model: every ElasticJob field, with the builder defaults.
  *
  * @module
  */

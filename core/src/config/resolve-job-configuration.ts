@@ -32,7 +32,7 @@ export const DEFAULT_JOB_ERROR_HANDLER_TYPE = 'LOG';
 /**
  * The defaults of every optional field: ElasticJob's `JobConfiguration.Builder` defaults (not the
  * registry POJO's or the Spring Boot starter's, which use `false`/`false`/`0` for `monitorExecution`,
- * `misfire`, `reconcileIntervalMinutes`; reference §4). Also used for keys absent from registry YAML.
+ * `misfire`, `reconcileIntervalMinutes`). Also used for keys absent from registry YAML.
  */
 export const JOB_CONFIGURATION_DEFAULTS: Readonly<
   Omit<ResolvedJobConfiguration, 'jobName' | 'shardingTotalCount'>
@@ -304,7 +304,11 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-function sortIssues(issues: JobConfigurationIssue[]): JobConfigurationIssue[] {
+/**
+ * Issues in field order (see {@link JOB_CONFIGURATION_KEYS}), stable within a field.
+ * @internal
+ */
+export function sortIssues(issues: JobConfigurationIssue[]): JobConfigurationIssue[] {
   const rank = (issue: JobConfigurationIssue): number => {
     const top = issue.field.split(/[.[]/)[0] as keyof JobConfiguration;
     const index = JOB_CONFIGURATION_KEYS.indexOf(top);

@@ -1,7 +1,7 @@
 /**
  * The lifecycle (operation) API: what operators, consoles and the `elasticjob` CLI use to inspect
  * and steer running jobs through the registry alone — ElasticJob's `elasticjob-lifecycle` module
- * (reference §5.22) with the same class and method names. It works on any
+ * with the same class and method names. It works on any
  * {@link CoordinatorRegistryCenter}; it never talks to job processes.
  *
  * @example
@@ -18,16 +18,26 @@
  *
  * @module
  */
-export { JobConfigurationAPI } from './job-configuration-api.js';
+export {
+  DEFAULT_SHUTDOWN_COMMAND_TIMEOUT_MS,
+  type JobShutdownOptions,
+  type ShutdownDelivery,
+} from './instance-shutdown.js';
+export {
+  JobConfigurationAPI,
+  type JobConfigurationReplacement,
+  type JobConfigurationWriteOptions,
+} from './job-configuration-api.js';
 export {
   type JobInstanceTarget,
   JobOperateAPI,
   type JobRemovalResult,
+  type JobServerStatusOptions,
   type JobServerTarget,
 } from './job-operate-api.js';
 export { createJobOperationAPIs, type JobOperationAPIs } from './job-operation-apis.js';
 export { type JobBriefInfo, JobStatisticsAPI, type JobStatus } from './job-statistics-api.js';
-export { JobNotFoundError, ServerNotFoundError } from './lifecycle-errors.js';
+export { JobConfigurationConflictError, JobNotFoundError, ServerNotFoundError } from './lifecycle-errors.js';
 export { SHUTDOWN_COMMAND_NODE, shutdownCommandPath } from './lifecycle-registry.js';
 export { type ServerBriefInfo, ServerStatisticsAPI } from './server-statistics-api.js';
 export { ShardingOperateAPI } from './sharding-operate-api.js';
@@ -36,3 +46,7 @@ export {
   type ShardingItemStatus,
   ShardingStatisticsAPI,
 } from './sharding-statistics-api.js';
+export {
+  configurationVersion,
+  type StoredJobConfiguration,
+} from './stored-job-configuration.js';

@@ -3,17 +3,34 @@
  *
  * @module
  */
+import { isIP } from 'node:net';
 import type { ServerStatus } from '../kernel/job-node-path.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
+import {
+  deliverShutdown,
+  type JobShutdownOptions,
+  type ShutdownDelivery,
+  type ShutdownTarget,
+} from './instance-shutdown.js';
 import { ServerNotFoundError } from './lifecycle-errors.js';
 import {
   assertTargetArguments,
   compareAscending,
+  describe,
   LifecycleRegistry,
-  type LiveInstance,
   SHUTDOWN_COMMAND_NODE,
   shutdownCommandPath,
 } from './lifecycle-registry.js';
+
+/** Options of {@link JobOperateAPI.disable} and {@link JobOperateAPI.enable}. */
+export interface JobServerStatusOptions {
+  /**
+   * With a job name and a server IP: write `servers/{serverIp}` even though the job does not know
+   * that server yet (pre-disabling a host before it joins). The IP must still be a valid IPv4 or
+   * IPv6 address. Without it, an unknown server is a {@link ServerNotFoundError}. @defaultValue false
+   */
+  readonly force?: boolean;
+}
 
 /** One `servers/{ip}` node of one job, as affected by a server operation. */
 export interface JobServerTarget {
@@ -31,11 +48,18 @@ export interface JobInstanceTarget {
   readonly instanceId: string;
   /** The instance's IP (from its instance YAML). */
   readonly serverIp: string;
+  /**
+   * How the shutdown reached it: `SHUTDOWN_COMMAND` — it acted on the `shutdown/{instanceId}`
+   * command (an ElasticJob-TS instance), or the call did not wait (`fallback: false`);
+   * `INSTANCE_NODE_DELETED` — it did not act within `commandTimeoutMs` (a Java ElasticJob instance,
+   * or a stuck one), so its instance node was deleted, ElasticJob's own protocol.
+   */
+  readonly delivery: ShutdownDelivery;
 }
 
 /** What {@link JobOperateAPI.remove} did. */
 export interface JobRemovalResult {
-  /** Instances sent a shutdown command. */
+  /** Instances shut down (see {@link JobInstanceTarget.delivery}). */
   readonly instances: readonly JobInstanceTarget[];
   /** `servers/{ip}` nodes deleted. */
   readonly servers: readonly JobServerTarget[];
@@ -43,13 +67,13 @@ export interface JobRemovalResult {
 
 /**
  * Operator commands on running jobs, over the registry only (ElasticJob's `JobOperateAPI`,
- * `lifecycle/api/JobOperateAPI.java`; reference §5.22). The server operations take an optional job
+ * `lifecycle/api/JobOperateAPI.java`). The server operations take an optional job
  * name and an optional server IP, like ElasticJob: **both** = that server of that job; **job only**
  * = every server (or instance) of the job; **IP only** = that server in every job that has it. At
  * least one is required.
  *
  * Operator state wins: a server disabled here stays disabled when its instances restart, whatever
- * their local `disabled` setting (DESIGN §4 item 9; ElasticJob #537 rewrote it).
+ * their local `disabled` setting (ElasticJob #537 rewrote it).
  *
  * Every method reads the registry directly, validates its arguments (a `TypeError` names the
  * argument), and rejects with the registry's {@link RegistryError} when the registry fails.
@@ -97,35 +121,49 @@ export class JobOperateAPI {
   /**
    * Disables servers: writes `DISABLED` to the matching `servers/{ip}` nodes. Instances on a
    * disabled server get no sharding items, cannot lead (a leader abdicates), and the leader moves
-   * their items to the other instances at once (reference §5.11). With both arguments the node is
-   * written even if that server never ran the job (pre-disabling a host before it starts).
+   * their items to the other instances at once (ElasticJob's leader-abdication and resharding
+   * listeners). With both arguments the server must be known to the job (a `servers/{ip}` node or a
+   * live instance on that IP) unless `options.force` pre-disables a host before it joins —
+   * ElasticJob writes any IP, so a typo disables nothing and leaves a stray node.
    *
    * @param jobName - the job; omit for "every job that has `serverIp`".
    * @param serverIp - the server; omit for "every server of `jobName`".
+   * @param options - `force` (see {@link JobServerStatusOptions}).
    * @returns the `servers/{ip}` nodes written, sorted by job then IP (`[]` when the job has no server yet).
-   * @throws {TypeError} when both are omitted, or naming the argument that is invalid.
+   * @throws {TypeError} when both are omitted, naming the argument that is invalid, or naming
+   *   `serverIp` when an unknown server is not an IPv4/IPv6 address.
    * @throws {JobNotFoundError} when `jobName` is given and has no `config` node.
-   * @throws {ServerNotFoundError} when only `serverIp` is given and no job has it.
+   * @throws {ServerNotFoundError} when `serverIp` is unknown to `jobName` (without `force`), or to
+   *   every job when only `serverIp` is given; it lists the known servers.
    * @throws {RegistryError} when the registry fails.
    */
-  disable(jobName?: string, serverIp?: string): Promise<JobServerTarget[]> {
-    return this.#setServerStatus(jobName, serverIp, 'DISABLED');
+  disable(
+    jobName?: string,
+    serverIp?: string,
+    options: JobServerStatusOptions = {},
+  ): Promise<JobServerTarget[]> {
+    return this.#setServerStatus(jobName, serverIp, 'DISABLED', options);
   }
 
   /**
    * Enables servers: writes `ENABLED` to the matching `servers/{ip}` nodes (the reverse of
-   * {@link disable}); the leader reshards to include their instances.
+   * {@link disable}, with the same target rules); the leader reshards to include their instances.
    *
    * @param jobName - the job; omit for "every job that has `serverIp`".
    * @param serverIp - the server; omit for "every server of `jobName`".
+   * @param options - `force` (see {@link JobServerStatusOptions}).
    * @returns the `servers/{ip}` nodes written, sorted by job then IP.
-   * @throws {TypeError} when both are omitted, or naming the argument that is invalid.
+   * @throws {TypeError} as {@link disable}.
    * @throws {JobNotFoundError} when `jobName` is given and has no `config` node.
-   * @throws {ServerNotFoundError} when only `serverIp` is given and no job has it.
+   * @throws {ServerNotFoundError} as {@link disable}.
    * @throws {RegistryError} when the registry fails.
    */
-  enable(jobName?: string, serverIp?: string): Promise<JobServerTarget[]> {
-    return this.#setServerStatus(jobName, serverIp, 'ENABLED');
+  enable(
+    jobName?: string,
+    serverIp?: string,
+    options: JobServerStatusOptions = {},
+  ): Promise<JobServerTarget[]> {
+    return this.#setServerStatus(jobName, serverIp, 'ENABLED', options);
   }
 
   /**
@@ -147,47 +185,64 @@ export class JobOperateAPI {
    * 3. At startup, before registering its instance node, it deletes a leftover `shutdown/{ownId}`:
    *    such a command was addressed to a previous incarnation that died before acting on it.
    *
-   * Java ElasticJob instances and consoles ignore the `shutdown` node (it is an extra child of the
-   * job root). The call does not wait for the instances to stop; watch `instances/{id}` disappear.
+   * **Mixed clusters.** Java ElasticJob instances ignore the `shutdown` node (an extra child of the
+   * job root). So the call then waits, up to `options.commandTimeoutMs` (default 10 s), for every
+   * target to act — its instance node disappears or it deletes its command — and for each one that
+   * does not, falls back to ElasticJob's own protocol: it deletes `instances/{instanceId}`, which a
+   * Java instance answers by shutting the job down. Each result says which path reached the
+   * instance ({@link JobInstanceTarget.delivery}). An ElasticJob-TS instance still draining a long
+   * run when the bound expires treats the deletion as the command too (the command node is still
+   * there), but its peers may fail its items over early: give a bound above the jobs' drain time.
+   * `fallback: false` restores the fire-and-forget behaviour.
    *
    * @param jobName - the job; omit for "every job with an instance on `serverIp`".
    * @param serverIp - the server (matched against each instance's `serverIp`); omit for "every
    *   instance of `jobName`".
-   * @returns the instances sent the command, sorted by job then instance id (`[]` when none is live).
-   * @throws {TypeError} when both are omitted, or naming the argument that is invalid.
+   * @param options - bound and fallback (see {@link JobShutdownOptions}).
+   * @returns the instances shut down, sorted by job then instance id (`[]` when none is live).
+   * @throws {TypeError} when both are omitted, naming the argument that is invalid, or for an
+   *   unknown `serverIp` that is not an IPv4/IPv6 address.
    * @throws {JobNotFoundError} when `jobName` is given and has no `config` node.
-   * @throws {ServerNotFoundError} when only `serverIp` is given and no job has it.
+   * @throws {ServerNotFoundError} when `serverIp` is unknown to `jobName`, or to every job when only
+   *   `serverIp` is given.
    * @throws {RegistryError} when the registry fails.
    */
-  async shutdown(jobName?: string, serverIp?: string): Promise<JobInstanceTarget[]> {
+  async shutdown(
+    jobName?: string,
+    serverIp?: string,
+    options: JobShutdownOptions = {},
+  ): Promise<JobInstanceTarget[]> {
     assertTargetArguments(jobName, serverIp);
     const jobs = await this.#jobsFor(jobName, serverIp);
-    const targets: JobInstanceTarget[] = [];
-    for (const job of jobs) targets.push(...(await this.#shutdownInstances(job, serverIp)));
-    return targets;
+    const targets: ShutdownTarget[] = [];
+    for (const job of jobs) targets.push(...(await this.#shutdownTargets(job, serverIp)));
+    return deliverShutdown(this.#reader.registry, targets, options);
   }
 
   /**
-   * {@link shutdown}, then deletes the matching `servers/{ip}` nodes (ElasticJob `remove`), so the
-   * server no longer appears in the job. The instances' own `instances/{id}` nodes disappear as they
-   * shut down.
+   * {@link shutdown} (with its fallback for Java instances), then deletes the matching
+   * `servers/{ip}` nodes (ElasticJob `remove`), so the server no longer appears in the job.
    *
    * @param jobName - the job; omit for "every job that has `serverIp`".
    * @param serverIp - the server; omit for "every server of `jobName`".
-   * @returns the instances sent the shutdown command and the server nodes deleted.
-   * @throws {TypeError} when both are omitted, or naming the argument that is invalid.
-   * @throws {JobNotFoundError} when `jobName` is given and has no `config` node.
-   * @throws {ServerNotFoundError} when only `serverIp` is given and no job has it.
+   * @param options - bound and fallback of the shutdown (see {@link JobShutdownOptions}).
+   * @returns the instances shut down and the server nodes deleted.
+   * @throws {TypeError}, {@link JobNotFoundError}, {@link ServerNotFoundError} as {@link shutdown}.
    * @throws {RegistryError} when the registry fails.
    */
-  async remove(jobName?: string, serverIp?: string): Promise<JobRemovalResult> {
+  async remove(
+    jobName?: string,
+    serverIp?: string,
+    options: JobShutdownOptions = {},
+  ): Promise<JobRemovalResult> {
     assertTargetArguments(jobName, serverIp);
     const jobs = await this.#jobsFor(jobName, serverIp);
     const registry = this.#reader.registry;
-    const instances: JobInstanceTarget[] = [];
+    const targets: ShutdownTarget[] = [];
+    for (const job of jobs) targets.push(...(await this.#shutdownTargets(job, serverIp)));
+    const instances = await deliverShutdown(registry, targets, options);
     const servers: JobServerTarget[] = [];
     for (const job of jobs) {
-      instances.push(...(await this.#shutdownInstances(job, serverIp)));
       const paths = this.#reader.paths(job);
       const ips = serverIp === undefined ? await registry.getChildrenKeys(paths.servers) : [serverIp];
       for (const ip of [...ips].sort(compareAscending)) {
@@ -203,12 +258,14 @@ export class JobOperateAPI {
     jobName: string | undefined,
     serverIp: string | undefined,
     status: ServerStatus,
+    options: JobServerStatusOptions,
   ): Promise<JobServerTarget[]> {
     assertTargetArguments(jobName, serverIp);
     const registry = this.#reader.registry;
     const targets: JobServerTarget[] = [];
     if (jobName !== undefined) {
       const paths = await this.#reader.requireJob(jobName);
+      if (serverIp !== undefined) await this.#requireServerOfJob(jobName, serverIp, options.force === true);
       const ips = serverIp === undefined ? await registry.getChildrenKeys(paths.servers) : [serverIp];
       for (const ip of [...ips].sort(compareAscending)) {
         await registry.persist(paths.server(ip), status);
@@ -232,6 +289,7 @@ export class JobOperateAPI {
   async #jobsFor(jobName: string | undefined, serverIp: string | undefined): Promise<string[]> {
     if (jobName !== undefined) {
       await this.#reader.requireJob(jobName);
+      if (serverIp !== undefined) await this.#requireServerOfJob(jobName, serverIp, false);
       return [jobName];
     }
     const ip = serverIp as string;
@@ -246,28 +304,55 @@ export class JobOperateAPI {
       if (ips.includes(ip) || instanceIps.includes(ip)) jobs.push(job);
     }
     if (jobs.length === 0) {
+      assertIpAddress(ip);
       throw new ServerNotFoundError(ip, registry.namespace, [...knownIps].sort(compareAscending));
     }
     return jobs;
   }
 
-  async #shutdownInstances(jobName: string, serverIp: string | undefined): Promise<JobInstanceTarget[]> {
+  /**
+   * Checks that `serverIp` is a server of the job (`servers/{ip}` or a live instance's IP); an
+   * unknown one must be an IP address, and is refused unless `force`.
+   */
+  async #requireServerOfJob(jobName: string, serverIp: string, force: boolean): Promise<void> {
+    const paths = this.#reader.paths(jobName);
+    const [servers, instances] = await Promise.all([
+      this.#reader.registry.getChildrenKeys(paths.servers),
+      this.#reader.liveInstances(jobName),
+    ]);
+    const known = new Set([...servers, ...instances.map((instance) => instance.serverIp)]);
+    if (known.has(serverIp)) return;
+    assertIpAddress(serverIp);
+    if (force) return;
+    throw new ServerNotFoundError(
+      serverIp,
+      this.#reader.registry.namespace,
+      [...known].sort(compareAscending),
+      jobName,
+    );
+  }
+
+  /** The live instances of the job on `serverIp` (all when undefined); clears commands of gone instances. */
+  async #shutdownTargets(jobName: string, serverIp: string | undefined): Promise<ShutdownTarget[]> {
     const registry = this.#reader.registry;
     const paths = this.#reader.paths(jobName);
-    const live: LiveInstance[] = await this.#reader.liveInstances(jobName);
+    const live = await this.#reader.liveInstances(jobName);
     const liveIds = new Set(live.map((instance) => instance.instanceId));
     for (const stale of await registry.getChildrenKeys(paths.full(SHUTDOWN_COMMAND_NODE))) {
       if (!liveIds.has(stale)) await registry.remove(shutdownCommandPath(jobName, stale));
     }
-    const targets = live
+    return live
       .filter((instance) => serverIp === undefined || instance.serverIp === serverIp)
-      .sort((a, b) => compareAscending(a.instanceId, b.instanceId));
-    for (const instance of targets)
-      await registry.persist(shutdownCommandPath(jobName, instance.instanceId), '');
-    return targets.map((instance) => ({
-      jobName,
-      instanceId: instance.instanceId,
-      serverIp: instance.serverIp,
-    }));
+      .sort((a, b) => compareAscending(a.instanceId, b.instanceId))
+      .map((instance) => ({ jobName, instanceId: instance.instanceId, serverIp: instance.serverIp }));
+  }
+}
+
+/** An unknown server must at least be an address. */
+function assertIpAddress(serverIp: string): void {
+  if (isIP(serverIp) === 0) {
+    throw new TypeError(
+      `serverIp must be a server of the job or an IPv4/IPv6 address (e.g. 10.0.0.7), got ${describe(serverIp)}`,
+    );
   }
 }

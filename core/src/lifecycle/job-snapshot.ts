@@ -4,8 +4,8 @@
  * @module
  * @internal
  */
-import { parseJobConfigurationYaml, type ResolvedJobConfiguration } from '../config/index.js';
 import type { LifecycleRegistry, LiveInstance } from './lifecycle-registry.js';
+import { type StoredJobConfiguration, toStoredConfiguration } from './stored-job-configuration.js';
 
 /** State of one sharding item as stored. @internal */
 export interface ItemSnapshot {
@@ -24,7 +24,8 @@ export interface ItemSnapshot {
 /** @internal */
 export interface JobSnapshot {
   readonly jobName: string;
-  readonly configuration: ResolvedJobConfiguration;
+  /** The `config` node: valid (`configuration`) or not (`error`). */
+  readonly stored: StoredJobConfiguration;
   readonly instances: readonly LiveInstance[];
   /** `servers/{ip}` values. */
   readonly servers: ReadonlyMap<string, string>;
@@ -34,8 +35,8 @@ export interface JobSnapshot {
 
 /**
  * Reads config, live instances, servers and resharding flags of a job.
- * @returns `undefined` when the job has no (readable) `config` node.
- * @throws {JobConfigurationError} when the stored configuration is invalid.
+ * @returns `undefined` when the job has no `config` node; an invalid configuration is returned as
+ *   such (`stored.error`), never thrown.
  * @internal
  */
 export async function readJobSnapshot(
@@ -46,14 +47,14 @@ export async function readJobSnapshot(
   const paths = reader.paths(jobName);
   const yaml = await registry.getDirectly(paths.config);
   if (yaml === undefined) return undefined;
-  const configuration = parseJobConfigurationYaml(yaml);
+  const stored = toStoredConfiguration(jobName, yaml);
   const [instances, servers, necessary, processing] = await Promise.all([
     reader.liveInstances(jobName),
     reader.serverStates(jobName),
     registry.isExisted(paths.shardingNecessary),
     registry.isExisted(paths.shardingProcessing),
   ]);
-  return { jobName, configuration, instances, servers, reshardingPending: necessary || processing };
+  return { jobName, stored, instances, servers, reshardingPending: necessary || processing };
 }
 
 /**

@@ -4,13 +4,18 @@
  * @module
  */
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
-import { readItems, readJobSnapshot } from './job-snapshot.js';
+import { type JobSnapshot, readItems, readJobSnapshot } from './job-snapshot.js';
 import { assertSegmentArgument, LifecycleRegistry } from './lifecycle-registry.js';
+import { summarize } from './stored-job-configuration.js';
 
 /**
- * Status of a job in {@link JobBriefInfo} (ElasticJob `JobBriefInfo.JobStatus`). Rules, first match
- * wins (see {@link JobStatisticsAPI.getJobBriefInfo}):
+ * Status of a job in {@link JobBriefInfo} (ElasticJob `JobBriefInfo.JobStatus`, plus
+ * `INVALID_CONFIG`). Rules, first match wins (see {@link JobStatisticsAPI.getJobBriefInfo}):
  *
+ * - `INVALID_CONFIG`: the stored `config` does not parse or is invalid (see
+ *   {@link JobBriefInfo.configurationError}); repair it with
+ *   {@link JobConfigurationAPI.replaceJobConfiguration}. ElasticJob's console fails for the whole
+ *   namespace instead.
  * - `CRASHED`: no live instance (`instances/` is empty).
  * - `DISABLED`: every live instance is on a server whose `servers/{ip}` is `DISABLED`.
  * - `SHARDING_FLAG`: resharding is pending or the assignment is incomplete: `leader/sharding/necessary`
@@ -18,7 +23,7 @@ import { assertSegmentArgument, LifecycleRegistry } from './lifecycle-registry.j
  *   `sharding/{item}/instance`, or an item's owner is not a live instance.
  * - `OK`: otherwise.
  */
-export type JobStatus = 'OK' | 'CRASHED' | 'DISABLED' | 'SHARDING_FLAG';
+export type JobStatus = 'OK' | 'CRASHED' | 'DISABLED' | 'SHARDING_FLAG' | 'INVALID_CONFIG';
 
 /** Summary of one job (ElasticJob `JobBriefInfo`). */
 export interface JobBriefInfo {
@@ -26,7 +31,11 @@ export interface JobBriefInfo {
   readonly jobName: string;
   /** See {@link JobStatus}. */
   readonly status: JobStatus;
-  /** `description` of the stored configuration (`''` when unset). */
+  /**
+   * `description` of the stored configuration (`''` when unset). For `INVALID_CONFIG`, this and
+   * `cron` and `shardingTotalCount` are the stored values when they are readable and of the right
+   * type, else `''`/`0`.
+   */
   readonly description: string;
   /** `cron` of the stored configuration (`''` for a one-off job). */
   readonly cron: string;
@@ -34,11 +43,16 @@ export interface JobBriefInfo {
   readonly instanceCount: number;
   /** `shardingTotalCount` of the stored configuration. */
   readonly shardingTotalCount: number;
+  /**
+   * For `INVALID_CONFIG` only: why the stored configuration is invalid (every problem, or the first
+   * YAML syntax error with its line and column), as {@link JobConfigurationError.message} says it.
+   */
+  readonly configurationError?: string;
 }
 
 /**
  * Job counts and status summaries for consoles and the CLI (ElasticJob's `JobStatisticsAPI`,
- * `lifecycle/api/JobStatisticsAPI.java`; reference §5.22). A *job* is a child of the namespace root
+ * `lifecycle/api/JobStatisticsAPI.java`). A *job* is a child of the namespace root
  * that has a `config` node; other root children are ignored. Reads are direct.
  *
  * @example
@@ -66,10 +80,11 @@ export class JobStatisticsAPI {
   }
 
   /**
-   * Summaries of every job, sorted by name. A job removed while it is read is left out.
+   * Summaries of every job, sorted by name. A job removed while it is read is left out; a job whose
+   * stored configuration is invalid is listed with status `INVALID_CONFIG` and the reason, and does
+   * not hide the others.
    *
    * @returns one {@link JobBriefInfo} per job.
-   * @throws {JobConfigurationError} when a stored configuration is invalid.
    * @throws {RegistryError} when the registry fails.
    */
   async getAllJobsBriefInfo(): Promise<JobBriefInfo[]> {
@@ -86,12 +101,11 @@ export class JobStatisticsAPI {
    * `CRASHED` → `DISABLED` → `SHARDING_FLAG` → `OK` (see {@link JobStatus}); two deliberate
    * differences: `DISABLED` looks at the servers of the live instances (ElasticJob: at every server
    * node, so a disabled host plus a stopped enabled one showed `OK`), and a pending resharding flag
-   * counts as `SHARDING_FLAG`.
+   * counts as `SHARDING_FLAG`. An invalid stored configuration is `INVALID_CONFIG` (checked first).
    *
    * @param jobName - the job.
    * @throws {TypeError} naming `jobName` when it is not a valid job name.
    * @throws {JobNotFoundError} when the job has no `config` node.
-   * @throws {JobConfigurationError} when the stored configuration is invalid.
    * @throws {RegistryError} when the registry fails.
    */
   async getJobBriefInfo(jobName: string): Promise<JobBriefInfo> {
@@ -105,12 +119,12 @@ export class JobStatisticsAPI {
    * Summaries of the jobs that have the server `serverIp` (a `servers/{serverIp}` node), sorted by
    * name (ElasticJob `getJobsBriefInfo(ip)`), as seen from that server: `instanceCount` counts the
    * live instances on that IP, and `status` is `CRASHED` when there is none, else `DISABLED` when
-   * `servers/{serverIp}` is `DISABLED`, else `OK` (ElasticJob only reports `DISABLED`/`OK`).
+   * `servers/{serverIp}` is `DISABLED`, else `OK` (ElasticJob only reports `DISABLED`/`OK`);
+   * `INVALID_CONFIG` before all of them.
    *
    * @param serverIp - the server.
    * @returns the summaries; `[]` when no job has that server.
    * @throws {TypeError} naming `serverIp` when it is not a non-empty string without `/`.
-   * @throws {JobConfigurationError} when a stored configuration is invalid.
    * @throws {RegistryError} when the registry fails.
    */
   async getJobsBriefInfoByIp(serverIp: string): Promise<JobBriefInfo[]> {
@@ -121,10 +135,14 @@ export class JobStatisticsAPI {
       const snapshot = await readJobSnapshot(this.#reader, jobName);
       if (snapshot === undefined) continue;
       const instanceCount = snapshot.instances.filter((instance) => instance.serverIp === serverIp).length;
-      const { description, cron, shardingTotalCount } = snapshot.configuration;
+      const base = baseInfo(snapshot, instanceCount);
+      if (base.configurationError !== undefined) {
+        result.push({ ...base, status: 'INVALID_CONFIG' });
+        continue;
+      }
       const status =
         instanceCount === 0 ? 'CRASHED' : snapshot.servers.get(serverIp) === 'DISABLED' ? 'DISABLED' : 'OK';
-      result.push({ jobName, status, description, cron, instanceCount, shardingTotalCount });
+      result.push({ ...base, status });
     }
     return result;
   }
@@ -132,8 +150,9 @@ export class JobStatisticsAPI {
   async #briefInfo(jobName: string): Promise<JobBriefInfo | undefined> {
     const snapshot = await readJobSnapshot(this.#reader, jobName);
     if (snapshot === undefined) return undefined;
-    const { description, cron, shardingTotalCount } = snapshot.configuration;
-    const base = { jobName, description, cron, instanceCount: snapshot.instances.length, shardingTotalCount };
+    const base = baseInfo(snapshot, snapshot.instances.length);
+    if (base.configurationError !== undefined) return { ...base, status: 'INVALID_CONFIG' };
+    const { shardingTotalCount } = base;
     if (snapshot.instances.length === 0) return { ...base, status: 'CRASHED' };
     if (snapshot.instances.every((instance) => snapshot.servers.get(instance.serverIp) === 'DISABLED')) {
       return { ...base, status: 'DISABLED' };
@@ -148,4 +167,18 @@ export class JobStatisticsAPI {
     );
     return { ...base, status: incomplete ? 'SHARDING_FLAG' : 'OK' };
   }
+}
+
+/** Every {@link JobBriefInfo} field but `status`. */
+function baseInfo(snapshot: JobSnapshot, instanceCount: number): Omit<JobBriefInfo, 'status'> {
+  const { description, cron, shardingTotalCount } = summarize(snapshot.stored);
+  const error = snapshot.stored.error;
+  return {
+    jobName: snapshot.jobName,
+    description,
+    cron,
+    instanceCount,
+    shardingTotalCount,
+    ...(error === undefined ? {} : { configurationError: error.message }),
+  };
 }

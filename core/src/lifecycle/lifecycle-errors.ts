@@ -1,5 +1,6 @@
 /**
- * Errors of the lifecycle (operation) API: {@link JobNotFoundError} and {@link ServerNotFoundError}.
+ * Errors of the lifecycle (operation) API: {@link JobNotFoundError}, {@link ServerNotFoundError} and
+ * {@link JobConfigurationConflictError}.
  *
  * @module
  */
@@ -60,30 +61,80 @@ export class JobNotFoundError extends Error {
 }
 
 /**
- * A server-wide operation (`disable`/`enable`/`shutdown`/`remove` with a server IP and no job name)
- * names an IP that no job of the namespace knows: no job has `servers/{ip}` or a live instance on it.
- * ElasticJob silently does nothing in that case.
+ * A server operation names a server that is not known where it looks:
+ *
+ * - with a job name (`disable`/`enable`/`shutdown`/`remove` of one server of one job): the job has no
+ *   `servers/{ip}` node and no live instance on that IP. ElasticJob writes the node anyway, so a typo
+ *   disables nothing and leaves a stray `servers/{ip}` behind; here it is an error unless the
+ *   operator forces a pre-disable (`{ force: true }`) of a server that has not joined yet;
+ * - without a job name (the IP in every job): no job of the namespace has it. ElasticJob silently
+ *   does nothing in that case.
  */
 export class ServerNotFoundError extends Error {
   /** The IP that was asked for. */
   readonly serverIp: string;
   /** The namespace that was searched. */
   readonly namespace: string;
-  /** Every server IP known to some job of the namespace (sorted ascending). */
+  /** The job searched, or `undefined` when every job of the namespace was. */
+  readonly jobName: string | undefined;
+  /** Every server IP known to the job (or to some job of the namespace), sorted ascending. */
   readonly knownServerIps: readonly string[];
 
   /**
    * @param serverIp - the unknown IP.
    * @param namespace - the registry namespace searched.
    * @param knownServerIps - the IPs that exist; listed in the message when there are at most 10.
+   * @param jobName - the job searched; omit when every job was.
    */
-  constructor(serverIp: string, namespace: string, knownServerIps: readonly string[]) {
+  constructor(serverIp: string, namespace: string, knownServerIps: readonly string[], jobName?: string) {
     super(
-      `Server '${serverIp}' not found in any job of namespace '${namespace}'; ${listNames('servers', knownServerIps)}`,
+      jobName === undefined
+        ? `Server '${serverIp}' not found in any job of namespace '${namespace}'; ${listNames('servers', knownServerIps)}`
+        : `Server '${serverIp}' is not a server of job '${jobName}' in namespace '${namespace}'; ${listNames('servers', knownServerIps)}`,
     );
     this.name = 'ServerNotFoundError';
     this.serverIp = serverIp;
     this.namespace = namespace;
+    this.jobName = jobName;
     this.knownServerIps = Object.freeze([...knownServerIps]);
+  }
+}
+
+/**
+ * A conditional configuration write found another value stored than the one it was based on: the
+ * configuration changed since it was read (an operator, a console or a starting instance with
+ * `overwrite` wrote it). Nothing was written. Read the configuration again
+ * ({@link JobConfigurationAPI.getStoredConfiguration}), re-apply the change, and retry with the new
+ * version. (ElasticJob and its console write unconditionally: the last write wins silently.)
+ */
+export class JobConfigurationConflictError extends Error {
+  /** The job. */
+  readonly jobName: string;
+  /** The version the write was conditional on. */
+  readonly expectedVersion: string;
+  /** The version stored now, or `undefined` when the configuration was removed meanwhile. */
+  readonly actualVersion: string | undefined;
+
+  /**
+   * @param jobName - the job.
+   * @param expectedVersion - the version the caller based its change on.
+   * @param actualVersion - the version stored now.
+   * @param options - `cause`: the registry's failed transaction, when the change raced the write.
+   */
+  constructor(
+    jobName: string,
+    expectedVersion: string,
+    actualVersion: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The configuration of job '${jobName}' changed since it was read (version ${expectedVersion}, ` +
+        `now ${actualVersion ?? 'removed'}); nothing was written: read it again and re-apply the change`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'JobConfigurationConflictError';
+    this.jobName = jobName;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
   }
 }

@@ -24,7 +24,7 @@ export interface ServerBriefInfo {
 }
 
 /**
- * Servers across every job of the namespace (ElasticJob's `ServerStatisticsAPI`; reference §5.22).
+ * Servers across every job of the namespace (ElasticJob's `ServerStatisticsAPI`).
  * A server is an IP that some job has as a `servers/{ip}` node or as a live instance's `serverIp`.
  *
  * @example

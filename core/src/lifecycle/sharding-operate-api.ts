@@ -9,7 +9,7 @@ import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 import { assertItemArgument, LifecycleRegistry } from './lifecycle-registry.js';
 
 /**
- * Disables and enables sharding items (ElasticJob's `ShardingOperateAPI`; reference §5.11): a
+ * Disables and enables sharding items (ElasticJob's `ShardingOperateAPI`): a
  * disabled item stays assigned to its instance but is left out of every run until it is enabled.
  * No resharding happens.
  *

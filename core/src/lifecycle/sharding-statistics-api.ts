@@ -43,7 +43,7 @@ export interface ShardingInfo {
 }
 
 /**
- * Per-item view of a job's sharding (ElasticJob's `ShardingStatisticsAPI`; reference §5.22).
+ * Per-item view of a job's sharding (ElasticJob's `ShardingStatisticsAPI`).
  *
  * @example
  * ```ts
@@ -63,12 +63,12 @@ export class ShardingStatisticsAPI {
    * Every item of the job — the items `0..shardingTotalCount-1` plus any other item node still under
    * `sharding/` — ascending, with owner, status (see {@link ShardingItemStatus}) and failover.
    * ElasticJob lists only existing `sharding/` children; here an item not assigned yet appears as
-   * `SHARDING_FLAG` without owner.
+   * `SHARDING_FLAG` without owner. When the stored configuration is invalid, the total is unknown:
+   * only the item nodes under `sharding/` are listed.
    *
    * @param jobName - the job.
    * @throws {TypeError} naming `jobName` when it is not a valid job name.
    * @throws {JobNotFoundError} when the job has no `config` node.
-   * @throws {JobConfigurationError} when the stored configuration is invalid.
    * @throws {RegistryError} when the registry fails.
    */
   async getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
@@ -76,7 +76,11 @@ export class ShardingStatisticsAPI {
     const snapshot = await readJobSnapshot(this.#reader, jobName);
     if (snapshot === undefined) throw await this.#reader.notFound(jobName);
     const ipById = new Map(snapshot.instances.map((instance) => [instance.instanceId, instance.serverIp]));
-    const items = await readItems(this.#reader, jobName, snapshot.configuration.shardingTotalCount);
+    const items = await readItems(
+      this.#reader,
+      jobName,
+      snapshot.stored.configuration?.shardingTotalCount ?? 0,
+    );
     return items.map((item): ShardingInfo => {
       const owner = item.owner;
       const ownerLive = owner !== undefined && ipById.has(owner);

@@ -56,14 +56,14 @@ export type RegistryUnwatch = () => Promise<void>;
 /**
  * One operation of an atomic transaction (ElasticJob's `TransactionOperation`, as data).
  *
- * - `check`: the node must exist.
+ * - `check`: the node must exist; when `value` is given, its value must equal it exactly.
  * - `create`: create a persistent node; its parent must exist (or be created by an earlier
  *   operation of the same transaction); the node must not exist. `value` defaults to `''`.
  * - `update`: the node must exist; set its value.
  * - `delete`: the node must exist; delete it together with its whole subtree.
  */
 export type RegistryTransactionOperation =
-  | { readonly type: 'check'; readonly key: string }
+  | { readonly type: 'check'; readonly key: string; readonly value?: string }
   | { readonly type: 'create'; readonly key: string; readonly value?: string }
   | { readonly type: 'update'; readonly key: string; readonly value: string }
   | { readonly type: 'delete'; readonly key: string };

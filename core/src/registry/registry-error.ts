@@ -4,6 +4,7 @@
  * | code | meaning |
  * | --- | --- |
  * | `NO_NODE` | The node an operation needs does not exist (`update` of an absent node, a transaction `check`/`update`/`delete` of an absent node, a create whose parent is absent). |
+ * | `VALUE_MISMATCH` | A transaction `check` with a `value` found the node present with another value. |
  * | `NODE_EXISTS` | The node an operation creates already exists. |
  * | `NOT_STARTED` | The client was used before `start()` resolved or after `close()`. |
  * | `CONNECTION_LOSS` | The server could not be reached; the operation may or may not have been applied. |
@@ -16,6 +17,7 @@
  */
 export type RegistryErrorCode =
   | 'NO_NODE'
+  | 'VALUE_MISMATCH'
   | 'NODE_EXISTS'
   | 'NOT_STARTED'
   | 'CONNECTION_LOSS'
@@ -29,6 +31,7 @@ export type RegistryErrorCode =
 /** Every {@link RegistryErrorCode}, for validation and exhaustive tests. */
 export const REGISTRY_ERROR_CODES: readonly RegistryErrorCode[] = [
   'NO_NODE',
+  'VALUE_MISMATCH',
   'NODE_EXISTS',
   'NOT_STARTED',
   'CONNECTION_LOSS',

@@ -460,7 +460,7 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
       });
       seen.length = 0;
       expect(await c.apis.jobOperateAPI.shutdown('orders', ip(2))).toEqual([
-        { jobName: 'orders', instanceId: id(2), serverIp: ip(2) },
+        { jobName: 'orders', instanceId: id(2), serverIp: ip(2), delivery: 'SHUTDOWN_COMMAND' },
       ]);
       await waitFor(() => {
         expect(seen).toContain(`ADDED /orders/shutdown/${id(2)}`);
@@ -475,7 +475,10 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
         `ADDED /orders/shutdown/${id(2)}`,
       ]);
       await unwatch();
-      expect(await c.apis.jobOperateAPI.shutdown('orders', '10.9.9.9')).toEqual([]);
+      await expect(c.apis.jobOperateAPI.shutdown('orders', '10.9.9.9')).rejects.toMatchObject({
+        name: 'ServerNotFoundError',
+        knownServerIps: [ip(1), ip(2)], // the stopped instance's server node stays (remove deletes it)
+      });
     });
 
     it('shutdown stops the job on the target instance; its items move; the command is acknowledged', async () => {
@@ -498,7 +501,7 @@ export function lifecycleBehaviourSuite(fixture: LifecycleRegistryFixture): void
       await c.start(2, job());
       await c.waitForOwners('orders', 4, [id(1), id(2)]);
       expect(await c.apis.jobOperateAPI.remove('orders', ip(2))).toEqual({
-        instances: [{ jobName: 'orders', instanceId: id(2), serverIp: ip(2) }],
+        instances: [{ jobName: 'orders', instanceId: id(2), serverIp: ip(2), delivery: 'SHUTDOWN_COMMAND' }],
         servers: [{ jobName: 'orders', serverIp: ip(2) }],
       });
       expect(await c.admin.isExisted(`/orders/servers/${ip(2)}`)).toBe(false);

@@ -1,6 +1,7 @@
 /**
  * `executeInTransaction`: atomic commit, all-or-nothing rollback for every failing op type at every
- * position, error shape.
+ * position, error shape; `check` with a `value` (exact equality at commit time, in operation order,
+ * and no lost update when clients compare-and-set one node concurrently).
  *
  * @module
  */
@@ -31,6 +32,16 @@ const FAILING_OPERATIONS: readonly FailingOperation[] = [
     name: 'check of an absent node',
     causeCode: 'NO_NODE',
     operation: (ctx) => ({ type: 'check', key: ctx.path('tx', 'absent') }),
+  },
+  {
+    name: 'check with a value of a node holding another value',
+    causeCode: 'VALUE_MISMATCH',
+    operation: (ctx) => ({ type: 'check', key: ctx.path('tx', 'victimized'), value: 'prefix sibling!' }),
+  },
+  {
+    name: 'check with a value of an absent node',
+    causeCode: 'NO_NODE',
+    operation: (ctx) => ({ type: 'check', key: ctx.path('tx', 'absent'), value: '' }),
   },
   {
     name: 'create of an existing node',
@@ -79,28 +90,206 @@ async function seed(ctx: ConformanceContext, client: CoordinatorRegistryCenter):
   await client.persist(ctx.path('tx', 'victimized'), 'prefix sibling');
 }
 
+/** Checks the subtree below the test's `tx` node: relative path (`a/b`) → value. */
+async function expectTxSubtree(ctx: ConformanceContext, expected: Record<string, string>): Promise<void> {
+  const reader = await ctx.client();
+  const wanted = new Map(
+    Object.entries(expected).map(([relative, value]) => [ctx.path('tx', ...relative.split('/')), value]),
+  );
+  expect(sortedEntries(await readSubtree(reader, ctx.path('tx')))).toEqual(sortedEntries(wanted));
+}
+
+/** The `TRANSACTION_FAILED` of `operations`, checked for its index and its cause's code. */
+async function expectTransactionFailure(
+  client: CoordinatorRegistryCenter,
+  operations: readonly RegistryTransactionOperation[],
+  index: number,
+  causeCode: RegistryErrorCode,
+): Promise<void> {
+  const error = await expectRegistryError(
+    () => client.executeInTransaction(operations),
+    'TRANSACTION_FAILED',
+    operations[index]?.key,
+  );
+  expect(error.failedOperationIndex, 'failedOperationIndex').toBe(index);
+  const cause = (error as Error).cause;
+  expect(isRegistryErrorLike(cause), `cause is a RegistryError: ${String(cause)}`).toBe(true);
+  expect((cause as { code: string }).code, 'cause code').toBe(causeCode);
+}
+
+/** Clients compare-and-set increments of one counter node; reports what committed. */
+async function compareAndSetIncrements(
+  client: CoordinatorRegistryCenter,
+  counter: string,
+  successes: number,
+): Promise<{ readonly committedFrom: number[]; readonly mismatches: number }> {
+  const committedFrom: number[] = [];
+  let mismatches = 0;
+  for (let attempt = 0; committedFrom.length < successes; attempt += 1) {
+    if (attempt >= successes * 100) throw new Error(`no progress after ${attempt} attempts`);
+    const read = Number(await client.getDirectly(counter));
+    try {
+      await client.executeInTransaction([
+        { type: 'check', key: counter, value: String(read) },
+        { type: 'update', key: counter, value: String(read + 1) },
+      ]);
+      committedFrom.push(read);
+    } catch (error) {
+      const cause = (error as Error).cause as { code?: string } | undefined;
+      if (!isRegistryErrorLike(error) || error.failedOperationIndex !== 0 || cause?.code !== 'VALUE_MISMATCH')
+        throw error;
+      mismatches += 1;
+    }
+  }
+  return { committedFrom, mismatches };
+}
+
+function defineValueCheckTests(ctx: ConformanceContext, timeout: number): void {
+  describe('check with a value', () => {
+    it(
+      'passes when the node holds exactly the value, committed together with create, update and delete',
+      async () => {
+        const client = await ctx.client();
+        await seed(ctx, client);
+        await client.executeInTransaction([
+          { type: 'check', key: ctx.path('tx', 'existing'), value: 'old' },
+          { type: 'create', key: ctx.path('tx', 'new'), value: 'n' },
+          { type: 'update', key: ctx.path('tx', 'existing'), value: 'changed' },
+          { type: 'check', key: ctx.path('tx', 'victimized'), value: 'prefix sibling' },
+          { type: 'delete', key: ctx.path('tx', 'victim') },
+        ]);
+        await expectTxSubtree(ctx, { existing: 'changed', new: 'n', victimized: 'prefix sibling' });
+      },
+      timeout,
+    );
+
+    it(
+      'compares exact strings: another normalisation, case or a trailing space is a mismatch; empty matches empty',
+      async () => {
+        const client = await ctx.client();
+        const accented = ctx.path('exact', 'accented');
+        const empty = ctx.path('exact', 'empty');
+        await client.persist(accented, '\u00e9t\u00e9');
+        await client.persist(empty, '');
+        for (const other of ['e\u0301te\u0301', '\u00c9T\u00c9', '\u00e9t\u00e9 ', '']) {
+          await expectTransactionFailure(
+            client,
+            [{ type: 'check', key: accented, value: other }],
+            0,
+            'VALUE_MISMATCH',
+          );
+        }
+        await expectTransactionFailure(
+          client,
+          [{ type: 'check', key: empty, value: ' ' }],
+          0,
+          'VALUE_MISMATCH',
+        );
+        await client.executeInTransaction([
+          { type: 'check', key: accented, value: '\u00e9t\u00e9' },
+          { type: 'check', key: empty, value: '' },
+          { type: 'update', key: empty, value: 'checked' },
+        ]);
+        expect(await client.getDirectly(empty)).toBe('checked');
+      },
+      timeout,
+    );
+
+    it(
+      'sees what earlier operations of the same transaction wrote or deleted',
+      async () => {
+        const client = await ctx.client();
+        const node = ctx.path('seq', 'node');
+        const child = ctx.path('seq', 'node', 'child');
+        await client.persist(node, 'v0');
+        await client.executeInTransaction([
+          { type: 'update', key: node, value: 'v1' },
+          { type: 'check', key: node, value: 'v1' },
+          { type: 'create', key: child, value: 'c' },
+          { type: 'check', key: child, value: 'c' },
+        ]);
+        expect(await client.getDirectly(child)).toBe('c');
+        const stale: RegistryTransactionOperation[] = [
+          { type: 'update', key: node, value: 'v2' },
+          { type: 'check', key: node, value: 'v1' },
+        ];
+        await expectTransactionFailure(client, stale, 1, 'VALUE_MISMATCH');
+        const deleted: RegistryTransactionOperation[] = [
+          { type: 'delete', key: node },
+          { type: 'check', key: child, value: 'c' },
+        ];
+        await expectTransactionFailure(client, deleted, 1, 'NO_NODE');
+        expect(await client.getDirectly(node)).toBe('v1');
+        expect(await client.getDirectly(child)).toBe('c');
+      },
+      timeout,
+    );
+
+    it(
+      'fails when another client changed the value after it was read',
+      async () => {
+        const client = await ctx.client();
+        const other = await ctx.client();
+        const fence = ctx.path('fence');
+        await client.persist(fence, '7');
+        const read = await client.getDirectly(fence);
+        await other.update(fence, '8');
+        await expectTransactionFailure(
+          client,
+          [
+            { type: 'check', key: fence, value: String(read) },
+            { type: 'create', key: ctx.path('fence', 'running'), value: 'stale' },
+          ],
+          0,
+          'VALUE_MISMATCH',
+        );
+        expect(await client.isExisted(ctx.path('fence', 'running'))).toBe(false);
+        expect(await client.getDirectly(fence)).toBe('8');
+      },
+      timeout,
+    );
+
+    it(
+      'concurrent compare-and-set increments from several clients lose no update',
+      async () => {
+        const counter = ctx.path('counter');
+        const clients = await Promise.all([ctx.client(), ctx.client(), ctx.client(), ctx.client()]);
+        await clients[0]?.persist(counter, '0');
+        const perClient = 15;
+        const outcomes = await Promise.all(
+          clients.map((client) => compareAndSetIncrements(client, counter, perClient)),
+        );
+        const committedFrom = outcomes.flatMap((outcome) => outcome.committedFrom);
+        // Every commit started from a value no other commit started from: nobody overwrote a change.
+        expect(new Set(committedFrom).size, 'distinct values compare-and-set from').toBe(
+          committedFrom.length,
+        );
+        expect(await clients[0]?.getDirectly(counter)).toBe(String(clients.length * perClient));
+      },
+      timeout,
+    );
+  });
+}
+
 /** Registers the transaction tests. */
 export function defineTransactionTests(ctx: ConformanceContext): void {
   const timeout = ctx.ms(BASE_TEST_TIMEOUT_MS);
 
   describe('executeInTransaction', () => {
+    defineValueCheckTests(ctx, timeout);
+
     it(
       'commits check, create, update and (recursive) delete together',
       async () => {
         const client = await ctx.client();
         await seed(ctx, client);
         await client.executeInTransaction(validOperations(ctx));
-        const reader = await ctx.client();
-        expect(sortedEntries(await readSubtree(reader, ctx.path('tx')))).toEqual(
-          sortedEntries(
-            new Map([
-              [ctx.path('tx', 'existing'), 'changed'],
-              [ctx.path('tx', 'new'), 'n'],
-              [ctx.path('tx', 'new', 'child'), 'nc'],
-              [ctx.path('tx', 'victimized'), 'prefix sibling'],
-            ]),
-          ),
-        );
+        await expectTxSubtree(ctx, {
+          existing: 'changed',
+          new: 'n',
+          'new/child': 'nc',
+          victimized: 'prefix sibling',
+        });
       },
       timeout,
     );
@@ -154,15 +343,7 @@ export function defineTransactionTests(ctx: ConformanceContext): void {
             const bad = failing.operation(ctx);
             operations.splice(position.index, 0, bad);
             expect(operations.indexOf(bad)).toBe(position.index);
-            const error = await expectRegistryError(
-              () => client.executeInTransaction(operations),
-              'TRANSACTION_FAILED',
-              bad.key,
-            );
-            expect(error.failedOperationIndex, 'failedOperationIndex').toBe(position.index);
-            const cause = (error as Error).cause;
-            expect(isRegistryErrorLike(cause), `cause is a RegistryError: ${String(cause)}`).toBe(true);
-            expect((cause as { code: string }).code, 'cause code').toBe(failing.causeCode);
+            await expectTransactionFailure(client, operations, position.index, failing.causeCode);
             const reader = await ctx.client();
             expect(sortedEntries(await readSubtree(reader, ctx.path('tx')))).toEqual(sortedEntries(before));
           },

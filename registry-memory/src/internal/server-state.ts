@@ -80,6 +80,8 @@ export interface AbsoluteOperation {
   readonly type: 'check' | 'create' | 'update' | 'delete';
   readonly path: string;
   readonly value: string;
+  /** For `check`: the value the node must hold (exact string equality); absent = existence only. */
+  readonly expectedValue?: string;
 }
 
 /** A `{path, value}` pair of {@link ServerState.dump}. */
@@ -360,8 +362,9 @@ export class ServerState {
    * @throws {RegistryError} `TRANSACTION_FAILED` naming the first failing operation; nothing applied.
    */
   transaction(actor: Actor, operations: readonly AbsoluteOperation[]): void {
-    const overlay = new Map<string, { aclIdentity: string | undefined } | null>();
-    const lookup = (path: string): { aclIdentity: string | undefined } | undefined => {
+    type Staged = { aclIdentity: string | undefined; value: string };
+    const overlay = new Map<string, Staged | null>();
+    const lookup = (path: string): Staged | undefined => {
       const entry = overlay.get(path);
       if (entry === null) return undefined;
       return entry ?? this.#nodes.get(path);
@@ -405,7 +408,7 @@ export class ServerState {
           } else if (!this.canAccess(actor.session.identity, parent.aclIdentity)) {
             fail(index, operation, denied('create children under', parentPath));
           }
-          overlay.set(operation.path, { aclIdentity: actor.session.identity });
+          overlay.set(operation.path, { aclIdentity: actor.session.identity, value: operation.value });
           break;
         }
         case 'check':
@@ -415,6 +418,15 @@ export class ServerState {
             fail(index, operation, new RegistryError('NO_NODE', `'${rel}' does not exist`, { path: rel }));
           } else if (!this.canAccess(actor.session.identity, target.aclIdentity)) {
             fail(index, operation, denied(operation.type, operation.path));
+          } else if (operation.type === 'update') {
+            overlay.set(operation.path, { aclIdentity: target.aclIdentity, value: operation.value });
+          } else if (
+            operation.type === 'check' &&
+            operation.expectedValue !== undefined &&
+            target.value !== operation.expectedValue
+          ) {
+            const mismatch = `'${rel}' holds another value than the expected one`;
+            fail(index, operation, new RegistryError('VALUE_MISMATCH', mismatch, { path: rel }));
           }
           if (operation.type === 'delete') {
             const doomed = new Set<string>();

@@ -1,0 +1,206 @@
+/**
+ * How `executeInTransaction` becomes one ZooKeeper `multi`.
+ *
+ * - A `delete` removes a subtree: its descendants are listed and deleted, deepest first, inside
+ *   the same multi.
+ * - A `check` with a `value` reads the node's value and data version (`getData`) before the commit
+ *   and puts a *version* check in the multi, so a change between the read and the commit fails the
+ *   multi (ZooKeeper has no value compare). A value that differs already at the read fails the
+ *   transaction at once when no earlier operation could fail instead; otherwise the multi carries a
+ *   check that cannot pass (version `-2`), so the server names the first failing operation.
+ * - Operations apply in order, as in the multi: a value check of a node that an earlier operation
+ *   of the same transaction created, updated or deleted is decided from that operation's value.
+ *
+ * @module
+ */
+import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core';
+
+/** ZooKeeper's "any version" in a `check`/`setData`/`remove`. */
+export const ANY_VERSION = -1;
+
+/**
+ * A version no node ever has (versions start at 0): a `check` with it fails with `BADVERSION`
+ * when the node exists and `NONODE` when it does not.
+ */
+export const IMPOSSIBLE_VERSION = -2;
+
+/** A validated operation with its absolute path. */
+export interface PreparedOperation {
+  readonly index: number;
+  readonly type: RegistryTransactionOperation['type'];
+  readonly key: string;
+  /** Absolute path. */
+  readonly path: string;
+  /** Encoded value of a `create` / `update`. */
+  readonly data: Buffer | undefined;
+  /** For a `check` with a `value`: the value the node must hold. */
+  readonly expected: string | undefined;
+}
+
+/** One request of the multi. */
+export interface ExpandedOperation {
+  readonly type: RegistryTransactionOperation['type'];
+  readonly path: string;
+  readonly data?: Buffer | undefined;
+  readonly originIndex: number;
+  /** Version for `check` (ZooKeeper's `-1` = any). */
+  readonly version: number;
+  /**
+   * For a `check` with a value: the value, and whether an earlier operation of the transaction
+   * decided it (then a `BADVERSION` is a mismatch without a re-read).
+   */
+  readonly valueCheck?: { readonly expected: string; readonly staged: boolean };
+}
+
+/** A node's value and data version, as read before the commit. */
+export interface NodeVersion {
+  readonly value: string;
+  readonly version: number;
+}
+
+/** The reads a plan needs from the server. */
+export interface TransactionReads {
+  /** Every descendant path of `path` (none when absent). */
+  listDescendants(path: string): Promise<string[]>;
+  /** Value and version of `path`, `undefined` when absent. */
+  readNode(path: string): Promise<NodeVersion | undefined>;
+}
+
+/** A plan: the multi to send, or a failure found before sending it. */
+export type TransactionPlan =
+  | { readonly kind: 'multi'; readonly operations: readonly ExpandedOperation[] }
+  | { readonly kind: 'failed'; readonly index: number; readonly cause: RegistryError };
+
+/** The cause of a value check that found another value. */
+export function valueMismatch(key: string, detail = ''): RegistryError {
+  return new RegistryError('VALUE_MISMATCH', `'${key}' holds another value than the expected one${detail}`, {
+    path: key,
+  });
+}
+
+function depth(path: string): number {
+  let count = 0;
+  for (const char of path) if (char === '/') count += 1;
+  return count;
+}
+
+/**
+ * Builds the multi of a transaction.
+ *
+ * @param prepared - validated operations, in order.
+ * @param reads - server reads (subtree listings, value checks).
+ * @param relative - namespace-relative key of an absolute path, for error paths.
+ */
+export async function planTransaction(
+  prepared: readonly PreparedOperation[],
+  reads: TransactionReads,
+  relative: (path: string) => string,
+): Promise<TransactionPlan> {
+  const operations: ExpandedOperation[] = [];
+  /** Value of a node as earlier operations leave it (`null`: deleted). */
+  const staged = new Map<string, string | null>();
+  const deletedPrefixes: string[] = [];
+  const stagedValue = (path: string): string | null | undefined => {
+    if (staged.has(path)) return staged.get(path);
+    return deletedPrefixes.some((prefix) => path.startsWith(prefix)) ? null : undefined;
+  };
+  for (const op of prepared) {
+    switch (op.type) {
+      case 'create':
+      case 'update':
+        operations.push({
+          type: op.type,
+          path: op.path,
+          data: op.data,
+          originIndex: op.index,
+          version: ANY_VERSION,
+        });
+        staged.set(op.path, (op.data ?? Buffer.alloc(0)).toString('utf8'));
+        break;
+      case 'check': {
+        if (op.expected === undefined) {
+          operations.push({ type: 'check', path: op.path, originIndex: op.index, version: ANY_VERSION });
+          break;
+        }
+        const known = stagedValue(op.path);
+        if (known !== undefined) {
+          // Decided inside the multi: absent fails NONODE; a mismatch fails on the impossible version.
+          const version = known === null || known === op.expected ? ANY_VERSION : IMPOSSIBLE_VERSION;
+          operations.push({
+            type: 'check',
+            path: op.path,
+            originIndex: op.index,
+            version,
+            valueCheck: { expected: op.expected, staged: true },
+          });
+          break;
+        }
+        const node = await reads.readNode(op.path);
+        if (node === undefined || node.value !== op.expected) {
+          const onlyValueChecksBefore = prepared
+            .slice(0, op.index)
+            .every((earlier) => earlier.type === 'check' && earlier.expected !== undefined);
+          if (onlyValueChecksBefore) {
+            const key = relative(op.path);
+            const cause =
+              node === undefined
+                ? new RegistryError('NO_NODE', `'${key}' does not exist`, { path: key })
+                : valueMismatch(key);
+            return { kind: 'failed', index: op.index, cause };
+          }
+        }
+        const matches = node !== undefined && node.value === op.expected;
+        operations.push({
+          type: 'check',
+          path: op.path,
+          originIndex: op.index,
+          version: matches ? node.version : IMPOSSIBLE_VERSION,
+          valueCheck: { expected: op.expected, staged: false },
+        });
+        break;
+      }
+      case 'delete': {
+        const descendants = new Set(await reads.listDescendants(op.path));
+        for (const [path, value] of staged) {
+          if (value !== null && path.startsWith(`${op.path}/`)) descendants.add(path);
+        }
+        const ordered = [...descendants]
+          .filter((path) => stagedValue(path) !== null)
+          .sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
+        for (const path of [...ordered, op.path]) {
+          operations.push({ type: 'delete', path, originIndex: op.index, version: ANY_VERSION });
+          staged.set(path, null);
+        }
+        deletedPrefixes.push(`${op.path}/`);
+        break;
+      }
+    }
+  }
+  return { kind: 'multi', operations };
+}
+
+/**
+ * Why a value check failed with `BADVERSION` in the multi: `VALUE_MISMATCH` or `NO_NODE` after a
+ * re-read, or `undefined` when the node holds the expected value again (it was rewritten between
+ * the read and the commit): the transaction is then planned and sent again.
+ *
+ * @param failed - the failing check.
+ * @param reads - server reads.
+ * @param relative - namespace-relative key of an absolute path.
+ */
+export async function diagnoseVersionFailure(
+  failed: ExpandedOperation,
+  reads: TransactionReads,
+  relative: (path: string) => string,
+): Promise<RegistryError | undefined> {
+  const key = relative(failed.path);
+  const check = failed.valueCheck;
+  if (check === undefined) {
+    return new RegistryError('INVALID_STATE', `unexpected BADVERSION for '${key}'`, { path: key });
+  }
+  if (check.staged) return valueMismatch(key);
+  const node = await reads.readNode(failed.path);
+  if (node === undefined) return new RegistryError('NO_NODE', `'${key}' does not exist`, { path: key });
+  if (node.value !== check.expected) return valueMismatch(key);
+  return undefined;
+}
