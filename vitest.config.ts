@@ -11,6 +11,7 @@ export default defineConfig({
       'registry-etcd',
       'examples',
       'integration-tests',
+      'tracing',
       'console',
     ],
   },

@@ -14,6 +14,7 @@
  */
 export * from './bootstrap/index.js';
 export * from './bootstrap-file/index.js';
+export { formatPairs, formatTable, toJson } from './cli/format.js';
 export * from './config/index.js';
 export * from './cron/index.js';
 export * from './dump/index.js';

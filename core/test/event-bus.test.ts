@@ -26,7 +26,13 @@ function statusEvent(message: string): JobEvent {
 }
 
 function messagesOf(events: readonly JobEvent[]): string[] {
-  return events.map((event) => (event.kind === 'status' ? event.message : `item ${event.shardingItem}`));
+  return events.map((event) =>
+    event.kind === 'status'
+      ? event.message
+      : event.kind === 'execution'
+        ? `item ${event.shardingItem}`
+        : event.kind,
+  );
 }
 
 function recordingLogger(): { logger: Logger; entries: { level: string; args: unknown[] }[] } {

@@ -4,6 +4,10 @@
  * after four fires one instance stops and its items move to the others. Stops by itself after
  * about 20 seconds, or on Ctrl-C.
  *
+ * With `--observe` (`npm run start:observed`) the same demo also writes every execution and status
+ * change to an embedded SQLite history file and serves Prometheus metrics on 127.0.0.1:9464
+ * (see `demo-observability.ts`); it prints where to look.
+ *
  * @module
  */
 import {
@@ -14,6 +18,7 @@ import {
   silentLogger,
 } from '@elasticjob-ts/core';
 import { MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+import type { DemoObservability } from './demo-observability.js';
 
 const JOB = {
   jobName: 'orders',
@@ -31,6 +36,10 @@ interface Run {
 }
 
 async function main(): Promise<void> {
+  // Loaded only with --observe: plain `npm start` does not load the database drivers.
+  const observability: DemoObservability | undefined = process.argv.includes('--observe')
+    ? await (await import('./demo-observability.js')).startDemoObservability(JOB.jobName)
+    : undefined;
   const server = new MemoryRegistryServer();
   const runs: Run[] = [];
   const names = ['instance-A', 'instance-B', 'instance-C'];
@@ -50,6 +59,7 @@ async function main(): Promise<void> {
       logger: silentLogger,
     });
     await bootstrap.schedule();
+    observability?.attach(bootstrap, registry);
     bootstraps.push(bootstrap);
   }
   console.log(
@@ -63,6 +73,7 @@ async function main(): Promise<void> {
     stopping = true;
     await Promise.all(bootstraps.map((bootstrap) => bootstrap.shutdown()));
     await Promise.all(registries.map((registry) => registry.close()));
+    await observability?.close();
   };
   process.once('SIGINT', () => {
     console.log('\nCtrl-C: shutting down');

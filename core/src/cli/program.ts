@@ -19,6 +19,7 @@ import { registerConsoleCommand } from './console-command.js';
 import { ExitCode, type ExitCodeValue } from './errors.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { registerViewCommands } from './view-commands.js';
+import { runHistoryCommand } from './history-command.js';
 
 /** Where the CLI writes, what it reads, and how it waits for signals (injected by tests). */
 export interface CliIo {
@@ -58,6 +59,14 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * @returns the exit code.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
+  // `history` has its own options (parsed by the tracing package), so it bypasses this parser.
+  if (argv[0] === 'history') {
+    try {
+      return (await runHistoryCommand(argv.slice(1), io)) as ExitCodeValue;
+    } catch (error) {
+      return reportError(error, io);
+    }
+  }
   let exitCode: ExitCodeValue = ExitCode.OK;
   const program = buildProgram(io, (code) => {
     exitCode = code;
@@ -147,6 +156,17 @@ function buildProgram(io: CliIo, setExitCode: (code: ExitCodeValue) => void): Co
   registerOperateCommands(program, withRegistry);
   registerConfigCommands(program, withRegistry);
   registerConsoleCommand(program, { withRegistry, waitForStopSignal: io.waitForStopSignal });
+  program
+    .command('history')
+    .description(
+      'execution history from the event tracing database (needs @elasticjob-ts/tracing; see `history --help`)',
+    )
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      setExitCode((await runHistoryCommand(args, io)) as ExitCodeValue);
+    });
 
   const run = program
     .command('run')

@@ -50,8 +50,21 @@ export interface JobStatusTraceEvent {
   readonly creationTimeMs: number;
 }
 
+/** A resharding the leader committed (posted on the leader only). */
+export interface JobReshardingEvent {
+  readonly kind: 'resharding';
+  readonly id: string;
+  readonly jobName: string;
+  /** The leader's job instance id. */
+  readonly leaderInstanceId: string;
+  /** Sharding items per job instance id after the resharding. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+  /** Epoch ms. */
+  readonly creationTimeMs: number;
+}
+
 /** Any job event. */
-export type JobEvent = JobExecutionEvent | JobStatusTraceEvent;
+export type JobEvent = JobExecutionEvent | JobStatusTraceEvent | JobReshardingEvent;
 
 /** Receives job events. Called asynchronously; errors are logged, never affect the run. */
 export type JobEventListener = (event: JobEvent) => void | Promise<void>;

@@ -395,7 +395,7 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       await waitFor(async () => expect(await admin.isExisted('/orders/sharding/0/misfire')).toBe(false));
       await waitFor(() =>
         expect(
-          c.events.filter((e) => e.kind === 'execution' && e.success === true).map((e) => e.source),
+          c.events.flatMap((e) => (e.kind === 'execution' && e.success === true ? [e.source] : [])),
         ).toEqual(['NORMAL_TRIGGER', 'MISFIRE']),
       );
     });
@@ -578,7 +578,9 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       releaseSurvivor();
       await waitFor(() => {
         const sources = c.events
-          .filter((e) => e.kind === 'status' && e.state === 'TASK_RUNNING' && e.slaveId === '10.0.0.1')
+          .flatMap((e) =>
+            e.kind === 'status' && e.state === 'TASK_RUNNING' && e.slaveId === '10.0.0.1' ? [e] : [],
+          )
           .map((e) => e.source);
         expect(sources).toEqual(['NORMAL_TRIGGER', 'FAILOVER', 'MISFIRE']);
       });

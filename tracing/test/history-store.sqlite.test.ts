@@ -1,0 +1,4 @@
+import { describeHistoryStore } from './history-store.behaviour.js';
+import { sqliteBackend } from './support/backends.js';
+
+describeHistoryStore(sqliteBackend());

@@ -1,0 +1,4 @@
+import { describeJobTracing } from './job-tracing.behaviour.js';
+import { sqliteBackend } from './support/backends.js';
+
+describeJobTracing(sqliteBackend());
