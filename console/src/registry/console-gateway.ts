@@ -85,6 +85,8 @@ export interface JobDetail {
 export class ConsoleGateway {
   readonly #views: JobOperationAPIs;
   readonly #operations: JobOperationAPIs;
+  /** Summaries computed since the job's last change (parsing a configuration costs more than a read). */
+  readonly #summaries = new Map<string, Promise<JobSummary | undefined>>();
 
   /**
    * @param live - the started registry client (operations).
@@ -96,6 +98,12 @@ export class ConsoleGateway {
   ) {
     this.#views = createJobOperationAPIs(new MirrorReadRegistry(mirror, live));
     this.#operations = createJobOperationAPIs(live);
+    // Registered before any other listener of the mirror, so a change drops the job's summary
+    // before anyone is told about it.
+    mirror.onChange((event) => {
+      const jobName = event.key.split('/')[1];
+      if (jobName !== undefined) this.#summaries.delete(jobName);
+    });
   }
 
   /** Names of every job (root children with a `config` node), ascending. */
@@ -115,7 +123,20 @@ export class ConsoleGateway {
    * One job's summary (core's `JobStatisticsAPI.getJobBriefInfo`: a stored configuration that does
    * not parse is `INVALID_CONFIG` with the reason in `error`); `undefined` when it has no `config` node.
    */
-  async jobSummary(jobName: string): Promise<JobSummary | undefined> {
+  jobSummary(jobName: string): Promise<JobSummary | undefined> {
+    let summary = this.#summaries.get(jobName);
+    if (summary === undefined) {
+      summary = this.#computeSummary(jobName);
+      this.#summaries.set(jobName, summary);
+      // A failed computation is not kept; a change during the computation already dropped it.
+      summary.catch(() => {
+        if (this.#summaries.get(jobName) === summary) this.#summaries.delete(jobName);
+      });
+    }
+    return summary;
+  }
+
+  async #computeSummary(jobName: string): Promise<JobSummary | undefined> {
     if (!this.mirror.exists(new JobNodePath(jobName).config)) return undefined;
     try {
       const { configurationError, ...brief } = await this.#views.jobStatisticsAPI.getJobBriefInfo(jobName);
