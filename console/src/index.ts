@@ -26,6 +26,7 @@ export type {
   StatusTraceQuery,
   StatusTraceRecord,
 } from './history/history-source.js';
+export { tracingHistorySource } from './history/tracing-history-source.js';
 export type { ConsoleEvent, JobPart } from './live/change-feed.js';
 export type { ConsoleJobStatus, JobDetail, JobSummary } from './registry/console-gateway.js';
 export { generateApiToken, hashApiToken, hashPassword, verifyPassword } from './security/credentials.js';

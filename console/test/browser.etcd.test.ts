@@ -1,9 +1,11 @@
 /**
  * The pages in a real headless Chromium against a console on a real etcd server with live job
  * instances: sign-in, a job appearing live, disabling an item, editing the configuration through
- * its diff, and a viewer who cannot operate. Needs the built pages (`npm run build`).
+ * its diff, searching the history (a real SQLite history store), and a viewer who cannot operate. Needs the built pages (`npm run build`).
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
@@ -15,6 +17,7 @@ import {
   type LiveInstance,
   PASSWORDS,
   type RegistryBackend,
+  seedHistory,
   startBackend,
   startInstance,
   startTestConsole,
@@ -32,6 +35,7 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
   let consoleServer: RunningConsole;
   let browser: TestBrowser;
   const instances: LiveInstance[] = [];
+  let historyDir: string | undefined;
 
   async function signIn(page: Page, user: keyof typeof PASSWORDS): Promise<void> {
     await page.context().clearCookies();
@@ -52,7 +56,12 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     observer = await backend.createClient(namespace);
     instances.push(await startInstance(backend, namespace, 'orders', 'a', '10.0.0.1'));
     const { users } = await testUsers();
-    consoleServer = await startTestConsole({ registries: [{ client: observer, type: 'etcd' }], users });
+    historyDir = await mkdtemp(join(tmpdir(), 'ejc-browser-history-'));
+    consoleServer = await startTestConsole({
+      registries: [{ client: observer, type: 'etcd' }],
+      users,
+      history: await seedHistory(historyDir),
+    });
     browser = await launchBrowser();
   }, 90_000);
 
@@ -62,6 +71,7 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     for (const instance of instances) await instance.stop();
     await observer?.close();
     await backend?.stop();
+    if (historyDir !== undefined) await rm(historyDir, { recursive: true, force: true });
   }, 60_000);
 
   it('signs in and shows a job appear live when its first instance starts', async () => {
@@ -123,6 +133,30 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     expect(await observer.getChildrenKeys('/reports/instances')).toEqual(['r1']);
+    await page.close();
+  });
+
+  it("searches the history, charts it, and opens a task's status trace", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, 'viewer');
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByLabel('Job').fill('orders');
+    await page.getByLabel('Result').selectOption('false');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.locator('table.executions tbody tr');
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
+    expect(await rows.first().textContent()).toContain('payment gateway timed out');
+    await page
+      .getByRole('img', { name: /Runs over time: 12 runs, 2 failures/ })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.getByLabel('Result').selectOption('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(12);
+    await rows.first().getByRole('link', { name: 'status trace' }).click();
+    await page.getByRole('heading', { name: 'Status trace' }).waitFor();
+    await expect
+      .poll(() => page.locator('.trace li .badge').allTextContents(), { timeout: UI_TIMEOUT_MS })
+      .toEqual(['TASK_STAGING', 'TASK_RUNNING', 'TASK_FINISHED']);
     await page.close();
   });
 

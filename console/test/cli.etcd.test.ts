@@ -79,6 +79,15 @@ describe('elasticjob console (CLI, etcd)', { timeout: 60_000 }, () => {
 
   it('serves the console on loopback and stops on SIGTERM', async () => {
     const cli = run(['console', '--registry', url, '--port', '0']);
+    try {
+      await checkConsole(cli);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect((await cli.output).code).toBe(0);
+  });
+
+  async function checkConsole(cli: ReturnType<typeof run>): Promise<void> {
     const consoleUrl = await new Promise<string>((resolve, reject) => {
       const check = () => {
         const match = /Console at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.stdout());
@@ -105,9 +114,7 @@ describe('elasticjob console (CLI, etcd)', { timeout: 60_000 }, () => {
         .end();
     });
     expect(rebound).toBe(403);
-    cli.child.kill('SIGTERM');
-    expect((await cli.output).code).toBe(0);
-  });
+  }
 
   it('refuses a non-loopback bind without users (exit 2, naming --users)', async () => {
     const result = await run(['console', '--registry', url, '--host', '0.0.0.0', '--port', '0']).output;

@@ -5,9 +5,12 @@
  * - History: `./elasticjob-demo-history.db` (env `DEMO_HISTORY_URL` overrides, e.g. a
  *   `postgres://` URL); read it with `npx elasticjob history ...`.
  * - Metrics: `http://127.0.0.1:9464/metrics`, `/healthz`, `/readyz` (env `DEMO_METRICS_PORT`).
+ * - Console: `http://127.0.0.1:8899/` (env `DEMO_CONSOLE_PORT`), on loopback without users: the
+ *   demo's job live, its operations, and this history.
  *
  * @module
  */
+import { type RunningConsole, startConsole, tracingHistorySource } from '@elasticjob-ts/console';
 import type { CoordinatorRegistryCenter, ScheduleJobBootstrap } from '@elasticjob-ts/core';
 import {
   ElasticJobMetrics,
@@ -47,13 +50,30 @@ export async function startDemoObservability(jobName: string): Promise<DemoObser
       '',
     ].join('\n'),
   );
+  let web: Promise<RunningConsole | undefined> | undefined;
   return {
     attach(bootstrap, registry) {
+      // The console watches the demo's namespace through the first instance's registry client.
+      web ??= startConsole({
+        registries: [{ client: registry, type: 'memory', label: 'demo' }],
+        history: tracingHistorySource(tracing.store.queries, async () => {}),
+        port: Number(process.env.DEMO_CONSOLE_PORT ?? 8899),
+      }).then(
+        (running) => {
+          console.log(`Console: ${running.url}  (jobs live, operations, history search)\n`);
+          return running;
+        },
+        (error: unknown) => {
+          console.log(`Console not started: ${(error as Error).message}\n`);
+          return undefined;
+        },
+      );
       tracing.attach(bootstrap);
       metrics.observeJob(bootstrap, { registryCenter: registry });
       metrics.observeRegistryCenter(registry);
     },
     async close() {
+      await (await web)?.close();
       await tracing.writer.flush();
       const { items } = await tracing.store.queries.findExecutions({ jobName }, { limit: 1000 });
       const failovers = items.filter((e) => e.source === 'FAILOVER').length;

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  JobConfigurationConflictError,
   JobConfigurationError,
   JobNotFoundError,
   RegistryError,
@@ -14,7 +15,6 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigurationVersionConflictError } from '../registry/console-gateway.js';
 
 /** One problem with one field. */
 export interface FieldIssue {
@@ -118,11 +118,11 @@ export function toProblem(error: unknown): Problem {
       knownServerIps: error.knownServerIps.slice(0, 50),
     });
   }
-  if (error instanceof ConfigurationVersionConflictError) {
+  if (error instanceof JobConfigurationConflictError) {
     return problem(412, 'version-conflict', 'Configuration changed concurrently', error.message, {
       field: 'header.If-Match',
       errors: [{ field: 'header.If-Match', message: error.message }],
-      currentVersion: error.currentVersion,
+      currentVersion: error.actualVersion ?? null,
     });
   }
   if (error instanceof JobConfigurationError) {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { HistorySource } from './history-source.js';
+import { tracingHistorySource } from './tracing-history-source.js';
 
 /** The history cannot be opened; `field` names the option (`history`). */
 export class HistoryUnavailableError extends Error {
@@ -16,9 +17,7 @@ export class HistoryUnavailableError extends Error {
 }
 
 /** What the console needs from the tracing package. */
-interface TracingModule {
-  openHistorySource?: (url: string) => Promise<HistorySource>;
-}
+type TracingModule = Pick<typeof import('@elasticjob-ts/tracing'), 'openHistoryStore'>;
 
 /**
  * Opens the history at `url` (`sqlite:./history.db`, `postgres://...`).
@@ -36,10 +35,17 @@ export async function openHistorySource(url: string): Promise<HistorySource> {
       cause: error,
     });
   }
-  if (typeof module.openHistorySource !== 'function') {
+  if (typeof module.openHistoryStore !== 'function') {
     throw new HistoryUnavailableError(
       `${specifier} does not provide the history query API this console needs`,
     );
   }
-  return module.openHistorySource(url);
+  let store: Awaited<ReturnType<TracingModule['openHistoryStore']>>;
+  try {
+    store = await module.openHistoryStore(url);
+  } catch (error) {
+    // The tracing package names the problem; its messages never include the URL's password.
+    throw new HistoryUnavailableError(`--history: ${(error as Error).message}`, { cause: error });
+  }
+  return tracingHistorySource(store.queries, () => store.close());
 }

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import {
   type CoordinatorRegistryCenter,
+  configurationVersion,
   createJobOperationAPIs,
   JOB_NAME_PATTERN,
   type JobConfiguration,
@@ -37,7 +37,7 @@ export interface JobSummary {
   readonly description: string;
   readonly shardingTotalCount: number;
   readonly instanceCount: number;
-  /** Why the stored configuration is invalid (`INVALID_CONFIG` only). */
+  /** Why the stored configuration is invalid (`INVALID_CONFIG` only): every problem, or the YAML error with line and column. */
   readonly error?: string;
 }
 
@@ -81,32 +81,12 @@ export interface JobDetail {
   readonly items: readonly ItemInfo[];
 }
 
-/** The stored configuration changed since the version the caller read (compare-and-set failed). */
-export class ConfigurationVersionConflictError extends Error {
-  constructor(
-    readonly jobName: string,
-    readonly expectedVersion: string,
-    readonly currentVersion: string,
-  ) {
-    super(
-      `The configuration of job '${jobName}' changed since version ${expectedVersion} was read (now ${currentVersion}); reload it and apply your change again`,
-    );
-    this.name = 'ConfigurationVersionConflictError';
-  }
-}
-
-/**
- * The version of a stored configuration: a digest of the exact stored text, so any change of the
- * node (by the console, the CLI or a job instance) changes it.
- */
-export function configurationVersion(yaml: string): string {
-  return createHash('sha256').update(yaml).digest('base64url').slice(0, 22);
-}
-
 /** Lifecycle calls of the console over one namespace (see the module note). */
 export class ConsoleGateway {
   readonly #views: JobOperationAPIs;
   readonly #operations: JobOperationAPIs;
+  /** Summaries computed since the job's last change (parsing a configuration costs more than a read). */
+  readonly #summaries = new Map<string, Promise<JobSummary | undefined>>();
 
   /**
    * @param live - the started registry client (operations).
@@ -118,6 +98,12 @@ export class ConsoleGateway {
   ) {
     this.#views = createJobOperationAPIs(new MirrorReadRegistry(mirror, live));
     this.#operations = createJobOperationAPIs(live);
+    // Registered before any other listener of the mirror, so a change drops the job's summary
+    // before anyone is told about it.
+    mirror.onChange((event) => {
+      const jobName = event.key.split('/')[1];
+      if (jobName !== undefined) this.#summaries.delete(jobName);
+    });
   }
 
   /** Names of every job (root children with a `config` node), ascending. */
@@ -133,23 +119,31 @@ export class ConsoleGateway {
     return summaries.filter((summary): summary is JobSummary => summary !== undefined);
   }
 
-  /** One job's summary; `undefined` when it has no `config` node. */
-  async jobSummary(jobName: string): Promise<JobSummary | undefined> {
+  /**
+   * One job's summary (core's `JobStatisticsAPI.getJobBriefInfo`: a stored configuration that does
+   * not parse is `INVALID_CONFIG` with the reason in `error`); `undefined` when it has no `config` node.
+   */
+  jobSummary(jobName: string): Promise<JobSummary | undefined> {
+    let summary = this.#summaries.get(jobName);
+    if (summary === undefined) {
+      summary = this.#computeSummary(jobName);
+      this.#summaries.set(jobName, summary);
+      // A failed computation is not kept; a change during the computation already dropped it.
+      summary.catch(() => {
+        if (this.#summaries.get(jobName) === summary) this.#summaries.delete(jobName);
+      });
+    }
+    return summary;
+  }
+
+  async #computeSummary(jobName: string): Promise<JobSummary | undefined> {
     if (!this.mirror.exists(new JobNodePath(jobName).config)) return undefined;
     try {
-      return await this.#views.jobStatisticsAPI.getJobBriefInfo(jobName);
+      const { configurationError, ...brief } = await this.#views.jobStatisticsAPI.getJobBriefInfo(jobName);
+      return configurationError === undefined ? brief : { ...brief, error: configurationError };
     } catch (error) {
-      if (error instanceof JobNotFoundError) return undefined;
-      if (!(error instanceof JobConfigurationError)) throw error;
-      return {
-        jobName,
-        status: 'INVALID_CONFIG',
-        cron: '',
-        description: '',
-        shardingTotalCount: 0,
-        instanceCount: this.mirror.children(new JobNodePath(jobName).instances).length,
-        error: error.message,
-      };
+      if (error instanceof JobNotFoundError) return undefined; // removed since the mirror listed it
+      throw error;
     }
   }
 
@@ -248,24 +242,23 @@ export class ConsoleGateway {
   }
 
   /**
-   * The stored configuration, read directly from the server.
+   * The stored configuration and its version, read directly from the server (core's
+   * `JobConfigurationAPI.getStoredConfiguration`).
    * @throws {JobNotFoundError} when the job has no `config` node.
    */
   async storedConfiguration(jobName: string): Promise<StoredConfiguration> {
-    const paths = new JobNodePath(jobName);
-    const yaml = await this.live.getDirectly(paths.config);
-    if (yaml === undefined) throw await this.#notFound(jobName);
-    return { yaml, version: configurationVersion(yaml) };
+    const { yaml, version } = await this.#operations.jobConfigurationAPI.getStoredConfiguration(jobName);
+    return { yaml, version };
   }
 
   /**
-   * Replaces the configuration if the stored one is still at `expectedVersion`. Validation is
-   * core's (`JobConfigurationAPI.updateJobConfiguration`: every field, cron and time zone).
+   * Replaces the configuration if the stored one is still at `expectedVersion`: core's
+   * `JobConfigurationAPI.updateJobConfiguration` with `expectedVersion`, a compare-and-set in the
+   * registry (the write carries a check of the stored value, so a change racing it fails it).
+   * Validation is core's (every field, cron and time zone).
    *
-   * The version is compared with a direct read just before the write; the window between that read
-   * and the write is closed once the lifecycle API offers a replace conditional on the stored version.
-   *
-   * @throws {ConfigurationVersionConflictError} when the stored configuration changed.
+   * @returns the configuration now stored and its version.
+   * @throws {JobConfigurationConflictError} when the stored configuration changed.
    * @throws {JobConfigurationError} naming the offending field.
    * @throws {JobNotFoundError} when the job has no `config` node.
    */
@@ -273,11 +266,7 @@ export class ConsoleGateway {
     configuration: JobConfiguration,
     expectedVersion: string,
   ): Promise<StoredConfiguration> {
-    const current = await this.storedConfiguration(configuration.jobName);
-    if (current.version !== expectedVersion) {
-      throw new ConfigurationVersionConflictError(configuration.jobName, expectedVersion, current.version);
-    }
-    await this.#operations.jobConfigurationAPI.updateJobConfiguration(configuration);
+    await this.#operations.jobConfigurationAPI.updateJobConfiguration(configuration, { expectedVersion });
     return this.storedConfiguration(configuration.jobName);
   }
 

@@ -5,6 +5,7 @@
 import {
   type CoordinatorRegistryCenter,
   createRegistryCenter,
+  type JobEvent,
   type Logger,
   ScheduleJobBootstrap,
   type ShardingContext,
@@ -16,6 +17,9 @@ import {
   startZookeeperServer,
   type ZookeeperTestServer,
 } from '@elasticjob-ts/test-support';
+import { openHistoryStore } from '@elasticjob-ts/tracing';
+import type { HistorySource } from '../../src/history/history-source.js';
+import { tracingHistorySource } from '../../src/history/tracing-history-source.js';
 import {
   type ConsoleOptions,
   type ConsoleUsers,
@@ -215,4 +219,55 @@ export class ApiClient {
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   }
+}
+
+/** A task id in ElasticJob's form. */
+export const SEEDED_TASK_ID = 'orders@-@0,1@-@READY@-@10.0.0.1@-@4242';
+
+/**
+ * A real SQLite history store (the tracing package) in `dir`, holding the events a day of `orders`
+ * runs leave: 12 executions on items 0/1 (two failed, one from a failover) and the status trace of
+ * one task. Returns the console's history source over it.
+ */
+export async function seedHistory(dir: string, nowMs = Date.now()): Promise<HistorySource> {
+  const store = await openHistoryStore(`sqlite:${dir}/history.db`);
+  const events: JobEvent[] = [];
+  for (let run = 0; run < 12; run++) {
+    const start = nowMs - (run + 1) * 30 * 60_000;
+    const item = run % 2;
+    events.push({
+      kind: 'execution',
+      id: `exec-${run}`,
+      hostname: item === 0 ? 'host-a' : 'host-b',
+      ip: item === 0 ? '10.0.0.1' : '10.0.0.2',
+      taskId: run === 0 ? SEEDED_TASK_ID : `orders@-@${item}@-@READY@-@10.0.0.${item + 1}@-@${4000 + run}`,
+      jobName: 'orders',
+      source: run === 5 ? 'FAILOVER' : 'NORMAL_TRIGGER',
+      shardingItem: item,
+      startTimeMs: start,
+      completeTimeMs: start + 200 + run * 50,
+      success: run !== 3 && run !== 7,
+      ...(run === 3 || run === 7
+        ? { failureCause: 'Error: payment gateway timed out\n    at charge (billing.ts:42)' }
+        : {}),
+    });
+  }
+  for (const [offset, state] of (['TASK_STAGING', 'TASK_RUNNING', 'TASK_FINISHED'] as const).entries()) {
+    events.push({
+      kind: 'status',
+      id: `status-${offset}`,
+      jobName: 'orders',
+      taskId: SEEDED_TASK_ID,
+      originalTaskId: SEEDED_TASK_ID,
+      slaveId: '10.0.0.1',
+      source: 'NORMAL_TRIGGER',
+      executionType: 'READY',
+      shardingItems: [0, 1],
+      state,
+      message: state === 'TASK_FINISHED' ? 'done' : '',
+      creationTimeMs: nowMs - 30 * 60_000 + offset * 100,
+    } as JobEvent);
+  }
+  await store.writeEvents(events);
+  return tracingHistorySource(store.queries, () => store.close());
 }

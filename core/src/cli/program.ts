@@ -17,6 +17,7 @@ import { registerConfigCommands } from './config-commands.js';
 import { closeRegistry, connectRegistry, describeRegistry, resolveRegistryConfiguration } from './connect.js';
 import { registerConsoleCommand } from './console-command.js';
 import { ExitCode, type ExitCodeValue } from './errors.js';
+import { runHistoryCommand } from './history-command.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { registerViewCommands } from './view-commands.js';
 import { runHistoryCommand } from './history-command.js';

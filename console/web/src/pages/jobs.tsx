@@ -80,7 +80,7 @@ export function JobsPage({ jobs }: PageProps) {
                   <Badge status={job.status} />
                 </td>
                 <td data-label="Cron">
-                  <code>{job.cron || 'one-off'}</code>
+                  <code>{job.status === 'INVALID_CONFIG' ? '—' : job.cron || 'one-off'}</code>
                 </td>
                 <td data-label="Instances">{job.instanceCount}</td>
                 <td data-label="Items">{job.shardingTotalCount}</td>
