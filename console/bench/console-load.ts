@@ -28,7 +28,7 @@ import {
   toJobConfigurationYaml,
   toJobInstanceYaml,
 } from '@elasticjob-ts/core';
-import { startEtcdServer, startZookeeperServer } from '@elasticjob-ts/registry-conformance/servers';
+import { startEtcdServer, startZookeeperServer } from '@elasticjob-ts/test-support';
 import { chromium } from 'playwright-core';
 import { startConsole } from '../src/index.js';
 

@@ -4,7 +4,7 @@
  * change feed's blocking reads on the node of the namespace's slot).
  */
 import { EventRecorder, waitForCondition } from '@elasticjob-ts/registry-conformance';
-import { type RedisTestServer, startRedisServer } from '@elasticjob-ts/registry-conformance/servers';
+import { type RedisTestServer, startRedisServer } from '@elasticjob-ts/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
