@@ -20,7 +20,6 @@ import { ExitCode, type ExitCodeValue } from './errors.js';
 import { runHistoryCommand } from './history-command.js';
 import { registerOperateCommands } from './operate-commands.js';
 import { registerViewCommands } from './view-commands.js';
-import { runHistoryCommand } from './history-command.js';
 
 /** Where the CLI writes, what it reads, and how it waits for signals (injected by tests). */
 export interface CliIo {
