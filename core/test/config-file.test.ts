@@ -358,7 +358,7 @@ jobs:
 
   it('checks the registry section per type', async () => {
     const expectations: [string, string[], string][] = [
-      ['registry:\n  type: redis\n', ['registry.module'], 'is required'],
+      ['registry:\n  type: consul\n', ['registry.module'], 'is required'],
       ['registry:\n  serverLists: x\n', ['registry.type'], 'zookeeper, etcd'],
       [
         'registry:\n  type: etcd\n  namespace: s\n  endpoints: []\n',

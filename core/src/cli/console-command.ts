@@ -31,7 +31,7 @@ export interface ConsoleCommandContext {
   ) => () => Promise<void>;
   /** Resolves with the first of SIGINT/SIGTERM. */
   readonly waitForStopSignal: () => Promise<string>;
-  /** Loads the console package (tests inject it). Default: `import('@elasticjob-ts/console')`. */
+  /** Loads the console package (tests inject it). Default: a dynamic import of the console package. */
   readonly loadConsole?: () => Promise<ConsoleModule>;
 }
 
