@@ -1,10 +1,7 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
 import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import {
-  type LifecycleRegistryFixture,
-  lifecycleBehaviourSuite,
-} from './behaviour/lifecycle-behaviour.js';
+import { type LifecycleRegistryFixture, lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
 import { operatorsBehaviourSuite } from './behaviour/operators-behaviour.js';
 
 let server: EtcdTestServer;

@@ -4,11 +4,7 @@
  * server that lost its data.
  */
 import { ConnectionStateRecorder, EventRecorder, readSubtree } from '@elasticjob-ts/registry-conformance';
-import {
-  findFreePort,
-  type RedisTestServer,
-  startRedisServer,
-} from '@elasticjob-ts/test-support';
+import { findFreePort, type RedisTestServer, startRedisServer } from '@elasticjob-ts/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';

@@ -6,11 +6,7 @@
  */
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { registryConformanceSuite } from '@elasticjob-ts/registry-conformance';
-import {
-  startZookeeperServer,
-  TcpProxy,
-  type ZookeeperTestServer,
-} from '@elasticjob-ts/test-support';
+import { startZookeeperServer, TcpProxy, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
 import { ZOOKEEPER_CAPABILITIES, ZookeeperRegistryCenter } from '../src/index.js';
 import { closeZookeeperSession } from '../src/zookeeper-connection.js';

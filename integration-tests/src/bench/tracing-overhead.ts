@@ -25,8 +25,8 @@ import {
   ScheduleJobBootstrap,
   silentLogger,
 } from '@elasticjob-ts/core';
-import { startPostgresqlServer } from '@elasticjob-ts/test-support';
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+import { startPostgresqlServer } from '@elasticjob-ts/test-support';
 import {
   type EventTracing,
   EventTracingWriter,

@@ -5,7 +5,7 @@
  * cluster where a Java ElasticJob instance ignores the shutdown command. Conditions are awaited,
  * never slept for.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import {
   type CoordinatorRegistryCenter,
   configurationVersion,
@@ -18,6 +18,7 @@ import {
   toJobConfigurationYaml,
   toJobInstanceYaml,
 } from '@elasticjob-ts/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { id, ip, type LifecycleRegistryFixture, lifecycleCluster } from './lifecycle-cluster.js';
 
 /** Valid YAML of a job, as the API writes it. */

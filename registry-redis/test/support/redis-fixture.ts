@@ -3,11 +3,7 @@
  * authentication tests), registry clients behind their own TCP proxy, forced session expiry.
  */
 import { CONFORMANCE_DIGEST } from '@elasticjob-ts/registry-conformance';
-import {
-  type RedisTestServer,
-  startRedisServer,
-  TcpProxy,
-} from '@elasticjob-ts/test-support';
+import { type RedisTestServer, startRedisServer, TcpProxy } from '@elasticjob-ts/test-support';
 import { Redis } from 'ioredis';
 import { RedisRegistryCenter } from '../../src/index.js';
 

@@ -5,10 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type PostgresqlTestServer,
-  startPostgresqlServer,
-} from '@elasticjob-ts/test-support';
+import { type PostgresqlTestServer, startPostgresqlServer } from '@elasticjob-ts/test-support';
 import pg from 'pg';
 
 /** A backend under test. */
