@@ -142,10 +142,21 @@ export function defineLatchTests(ctx: ConformanceContext): void {
         await observer.watch(latch, recorder.listener);
         const holder = holdLatch(ctx, holderClient, latch);
         await holder.entered.promise;
+        // Adapters that keep waiters as nodes below the latch key show one ADDED key per queue entry
+        // (the holder's included). Counting distinct keys ties each wait to its own waiter: a late
+        // event of an earlier entry cannot end the wait for the next one.
+        const entriesSeen = (events: readonly { type: string; key: string }[]) =>
+          new Set(events.filter((event) => event.type === 'ADDED' && event.key !== latch).map((e) => e.key))
+            .size;
+        const nodesShown = await recorder
+          .waitFor((events) => entriesSeen(events) >= 1, ctx.ms(2000), 'the holder entry')
+          .then(
+            () => true,
+            () => false,
+          );
         const order: number[] = [];
         const runs: Promise<unknown>[] = [];
         for (const [index, client] of waiters.entries()) {
-          const mark = recorder.mark();
           runs.push(
             client.executeInLeader(
               latch,
@@ -155,12 +166,17 @@ export function defineLatchTests(ctx: ConformanceContext): void {
               { waitTimeoutMs: ctx.ms(15_000) },
             ),
           );
-          // Let the waiter register before the next one arrives: adapters that keep waiters as nodes
-          // below the latch key show an ADDED event (the wait ends as soon as it arrives); others
-          // get a grace period, generous enough for a loaded machine.
-          await recorder
-            .waitForEvent((event) => event.type === 'ADDED', { from: mark, timeoutMs: ctx.ms(2000) })
-            .catch(() => undefined);
+          // Let the waiter register before the next one arrives. Adapters without entry nodes get a
+          // grace period, generous enough for a loaded machine.
+          if (nodesShown) {
+            await recorder.waitFor(
+              (events) => entriesSeen(events) >= index + 2,
+              ctx.ms(10_000),
+              `queue entry of waiter ${index}`,
+            );
+          } else {
+            await new Promise((resolve) => setTimeout(resolve, ctx.ms(2000)));
+          }
         }
         holder.release.resolve();
         await holder.done;
