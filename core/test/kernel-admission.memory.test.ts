@@ -261,6 +261,28 @@ describe('failover capacity and starvation', () => {
   });
 });
 
+describe('failover claims', () => {
+  it('never claims a queued item that a live instance is running: the queue entry is dropped', async () => {
+    const h = await harness();
+    const gates = new Gates();
+    const config = job({ shardingTotalCount: 1 });
+    // Instance 1 runs item 0 (long) and has no failover capacity left while it does.
+    await h.start(1, config, () => gates.wait(), { failoverReservedSlots: 0 });
+    await h.settled('orders', 1, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(1));
+    // Instance 2 is live and idle (its server is disabled: no items of its own, full capacity).
+    await h.start(2, { ...config, disabled: true });
+    // A queue entry left by an earlier orphaning; instance 1 now runs the item as its owner.
+    await h.admin.persist('/orders/leader/failover/items/0', '');
+    await waitFor(async () => expect(await h.admin.isExisted('/orders/leader/failover/items/0')).toBe(false));
+    expect(await h.admin.getDirectly('/orders/sharding/0/running')).toBe(h.id(1));
+    expect(await h.admin.isExisted('/orders/sharding/0/failover')).toBe(false);
+    expect(h.executions.filter((e) => e.instanceId === h.id(2))).toEqual([]);
+    gates.releaseAll();
+  });
+});
+
 describe('one admission gate for every run', () => {
   it('a misfire re-run skips items disabled or failed over to another live instance meanwhile', async () => {
     const h = await harness();

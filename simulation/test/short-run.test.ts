@@ -16,37 +16,11 @@ const FIRST_SEED = 1_000_000;
 
 /** Seeds of this run that fail on the current kernel, with their violation kinds (sorted). */
 const KNOWN_OPEN: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
-  [1000007, ['lost-item']],
-  [1000016, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
   [1000024, ['lost-item']],
-  [1000034, ['concurrent-run:MISFIRE+MISFIRE']],
+  [1000030, ['lost-item']],
   [1000044, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
-  [1000052, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
-  [1000064, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
-  [1000067, ['concurrent-run:FAILOVER+FAILOVER', 'concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
-  [1000075, ['lost-item']],
-  [
-    1000079,
-    [
-      'concurrent-run:failover-overlap(?+FAILOVER)',
-      'concurrent-run:failover-overlap(FAILOVER+NORMAL_TRIGGER)',
-      'concurrent-run:stale-assignment',
-    ],
-  ],
-  [1000081, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
   [1000087, ['stale-run-not-aborted']],
-  [1000097, ['concurrent-run:failover-overlap(FAILOVER+NORMAL_TRIGGER)']],
-  [1000120, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
-  [
-    1000121,
-    [
-      'concurrent-run:failover-overlap(FAILOVER+MISFIRE)',
-      'concurrent-run:failover-overlap(FAILOVER+NORMAL_TRIGGER)',
-    ],
-  ],
-  [1000125, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
   [1000127, ['lost-item']],
-  [1000132, ['leak-run']],
   [1000144, ['stale-run-not-aborted']],
   [1000148, ['lost-item']],
 ]);

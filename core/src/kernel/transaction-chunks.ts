@@ -8,6 +8,7 @@
  * @module
  */
 import type { CoordinatorRegistryCenter, RegistryTransactionOperation } from '../registry/registry-center.js';
+import { RegistryError } from '../registry/registry-error.js';
 
 /** The most operations the kernel puts in one registry transaction (fits etcd's default 128 after expansion). */
 export const MAX_TRANSACTION_OPERATIONS = 40;
@@ -41,5 +42,67 @@ export async function executeInChunks(
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
     await registry.executeInTransaction([...prefix, ...chunk]);
+  }
+}
+
+/**
+ * Runs groups of operations that must each commit whole (one item's conditional writes), as few
+ * transactions as possible: groups are packed into chunks of at most
+ * {@link MAX_TRANSACTION_OPERATIONS}; when a chunk fails on a condition, each of its groups is
+ * retried alone, so one item whose state changed does not hold back the others.
+ *
+ * @param registry - the registry.
+ * @param groups - the groups, in order; a group never exceeds the bound.
+ * @returns for each group, whether it committed.
+ * @throws {RegistryError} other than `TRANSACTION_FAILED` (connection loss, session expiry).
+ */
+export async function executeGroupsInChunks(
+  registry: CoordinatorRegistryCenter,
+  groups: readonly (readonly RegistryTransactionOperation[])[],
+): Promise<boolean[]> {
+  const committed = groups.map(() => false);
+  let chunk: number[] = [];
+  let size = 0;
+  const flush = async () => {
+    const indexes = chunk;
+    chunk = [];
+    size = 0;
+    if (indexes.length === 0) return;
+    if (
+      await tryTransaction(
+        registry,
+        indexes.flatMap((i) => groups[i] ?? []),
+      )
+    ) {
+      for (const i of indexes) committed[i] = true;
+      return;
+    }
+    if (indexes.length === 1) return;
+    for (const i of indexes) committed[i] = await tryTransaction(registry, groups[i] ?? []);
+  };
+  for (let i = 0; i < groups.length; i++) {
+    const length = groups[i]?.length ?? 0;
+    if (length === 0) {
+      committed[i] = true;
+      continue;
+    }
+    if (size + length > MAX_TRANSACTION_OPERATIONS) await flush();
+    chunk.push(i);
+    size += length;
+  }
+  await flush();
+  return committed;
+}
+
+async function tryTransaction(
+  registry: CoordinatorRegistryCenter,
+  operations: readonly RegistryTransactionOperation[],
+): Promise<boolean> {
+  try {
+    await registry.executeInTransaction(operations);
+    return true;
+  } catch (error) {
+    if (RegistryError.is(error, 'TRANSACTION_FAILED')) return false;
+    throw error;
   }
 }

@@ -18,7 +18,7 @@
  */
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
 import type { JobContext } from '../job-context.js';
-import { executeInChunks } from '../transaction-chunks.js';
+import { executeGroupsInChunks } from '../transaction-chunks.js';
 
 /** Result of one claim attempt. */
 export interface FailoverClaim {
@@ -26,6 +26,14 @@ export interface FailoverClaim {
   readonly claimed: number[];
   /** Items left queued for other instances. */
   readonly queued: number[];
+}
+
+/** The nodes of one item a claim reads and compares. */
+interface ItemNodes {
+  fencing?: string;
+  running?: string;
+  failover?: string;
+  failovering?: string;
 }
 
 /** Detection, queueing and claiming of orphaned items. */
@@ -63,14 +71,22 @@ export class FailoverService {
 
   /**
    * Under the failover latch, re-reads the registry directly and claims orphaned and queued items,
-   * up to `limit`; the rest are queued. One transaction.
+   * up to `limit`; the rest are queued. A queued item that a live instance is running by now is
+   * covered by that run: its queue entry is dropped, it is never claimed.
+   *
+   * Every claim is conditional on what was read: the item's fencing counter is compared and
+   * advanced (so a run admitted anywhere since the read makes the claim of that item fail, and a
+   * run planned before the claim can no longer be admitted), and the `running`, `failover` and
+   * `failovering` nodes are compared before they are replaced. Membership is read after the item
+   * nodes, so an owner seen gone was gone after its node was read. One transaction per chunk of
+   * items; an item whose state changed meanwhile is skipped, not the whole claim.
    *
    * @param limit - the most items to claim now (free failover capacity; 0 only queues).
    * @param isRunningLocally - whether this instance is executing an item right now (asked live).
    * @param includeOwnStale - also treat nodes naming this instance that it is not executing as
-   *   orphans: true only for the first claim after start, when they can only be leftovers of a
-   *   previous process with the same instance id. Later, a live instance's own nodes are never
-   *   orphans (a run may start while a claim is in progress).
+   *   orphans: true only for the first claim after a start or a session loss, when they can only be
+   *   leftovers of a previous process or session with this instance id. Otherwise a live instance's
+   *   own nodes are never orphans (a run may start while a claim is in progress).
    */
   async claim(
     limit: number,
@@ -78,82 +94,135 @@ export class FailoverService {
     includeOwnStale: boolean,
   ): Promise<FailoverClaim> {
     const { registry, paths, instance } = this.context;
+    const none: FailoverClaim = { claimed: [], queued: [] };
     return registry.executeInLeader(paths.failoverLatch, async () => {
-      if (this.context.isShutdown()) return { claimed: [], queued: [] };
-      const live = new Set(await registry.getChildrenKeys(paths.instances));
-      if (!live.has(instance.jobInstanceId)) return { claimed: [], queued: [] };
+      if (this.context.isShutdown()) return none;
       const queued = new Set((await registry.getChildrenKeys(paths.failoverItems)).map(Number));
-      const state = new Map<number, { running?: string; failover?: string; failovering?: string }>();
-      const backlog = new Set<number>();
+      const state = new Map<number, ItemNodes>();
       for (const name of await registry.getChildrenKeys(paths.sharding)) {
         const item = Number(name);
-        if (!Number.isInteger(item)) continue;
-        const running = await registry.getDirectly(paths.shardingNode(item, 'running'));
-        const failover = await registry.getDirectly(paths.shardingNode(item, 'failover'));
-        const failovering = await registry.getDirectly(paths.shardingNode(item, 'failovering'));
-        state.set(item, { running, failover, failovering });
-        const read = (node: 'running' | 'failover' | 'failovering') => state.get(item)?.[node];
-        if (this.#orphaned(item, live, read, isRunningLocally, includeOwnStale)) backlog.add(item);
+        if (Number.isInteger(item)) state.set(item, await this.#readItem(item));
       }
+      const live = new Set(await registry.getChildrenKeys(paths.instances));
+      if (!live.has(instance.jobInstanceId)) return none;
+      const backlog = new Set<number>();
+      for (const [item, nodes] of state) {
+        if (this.#orphaned(item, live, (node) => nodes[node], isRunningLocally, includeOwnStale))
+          backlog.add(item);
+      }
+      const covered: number[] = [];
       for (const item of queued) {
+        const nodes = state.get(item) ?? {};
         // A queued item already claimed by a live instance is not backlog any more.
-        const claimedBy = state.get(item)?.failover;
-        if (claimedBy === undefined || !live.has(claimedBy)) backlog.add(item);
+        if (nodes.failover !== undefined && live.has(nodes.failover)) continue;
+        if (this.#runningLive(item, nodes.running, live, isRunningLocally)) covered.push(item);
+        else backlog.add(item);
       }
-      if (backlog.size === 0) return { claimed: [], queued: [] };
+      if (backlog.size === 0 && covered.length === 0) return none;
       const ordered = [...backlog].sort((a, b) => a - b);
-      const claimed = ordered.slice(0, Math.max(0, limit));
-      const rest = ordered.slice(claimed.length);
-      const ops: RegistryTransactionOperation[] = [];
-      const put = (key: string, value: string, exists: boolean) =>
-        ops.push(exists ? { type: 'update', key, value } : { type: 'create', key, value });
-      const id = instance.jobInstanceId;
-      for (const item of claimed) {
-        const current = state.get(item) ?? {};
-        if (queued.has(item)) ops.push({ type: 'delete', key: paths.failoverItem(item) });
-        if (current.running !== undefined)
-          ops.push({ type: 'delete', key: paths.shardingNode(item, 'running') });
-        put(paths.shardingNode(item, 'failover'), id, current.failover !== undefined);
-        put(paths.shardingNode(item, 'failovering'), id, current.failovering !== undefined);
-      }
-      const failoverRootExists = await registry.isExisted(paths.failoverItems);
-      let createdRoot = false;
-      for (const item of rest) {
-        const current = state.get(item) ?? {};
-        if (!queued.has(item)) {
-          if (!failoverRootExists && !createdRoot) {
-            if (!(await registry.isExisted(parentOf(paths.failoverItems)))) {
-              ops.push({ type: 'create', key: parentOf(paths.failoverItems), value: '' });
-            }
-            ops.push({ type: 'create', key: paths.failoverItems, value: '' });
-            createdRoot = true;
-          }
-          ops.push({ type: 'create', key: paths.failoverItem(item), value: '' });
-        }
-        if (current.running !== undefined && current.running !== '' && !live.has(current.running)) {
-          ops.push({ type: 'delete', key: paths.shardingNode(item, 'running') });
-        }
-      }
-      if (ops.length > 0) await executeInChunks(registry, ops);
-      return { claimed, queued: rest };
+      const claimable = ordered.slice(0, Math.max(0, limit));
+      const rest = ordered.slice(claimable.length);
+      if (rest.some((item) => !queued.has(item)) && !(await registry.isExisted(paths.failoverItems)))
+        await registry.persist(paths.failoverItems, '');
+      const groups = [
+        ...claimable.map((item) => this.#claimOps(item, state.get(item) ?? {}, queued.has(item))),
+        ...rest.map((item) => this.#queueOps(item, state.get(item) ?? {}, queued.has(item), live)),
+        ...covered.map((item) => [{ type: 'delete', key: paths.failoverItem(item) } as const]),
+      ];
+      const committed = await executeGroupsInChunks(registry, groups);
+      return {
+        claimed: claimable.filter((_, i) => committed[i]),
+        queued: rest.filter((_, i) => committed[claimable.length + i]),
+      };
     });
   }
 
+  async #readItem(item: number): Promise<ItemNodes> {
+    const { registry, paths } = this.context;
+    // The fencing counter first: a run admitted after this read advances it, failing the claim.
+    const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
+    const running = await registry.getDirectly(paths.shardingNode(item, 'running'));
+    const failover = await registry.getDirectly(paths.shardingNode(item, 'failover'));
+    const failovering = await registry.getDirectly(paths.shardingNode(item, 'failovering'));
+    return { fencing, running, failover, failovering };
+  }
+
+  /** Whether `running` names a live run ('' = a Java peer's; this instance's only if it runs it). */
+  #runningLive(
+    item: number,
+    running: string | undefined,
+    live: ReadonlySet<string>,
+    isRunningLocally: (item: number) => boolean,
+  ): boolean {
+    if (running === undefined) return false;
+    if (running === this.context.instance.jobInstanceId) return isRunningLocally(item);
+    return running === '' || live.has(running);
+  }
+
+  /** The operations that claim `item` for this instance, conditional on `nodes` as read. */
+  #claimOps(item: number, nodes: ItemNodes, queued: boolean): RegistryTransactionOperation[] {
+    const { paths, instance } = this.context;
+    const ops: RegistryTransactionOperation[] = [];
+    if (queued) ops.push({ type: 'delete', key: paths.failoverItem(item) });
+    const fencing = paths.shardingNode(item, 'fencing');
+    if (nodes.fencing === undefined) ops.push({ type: 'create', key: fencing, value: '1' });
+    else {
+      const next = (Number.parseInt(nodes.fencing, 10) || 0) + 1;
+      ops.push(
+        { type: 'check', key: fencing, value: nodes.fencing },
+        { type: 'update', key: fencing, value: String(next) },
+      );
+    }
+    const running = paths.shardingNode(item, 'running');
+    if (nodes.running !== undefined)
+      ops.push({ type: 'check', key: running, value: nodes.running }, { type: 'delete', key: running });
+    for (const node of ['failover', 'failovering'] as const) {
+      const key = paths.shardingNode(item, node);
+      const current = nodes[node];
+      if (current === undefined) ops.push({ type: 'create', key, value: instance.jobInstanceId });
+      else
+        ops.push(
+          { type: 'check', key, value: current },
+          { type: 'update', key, value: instance.jobInstanceId },
+        );
+    }
+    return ops;
+  }
+
+  /** The operations that queue `item` and drop its dead owner's `running` node, as read. */
+  #queueOps(
+    item: number,
+    nodes: ItemNodes,
+    queued: boolean,
+    live: ReadonlySet<string>,
+  ): RegistryTransactionOperation[] {
+    const { paths } = this.context;
+    const ops: RegistryTransactionOperation[] = [];
+    if (!queued) ops.push({ type: 'create', key: paths.failoverItem(item), value: '' });
+    const running = paths.shardingNode(item, 'running');
+    if (nodes.running !== undefined && nodes.running !== '' && !live.has(nodes.running))
+      ops.push({ type: 'check', key: running, value: nodes.running }, { type: 'delete', key: running });
+    return ops;
+  }
+
   /**
-   * Clears `failover`/`failovering` of items this instance finished running as failover, in one
-   * transaction (only nodes it still owns).
+   * Clears `failover`/`failovering` of items this instance finished running as failover, or could
+   * not run after claiming them, in one transaction (only nodes it still owns).
    */
   async completeFailover(items: readonly number[]): Promise<void> {
     const { registry, paths, instance } = this.context;
-    const ops: RegistryTransactionOperation[] = [];
+    const groups: RegistryTransactionOperation[][] = [];
     for (const item of items) {
       for (const node of ['failover', 'failovering'] as const) {
-        const path = paths.shardingNode(item, node);
-        if ((await registry.getDirectly(path)) === instance.jobInstanceId)
-          ops.push({ type: 'delete', key: path });
+        const key = paths.shardingNode(item, node);
+        if ((await registry.getDirectly(key)) === instance.jobInstanceId)
+          groups.push([
+            { type: 'check', key, value: instance.jobInstanceId },
+            { type: 'delete', key },
+          ]);
       }
     }
-    if (ops.length > 0) await executeInChunks(registry, ops);
+    await executeGroupsInChunks(registry, groups);
   }
 
   /** Deletes every failover node of the job (failover switched off: ElasticJob deletes `failover`; we clean all). */
@@ -187,8 +256,4 @@ export class FailoverService {
     }
     return false;
   }
-}
-
-function parentOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
 }
