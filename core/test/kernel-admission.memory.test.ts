@@ -283,6 +283,45 @@ describe('failover claims', () => {
   });
 });
 
+describe('assignment', () => {
+  it('an assignment read that overlaps a resharding is not kept: an item moved here runs at the next fire', async () => {
+    const h = await harness();
+    const config = job({ shardingTotalCount: 2, failover: false });
+    await h.start(1, config);
+    await h.start(2, config);
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    const assign = (owners: readonly string[]) =>
+      h.admin.executeInTransaction(
+        owners.map((owner, item) => ({
+          type: 'update',
+          key: `/orders/sharding/${item}/instance`,
+          value: owner,
+        })),
+      );
+    await assign([h.id(1), h.id(2)]);
+    await new Promise<void>((resolve) => setImmediate(resolve)); // event delivery
+    // Instance 2 reads the assignment item by item; between its reads of item 0 and item 1 the
+    // assignment changes: item 0 moves to instance 2, item 1 to instance 1.
+    const client = h.clients.get(2) as MemoryRegistryCenter;
+    const read = client.getDirectly.bind(client);
+    let moved = false;
+    client.getDirectly = async (key: string) => {
+      if (!moved && key === '/orders/sharding/1/instance') {
+        moved = true;
+        await assign([h.id(2), h.id(1)]);
+        await new Promise<void>((resolve) => setImmediate(resolve)); // event delivery
+      }
+      return read(key);
+    };
+    await h.fire();
+    await waitFor(() => expect(moved).toBe(true));
+    await h.fire();
+    await waitFor(() =>
+      expect(h.executions.some((e) => e.instanceId === h.id(2) && e.item === 0)).toBe(true),
+    );
+  });
+});
+
 describe('one admission gate for every run', () => {
   it('a misfire re-run skips items disabled or failed over to another live instance meanwhile', async () => {
     const h = await harness();

@@ -41,11 +41,9 @@ describe('regression seeds (2 simulated minutes each)', () => {
 
   // On 1d1336b: lost-item. p0, the only instance left, is disconnected for exactly the session
   // timeout, then its session expires; from then on job0 never runs again on p0 (job1 on the same
-  // process keeps running) until a new process joins after the faults stop.
-  // Still open on the current kernel (docs/simulation.md, "Open findings"): the test pins what the
-  // seed shows today, so a change to it (fixed, or worse) fails here and the case is revisited.
-  it('seed 47: known open — an item stops running after a session loss (lost-item only)', async () => {
-    const kinds = new Set((await simulateSeed(47, { minutes: 2 })).violations.map((v) => v.kind));
-    expect([...kinds]).toEqual(['lost-item']);
+  // process keeps running) until a new process joins after the faults stop. Fixed by not keeping
+  // an assignment read that overlapped a resharding.
+  it('seed 47: an item keeps running after a session loss', async () => {
+    expect(await violationsOf(47)).toEqual([]);
   });
 });

@@ -43,6 +43,8 @@ export class ShardingService {
   #loop: Promise<void> | undefined;
   /** Authoritative assignment read directly after the last resharding; `undefined` = re-read needed. */
   #assignment: Map<number, string> | undefined;
+  /** Incremented by every invalidation: a read that overlapped one is not kept. */
+  #assignmentGeneration = 0;
 
   constructor(
     private readonly context: JobContext,
@@ -69,6 +71,7 @@ export class ShardingService {
   /** Marks the local assignment stale after a sharding-related event. */
   invalidateAssignment(): void {
     this.#assignment = undefined;
+    this.#assignmentGeneration++;
   }
 
   /**
@@ -261,6 +264,7 @@ export class ShardingService {
         throw error;
       }
     }
+    this.#assignmentGeneration++; // a read in progress started before this commit
     this.#assignment = owner;
     const assignment = Object.fromEntries([...result].map(([id, items]) => [id, [...items]]));
     logger.info({ assignment }, 'resharding committed');
@@ -331,16 +335,21 @@ export class ShardingService {
     const { registry, paths, instance } = this.context;
     if (!this.servers.isLocalInstanceAvailable()) return [];
     const total = this.context.configuration().shardingTotalCount;
-    if (this.#assignment === undefined) {
-      const assignment = new Map<number, string>();
+    let assignment = this.#assignment;
+    if (assignment === undefined) {
+      const generation = this.#assignmentGeneration;
+      assignment = new Map<number, string>();
       for (let item = 0; item < total; item++) {
         const owner = await registry.getDirectly(paths.shardingNode(item, 'instance'));
         if (owner !== undefined) assignment.set(item, owner);
       }
-      this.#assignment = assignment;
+      // A resharding seen during the read may have changed items read before it: use this read
+      // once, but keep it only if nothing changed meanwhile (a kept stale read would never be
+      // read again, and an item moved here would never run).
+      if (generation === this.#assignmentGeneration) this.#assignment = assignment;
     }
     const items: number[] = [];
-    for (const [item, owner] of this.#assignment) {
+    for (const [item, owner] of assignment) {
       if (owner === instance.jobInstanceId && item < total) items.push(item);
     }
     return items.sort((a, b) => a - b);
