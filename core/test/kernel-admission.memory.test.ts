@@ -281,6 +281,31 @@ describe('failover claims', () => {
     expect(h.executions.filter((e) => e.instanceId === h.id(2))).toEqual([]);
     gates.releaseAll();
   });
+
+  it('never claims an item a live instance is running, whatever a dead claimer left on it', async () => {
+    const h = await harness();
+    const gates = new Gates();
+    const config = job({ shardingTotalCount: 2 });
+    await h.start(1, config, (ctx) => (ctx.shardingItem === 0 ? gates.wait() : Promise.resolve()), {
+      failoverReservedSlots: 0,
+    });
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(1));
+    await h.start(2, { ...config, disabled: true });
+    const gone = '10.0.0.9@-@1009';
+    // Item 0 runs on instance 1 and still names a dead claimer; item 1 is an orphan of that claimer.
+    await h.admin.persist('/orders/sharding/0/failovering', gone);
+    await h.admin.persist('/orders/sharding/1/running', gone);
+    await h.admin.persistEphemeral(`/orders/instances/${gone}`, '');
+    await h.admin.remove(`/orders/instances/${gone}`); // its departure asks for a claim
+    await waitFor(() =>
+      expect(h.executions.some((e) => e.instanceId === h.id(2) && e.item === 1)).toBe(true),
+    );
+    expect(await h.admin.getDirectly('/orders/sharding/0/running')).toBe(h.id(1));
+    expect(h.executions.filter((e) => e.item === 0).map((e) => e.instanceId)).toEqual([h.id(1)]);
+    gates.releaseAll();
+  });
 });
 
 describe('assignment', () => {

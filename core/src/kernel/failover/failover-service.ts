@@ -245,6 +245,8 @@ export class FailoverService {
     const me = this.context.instance.jobInstanceId;
     const failover = read('failover');
     if (failover !== undefined && live.has(failover) && failover !== me) return false;
+    // A live run of the item covers it: nodes a dead claimer left wait until that run has ended.
+    if (this.#runningLive(item, read('running'), live, isRunningLocally)) return false;
     for (const node of ['running', 'failovering'] as const) {
       const owner = read(node);
       if (owner === undefined || owner === '') continue; // '' = a Java peer's live ephemeral node
