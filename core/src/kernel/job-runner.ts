@@ -147,7 +147,7 @@ export class JobRunner {
         onLost: () => this.#lanes.abortAll(new RunAbortReason('SESSION_LOST', 'registry session lost')),
         onReRegistered: (afterLoss) => this.#onReRegistered(afterLoss),
         onAdmissionOpen: () => {
-          this.#failover.tryFailover();
+          this.#failover.tryFailover(true); // claims the session could not use are taken up again
           this.#lanes.requestMisfireIfPending(); // fires missed while away count as one misfire
         },
         invalidateAssignment: () => this.#sharding.invalidateAssignment(),

@@ -139,6 +139,9 @@ export class AdmissionService {
       if (failover !== undefined && failover !== me && live.has(failover))
         return `being failed over to ${failover}`;
     }
+    // A failover claim read the item's nodes directly under the latch just now, and the cache may
+    // not show its writes yet: the transaction, and the direct reads after it fails, decide.
+    if (mode === 'FAILOVER') return undefined;
     const running = cache.get(paths.shardingNode(item, 'running'));
     if (running === '') return 'running on a Java ElasticJob instance';
     if (running !== undefined && running !== me && live.has(running)) return `running on ${running}`;
@@ -195,6 +198,13 @@ export class AdmissionService {
     if (owner !== me) {
       refused.set(item, mode === 'OWN' ? `assigned to ${owner ?? 'nobody'}` : 'no longer claimed here');
       return;
+    }
+    if (mode === 'OWN') {
+      const failover = await registry.getDirectly(paths.shardingNode(item, 'failover'));
+      if (failover !== undefined && failover !== me && (await registry.isExisted(paths.instance(failover)))) {
+        refused.set(item, `being failed over to ${failover}`);
+        return;
+      }
     }
     const running = await registry.getDirectly(paths.shardingNode(item, 'running'));
     if (running === '') {

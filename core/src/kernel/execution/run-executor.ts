@@ -92,6 +92,7 @@ export class RunExecutor {
     try {
       const staged = this.#contexts(config, mine, abort.signal);
       if (mine.length === 0) {
+        if (kind === 'FAILOVER') await this.#releaseClaims(candidates, undefined, epoch);
         this.#postStatus(
           staged,
           source,
@@ -107,6 +108,7 @@ export class RunExecutor {
         admission = await this.admission.admit(mode, mine, epoch);
         for (const [item, why] of prechecked) (admission.refused as Map<number, string>).set(item, why);
         release(admission.refused.keys());
+        if (kind === 'FAILOVER') await this.#releaseClaims(candidates, admission, epoch);
         const items = [...admission.admitted.keys()];
         if (admission.refused.size > 0)
           this.context.logger.info(
@@ -147,6 +149,21 @@ export class RunExecutor {
     } finally {
       release([...held]);
     }
+  }
+
+  /**
+   * Gives up the failover claims of items a failover run will not execute (running elsewhere,
+   * here in another run, reassigned): otherwise their `failover` nodes would keep the owner's
+   * runs out while this instance lives. Not when the session failed the admission: the claims
+   * stay, and the first claim after the re-registration takes them up again.
+   */
+  async #releaseClaims(candidates: readonly number[], admission: Admission | undefined, epoch: number) {
+    if (epoch !== this.session.epoch || !this.session.admissionOpen) return;
+    const unrun = candidates.filter((item) => admission?.admitted.has(item) !== true);
+    if (unrun.length === 0) return;
+    await this.#bookkeeping(this.failover.completeFailover(unrun)).catch((error: unknown) => {
+      this.context.logger.warn({ err: error, items: unrun }, 'could not give up failover claims');
+    });
   }
 
   async #runItems(

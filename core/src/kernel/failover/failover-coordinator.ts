@@ -15,7 +15,11 @@ import type { FailoverService } from './failover-service.js';
 export class FailoverCoordinator {
   #claim: Promise<void> | undefined;
   #again = false;
-  /** The first claim after start also recovers nodes a previous process with this id left behind. */
+  /**
+   * The first claim after a start or a re-registration also recovers nodes naming this instance
+   * that it is not executing: left by a previous process with this id, or claims a run could not
+   * use while the session was away.
+   */
   #ownStaleRecoveryPending = true;
 
   constructor(
@@ -32,8 +36,13 @@ export class FailoverCoordinator {
     return this.failover.backlog();
   }
 
-  /** Claims orphaned and queued items if failover is on. */
-  tryFailover(): void {
+  /**
+   * Claims orphaned and queued items if failover is on.
+   *
+   * @param recoverOwnStale - also recover this instance's own stale nodes (after a re-registration).
+   */
+  tryFailover(recoverOwnStale = false): void {
+    if (recoverOwnStale) this.#ownStaleRecoveryPending = true;
     if (!this.context.configuration().failover || this.context.isShutdown() || !this.session.admissionOpen)
       return;
     if (this.#claim !== undefined) {

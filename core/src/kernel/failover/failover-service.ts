@@ -107,6 +107,7 @@ export class FailoverService {
       if (!live.has(instance.jobInstanceId)) return none;
       const backlog = new Set<number>();
       for (const [item, nodes] of state) {
+        if (isRunningLocally(item)) continue; // a run here holds it: claimed, if need be, when it ends
         if (this.#orphaned(item, live, (node) => nodes[node], isRunningLocally, includeOwnStale))
           backlog.add(item);
       }
@@ -116,7 +117,7 @@ export class FailoverService {
         // A queued item already claimed by a live instance is not backlog any more.
         if (nodes.failover !== undefined && live.has(nodes.failover)) continue;
         if (this.#runningLive(item, nodes.running, live, isRunningLocally)) covered.push(item);
-        else backlog.add(item);
+        else if (!isRunningLocally(item)) backlog.add(item);
       }
       if (backlog.size === 0 && covered.length === 0) return none;
       const ordered = [...backlog].sort((a, b) => a - b);
