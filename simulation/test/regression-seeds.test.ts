@@ -53,4 +53,12 @@ describe('regression seeds (2 simulated minutes each)', () => {
   it('seed 1000024 (1 min): a failover claim that its run cannot use does not keep the owner out', async () => {
     expect(await violationsOf(1000024, 1)).toEqual([]);
   });
+
+  // One simulated minute; on bf10a48: concurrent-run:stale-assignment-after-lost. p2 reconnects on
+  // the same session and, re-registering, deletes every running node naming it while a misfire
+  // re-run of it has just admitted item 5; p3, the item's owner after the next resharding, finds
+  // no running node and runs it beside p2's run.
+  it('seed 1000068 (1 min): re-registration never deletes the running node of a run just admitted', async () => {
+    expect(await violationsOf(1000068, 1)).toEqual([]);
+  });
 });

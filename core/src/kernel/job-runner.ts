@@ -290,7 +290,7 @@ export class JobRunner {
   }
 
   async #onReRegistered(afterLoss: boolean): Promise<void> {
-    if (!this.#lanes.normalBusy && !this.#lanes.failoverBusy) await this.#execution.clearOwnRunningNodes();
+    await this.#execution.clearOwnRunningNodes((item) => this.#lanes.holds(item));
     this.#sharding.invalidateAssignment();
     await this.#electIfNeeded();
     // After a loss the returning instance needs a resharding committed after its return.

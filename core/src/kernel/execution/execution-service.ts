@@ -10,7 +10,7 @@
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
 import { RegistryError } from '../../registry/registry-error.js';
 import type { JobContext } from '../job-context.js';
-import { executeInChunks } from '../transaction-chunks.js';
+import { executeGroupsInChunks, executeInChunks } from '../transaction-chunks.js';
 
 /** Bookkeeping of which items run where, and of misfired items. */
 export class ExecutionService {
@@ -22,44 +22,51 @@ export class ExecutionService {
    * transaction; nodes already gone or taken over are left alone.
    */
   async registerJobCompleted(items: readonly number[]): Promise<void> {
-    if (items.length === 0) return;
-    const { registry, paths, instance } = this.context;
-    // The admission gate created these nodes (the cache may not show them yet): delete each one
-    // only while it still names this instance.
-    const ops: RegistryTransactionOperation[] = items.flatMap((item) => [
-      { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
-      { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
-    ]);
-    try {
-      if (ops.length > 0) await executeInChunks(registry, ops);
-    } catch (error) {
-      if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
-      for (const item of items) {
-        const path = paths.shardingNode(item, 'running');
-        if ((await registry.getDirectly(path)) === instance.jobInstanceId) await registry.remove(path);
-      }
-    }
+    await this.clearRunningNodesStillOwned(items);
   }
 
   /**
-   * Deletes the `running` nodes of `items` that still name this instance, checking each directly
-   * (after a session loss another instance may have taken an item over).
+   * Deletes the `running` nodes of `items` that still name this instance, each compared in the
+   * transaction that deletes it (after a session loss another instance may have taken an item
+   * over; the admission gate created these nodes and the cache may not show them yet).
    */
   async clearRunningNodesStillOwned(items: readonly number[]): Promise<void> {
     const { registry, paths, instance } = this.context;
-    for (const item of items) {
-      const path = paths.shardingNode(item, 'running');
-      if ((await registry.getDirectly(path)) === instance.jobInstanceId) await registry.remove(path);
-    }
+    await executeGroupsInChunks(
+      registry,
+      items.map((item) => [
+        { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
+        { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
+      ]),
+    );
   }
 
-  /** Deletes every `running` node this instance owns (after a reconnect, at startup). */
-  async clearOwnRunningNodes(): Promise<void> {
+  /**
+   * Deletes the `running` nodes naming this instance that no run of it holds (leftovers of runs
+   * of an ended session, or of a previous process with this instance id): each deletion compares
+   * the node and the item's fencing counter as read, so a run admitted meanwhile keeps its node.
+   *
+   * @param isHeldLocally - whether a run of this instance holds the item now (asked live).
+   */
+  async clearOwnRunningNodes(isHeldLocally: (item: number) => boolean): Promise<void> {
     const { registry, paths, instance } = this.context;
+    const me = instance.jobInstanceId;
+    const groups: RegistryTransactionOperation[][] = [];
     for (const name of await registry.getChildrenKeys(paths.sharding)) {
-      const path = `${paths.sharding}/${name}/running`;
-      if ((await registry.getDirectly(path)) === instance.jobInstanceId) await registry.remove(path);
+      const item = Number(name);
+      if (!Number.isInteger(item) || isHeldLocally(item)) continue;
+      const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
+      const running = paths.shardingNode(item, 'running');
+      if ((await registry.getDirectly(running)) !== me || isHeldLocally(item)) continue;
+      groups.push([
+        ...(fencing === undefined
+          ? []
+          : [{ type: 'check', key: paths.shardingNode(item, 'fencing'), value: fencing } as const]),
+        { type: 'check', key: running, value: me },
+        { type: 'delete', key: running },
+      ]);
     }
+    await executeGroupsInChunks(registry, groups);
   }
 
   /** Sets `sharding/{item}/misfire` for each item (only where the item node exists). */

@@ -50,6 +50,11 @@ export class RunLanes {
     return this.#normal !== undefined;
   }
 
+  /** Whether a run of this instance (either lane) holds `item` now. */
+  holds(item: number): boolean {
+    return this.executor.runningHere(item);
+  }
+
   /** How many more items this instance may claim for failover right now. */
   failoverCapacity(): number {
     const idleShare = this.#normal === undefined ? this.options.poolSize() : 0;
@@ -90,11 +95,6 @@ export class RunLanes {
     if (!this.context.configuration().misfire) return;
     this.#pendingMisfire = true;
     if (this.#normal === undefined && this.session.admissionOpen) this.#startNormal('MISFIRE');
-  }
-
-  /** Whether a failover run is in progress. */
-  get failoverBusy(): boolean {
-    return this.#failoverRuns.size > 0;
   }
 
   /** Runs the misfire re-run now if fires were missed (e.g. while the connection was away). */
