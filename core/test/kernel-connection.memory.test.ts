@@ -133,6 +133,27 @@ describe('kernel connection states on memory', () => {
     expect(await admin.getDirectly('/fenced/sharding/0/running')).toBe('other@-@2');
   });
 
+  it('a queued item of a run waits while SUSPENDED and is dropped when the session turns out lost', async () => {
+    const releases: Array<() => void> = [];
+    const { client, admin, runs, fire } = await setUp(
+      () => new Promise<void>((resolve) => releases.push(resolve)),
+      { shardingTotalCount: 2, jobExecutorThreadPoolSizeProviderType: 'SINGLE_THREAD' },
+    );
+    await waitFor(async () =>
+      expect(await admin.getDirectly('/fenced/sharding/1/instance')).toBe('10.0.0.1@-@1'),
+    );
+    await fire();
+    await waitFor(() => expect(runs).toEqual([0])); // item 1 waits for the single slot
+    client.simulateDisconnect(); // SUSPENDED: the session may be gone already
+    releases[0]?.();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(runs).toEqual([0]); // the slot is free, but item 1 does not start while suspended
+    client.expireSession();
+    client.simulateReconnect(); // LOST, then RECONNECTED on a new session
+    await waitFor(async () => expect(await admin.isExisted('/fenced/sharding/1/running')).toBe(false));
+    expect(runs).toEqual([0]);
+  });
+
   it('re-creates its instance node when it vanishes instead of shutting the job down', async () => {
     const { admin, runs, fire, bootstrap } = await setUp();
     await admin.remove('/fenced/instances/10.0.0.1@-@1');

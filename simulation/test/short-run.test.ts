@@ -16,7 +16,6 @@ const FIRST_SEED = 1_000_000;
 
 /** Seeds of this run that fail on the current kernel, with their violation kinds (sorted). */
 const KNOWN_OPEN: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
-  [1000044, ['concurrent-run:failover-overlap(FAILOVER+MISFIRE)']],
   [1000087, ['stale-run-not-aborted']],
   [1000144, ['stale-run-not-aborted']],
 ]);

@@ -182,7 +182,7 @@ export class RunExecutor {
     const dropped: number[] = [];
     const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
     const failures = await runItemsConcurrently(items, limit, async (item) => {
-      if (epoch !== this.session.epoch) {
+      if (!(await this.session.connectedIn(epoch))) {
         dropped.push(item); // admitted under a session that has ended: never call user code
         return;
       }

@@ -58,6 +58,22 @@ export class SessionService {
     return !this.#suspended && this.#admissionOpen;
   }
 
+  /**
+   * Whether user code may start now for a run admitted in `epoch`: waits while the connection is
+   * suspended (bounded like the resharding wait), and resolves `false` once that session has ended
+   * (`LOST`), or when it is still suspended after the bound or at shutdown. A process that resumes
+   * from a freeze longer than its session sees `SUSPENDED` first: its queued items wait here for
+   * the `LOST` that follows instead of starting on a session that is gone.
+   */
+  async connectedIn(epoch: number): Promise<boolean> {
+    if (epoch === this.#epoch && this.#suspended)
+      await this.context.waiters.waitFor(
+        () => epoch !== this.#epoch || !this.#suspended || this.context.isShutdown(),
+        this.reshardingWaitTimeoutMs,
+      );
+    return epoch === this.#epoch && !this.#suspended;
+  }
+
   /** Starts listening to connection states. */
   listen(track: (work: Promise<unknown>) => void): void {
     this.#unsubscribe = this.context.registry.addConnectionStateListener((state) =>
@@ -72,6 +88,11 @@ export class SessionService {
   }
 
   #onState(state: RegistryConnectionState, track: (work: Promise<unknown>) => void): void {
+    this.#applyState(state, track);
+    this.context.waiters.notify();
+  }
+
+  #applyState(state: RegistryConnectionState, track: (work: Promise<unknown>) => void): void {
     const { logger } = this.context;
     switch (state) {
       case 'SUSPENDED':
