@@ -2,8 +2,8 @@
  * The ledger of item runs (what the job's `execute(ctx)` saw) and the exclusion invariant checked
  * at every run start: no sharding item runs on two job instances at once, unless the older run's
  * registry session had already ended (as the server knows it) and its signal was aborted by the
- * time it ended (or its process was frozen and could not know), and, when the kernel provides
- * fencing tokens, the older run's token is lower.
+ * time it ended (unless its process could not know: frozen, or not yet told `LOST` when the run
+ * ended), and, when the kernel provides fencing tokens, the older run's token is lower.
  *
  * @module
  */
@@ -57,6 +57,11 @@ export interface LedgerWorld {
   isSessionAlive(sessionId: string | undefined): boolean;
   /** Whether the process is frozen now. */
   isFrozen(processId: string): boolean;
+  /**
+   * Whether the process's registry client has reported `LOST` for `sessionId` by now: the kernel
+   * was told that the session ended. A partitioned client learns it only when it reconnects.
+   */
+  knowsSessionEnded(processId: string, sessionId: string | undefined): boolean;
   /** Whether the job checks exclusion (monitorExecution on: ElasticJob only tracks runs then). */
   checksExclusion(jobName: string): boolean;
 }
@@ -140,8 +145,11 @@ export class RunLedger {
     run.endReason = reason;
     this.#active.get(`${run.jobName}#${run.item}`)?.delete(run);
     if (reason === 'crashed') return;
+    // The kernel can abort a run only once it knows the run's session ended: a run that ends
+    // before its process was told (frozen, or partitioned and never told LOST) is left to fencing.
+    const told = this.#world.knowsSessionEnded(run.processId, run.sessionId);
     for (const { run: newer, frozen } of run.overlappedBy) {
-      if (!frozen && run.abortedAtMs === undefined) {
+      if (!frozen && told && run.abortedAtMs === undefined) {
         this.#violate('stale-run-not-aborted', [run, newer], {
           message: `run #${run.id} on ${run.processId} outlived its session while run #${newer.id} on ${newer.processId} ran the item, and its signal was never aborted`,
         });

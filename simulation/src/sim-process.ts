@@ -50,6 +50,8 @@ export class SimProcess {
   state: SimProcessState = 'running';
   /** Global time of the last LOST this process reported. */
   lastLostMs: number | undefined;
+  /** Registry sessions this process's client reported `LOST` for. */
+  readonly lostSessions = new Set<string>();
   readonly #deps: SimProcessDeps;
   readonly #random: Random;
   readonly #active = new Set<{ run: RunRecord; finish: () => void }>();
@@ -89,7 +91,9 @@ export class SimProcess {
     );
     this.registry.addConnectionStateListener((state) => {
       deps.trace.add(id, `registry ${state} (session ${this.registry.sessionId ?? '-'})`);
-      if (state === 'LOST') this.lastLostMs = deps.now();
+      if (state !== 'LOST') return;
+      this.lastLostMs = deps.now();
+      if (this.registry.sessionId !== undefined) this.lostSessions.add(this.registry.sessionId);
     });
   }
 

@@ -90,6 +90,9 @@ class Simulation {
         now: () => this.#time.now(),
         isSessionAlive: (sessionId) => sessionId !== undefined && this.#server.isSessionAlive(sessionId),
         isFrozen: (processId) => this.#frozen.has(processId),
+        knowsSessionEnded: (processId, sessionId) =>
+          sessionId !== undefined &&
+          this.#processes.some((p) => p.id === processId && p.lostSessions.has(sessionId)),
         checksExclusion: (jobName) =>
           this.#spec.jobs.find((job) => job.jobName === jobName)?.monitorExecution ?? false,
       },

@@ -28,11 +28,13 @@ const spec: ClusterSpec = {
   faultPhaseMs: 0,
 };
 
-function world(state: { now: number; alive: Set<string>; frozen?: Set<string> }) {
+function world(state: { now: number; alive: Set<string>; frozen?: Set<string>; told?: Set<string> }) {
   return {
     now: () => state.now,
     isSessionAlive: (id: string | undefined) => id !== undefined && state.alive.has(id),
     isFrozen: (id: string) => state.frozen?.has(id) ?? false,
+    knowsSessionEnded: (_process: string, id: string | undefined) =>
+      id !== undefined && !!state.told?.has(id),
     checksExclusion: () => true,
   };
 }
@@ -80,13 +82,24 @@ describe('exclusion (RunLedger)', () => {
     expect(ledger.violations).toEqual([]);
   });
 
-  it('flags an older run that outlived its session and was never aborted', () => {
+  it('flags an older run that outlived its session and was never aborted, though its process was told', () => {
+    const state = { now: 0, alive: new Set(['s2']), told: new Set<string>() };
+    const ledger = new RunLedger(world(state));
+    const older = start(ledger, 0, 'p1', 's1');
+    start(ledger, 0, 'p2', 's2');
+    state.told.add('s1'); // p1's client reports LOST
+    ledger.end(older, 'finished');
+    expect(ledger.violations.map((v) => v.kind)).toEqual(['stale-run-not-aborted']);
+  });
+
+  it('accepts an older run that ended before its process was told that its session had ended', () => {
+    // A partitioned client learns LOST only when it reconnects: until then only fencing protects.
     const state = { now: 0, alive: new Set(['s2']) };
     const ledger = new RunLedger(world(state));
     const older = start(ledger, 0, 'p1', 's1');
     start(ledger, 0, 'p2', 's2');
     ledger.end(older, 'finished');
-    expect(ledger.violations.map((v) => v.kind)).toEqual(['stale-run-not-aborted']);
+    expect(ledger.violations).toEqual([]);
   });
 });
 
