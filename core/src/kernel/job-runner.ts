@@ -135,9 +135,7 @@ export class JobRunner {
     const track = (work: Promise<unknown>) => this.#track(work);
     this.#servers = new ServerService(context);
     this.#leader = new LeaderService(context, this.#servers);
-    this.#sharding = new ShardingService(context, this.#servers, this.#leader, {
-      runningWaitTimeoutMs: reshardingWaitTimeoutMs,
-    });
+    this.#sharding = new ShardingService(context, this.#servers, this.#leader);
     this.#session = new SessionService(
       context,
       this.#servers,

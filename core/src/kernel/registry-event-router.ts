@@ -104,11 +104,10 @@ export class RegistryEventRouter {
       this.s.failover.tryFailover();
     } else if (relative === 'leader/sharding/necessary') {
       if (event.type === 'DELETED') {
-        this.s.sharding.onFlagDeleted();
         this.s.sharding.invalidateAssignment();
         this.s.session.onReshardingCommitted();
       } else if (this.s.leader.isLeader() && !this.s.sharding.isResharding) {
-        this.reshardInBackground(true);
+        this.reshardInBackground(); // the flag is read again directly: this event may be late
       }
     }
   }

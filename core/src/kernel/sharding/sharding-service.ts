@@ -21,12 +21,6 @@ import type { ServerService } from '../instance/server-service.js';
 import type { JobContext } from '../job-context.js';
 import { executeInChunks } from '../transaction-chunks.js';
 
-/** Options of {@link ShardingService}. */
-export interface ShardingServiceOptions {
-  /** Bound of the leader's wait for its own commit to show in the cache, in ms. */
-  readonly runningWaitTimeoutMs: number;
-}
-
 /** Interval of the direct re-check while waiting for the resharding flag to go, in ms. */
 const FLAG_RECHECK_MS = 1000;
 
@@ -36,7 +30,6 @@ const MAX_RESHARDING_ATTEMPTS = 5;
 /** Resharding (leader) and the local view of assignments (everyone). */
 export class ShardingService {
   #requested = false;
-  #flagDeletions = 0;
   #forced = false;
   #retryDelayMs = 0;
   #retryTimer: { cancel(): void } | undefined;
@@ -50,17 +43,11 @@ export class ShardingService {
     private readonly context: JobContext,
     private readonly servers: ServerService,
     private readonly leader: LeaderService,
-    private readonly options: ShardingServiceOptions,
   ) {}
 
   /** Whether the resharding flag `leader/sharding/necessary` is set (cache). */
   isNeedSharding(): boolean {
     return this.context.cache.has(this.context.paths.shardingNecessary);
-  }
-
-  /** Called for every deletion of the resharding flag seen in the cache. */
-  onFlagDeleted(): void {
-    this.#flagDeletions++;
   }
 
   /** Whether this instance is inside a resharding pass (its own flag writes are not new requests). */
@@ -94,8 +81,7 @@ export class ShardingService {
             const forced = this.#forced;
             this.#forced = false;
             if (!this.leader.isLeader()) break;
-            if (!forced && !this.needsResharding()) continue;
-            const seen = this.#flagDeletions;
+            if (!forced && !(await this.#needsReshardingNow())) continue;
             let committed: boolean;
             try {
               committed = await this.#reshard();
@@ -105,13 +91,9 @@ export class ShardingService {
               throw error;
             }
             if (!committed) continue;
-            // Read-your-writes in the cache: wait until it shows the commit before deciding again.
-            await this.context.waiters.waitFor(
-              () => this.#flagDeletions > seen || this.context.isShutdown(),
-              this.options.runningWaitTimeoutMs,
-            );
-            // A flag set again by someone else meanwhile (a returning instance) asks for one more.
-            if (this.isNeedSharding()) {
+            // A flag set again after the commit (a returning instance) asks for one more. Read
+            // directly: the cache may still show the flag this pass wrote, its deletion late.
+            if (await this.context.registry.isExisted(this.context.paths.shardingNecessary)) {
               this.#requested = true;
               this.#forced = true;
             }
@@ -153,8 +135,22 @@ export class ShardingService {
    * changed, or an item is assigned to an instance that is gone or unavailable.
    */
   needsResharding(): boolean {
+    return this.isNeedSharding() || this.#assignmentNeedsResharding();
+  }
+
+  /**
+   * {@link needsResharding} with the flag read directly: the cache may still show a flag that a
+   * resharding of this leader has cleared since (its own write, delivered late), which would
+   * otherwise start the next resharding, and so on.
+   */
+  async #needsReshardingNow(): Promise<boolean> {
+    const { registry, paths } = this.context;
+    return (await registry.isExisted(paths.shardingNecessary)) || this.#assignmentNeedsResharding();
+  }
+
+  /** Whether the assignment in the cache is incomplete, of the wrong size, or names a gone owner. */
+  #assignmentNeedsResharding(): boolean {
     const { cache, paths } = this.context;
-    if (this.isNeedSharding()) return true;
     const config = this.context.configuration();
     const items = cache.children(paths.sharding);
     const available = new Set(this.servers.availableInstances().map((i) => i.jobInstanceId));
