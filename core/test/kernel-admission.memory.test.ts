@@ -282,7 +282,7 @@ describe('failover claims', () => {
     gates.releaseAll();
   });
 
-  it('never claims an item a live instance is running, whatever a dead claimer left on it', async () => {
+  it('never claims an item a live instance is running, and clears what a dead claimer left on it', async () => {
     const h = await harness();
     const gates = new Gates();
     const config = job({ shardingTotalCount: 2 });
@@ -304,6 +304,8 @@ describe('failover claims', () => {
     );
     expect(await h.admin.getDirectly('/orders/sharding/0/running')).toBe(h.id(1));
     expect(h.executions.filter((e) => e.item === 0).map((e) => e.instanceId)).toEqual([h.id(1)]);
+    // The live run covers item 0: what the dead claimer left on it is cleared by the same claim.
+    expect(await h.admin.isExisted('/orders/sharding/0/failovering')).toBe(false);
     gates.releaseAll();
   });
 });

@@ -111,13 +111,19 @@ export class FailoverService {
         if (this.#orphaned(item, live, (node) => nodes[node], isRunningLocally, includeOwnStale))
           backlog.add(item);
       }
-      const covered: number[] = [];
+      const covered: RegistryTransactionOperation[][] = [];
+      for (const [item, nodes] of state) {
+        if (!this.#runningLive(item, nodes.running, live, isRunningLocally)) continue;
+        // A live run covers the item: drop its queue entry and the nodes a dead claimer left.
+        const ops = this.#leftoverOps(item, nodes, queued.has(item), live);
+        if (ops.length > 0) covered.push(ops);
+      }
       for (const item of queued) {
         const nodes = state.get(item) ?? {};
         // A queued item already claimed by a live instance is not backlog any more.
         if (nodes.failover !== undefined && live.has(nodes.failover)) continue;
-        if (this.#runningLive(item, nodes.running, live, isRunningLocally)) covered.push(item);
-        else if (!isRunningLocally(item)) backlog.add(item);
+        if (!this.#runningLive(item, nodes.running, live, isRunningLocally) && !isRunningLocally(item))
+          backlog.add(item);
       }
       if (backlog.size === 0 && covered.length === 0) return none;
       const ordered = [...backlog].sort((a, b) => a - b);
@@ -128,7 +134,7 @@ export class FailoverService {
       const groups = [
         ...claimable.map((item) => this.#claimOps(item, state.get(item) ?? {}, queued.has(item))),
         ...rest.map((item) => this.#queueOps(item, state.get(item) ?? {}, queued.has(item), live)),
-        ...covered.map((item) => [{ type: 'delete', key: paths.failoverItem(item) } as const]),
+        ...covered,
       ];
       const committed = await executeGroupsInChunks(registry, groups);
       return {
@@ -186,6 +192,25 @@ export class FailoverService {
           { type: 'check', key, value: current },
           { type: 'update', key, value: instance.jobInstanceId },
         );
+    }
+    return ops;
+  }
+
+  /** The operations that drop `item`'s queue entry and its failover nodes naming gone instances. */
+  #leftoverOps(
+    item: number,
+    nodes: ItemNodes,
+    queued: boolean,
+    live: ReadonlySet<string>,
+  ): RegistryTransactionOperation[] {
+    const { paths } = this.context;
+    const ops: RegistryTransactionOperation[] = [];
+    if (queued) ops.push({ type: 'delete', key: paths.failoverItem(item) });
+    for (const node of ['failover', 'failovering'] as const) {
+      const owner = nodes[node];
+      const key = paths.shardingNode(item, node);
+      if (owner !== undefined && owner !== '' && !live.has(owner))
+        ops.push({ type: 'check', key, value: owner }, { type: 'delete', key });
     }
     return ops;
   }
