@@ -115,7 +115,8 @@ export class FailoverService {
       for (const [item, nodes] of state) {
         if (!this.#runningLive(item, nodes.running, live, isRunningLocally)) continue;
         // A live run covers the item: drop its queue entry and the nodes a dead claimer left.
-        const ops = this.#leftoverOps(item, nodes, queued.has(item), live);
+        const where = { queued: queued.has(item), live };
+        const ops = this.#queueOps(item, nodes, where, false, ['failover', 'failovering']);
         if (ops.length > 0) covered.push(ops);
       }
       for (const item of queued) {
@@ -133,7 +134,9 @@ export class FailoverService {
         await registry.persist(paths.failoverItems, '');
       const groups = [
         ...claimable.map((item) => this.#claimOps(item, state.get(item) ?? {}, queued.has(item))),
-        ...rest.map((item) => this.#queueOps(item, state.get(item) ?? {}, queued.has(item), live)),
+        ...rest.map((item) =>
+          this.#queueOps(item, state.get(item) ?? {}, { queued: queued.has(item), live }, true, ['running']),
+        ),
         ...covered,
       ];
       const committed = await executeGroupsInChunks(registry, groups);
@@ -196,38 +199,27 @@ export class FailoverService {
     return ops;
   }
 
-  /** The operations that drop `item`'s queue entry and its failover nodes naming gone instances. */
-  #leftoverOps(
-    item: number,
-    nodes: ItemNodes,
-    queued: boolean,
-    live: ReadonlySet<string>,
-  ): RegistryTransactionOperation[] {
-    const { paths } = this.context;
-    const ops: RegistryTransactionOperation[] = [];
-    if (queued) ops.push({ type: 'delete', key: paths.failoverItem(item) });
-    for (const node of ['failover', 'failovering'] as const) {
-      const owner = nodes[node];
-      const key = paths.shardingNode(item, node);
-      if (owner !== undefined && owner !== '' && !live.has(owner))
-        ops.push({ type: 'check', key, value: owner }, { type: 'delete', key });
-    }
-    return ops;
-  }
-
-  /** The operations that queue `item` and drop its dead owner's `running` node, as read. */
+  /**
+   * The operations that put `item` in the failover queue (`enqueue`) or take it out, and delete
+   * its nodes in `gone` that name an instance no longer live, each compared as read.
+   */
   #queueOps(
     item: number,
     nodes: ItemNodes,
-    queued: boolean,
-    live: ReadonlySet<string>,
+    where: { readonly queued: boolean; readonly live: ReadonlySet<string> },
+    enqueue: boolean,
+    gone: readonly (keyof Omit<ItemNodes, 'fencing'>)[],
   ): RegistryTransactionOperation[] {
     const { paths } = this.context;
     const ops: RegistryTransactionOperation[] = [];
-    if (!queued) ops.push({ type: 'create', key: paths.failoverItem(item), value: '' });
-    const running = paths.shardingNode(item, 'running');
-    if (nodes.running !== undefined && nodes.running !== '' && !live.has(nodes.running))
-      ops.push({ type: 'check', key: running, value: nodes.running }, { type: 'delete', key: running });
+    if (enqueue && !where.queued) ops.push({ type: 'create', key: paths.failoverItem(item), value: '' });
+    if (!enqueue && where.queued) ops.push({ type: 'delete', key: paths.failoverItem(item) });
+    for (const node of gone) {
+      const owner = nodes[node];
+      const key = paths.shardingNode(item, node);
+      if (owner !== undefined && owner !== '' && !where.live.has(owner))
+        ops.push({ type: 'check', key, value: owner }, { type: 'delete', key });
+    }
     return ops;
   }
 
