@@ -154,6 +154,25 @@ describe('kernel connection states on memory', () => {
     expect(runs).toEqual([0]);
   });
 
+  it('a queued item of a run never starts once the job is shutting down', async () => {
+    const releases: Array<() => void> = [];
+    const { admin, runs, fire, bootstrap } = await setUp(
+      () => new Promise<void>((resolve) => releases.push(resolve)), // ignores the abort
+      { shardingTotalCount: 2, jobExecutorThreadPoolSizeProviderType: 'SINGLE_THREAD' },
+    );
+    await waitFor(async () =>
+      expect(await admin.getDirectly('/fenced/sharding/1/instance')).toBe('10.0.0.1@-@1'),
+    );
+    await fire();
+    await waitFor(() => expect(runs).toEqual([0])); // item 1 waits for the single slot
+    const shutdown = bootstrap.shutdown();
+    releases[0]?.(); // item 0 ends after the abort: the slot is free while the job shuts down
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    releases[1]?.();
+    await shutdown;
+    expect(runs).toEqual([0]);
+  });
+
   it('re-creates its instance node when it vanishes instead of shutting the job down', async () => {
     const { admin, runs, fire, bootstrap } = await setUp();
     await admin.remove('/fenced/instances/10.0.0.1@-@1');

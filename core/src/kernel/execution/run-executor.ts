@@ -182,8 +182,11 @@ export class RunExecutor {
     const dropped: number[] = [];
     const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
     const failures = await runItemsConcurrently(items, limit, async (item) => {
-      if (!(await this.session.connectedIn(epoch))) {
-        dropped.push(item); // admitted under a session that has ended: never call user code
+      // A queued item of a run aborted meanwhile (shutdown, LOST) or admitted under a session that
+      // has ended never calls user code.
+      const aborted = () => contexts.signal.aborted;
+      if (aborted() || !(await this.session.connectedIn(epoch)) || aborted()) {
+        dropped.push(item);
         return;
       }
       await this.#executeItem(contexts, item, admission.admitted.get(item) ?? 0, source, runtime);
