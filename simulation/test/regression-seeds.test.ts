@@ -69,4 +69,11 @@ describe('regression seeds (2 simulated minutes each)', () => {
   it('seed 2000033: a leader whose watch runs late does not reshard over and over', async () => {
     expect(await violationsOf(2000033)).toEqual([]);
   });
+
+  // On fa9f937: lost-item. p0's failover run of job1 item 3 ends while its connection is away, so
+  // the bookkeeping that clears its claim fails; p0 then runs the item as its owner, and the claim
+  // naming p0 stays: p2, the owner after the next resharding, is refused the item for good.
+  it('seed 2000940: a claim left by failed bookkeeping is cleared by the next run of the item', async () => {
+    expect(await violationsOf(2000940)).toEqual([]);
+  });
 });

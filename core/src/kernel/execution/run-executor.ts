@@ -134,7 +134,10 @@ export class RunExecutor {
           );
         } else {
           await this.#runItems(config, contexts, source, admission, epoch);
-          if (kind === 'FAILOVER') await this.#bookkeeping(this.failover.completeFailover(items));
+          // A run of the item here also ends a claim of this instance on it that a failover run
+          // could not clear (its bookkeeping failed while the connection was away).
+          const claimed = kind === 'FAILOVER' ? items : this.#claimedHere(items);
+          if (claimed.length > 0) await this.#bookkeeping(this.failover.completeFailover(claimed));
         }
       } finally {
         await this.#callListeners('after', staged, kind !== 'FAILOVER');
@@ -149,6 +152,12 @@ export class RunExecutor {
     } finally {
       release([...held]);
     }
+  }
+
+  /** Items of `items` whose `failover` node names this instance (cache). */
+  #claimedHere(items: readonly number[]): number[] {
+    const { cache, paths, instance } = this.context;
+    return items.filter((item) => cache.get(paths.shardingNode(item, 'failover')) === instance.jobInstanceId);
   }
 
   /**
