@@ -72,6 +72,10 @@ class Simulation {
   readonly #itemCounts = new Map<string, ItemCountChange[]>();
   readonly #frozen = new Set<string>();
   readonly #healers = new Map<string, () => void>();
+  /** `{processId}/{jobName}` of jobs an operator shut down on a process. */
+  readonly #shutJobs = new Set<string>();
+  /** Since when a job has had no process running it (until the next process starts). */
+  readonly #joblessSince = new Map<string, number>();
   #operator: { registry: MemoryRegistryCenter; apis: JobOperationAPIs } | undefined;
   #nextProcess = 0;
   #nextIp = 1;
@@ -175,6 +179,9 @@ class Simulation {
 
   #spawn(reuseInstanceId?: string): SimProcess {
     const spec = this.#spec;
+    // Nothing could run a job without an instance: no fire of that time is checked for loss.
+    for (const [, sinceMs] of this.#joblessSince) this.#disturb(sinceMs, this.#time.now());
+    this.#joblessSince.clear();
     const index = this.#nextProcess++;
     const ip = `10.0.0.${this.#nextIp++}`;
     const skew = spec.maxSkewMs === 0 ? 0 : this.#chaos.int(-spec.maxSkewMs, spec.maxSkewMs);
@@ -235,6 +242,15 @@ class Simulation {
       this.#chaosStep();
       this.#scheduleChaos();
     }, delay);
+  }
+
+  /** Notes the jobs that no live process runs any more (after a crash, a stop, a job shutdown). */
+  #noteJoblessJobs(): void {
+    for (const job of this.#spec.jobs) {
+      const running = this.#live().some((p) => !this.#shutJobs.has(`${p.id}/${job.jobName}`));
+      if (!running && !this.#joblessSince.has(job.jobName))
+        this.#joblessSince.set(job.jobName, this.#time.now());
+    }
   }
 
   #live(): SimProcess[] {
@@ -325,6 +341,7 @@ class Simulation {
         target.crash();
         this.#retire(target);
         this.#disturb(now, now);
+        this.#noteJoblessJobs();
         if (chaos.chance(0.6)) {
           const reuse = chaos.chance(0.5) ? target.instanceId : undefined;
           const afterMs = chaos.int(1000, 12_000);
@@ -352,6 +369,7 @@ class Simulation {
         this.#trace.add('chaos', `scale in: stop ${target.id}`);
         this.#disturb(now, now + SHUTDOWN_TIMEOUT_MS);
         this.#stopProcess(target);
+        this.#noteJoblessJobs();
         return;
       }
       case 'operator':
@@ -434,6 +452,9 @@ class Simulation {
         run(`shutdown ${job.jobName} on ${target.serverIp}`, () =>
           api.jobOperateAPI.shutdown(job.jobName, target.serverIp),
         );
+        for (const p of live)
+          if (p.serverIp === target.serverIp) this.#shutJobs.add(`${p.id}/${job.jobName}`);
+        this.#noteJoblessJobs();
         return;
       }
     }
