@@ -33,6 +33,7 @@ import { cappedExponentialBackoff, passthroughPolicy, retryUnavailablePolicy } f
 import { KeyCodec, prefixEnd } from './keys.js';
 import { executeInLatch, type LatchContext } from './leader-latch.js';
 import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
+import { RaftTermTracker } from './raft-term.js';
 import { readServerTime } from './server-time.js';
 import { LeaseSession } from './session.js';
 import { cancelWatcher, SubtreeWatch } from './subtree-watch.js';
@@ -179,7 +180,14 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     }
     this.lifecycle = 'starting';
     const { options } = this;
-    const client = new Etcd3(this.clientOptions());
+    // Follows the raft term of every answer; cancels requests a leader change left unanswered.
+    const terms = new RaftTermTracker((cancelled, term) =>
+      this.logger.warn(
+        { term, cancelled },
+        'etcd raft term changed: requests in flight cancelled (CONNECTION_LOSS, outcome unknown)',
+      ),
+    );
+    const client = new Etcd3(this.clientOptions(terms));
     const session = new LeaseSession({
       leaseClient: client.leaseClient,
       ttlSeconds: options.ttlSeconds,
@@ -646,7 +654,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
 
   // ---- internals ----
 
-  private clientOptions(): IOptions {
+  private clientOptions(terms: RaftTermTracker): IOptions {
     const { options } = this;
     const tls = options.tls;
     const toBuffer = (value: string | Buffer | undefined) =>
@@ -672,7 +680,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         'grpc.use_local_subchannel_pool': 1,
       },
       defaultCallOptions: (context) =>
-        context.isStream ? {} : { deadline: Date.now() + options.connectionTimeoutMs },
+        context.isStream
+          ? { interceptors: [terms.streamInterceptor] }
+          : { deadline: Date.now() + options.connectionTimeoutMs, interceptors: [terms.unaryInterceptor] },
       faultHandling: {
         host: () => passthroughPolicy(),
         global: retryUnavailablePolicy(options.endpoints.length),

@@ -7,11 +7,12 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { RegistryConnectionState } from '@elasticjob-ts/core';
+import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core';
 import { ConnectionStateRecorder, EventRecorder, median } from '@elasticjob-ts/registry-conformance';
 import {
   type EtcdCluster,
   type EtcdTestServer,
+  FaultProxy,
   startEtcdCluster,
   startEtcdServer,
 } from '@elasticjob-ts/test-support';
@@ -24,11 +25,13 @@ const KEEP_ALIVE_INTERVAL_MS = SESSION_TIMEOUT_MS / 3;
 
 const clients: EtcdRegistryCenter[] = [];
 const recorders: Array<EventRecorder | ConnectionStateRecorder> = [];
+const proxies: FaultProxy[] = [];
 let counter = 0;
 
 afterEach(async () => {
   for (const recorder of recorders.splice(0)) recorder.cancelWaits('test ended');
   await Promise.all(clients.splice(0).map((client) => client.close()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
 });
 
 interface TimedState {
@@ -283,4 +286,112 @@ describe('3-member cluster: raft leader killed', () => {
         `kill → writable ${median(rounds.map((r) => r.writableAfterMs)).toFixed(0)} ms; session kept in ${rounds.length}/${rounds.length}`,
     );
   }, 180_000);
+
+  // As the multi-process runs connect: every client reaches each member through a fault proxy of
+  // its own, so the dead member's proxy accepts connections and resets them (it does not refuse
+  // them as a dead port does). The connection timeout is left at its default (15 s), longer than
+  // etcd's own request timeout, so that nothing but the adapter can end a request etcd lost.
+  it('behind per-member proxies: requests in flight at the kill settle and every session is renewed within the leader-change bound', async () => {
+    // A follower starts an election after one to two election timeouts of silence; the adapter
+    // sees the new raft term in the answer to its first keep-alive after the election, sent
+    // within one keep-alive interval and answered (or given up) within another.
+    const leaderChangeBoundMs = 2 * cluster.electionTimeoutMs + 2 * KEEP_ALIVE_INTERVAL_MS;
+    const ns = namespace();
+    const { client: observer } = await startClient(cluster.endpoints, ns);
+    const workers: Array<{ client: EtcdRegistryCenter; lease: string | undefined; timeline: TimedState[] }> =
+      [];
+    for (let index = 0; index < 3; index += 1) {
+      const own = await Promise.all(
+        cluster.endpoints.map((endpoint) => FaultProxy.start({ targetPort: Number(new URL(endpoint).port) })),
+      );
+      proxies.push(...own);
+      const client = new EtcdRegistryCenter({
+        type: 'etcd',
+        endpoints: own.map((proxy) => `http://127.0.0.1:${proxy.port}`),
+        namespace: ns,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      });
+      clients.push(client);
+      const timeline: TimedState[] = [];
+      client.addConnectionStateListener((state) => timeline.push({ state, atMs: performance.now() }));
+      await client.start();
+      await client.persistEphemeral(`/instances/w${index}`, `w${index}`);
+      workers.push({ client, lease: client.sessionId, timeline });
+    }
+    const events = recorder();
+    await observer.watch('/instances', events.listener);
+    for (let index = 0; index < workers.length; index += 1) {
+      await events.waitForEvent({ type: 'ADDED', key: `/instances/w${index}` });
+    }
+
+    const leader = await cluster.leader();
+    if (leader === undefined) throw new Error('no leader to kill');
+    const acksAtKill = workers.map((worker) => acknowledgedKeepAlives(worker.client));
+    await cluster.killMember(leader);
+    const killedAt = performance.now();
+    // Writes issued until the followers notice the dead leader are forwarded to it and lost by
+    // etcd: one from every client every 100 ms during the first election timeout.
+    const writes: Array<Promise<{ settledAfterMs: number; outcome: string }>> = [];
+    while (performance.now() - killedAt < cluster.electionTimeoutMs) {
+      for (const [index, worker] of workers.entries()) {
+        writes.push(
+          worker.client.persist(`/probe/w${index}`, String(writes.length)).then(
+            () => ({ settledAfterMs: performance.now() - killedAt, outcome: 'written' }),
+            (error: unknown) => ({
+              settledAfterMs: performance.now() - killedAt,
+              outcome: RegistryError.is(error) ? error.code : String(error),
+            }),
+          ),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const renewedAfterMs = await Promise.all(
+      workers.map((worker, index) =>
+        vi.waitFor(
+          () => {
+            expect(acknowledgedKeepAlives(worker.client)).toBeGreaterThan(acksAtKill[index] ?? 0);
+            expect(worker.timeline.at(-1)?.state).not.toBe('SUSPENDED');
+            return performance.now() - killedAt;
+          },
+          { timeout: SESSION_TIMEOUT_MS * 10, interval: 20 },
+        ),
+      ),
+    );
+    const settled = await Promise.all(writes);
+    try {
+      // In flight across the leader change, a write has an unknown outcome: written or CONNECTION_LOSS.
+      for (const write of settled) expect(['written', 'CONNECTION_LOSS']).toContain(write.outcome);
+      const slowest = Math.max(...settled.map((write) => write.settledAfterMs));
+      expect(slowest, 'every write issued at the kill settled within the bound').toBeLessThanOrEqual(
+        leaderChangeBoundMs,
+      );
+      for (const [index, worker] of workers.entries()) {
+        expect(worker.timeline.map((entry) => entry.state)).not.toContain('LOST');
+        expect(worker.client.sessionId).toBe(worker.lease);
+        expect(
+          renewedAfterMs[index],
+          `client ${index} renewed its lease within the bound`,
+        ).toBeLessThanOrEqual(leaderChangeBoundMs);
+        await worker.client.persist(`/probe/w${index}`, 'after the leader change');
+        expect(await observer.getDirectly(`/instances/w${index}`)).toBe(`w${index}`);
+      }
+      expect(events.events.filter((event) => event.type === 'DELETED')).toEqual([]);
+      const reconnectedAfterMs = workers.map((worker) => {
+        const reconnected = worker.timeline.find(
+          (entry) => entry.state === 'RECONNECTED' && entry.atMs >= killedAt,
+        );
+        return reconnected === undefined ? 'no SUSPENDED' : `${(reconnected.atMs - killedAt).toFixed(0)} ms`;
+      });
+      console.info(
+        `[measured] etcd 3 members behind per-client fault proxies, session ${SESSION_TIMEOUT_MS} ms, election ` +
+          `timeout ${cluster.electionTimeoutMs} ms, leader kill -9 → RECONNECTED per client: ${reconnectedAfterMs.join(', ')}; ` +
+          `${settled.length} writes issued in the first election timeout: ` +
+          `${settled.filter((write) => write.outcome === 'written').length} written, slowest settled after ${slowest.toFixed(0)} ms ` +
+          `(bound ${leaderChangeBoundMs} ms)`,
+      );
+    } finally {
+      await cluster.restartMember(leader);
+    }
+  }, 120_000);
 });

@@ -484,17 +484,21 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
             }
           });
           const stable = await waitForStableAssignment(cluster, ids, 40_000);
-          const connectionEvents = (await cluster.readLogs()).timelines.map(
-            (t) =>
-              `${t.instanceId.slice(t.instanceId.lastIndexOf('@') + 1)}: ` +
-              (t.events
-                .filter((e) => e.wallMs >= restart.fromMs)
-                .map((e) => `${e.event} +${e.wallMs - restart.fromMs} ms`)
-                .join(', ') || 'none'),
-          );
+          /** Each worker's connection events since the outage began, in ms after its start. */
+          const connectionEvents = async () =>
+            (await cluster.readLogs()).timelines
+              .map(
+                (t) =>
+                  `${t.instanceId.slice(t.instanceId.lastIndexOf('@') + 1)}: ` +
+                  (t.events
+                    .filter((e) => e.wallMs >= restart.fromMs)
+                    .map((e) => `${e.event} +${e.wallMs - restart.fromMs} ms`)
+                    .join(', ') || 'none'),
+              )
+              .join('; ');
           log(
             `${kind === 'leader-kill' ? `kill -9 of leader member ${killed}` : 'registry restart'} took ${restart.toMs - restart.fromMs} ms; cluster stable again ` +
-              `${stable.observedAtMs - restart.toMs} ms later; connection events: ${connectionEvents.join('; ')}`,
+              `${stable.observedAtMs - restart.toMs} ms later; connection events: ${await connectionEvents()}`,
           );
 
           // Invariant (b) on the fires after the cluster settled, and (c) on the same window.
@@ -515,6 +519,8 @@ export function clusterScenarioSuite(backend: ScenarioBackend): void {
           );
           await assertConvergence(cluster, stable);
           await assertExclusiveAndClean(cluster);
+          // Events that came after the cluster was first seen stable (a late SUSPENDED/RECONNECTED).
+          log(`connection events since the outage, at the end: ${await connectionEvents()}`);
           if (killed !== undefined) await registry.restartMember?.(killed);
         },
         150_000,

@@ -23,6 +23,11 @@ export interface EtcdClusterOptions {
   readonly size?: number;
   /** Bound of every wait for a member to be healthy, in ms. @defaultValue 60000 */
   readonly startTimeoutMs?: number;
+  /**
+   * Raft election timeout of every member (`--election-timeout`), in ms; the heartbeat interval
+   * is a tenth of it. @defaultValue 1000
+   */
+  readonly electionTimeoutMs?: number;
 }
 
 /** A running etcd cluster; members are numbered from 0. */
@@ -31,6 +36,11 @@ export interface EtcdCluster {
   readonly endpoints: string[];
   /** Number of members. */
   readonly size: number;
+  /**
+   * Raft election timeout of every member, in ms. A follower starts an election when it heard
+   * nothing from the leader for a random time between one and two election timeouts.
+   */
+  readonly electionTimeoutMs: number;
   /** The member that leads the Raft group now, or `undefined` when none is known. */
   leader(): Promise<number | undefined>;
   /** `kill -9` of one member; resolves once it exited. */
@@ -90,6 +100,7 @@ function memberStatus(endpoint: string): Promise<{ memberId: string; leaderId: s
 export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   const size = options.size ?? 3;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const electionTimeoutMs = options.electionTimeoutMs ?? 1000;
   const etcd = locateEtcd();
   const dir = await makeTempDir('elasticjob-etcd-cluster-');
   const taken = new Set<number>();
@@ -133,9 +144,9 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
         '--initial-cluster-token',
         'elasticjob-test',
         '--heartbeat-interval',
-        '100',
+        String(Math.max(1, Math.round(electionTimeoutMs / 10))),
         '--election-timeout',
-        '1000',
+        String(electionTimeoutMs),
         '--log-level',
         'warn',
       ],
@@ -172,6 +183,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   return {
     endpoints: ports.map((_, i) => clientUrl(i)),
     size,
+    electionTimeoutMs,
     async leader() {
       const statuses = await Promise.all(
         ports.map((_, i) => (members[i]?.isRunning() ? memberStatus(clientUrl(i)) : undefined)),
