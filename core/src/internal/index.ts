@@ -8,3 +8,4 @@
 export { buildTaskId, shardingContextOf } from '../job/sharding-context.js';
 export { JobCache } from '../kernel/job-cache.js';
 export { getDefaultTimerService } from '../kernel/timer-service.js';
+export type { TracingPackage } from '../bootstrap-file/tracing-package.js';
