@@ -633,6 +633,12 @@ monitoring:
       ],
     ],
     [
+      'a bad URL and a retention without a bound together',
+      'tracing:\n  url: "sqlite:"\n  retention: {}\n',
+      ['tracing.url', 'tracing.retention'],
+      ['no file after sqlite:', 'maxAgeMs and/or maxRows'],
+    ],
+    [
       'a retention without a bound',
       'tracing:\n  url: sqlite:./h.db\n  retention: { batchSize: 10 }\n',
       ['tracing.retention'],
@@ -659,8 +665,8 @@ monitoring:
     [
       'problems in both sections and a job together',
       'tracing:\n  url: http://db/history\nmonitoring:\n  port: -1\n  host: ""\njobs:\n  a: { handler: ./handlers.mjs, cron: nope, shardingTotalCount: 1 }\n',
-      ['monitoring.port', 'monitoring.host', 'jobs.a.cron'],
-      ['expected value >= 0, got -1', 'expected a non-empty string'],
+      ['monitoring.port', 'monitoring.host', 'tracing.url', 'jobs.a.cron'],
+      ['expected value >= 0, got -1', 'expected a non-empty string', "unknown scheme 'http'"],
     ],
   ];
 

@@ -75,7 +75,7 @@ export interface ObservabilitySections {
  * @param record - the file's top-level map, environment references resolved.
  * @param baseDir - where a relative `sqlite:` path starts from.
  * @param issues - the file's issues so far (a section with one already, e.g. an unset variable or
- *   not a map, is not checked further); new ones are appended.
+ *   not a map, is not checked further; the other section still is); new ones are appended.
  * @param load - imports the tracing package. @defaultValue {@link loadTracingPackage}
  * @returns the sections, or `{}` when any has a problem.
  * @internal
@@ -89,9 +89,14 @@ export async function validateObservabilitySections(
   const present = (['tracing', 'monitoring'] as const).filter((name) => record[name] !== undefined);
   if (present.length === 0) return {};
   const before = issues.length;
-  const tracing = checkShape(TRACING_SCHEMA, record, 'tracing', issues);
-  const monitoring = checkShape(MONITORING_SCHEMA, record, 'monitoring', issues);
-  if (issues.length > before || present.some((name) => hasIssueUnder(issues, name))) return {};
+  // A section is checked further only when its shape is right and its references resolved.
+  const shaped = <T>(name: 'tracing' | 'monitoring', schema: z.ZodType<T>): T | undefined => {
+    const section = checkShape(schema, record, name, issues);
+    return hasIssueUnder(issues, name) ? undefined : section;
+  };
+  const tracing = shaped('tracing', TRACING_SCHEMA);
+  const monitoring = shaped('monitoring', MONITORING_SCHEMA);
+  if (tracing === undefined && monitoring === undefined) return {};
 
   const tracingPackage = await importTracingPackage(load);
   if (tracingPackage === undefined) {
@@ -133,6 +138,7 @@ function checkTracing(
   baseDir: string,
   issues: JobsFileIssue[],
 ): JobsFileTracingConfiguration | undefined {
+  const before = issues.length;
   let url = tracing.url;
   try {
     const location = tracingPackage.parseHistoryUrl(url);
@@ -141,17 +147,15 @@ function checkTracing(
     }
   } catch (error) {
     issues.push({ path: 'tracing.url', message: messageOf(error) });
-    return undefined;
   }
   if (tracing.retention !== undefined) {
     try {
       tracingPackage.validateRetentionPolicy(tracing.retention);
     } catch (error) {
       issues.push({ path: 'tracing.retention', message: messageOf(error) });
-      return undefined;
     }
   }
-  return { ...tracing, url };
+  return issues.length > before ? undefined : { ...tracing, url };
 }
 
 function checkMonitoring(
