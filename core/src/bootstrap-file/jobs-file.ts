@@ -118,9 +118,11 @@ const HANDLER_VALUE = 'handler value';
 
 /**
  * Validates a jobs file ({@link loadJobsFile}), connects to its registry and starts every job:
- * cron jobs are scheduled, one-off jobs (no cron) registered to run on `trigger`. If anything fails
- * while starting, the jobs already started are shut down and the registry is closed before the
- * error is rethrown.
+ * cron jobs are scheduled, one-off jobs (no cron) registered to run on `trigger`. With a
+ * `tracing:` or `monitoring:` section, the event tracing and the monitoring listener are started
+ * first (by the optional `@elasticjob-ts/tracing` package) and every job is traced and observed.
+ * If anything fails while starting, whatever was started is stopped and the registry is closed
+ * before the error is rethrown.
  *
  * @param path - the file (YAML, or JSON).
  * @param options - environment, overrides, logger.
