@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { validateObservabilitySections } from '../src/bootstrap-file/observability-section.js';
+import { TRACING_PACKAGE } from '../src/bootstrap-file/tracing-package.js';
 import {
   JobsFileError,
   type JobsFileIssue,
@@ -543,5 +545,176 @@ describe('runJobsFromConfig / runJobsFromFile on the memory registry', () => {
     } finally {
       await running.shutdown();
     }
+  });
+});
+
+describe('tracing and monitoring sections', () => {
+  const job = 'jobs:\n  a: { handler: ./handlers.mjs, cron: 0 * * * * ?, shardingTotalCount: 1 }\n';
+
+  it('resolves a relative SQLite path from the file, environment references, and keeps string fields as written', async () => {
+    const file = await writeJobsFile(`${zookeeperRegistry}${job}tracing:
+  url: sqlite:./history.db
+  maxConnections: 2
+  retention: { maxAgeMs: 604800000, maxRows: 1000, batchSize: 100, intervalMs: 60000 }
+  writer: { maxQueuedEvents: 50, maxBatchSize: 10, flushIntervalMs: 20, retryInitialDelayMs: 5, retryMaxDelayMs: 50, dropWarningIntervalMs: 1000 }
+monitoring:
+  port: 0
+  host: 0.0.0.0
+  bearerToken: 123456
+`);
+    const loaded = await loadJobsFile(file, { env: {} });
+    expect(loaded.tracing).toEqual({
+      url: `sqlite:${join(dir, 'history.db')}`,
+      maxConnections: 2,
+      retention: { maxAgeMs: 604_800_000, maxRows: 1000, batchSize: 100, intervalMs: 60_000 },
+      writer: {
+        maxQueuedEvents: 50,
+        maxBatchSize: 10,
+        flushIntervalMs: 20,
+        retryInitialDelayMs: 5,
+        retryMaxDelayMs: 50,
+        dropWarningIntervalMs: 1000,
+      },
+    });
+    expect(loaded.monitoring).toEqual({ port: 0, host: '0.0.0.0', bearerToken: '123456' });
+
+    const postgres = await loadJobsConfig(
+      {
+        registry: { type: 'memory' },
+        jobs: { a: { handler: { execute() {} }, shardingTotalCount: 1 } },
+        tracing: { url: 'postgres://app:${PGPASSWORD}@db.example:5432/history' },
+        monitoring: {},
+      },
+      { env: { PGPASSWORD: 'pa:ss' } },
+    );
+    expect(postgres.tracing).toEqual({ url: 'postgres://app:pa:ss@db.example:5432/history' });
+    expect(postgres.monitoring).toEqual({});
+    const memory = await loadJobsConfig(
+      {
+        registry: { type: 'memory' },
+        jobs: { a: { handler: { execute() {} }, shardingTotalCount: 1 } },
+        tracing: { url: 'sqlite::memory:' },
+      },
+      { baseDir: dir },
+    );
+    expect(memory.tracing).toEqual({ url: 'sqlite::memory:' });
+    expect(memory.monitoring).toBeUndefined();
+  });
+
+  const cases: [name: string, text: string, paths: string[], fragments: string[]][] = [
+    [
+      'an unknown URL scheme',
+      'tracing:\n  url: mysql://db/history\n',
+      ['tracing.url'],
+      ["unknown scheme 'mysql'", "Accepted: 'sqlite:<file>'"],
+    ],
+    ['no URL', 'tracing:\n  retention: { maxRows: 10 }\n', ['tracing.url'], ['is required']],
+    [
+      'not a map',
+      'tracing: sqlite:./history.db\nmonitoring: [9464]\n',
+      ['tracing', 'monitoring'],
+      ['expected a map'],
+    ],
+    [
+      'a port out of range',
+      'monitoring:\n  port: 70000\n',
+      ['monitoring.port'],
+      ['expected value <= 65535, got 70000'],
+    ],
+    ['a port as text', 'monitoring:\n  port: nine\n', ['monitoring.port'], ['expected a number, got "nine"']],
+    [
+      'unknown keys at every level',
+      'tracing:\n  url: sqlite:./h.db\n  retension: { maxRows: 1 }\n  writer: { queueSize: 5 }\nmonitoring:\n  path: /metrics\n',
+      ['tracing.writer.queueSize', 'tracing.retension', 'monitoring.path'],
+      [
+        'accepted: url, maxConnections, connectTimeoutMs, statementTimeoutMs, retention, writer',
+        'accepted: maxQueuedEvents, maxBatchSize, flushIntervalMs',
+        'accepted: port, host, bearerToken',
+      ],
+    ],
+    [
+      'a bad URL and a retention without a bound together',
+      'tracing:\n  url: "sqlite:"\n  retention: {}\n',
+      ['tracing.url', 'tracing.retention'],
+      ['no file after sqlite:', 'maxAgeMs and/or maxRows'],
+    ],
+    [
+      'a retention without a bound',
+      'tracing:\n  url: sqlite:./h.db\n  retention: { batchSize: 10 }\n',
+      ['tracing.retention'],
+      ['maxAgeMs and/or maxRows'],
+    ],
+    [
+      'a retention bound that is not a positive integer',
+      'tracing:\n  url: sqlite:./h.db\n  retention: { maxAgeMs: 0, maxRows: 1.5 }\n',
+      ['tracing.retention.maxAgeMs', 'tracing.retention.maxRows'],
+      ['expected value >= 1, got 0', 'expected an integer, got 1.5'],
+    ],
+    [
+      'a non-loopback host without a token',
+      'monitoring:\n  host: 0.0.0.0\n',
+      ['monitoring.host'],
+      ["host '0.0.0.0' is not a loopback address: set bearerToken"],
+    ],
+    [
+      'an unset variable in the URL, reported once',
+      'tracing:\n  url: postgres://app:${PGPASSWORD}@db/history\n',
+      ['tracing.url'],
+      ["environment variable 'PGPASSWORD' is not set"],
+    ],
+    [
+      'problems in both sections and a job together',
+      'tracing:\n  url: http://db/history\nmonitoring:\n  port: -1\n  host: ""\njobs:\n  a: { handler: ./handlers.mjs, cron: nope, shardingTotalCount: 1 }\n',
+      ['monitoring.port', 'monitoring.host', 'tracing.url', 'jobs.a.cron'],
+      ['expected value >= 0, got -1', 'expected a non-empty string', "unknown scheme 'http'"],
+    ],
+  ];
+
+  it.each(cases)(
+    'lists %s with its path and the accepted values',
+    async (_name, section, paths, fragments) => {
+      const text = section.includes('jobs:')
+        ? `${zookeeperRegistry}${section}`
+        : `${zookeeperRegistry}${job}${section}`;
+      const { error, issues } = await issuesOf(loadJobsFile(await writeJobsFile(text), { env: {} }));
+      expect(issues.map((issue) => issue.path)).toEqual(paths);
+      for (const fragment of fragments) expect(error.message).toContain(fragment);
+    },
+  );
+
+  it('checks the URL once the shape of both sections is right', async () => {
+    const { issues } = await issuesOf(
+      loadJobsConfig({
+        registry: { type: 'memory' },
+        jobs: { a: { handler: { execute() {} }, shardingTotalCount: 1 } },
+        tracing: { url: 'ftp://db/history' },
+        monitoring: { host: '10.1.2.3' },
+      }),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual(['tracing.url', 'monitoring.host']);
+  });
+
+  it('names the package to install when the tracing package is missing, and a package that fails to load fails the load', async () => {
+    const missing = Object.assign(new Error(`Cannot find package '${TRACING_PACKAGE}'`), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    const issues: JobsFileIssue[] = [];
+    const sections = await validateObservabilitySections({ monitoring: { port: 9464 } }, dir, issues, () =>
+      Promise.reject(missing),
+    );
+    expect(sections).toEqual({});
+    expect(issues).toEqual([
+      {
+        path: 'monitoring',
+        message: `needs the ${TRACING_PACKAGE} package (event tracing and metrics), which is not installed: npm install ${TRACING_PACKAGE}`,
+      },
+    ]);
+    const broken = new Error('syntax error in module');
+    await expect(
+      validateObservabilitySections({ tracing: { url: 'sqlite::memory:' } }, dir, [], () =>
+        Promise.reject(broken),
+      ),
+    ).rejects.toBe(broken);
+    expect(await validateObservabilitySections({}, dir, [], () => Promise.reject(broken))).toEqual({});
   });
 });

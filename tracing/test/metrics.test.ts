@@ -13,6 +13,7 @@ import {
   type ObservableJob,
   startEventTracing,
   startMonitoringServer,
+  validateMonitoringServerOptions,
 } from '../src/index.js';
 import { sqliteBackend } from './support/backends.js';
 import { runFailoverAndMisfire, TestCluster, waitFor } from './support/cluster.js';
@@ -140,7 +141,14 @@ describe('metrics', () => {
     await expect(startMonitoringServer({ metrics, port: 0, host: '0.0.0.0' })).rejects.toThrow(
       MonitoringServerOptionsError,
     );
+    await expect(startMonitoringServer({ metrics, port: 0, host: '0.0.0.0' })).rejects.toMatchObject({
+      field: 'host',
+    });
     await expect(startMonitoringServer({ metrics, port: 70_000 })).rejects.toThrow(/port must be an integer/);
+    expect(() => validateMonitoringServerOptions({ port: 1.5 })).toThrow(
+      expect.objectContaining({ field: 'port' }),
+    );
+    expect(validateMonitoringServerOptions({ host: '::1' })).toEqual({ host: '::1', port: 9464 });
     const guarded = await open({ metrics, port: 0, host: '0.0.0.0', bearerToken: 's3cret' });
     const url = `http://127.0.0.1:${guarded.port}/metrics`;
     expect((await fetch(url)).status).toBe(401);

@@ -20,7 +20,9 @@ export type {
 export {
   type FileJobBootstrap,
   type JobsFileConfiguration,
+  type JobsFileMonitoringConfiguration,
   type JobsFileOptions,
+  type JobsFileTracingConfiguration,
   type LoadedJob,
   type LoadedJobsFile,
   loadJobsConfig,

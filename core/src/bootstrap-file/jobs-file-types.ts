@@ -20,7 +20,8 @@ export interface JobsFileOptions {
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
-   * Directory that relative `handler` and registry `module`/TLS file paths start from.
+   * Directory that relative `handler`, registry `module`/TLS file and `tracing.url` SQLite paths
+   * start from.
    * @defaultValue the jobs file's directory; `process.cwd()` for a configuration object
    */
   readonly baseDir?: string;
@@ -62,6 +63,11 @@ export interface JobsFileOptions {
  *     shardingTotalCount: 1
  *     props:
  *       script.command.line: ./backup.sh
+ * tracing:                      # event tracing (needs @elasticjob-ts/tracing)
+ *   url: sqlite:./history.db    # or postgres://app:${PGPASSWORD}@db:5432/history
+ *   retention: { maxAgeMs: 2592000000, maxRows: 5000000 }
+ * monitoring:                   # /metrics, /healthz, /readyz (needs @elasticjob-ts/tracing)
+ *   port: 9464                  # host: 127.0.0.1 by default
  * ```
  */
 export interface JobsFileConfiguration {
@@ -95,6 +101,98 @@ export interface JobsFileConfiguration {
   readonly shutdownTimeoutMs?: number;
   /** Bound of resharding waits, in ms. @defaultValue 30000 */
   readonly reshardingWaitTimeoutMs?: number;
+  /**
+   * ElasticJob's event tracing of every job in the file (rows in `JOB_EXECUTION_LOG` and
+   * `JOB_STATUS_TRACE_LOG`), by the optional `@elasticjob-ts/tracing` package.
+   * @defaultValue no event tracing
+   */
+  readonly tracing?: JobsFileTracingConfiguration;
+  /**
+   * The monitoring listener (`/metrics` in Prometheus format, `/healthz`, `/readyz`) with the
+   * metrics of every job in the file, by the optional `@elasticjob-ts/tracing` package.
+   * @defaultValue no listener, no metrics
+   */
+  readonly monitoring?: JobsFileMonitoringConfiguration;
+}
+
+/**
+ * The `tracing:` section of a jobs file: the options of the tracing package's
+ * `startEventTracing`, by the same names. A database that is down never fails a job: events are
+ * queued (bounded), the failures logged, and writes resume when it is back.
+ *
+ * @example
+ * ```yaml
+ * tracing:
+ *   url: postgres://app:${PGPASSWORD}@db:5432/history
+ *   retention: { maxAgeMs: 604800000, intervalMs: 3600000 }
+ *   writer: { maxQueuedEvents: 20000 }
+ * ```
+ */
+export interface JobsFileTracingConfiguration {
+  /**
+   * The history database: `sqlite:<file>` (a relative path starts from the jobs file's directory,
+   * or from `baseDir`; `sqlite::memory:` for a database that dies with the process) or
+   * `postgres://user:password@host:port/database` (`postgresql://` too). Logs show it with the
+   * password masked.
+   */
+  readonly url: string;
+  /** PostgreSQL: connections in the pool. @defaultValue 4 */
+  readonly maxConnections?: number;
+  /** PostgreSQL: bound on opening a connection, in ms. @defaultValue 5000 */
+  readonly connectTimeoutMs?: number;
+  /** PostgreSQL: bound on one statement, in ms. @defaultValue 30000 */
+  readonly statementTimeoutMs?: number;
+  /**
+   * Rows to keep (the tracing package's `RetentionPolicy`); at least one of `maxAgeMs` and
+   * `maxRows`. @defaultValue every row is kept (as ElasticJob)
+   */
+  readonly retention?: {
+    /** Delete rows whose start (executions) or creation time (status traces) is older, in ms. */
+    readonly maxAgeMs?: number;
+    /** Keep at most this many newest rows per table. */
+    readonly maxRows?: number;
+    /** Rows deleted per statement. @defaultValue 1000 */
+    readonly batchSize?: number;
+    /** How often retention runs, in ms. @defaultValue 3600000 (hourly) */
+    readonly intervalMs?: number;
+  };
+  /** Bounds of the queue between the jobs and the database (the `EventTracingWriter` options). */
+  readonly writer?: {
+    /** Events kept waiting while the database lags; beyond it the oldest are dropped. @defaultValue 10000 */
+    readonly maxQueuedEvents?: number;
+    /** Events per write. @defaultValue 500 */
+    readonly maxBatchSize?: number;
+    /** How long an event may wait for a fuller batch, in ms. @defaultValue 200 */
+    readonly flushIntervalMs?: number;
+    /** First wait after a failed write, in ms; doubles per failure. @defaultValue 500 */
+    readonly retryInitialDelayMs?: number;
+    /** Longest wait between retries, in ms. @defaultValue 30000 */
+    readonly retryMaxDelayMs?: number;
+    /** Least time between two "events dropped" warnings, in ms. @defaultValue 10000 */
+    readonly dropWarningIntervalMs?: number;
+  };
+}
+
+/**
+ * The `monitoring:` section of a jobs file: the address options of the tracing package's
+ * `startMonitoringServer`, by the same names. The metrics (`ElasticJobMetrics`) observe every job
+ * of the file, the registry session and, with `tracing:`, the event queue's drops.
+ *
+ * @example
+ * ```yaml
+ * monitoring:
+ *   port: 9464
+ *   host: 0.0.0.0                 # beyond loopback a bearer token is required
+ *   bearerToken: ${METRICS_TOKEN}
+ * ```
+ */
+export interface JobsFileMonitoringConfiguration {
+  /** TCP port; `0` picks a free one (see {@link RunningJobs.monitoringUrl}). @defaultValue 9464 */
+  readonly port?: number;
+  /** Address to bind; any non-loopback address requires `bearerToken`. @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** Required on every route as `Authorization: Bearer <token>` when given. */
+  readonly bearerToken?: string;
 }
 
 /** One validated job of a jobs file. */
@@ -123,6 +221,10 @@ export interface LoadedJobsFile {
   readonly jobs: readonly LoadedJob[];
   /** Options handed to every bootstrap (`instanceId`, `serverIp`, timeouts, logger). */
   readonly bootstrapOptions: JobBootstrapOptions;
+  /** The `tracing:` section, environment references resolved, a relative SQLite path made absolute. */
+  readonly tracing?: JobsFileTracingConfiguration;
+  /** The `monitoring:` section, environment references resolved. */
+  readonly monitoring?: JobsFileMonitoringConfiguration;
 }
 
 /** The bootstrap of one job started from a jobs file. */
@@ -134,9 +236,18 @@ export interface RunningJobs {
   readonly bootstraps: ReadonlyMap<string, FileJobBootstrap>;
   /** The started registry client the jobs share. */
   readonly registry: CoordinatorRegistryCenter;
+  /** The history database the jobs' events go to (password masked), when `tracing:` is configured. */
+  readonly historyUrl?: string;
+  /**
+   * Base URL of the monitoring listener (e.g. `http://127.0.0.1:9464`; the bound port when the
+   * file says `port: 0`), when `monitoring:` is configured.
+   */
+  readonly monitoringUrl?: string;
   /**
    * Shuts every job down gracefully (in parallel; each waits up to `shutdownTimeoutMs` for running
-   * items), then closes the registry. Idempotent: later calls return the same promise.
+   * items), then writes the queued tracing events and closes the history database (at most 10 s),
+   * then closes the monitoring listener, then the registry. Idempotent: later calls return the
+   * same promise.
    *
    * @throws {AggregateError} of the failures, after everything else was shut down and closed.
    */

@@ -20,6 +20,7 @@ import type {
   LoadedJobsFile,
   RunningJobs,
 } from './jobs-file-types.js';
+import { validateObservabilitySections } from './observability-section.js';
 import { parseJobsFileText, substituteEnvironment } from './read-jobs-file.js';
 import { validateRegistry } from './registry-section.js';
 import { startJobs } from './start-jobs.js';
@@ -27,7 +28,9 @@ import { startJobs } from './start-jobs.js';
 export type {
   FileJobBootstrap,
   JobsFileConfiguration,
+  JobsFileMonitoringConfiguration,
   JobsFileOptions,
+  JobsFileTracingConfiguration,
   LoadedJob,
   LoadedJobsFile,
   RunningJobs,
@@ -51,14 +54,19 @@ const TOP_LEVEL = z.strictObject({
   serverIp: nonEmpty.optional(),
   shutdownTimeoutMs: z.int().min(0).max(2_147_483_647).optional(),
   reshardingWaitTimeoutMs: ms.optional(),
+  tracing: z.record(z.string(), z.unknown()).optional(),
+  monitoring: z.record(z.string(), z.unknown()).optional(),
 });
 /**
  * Reads and validates a jobs file without starting anything (no registry connection, no job).
  * Handler modules are imported, and class/factory handlers called, to check them.
  *
  * Checks, all reported at once: YAML syntax; the top-level keys (`registry`, `jobs`,
- * `instanceId`, `serverIp`, `shutdownTimeoutMs`, `reshardingWaitTimeoutMs`); `${ENV}` references;
- * the registry section per type (then the adapter's own validation); per job every
+ * `instanceId`, `serverIp`, `shutdownTimeoutMs`, `reshardingWaitTimeoutMs`, `tracing`,
+ * `monitoring`); `${ENV}` references; the registry section per type (then the adapter's own
+ * validation); the `tracing:` and `monitoring:` sections (then the tracing package's own checks of
+ * the history URL, the retention policy and the listener address; the package is imported, and
+ * its absence is a problem naming the `npm install` line); per job every
  * {@link JobConfiguration} field (as `resolveJobConfiguration`), the cron and time zone, the
  * sharding-strategy, thread-pool, error-handler and listener types, `handler` xor `type`, the
  * handler module and export, the typed job's props.
@@ -110,9 +118,11 @@ const HANDLER_VALUE = 'handler value';
 
 /**
  * Validates a jobs file ({@link loadJobsFile}), connects to its registry and starts every job:
- * cron jobs are scheduled, one-off jobs (no cron) registered to run on `trigger`. If anything fails
- * while starting, the jobs already started are shut down and the registry is closed before the
- * error is rethrown.
+ * cron jobs are scheduled, one-off jobs (no cron) registered to run on `trigger`. With a
+ * `tracing:` or `monitoring:` section, the event tracing and the monitoring listener are started
+ * first (by the optional `@elasticjob-ts/tracing` package) and every job is traced and observed.
+ * If anything fails while starting, whatever was started is stopped and the registry is closed
+ * before the error is rethrown.
  *
  * @param path - the file (YAML, or JSON).
  * @param options - environment, overrides, logger.
@@ -225,6 +235,8 @@ async function loadJobsData(
       ? await validateRegistry(record.registry, baseDir, issues, options.registryOverrides)
       : undefined;
 
+  const observability = await validateObservabilitySections(record, baseDir, issues);
+
   const jobs: LoadedJob[] = [];
   const jobsRecord = record.jobs;
   if (jobsRecord !== null && typeof jobsRecord === 'object' && !Array.isArray(jobsRecord)) {
@@ -270,5 +282,5 @@ async function loadJobsData(
       : { reshardingWaitTimeoutMs: top.data.reshardingWaitTimeoutMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   };
-  return { file, registry, jobs, bootstrapOptions };
+  return { file, registry, jobs, bootstrapOptions, ...observability };
 }

@@ -41,6 +41,8 @@ const STRING_REGISTRY_FIELDS = new Set([
 function wantsString(path: readonly (string | number)[]): boolean {
   const [top, second, third, fourth] = path;
   if (top === 'instanceId' || top === 'serverIp') return path.length === 1;
+  if (top === 'tracing') return path.length === 2 && second === 'url';
+  if (top === 'monitoring') return path.length === 2 && (second === 'host' || second === 'bearerToken');
   if (top === 'registry') {
     return (
       (path.length === 2 && STRING_REGISTRY_FIELDS.has(String(second))) ||

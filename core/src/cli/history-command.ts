@@ -5,7 +5,15 @@
  *
  * @module
  */
+import {
+  importTracingPackage,
+  loadTracingPackage,
+  TRACING_INSTALL,
+  TRACING_PACKAGE,
+} from '../bootstrap-file/tracing-package.js';
 import { ExitCode } from './errors.js';
+
+export { TRACING_PACKAGE } from '../bootstrap-file/tracing-package.js';
 
 /** Output and environment handed to the tracing package's `runHistoryCli`. */
 export interface HistoryCommandIo {
@@ -13,13 +21,6 @@ export interface HistoryCommandIo {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
-
-interface TracingCliModule {
-  runHistoryCli(argv: readonly string[], io: HistoryCommandIo): Promise<number>;
-}
-
-/** The package that implements `elasticjob history`. */
-export const TRACING_PACKAGE = '@elasticjob-ts/tracing';
 
 /**
  * Runs `elasticjob history <argv...>` through `@elasticjob-ts/tracing`.
@@ -33,23 +34,14 @@ export const TRACING_PACKAGE = '@elasticjob-ts/tracing';
 export async function runHistoryCommand(
   argv: readonly string[],
   io: HistoryCommandIo,
-  load: () => Promise<unknown> = () => import(TRACING_PACKAGE),
+  load: () => Promise<unknown> = loadTracingPackage,
 ): Promise<number> {
-  let module: TracingCliModule;
-  try {
-    module = (await load()) as TracingCliModule;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (
-      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-      String(error).includes(TRACING_PACKAGE)
-    ) {
-      io.stderr(
-        `elasticjob: 'history' needs the ${TRACING_PACKAGE} package (event tracing): npm install ${TRACING_PACKAGE}\n`,
-      );
-      return ExitCode.USAGE;
-    }
-    throw error;
+  const module = await importTracingPackage(load);
+  if (module === undefined) {
+    io.stderr(
+      `elasticjob: 'history' needs the ${TRACING_PACKAGE} package (event tracing): ${TRACING_INSTALL}\n`,
+    );
+    return ExitCode.USAGE;
   }
   return module.runHistoryCli(argv, io);
 }

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export type { TracingPackage } from '../bootstrap-file/tracing-package.js';
 export { buildTaskId, shardingContextOf } from '../job/sharding-context.js';
 export { JobCache } from '../kernel/job-cache.js';
 export { getDefaultTimerService } from '../kernel/timer-service.js';

@@ -46,6 +46,17 @@ export interface MonitoringServer {
 /** Refused monitoring server options; the message names the field and the accepted values. */
 export class MonitoringServerOptionsError extends Error {
   override readonly name = 'MonitoringServerOptionsError';
+
+  /**
+   * @param field - the option at fault (`port`, or `host` for a non-loopback address without a token).
+   * @param message - what is wrong and what is accepted.
+   */
+  constructor(
+    readonly field: 'port' | 'host',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -59,16 +70,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  * @throws the listen error (e.g. `EADDRINUSE`).
  */
 export async function startMonitoringServer(options: MonitoringServerOptions): Promise<MonitoringServer> {
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 9464;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new MonitoringServerOptionsError(`port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
-  if (!LOOPBACK.test(host) && (options.bearerToken === undefined || options.bearerToken === '')) {
-    throw new MonitoringServerOptionsError(
-      `host '${host}' is not a loopback address: set bearerToken to serve metrics beyond this machine, or bind 127.0.0.1`,
-    );
-  }
+  const { host, port } = validateMonitoringServerOptions(options);
   const server = createServer((req, res) => {
     void handle(req, res, options).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -92,6 +94,35 @@ export async function startMonitoringServer(options: MonitoringServerOptions): P
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Checks the address options of {@link startMonitoringServer} without binding anything (a jobs
+ * file's `monitoring:` section is checked with it before anything starts).
+ *
+ * @param options - `port`, `host` and `bearerToken` as {@link MonitoringServerOptions} takes them.
+ * @returns the address to bind, defaults applied (`127.0.0.1`, port 9464).
+ * @throws {MonitoringServerOptionsError} for a `port` that is not an integer from 0 to 65535, or a
+ *   non-loopback `host` without `bearerToken`.
+ */
+export function validateMonitoringServerOptions(
+  options: Pick<MonitoringServerOptions, 'port' | 'host' | 'bearerToken'>,
+): { readonly host: string; readonly port: number } {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new MonitoringServerOptionsError(
+      'port',
+      `port must be an integer from 0 to 65535, got ${String(port)}`,
+    );
+  }
+  if (!LOOPBACK.test(host) && (options.bearerToken === undefined || options.bearerToken === '')) {
+    throw new MonitoringServerOptionsError(
+      'host',
+      `host '${host}' is not a loopback address: set bearerToken to serve metrics beyond this machine, or bind 127.0.0.1`,
+    );
+  }
+  return { host, port };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
