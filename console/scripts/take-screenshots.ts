@@ -1,13 +1,16 @@
 /**
  * Takes the README's screenshots of the console (docs/console/*.png) with headless Chromium:
- * job instances on an in-process memory registry, a console with users, and the main pages on a
- * laptop and a phone viewport. Run after `npm run build`:
+ * job instances on an in-process memory registry, a console with users and a SQLite execution
+ * history of three days (see `demo-history.ts`), and the main pages on a laptop and a phone
+ * viewport. Run after `npm run build`:
  * `node console/dist/scripts/take-screenshots.js`.
  *
  * @module
  */
 /// <reference lib="dom" />
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CoordinatorRegistryCenter,
@@ -16,8 +19,10 @@ import {
   silentLogger,
 } from '@elasticjob-ts/core';
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
+import { openHistoryStore } from '@elasticjob-ts/tracing';
 import { chromium, type Page } from 'playwright-core';
 import { hashPassword, startConsole } from '../src/index.js';
+import { demoHistoryEvents } from './demo-history.js';
 
 const OUT = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
 const NEVER = '0 0 0 1 1 ? 2099';
@@ -81,8 +86,24 @@ const users = {
     },
   ],
 };
+const historyDir = await mkdtemp(join(tmpdir(), 'ejc-screenshots-'));
+const historyUrl = `sqlite:${join(historyDir, 'history.db')}`;
+const { events, incidents } = demoHistoryEvents(Date.now());
+const store = await openHistoryStore(historyUrl);
+for (let start = 0; start < events.length; start += 1000)
+  await store.writeEvents(events.slice(start, start + 1000));
+await store.close();
+
+/** A `datetime-local` input value (the browser's local time, as this process's). */
+function localInput(ms: number): string {
+  const at = new Date(ms);
+  const two = (value: number) => String(value).padStart(2, '0');
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
+}
+
 const running = await startConsole({
   registries: [{ client: observer, type: 'memory', label: 'shop (production)' }],
+  historyUrl,
   users,
   port: 0,
   logger: silentLogger,
@@ -130,6 +151,31 @@ try {
   await laptop.locator('tbody tr').nth(3).waitFor();
   await laptop.screenshot({ path: `${OUT}servers.png` });
 
+  await laptop.setViewportSize({ width: 1280, height: 900 });
+  await laptop.goto(`${running.url}#/history`);
+  await laptop.getByLabel('Job').fill('orders-sync');
+  await laptop.getByLabel('Result').selectOption('false');
+  await laptop.getByLabel('From', { exact: true }).fill(localInput(Date.now() - 3 * 24 * 3_600_000));
+  await laptop.getByRole('button', { name: 'Search' }).click();
+  await laptop.getByRole('img', { name: /Runs over time/ }).waitFor();
+  await laptop.locator('table.executions tbody tr').nth(9).waitFor();
+  await laptop.screenshot({ path: `${OUT}history.png` });
+
+  // Every job, two minutes around the crash of 10.0.0.13: its items never completed, and ran again elsewhere as FAILOVER.
+  await laptop.setViewportSize({ width: 1280, height: 760 });
+  await laptop.getByLabel('Job').fill('');
+  await laptop.getByLabel('Result').selectOption('');
+  await laptop.getByLabel('From', { exact: true }).fill(localInput(incidents.crashMs - 60_000));
+  await laptop.getByLabel('To', { exact: true }).fill(localInput(incidents.crashMs + 60_000));
+  await laptop.getByRole('button', { name: 'Search' }).click();
+  await laptop.locator('table.executions tbody tr', { hasText: 'FAILOVER' }).first().waitFor();
+  await laptop.screenshot({ path: `${OUT}history-failover.png` });
+
+  await laptop.setViewportSize({ width: 1280, height: 300 });
+  await laptop.goto(`${running.url}#/history/task/${encodeURIComponent(incidents.failoverTaskId)}`);
+  await laptop.locator('.trace li').nth(2).waitFor();
+  await laptop.screenshot({ path: `${OUT}history-trace.png` });
+
   const phone = await browser.newPage({
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
@@ -146,4 +192,5 @@ try {
   await running.close();
   for (const bootstrap of bootstraps) await bootstrap.shutdown();
   for (const registry of clients) await registry.close();
+  await rm(historyDir, { recursive: true, force: true });
 }

@@ -22,6 +22,7 @@ import { openHistorySource } from './history/open-history.js';
 import { ChangeFeed } from './live/change-feed.js';
 import { ConsoleGateway } from './registry/console-gateway.js';
 import { NamespaceMirror } from './registry/namespace-mirror.js';
+import { LoginThrottle } from './security/login-throttle.js';
 import { SessionStore } from './security/sessions.js';
 import { type ConsoleUsers, loadConsoleUsers } from './security/users-file.js';
 
@@ -60,6 +61,25 @@ export interface ConsoleOptions {
   readonly allowedHosts?: readonly string[];
   /** Idle timeout of browser sessions, ms. Default 30 minutes. */
   readonly sessionIdleTimeoutMs?: number;
+  /**
+   * Failed sign-ins of one username within `loginWindowMs` that lock it for `loginLockoutMs`
+   * (429 with `Retry-After`, whatever the password). Unknown usernames count too; a successful
+   * sign-in clears the username's count. Default 5 (or the users file's `loginMaxFailures`).
+   */
+  readonly loginMaxFailures?: number;
+  /**
+   * Failed sign-ins and wrong API tokens from one client address (an IPv6 /64) within
+   * `loginWindowMs` that lock the address for `loginLockoutMs`. Default 20 (or the users file's).
+   */
+  readonly loginMaxFailuresPerAddress?: number;
+  /** The sliding window failures are counted in, ms. Default 15 minutes (or the users file's `loginWindowMs`). */
+  readonly loginWindowMs?: number;
+  /** How long a locked username or address is refused, ms. Default 15 minutes (or the users file's `loginLockoutMs`). */
+  readonly loginLockoutMs?: number;
+  /** Most usernames and addresses the login throttle remembers at once. Default 10,000. */
+  readonly loginMaxTrackedKeys?: number;
+  /** The clock of sessions and the login throttle, epoch ms. Default `Date.now` (tests pass their own). */
+  readonly now?: () => number;
   /** Logger for errors and the audit log (a pino logger fits). Default: core's default logger. */
   readonly logger?: Logger;
   /** Directory of the built pages. Default: the package's `dist/web`. */
@@ -149,6 +169,27 @@ async function closeAll(
   await Promise.all(opened.map((client) => client.close()));
 }
 
+const LOGIN_LIMITS = [
+  ['loginMaxFailures', 'maxFailures'],
+  ['loginMaxFailuresPerAddress', 'maxFailuresPerAddress'],
+  ['loginWindowMs', 'windowMs'],
+  ['loginLockoutMs', 'lockoutMs'],
+  ['loginMaxTrackedKeys', 'maxTrackedKeys'],
+] as const;
+
+/** The login throttle of the options, else of the users file, else the defaults. */
+function createLoginThrottle(options: ConsoleOptions, users: ConsoleUsers | undefined): LoginThrottle {
+  const limits: Record<string, number | undefined> = {};
+  for (const [option, limit] of LOGIN_LIMITS) {
+    const value = options[option] ?? users?.[option];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+      throw new ConsoleOptionsError(option, `${option} must be a positive integer, got ${value}`);
+    }
+    limits[limit] = value;
+  }
+  return new LoginThrottle({ ...limits, now: options.now });
+}
+
 /**
  * Starts the console: connects (or uses) the registries, mirrors each namespace with one watch,
  * and serves the pages, the REST API (`/api/v1`, OpenAPI at `/api/v1/openapi.json`) and the event
@@ -169,7 +210,7 @@ async function closeAll(
  * ```
  *
  * @throws {ConsoleOptionsError} naming the option: no registry, a non-loopback `host` without
- *   users, an invalid `port` or registry id.
+ *   users, an invalid `port`, registry id or login limit (`loginMaxFailures`, ...).
  * @throws {UsersFileError} when the users file is invalid.
  * @throws {RegistryError} when a registry cannot be reached or watched.
  */
@@ -191,7 +232,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       `Refusing to bind ${host} without authentication: only loopback addresses (127.0.0.1, ::1, localhost) are served without users; pass a users file (--users) to serve ${host}`,
     );
   }
+  const loginThrottle = createLoginThrottle(options, users);
   const log = (options.logger ?? createDefaultLogger()).child({ component: 'console' });
+  const auditLog = log.child({ audit: true });
   const opened: CoordinatorRegistryCenter[] = [];
   let namespaces: ConsoleNamespace[] = [];
   try {
@@ -213,11 +256,24 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     history,
     policy: {
       users,
-      sessions: new SessionStore({ idleTimeoutMs: options.sessionIdleTimeoutMs }),
+      sessions: new SessionStore({ idleTimeoutMs: options.sessionIdleTimeoutMs, now: options.now }),
       readOnly: options.readOnly === true || users?.readOnly === true,
       allowedHosts: new Set(['localhost', '127.0.0.1', '[::1]', host, ...(options.allowedHosts ?? [])]),
+      loginThrottle,
+      onLockout: (lock, via) =>
+        auditLog.warn(
+          {
+            audit: true,
+            action: 'lockout',
+            via,
+            ...(lock.kind === 'username' ? { user: lock.key } : { address: lock.key }),
+            lockedUntil: new Date(lock.lockedUntilMs).toISOString(),
+            outcome: 'locked',
+          },
+          `${lock.kind === 'username' ? `user '${lock.key}'` : `address ${lock.key}`} locked after repeated failed ${via === 'token' ? 'API tokens' : 'sign-ins'}`,
+        ),
     },
-    auditLog: log.child({ audit: true }),
+    auditLog,
     log,
     secureCookies: options.secureCookies ?? false,
   };

@@ -149,6 +149,20 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     await page
       .getByRole('img', { name: /Runs over time: 12 runs, 2 failures/ })
       .waitFor({ timeout: UI_TIMEOUT_MS });
+    // The charts follow the time filters: up to 3 h 15 min ago, runs 6 to 11 of the seed (one failed).
+    const to = new Date(Date.now() - 195 * 60_000);
+    const two = (value: number) => String(value).padStart(2, '0');
+    await page
+      .getByLabel('To', { exact: true })
+      .fill(
+        `${to.getFullYear()}-${two(to.getMonth() + 1)}-${two(to.getDate())}T${two(to.getHours())}:${two(to.getMinutes())}`,
+      );
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByRole('img', { name: /Runs over time: 6 runs, 1 failures/ })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
+    await page.getByLabel('To', { exact: true }).fill('');
     await page.getByLabel('Result').selectOption('');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(12);

@@ -115,7 +115,8 @@ export function createConsoleApp(context: ApiContext, webRoot: string): OpenAPIH
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiToken', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API token from the users file (`elasticjob-console new-token`).',
+    description:
+      'An API token from the users file (`elasticjob-console new-token`). Wrong tokens count against the client address like failed sign-ins; while the address is locked every Bearer request gets 429 problem+json with `Retry-After` (seconds).',
   });
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

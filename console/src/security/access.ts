@@ -5,10 +5,17 @@
  *
  * @module
  */
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { problem, sendProblem } from '../api/problem.js';
+import { type Problem, problem, sendProblem } from '../api/problem.js';
 import { hashApiToken, safeEqual } from './credentials.js';
+import {
+  clientAddressKey,
+  type LoginThrottle,
+  type ThrottleLock,
+  type ThrottleRefusal,
+} from './login-throttle.js';
 import { grants, type Permission, type Role } from './roles.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { ConsoleUsers } from './users-file.js';
@@ -43,6 +50,44 @@ export interface AccessPolicy {
   readonly readOnly: boolean;
   /** Host names (without port) the console answers to when it runs without auth. */
   readonly allowedHosts: ReadonlySet<string>;
+  /** Failed sign-ins and API-token attempts per username and client address. */
+  readonly loginThrottle: LoginThrottle;
+  /** Called when a failure locks a username or an address (the audit log). */
+  readonly onLockout: (lock: ThrottleLock, via: 'sign-in' | 'token') => void;
+}
+
+/**
+ * The client address of a request as the throttle keys it (see `clientAddressKey`): the TCP
+ * peer, so behind a reverse proxy every client shares the proxy's address.
+ */
+export function clientAddress(c: Context): string {
+  try {
+    return clientAddressKey(getConnInfo(c).remote.address);
+  } catch {
+    return clientAddressKey(undefined);
+  }
+}
+
+/**
+ * The 429 problem of a refused attempt; send it with `Retry-After: <retryAfterSeconds>`.
+ *
+ * @param refusal - what the throttle answered.
+ * @param field - the input the attempt was judged by (`body.username`, `header.Authorization`).
+ */
+export function tooManyAttempts(refusal: ThrottleRefusal, field: string): Problem {
+  const what = refusal.kind === 'username' ? 'this user' : 'this client address';
+  const detail = `Too many failed attempts for ${what}; try again in ${refusal.retryAfterSeconds} s`;
+  return problem(429, 'too-many-attempts', 'Too many failed attempts', detail, {
+    field,
+    errors: [{ field, message: detail }],
+    retryAfterSeconds: refusal.retryAfterSeconds,
+  });
+}
+
+/** Sends {@link tooManyAttempts} with its `Retry-After` header. */
+export function sendTooManyAttempts(c: Context, refusal: ThrottleRefusal, field: string): Response {
+  c.header('Retry-After', String(refusal.retryAfterSeconds));
+  return sendProblem(c, tooManyAttempts(refusal, field));
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -66,12 +111,15 @@ function sameOriginOrNone(c: Context): boolean {
 
 /**
  * Identifies the caller and enforces CSRF protection on state-changing requests:
- * - a Bearer API token authenticates a script (no cookie, so no CSRF exposure);
+ * - a Bearer API token authenticates a script (no cookie, so no CSRF exposure); wrong tokens count
+ *   against the client address in the login throttle, and a locked address gets 429 with
+ *   `Retry-After` before its token is looked at;
  * - a session cookie needs `X-CSRF-Token` equal to the session's token on POST/PUT/DELETE;
  * - without users (loopback only), an unauthenticated caller is the anonymous admin, and its
  *   state-changing requests must not come from another origin; the `Host` header must be a
  *   loopback name (DNS rebinding protection).
- * Rejections are problem+json: 401 for a bad token, 403 for a failed CSRF, origin or host check.
+ * Rejections are problem+json: 401 for a bad token, 429 for a locked address, 403 for a failed
+ * CSRF, origin or host check.
  */
 export function authenticate(policy: AccessPolicy): MiddlewareHandler<{ Variables: AccessVariables }> {
   return async (c, next) => {
@@ -96,12 +144,15 @@ export function authenticate(policy: AccessPolicy): MiddlewareHandler<{ Variable
     const unsafe = !SAFE_METHODS.has(c.req.method);
     const authorization = c.req.header('Authorization');
     if (authorization !== undefined) {
+      const attempt = policy.loginThrottle.begin(undefined, clientAddress(c));
+      if (attempt.refused) return sendTooManyAttempts(c, attempt, 'header.Authorization');
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const tokenHash = match ? hashApiToken(match[1]!) : undefined;
       const token = policy.users?.tokens.find(
         (candidate) => tokenHash !== undefined && safeEqual(candidate.tokenHash, tokenHash),
       );
       if (token === undefined) {
+        for (const lock of attempt.failed()) policy.onLockout(lock, 'token');
         return sendProblem(
           c,
           problem(
@@ -115,6 +166,7 @@ export function authenticate(policy: AccessPolicy): MiddlewareHandler<{ Variable
           ),
         );
       }
+      attempt.succeeded();
       c.set('principal', { via: 'token', name: token.name, role: token.role });
       return next();
     }

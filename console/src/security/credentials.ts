@@ -37,6 +37,21 @@ export async function hashPassword(
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
+/**
+ * A hash of a random password with the scrypt cost of `like` (or the default cost), to verify
+ * against when a sign-in names an unknown user: the check then costs what a real user's does, so
+ * its time does not tell whether the user exists.
+ *
+ * @param like - a {@link hashPassword} hash whose cost to copy; a malformed one is ignored.
+ */
+export function decoyPasswordHash(like?: string): Promise<string> {
+  const cost =
+    like !== undefined && isPasswordHash(like)
+      ? (([n, r, p]) => ({ N: Number(n), r: Number(r), p: Number(p) }))(like.split('$').slice(1, 4))
+      : DEFAULT_COST;
+  return hashPassword(randomBytes(16).toString('hex'), cost);
+}
+
 /** Whether `hash` has the form {@link hashPassword} writes. */
 export function isPasswordHash(hash: string): boolean {
   return /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/.test(hash);

@@ -12,6 +12,10 @@
  *   - name: deploy-script
  *     role: operator
  *     tokenHash: sha256$...  # elasticjob-console new-token prints a token and this hash
+ * loginMaxFailures: 5        # optional login throttle (these are the defaults), see ConsoleOptions
+ * loginMaxFailuresPerAddress: 20
+ * loginWindowMs: 900000
+ * loginLockoutMs: 900000
  * ```
  *
  * @module
@@ -45,6 +49,16 @@ export interface ConsoleUsers {
   readonly tokens: readonly ConsoleApiToken[];
   /** The global read-only switch: no operation and no edit for anybody. Default `false`. */
   readonly readOnly: boolean;
+  /** Login throttle: failed sign-ins of one username that lock it (see `ConsoleOptions.loginMaxFailures`). */
+  readonly loginMaxFailures?: number;
+  /** Login throttle: failures from one client address that lock it (see `ConsoleOptions.loginMaxFailuresPerAddress`). */
+  readonly loginMaxFailuresPerAddress?: number;
+  /** Login throttle: the window failures are counted in, ms (see `ConsoleOptions.loginWindowMs`). */
+  readonly loginWindowMs?: number;
+  /** Login throttle: how long a lock lasts, ms (see `ConsoleOptions.loginLockoutMs`). */
+  readonly loginLockoutMs?: number;
+  /** Login throttle: most usernames and addresses remembered (see `ConsoleOptions.loginMaxTrackedKeys`). */
+  readonly loginMaxTrackedKeys?: number;
 }
 
 /** The users file is malformed; `field` names the offending entry (e.g. `users[1].role`). */
@@ -59,8 +73,14 @@ export class UsersFileError extends Error {
 }
 
 const role = z.enum(ROLES);
+const limit = z.int().min(1, 'a positive integer').optional();
 const schema = z.strictObject({
   readOnly: z.boolean().default(false),
+  loginMaxFailures: limit,
+  loginMaxFailuresPerAddress: limit,
+  loginWindowMs: limit,
+  loginLockoutMs: limit,
+  loginMaxTrackedKeys: limit,
   users: z
     .array(
       z.strictObject({

@@ -4,14 +4,30 @@ import type { StatsBucket } from '../api';
 const WIDTH = 600;
 const HEIGHT = 160;
 const PAD = 28;
+/** Room an axis label takes (a date and an hour); none starts nearer the right edge. */
+const LABEL_WIDTH = 80;
 
-function label(start: string): string {
+/** What one bar covers. */
+export type Bucket = 'hour' | 'day';
+
+function label(start: string, bucket: Bucket, spansDays: boolean): string {
   const date = new Date(start);
-  return `${String(date.getHours()).padStart(2, '0')}:00`;
+  const day = date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  if (bucket === 'day') return day;
+  const hour = `${String(date.getHours()).padStart(2, '0')}:00`;
+  return spansDays ? `${day} ${hour}` : hour;
 }
 
-/** Bars: runs (full height share) with failures overlaid. */
-export function RunsChart({ buckets }: { buckets: readonly StatsBucket[] }) {
+/** Bars: runs (full height share) with failures overlaid; axis labels by hour, with the date when the range spans days. */
+export function RunsChart({
+  buckets,
+  bucket = 'hour',
+  spansDays = false,
+}: {
+  buckets: readonly StatsBucket[];
+  bucket?: Bucket;
+  spansDays?: boolean;
+}) {
   const max = Math.max(1, ...buckets.map((bucket) => bucket.runs));
   const step = (WIDTH - PAD) / Math.max(1, buckets.length);
   const total = buckets.reduce((sum, bucket) => sum + bucket.runs, 0);
@@ -26,13 +42,13 @@ export function RunsChart({ buckets }: { buckets: readonly StatsBucket[] }) {
         <text x="0" y="12" class="axis">
           {max}
         </text>
-        {buckets.map((bucket, index) => {
+        {buckets.map((each, index) => {
           const x = PAD + index * step;
-          const runs = ((HEIGHT - PAD) * bucket.runs) / max;
-          const failures = ((HEIGHT - PAD) * bucket.failures) / max;
+          const runs = ((HEIGHT - PAD) * each.runs) / max;
+          const failures = ((HEIGHT - PAD) * each.failures) / max;
           return (
             <g>
-              <title>{`${bucket.start}: ${bucket.runs} runs, ${bucket.failures} failures`}</title>
+              <title>{`${each.start}: ${each.runs} runs, ${each.failures} failures`}</title>
               <rect class="runs" x={x} y={HEIGHT - PAD - runs} width={Math.max(1, step - 2)} height={runs} />
               <rect
                 class="failures"
@@ -41,9 +57,9 @@ export function RunsChart({ buckets }: { buckets: readonly StatsBucket[] }) {
                 width={Math.max(1, step - 2)}
                 height={failures}
               />
-              {index % Math.ceil(buckets.length / 6) === 0 && (
+              {index % Math.ceil(buckets.length / 6) === 0 && x + LABEL_WIDTH <= WIDTH && (
                 <text x={x} y={HEIGHT - 8} class="axis">
-                  {label(bucket.start)}
+                  {label(each.start, bucket, spansDays)}
                 </text>
               )}
             </g>

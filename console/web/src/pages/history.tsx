@@ -1,7 +1,7 @@
 /** History: search executions with filters, a task's status trace, and a job's charts. */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type Execution, type Page, type StatsBucket, type StatusTrace } from '../api';
-import { DurationChart, RunsChart } from '../components/charts';
+import { type Bucket, DurationChart, RunsChart } from '../components/charts';
 import { Badge } from '../components/status';
 import type { PageProps } from '../main';
 
@@ -17,6 +17,21 @@ function query(filters: Filters, cursor?: string): string {
   }
   if (cursor) params.set('cursor', cursor);
   return params.toString();
+}
+
+const HOUR_MS = 3_600_000;
+/** Up to this range the charts have a bar per hour; beyond it, per day. */
+const HOURLY_UP_TO_MS = 7 * 24 * HOUR_MS;
+
+/** The stats query of the charts: the filters' time range (default: the 24 hours before `to`). */
+function statsQuery(filters: Filters): { query: string; bucket: Bucket; spansDays: boolean } {
+  const toMs = filters.to ? new Date(filters.to).getTime() : Date.now();
+  const fromMs = filters.from ? new Date(filters.from).getTime() : toMs - 24 * HOUR_MS;
+  const bucket: Bucket = toMs - fromMs > HOURLY_UP_TO_MS ? 'day' : 'hour';
+  const params = new URLSearchParams({ bucket });
+  if (filters.from) params.set('from', new Date(fromMs).toISOString());
+  if (filters.to) params.set('to', new Date(toMs).toISOString());
+  return { query: params.toString(), bucket, spansDays: toMs - fromMs > 24 * HOUR_MS };
 }
 
 function StatusTraceView({ taskId }: { taskId: string }) {
@@ -54,7 +69,9 @@ export function HistoryPage({ session, taskId }: PageProps & { taskId: string | 
   const [filters, setFilters] = useState<Filters>({});
   const [pages, setPages] = useState<Execution[][]>([]);
   const [next, setNext] = useState<string | null>(null);
-  const [stats, setStats] = useState<StatsBucket[] | undefined>();
+  const [stats, setStats] = useState<
+    { buckets: StatsBucket[]; bucket: Bucket; spansDays: boolean } | undefined
+  >();
   const [error, setError] = useState<string | undefined>();
   const [searched, setSearched] = useState(false);
 
@@ -78,11 +95,16 @@ export function HistoryPage({ session, taskId }: PageProps & { taskId: string | 
       setNext(page.nextCursor);
       setError(undefined);
       setSearched(true);
-      setStats(
-        filters.job
-          ? await call<StatsBucket[]>('GET', `/jobs/${encodeURIComponent(filters.job)}/stats?bucket=hour`)
-          : undefined,
-      );
+      if (filters.job) {
+        const { query: statsParams, bucket, spansDays } = statsQuery(filters);
+        const buckets = await call<StatsBucket[]>(
+          'GET',
+          `/jobs/${encodeURIComponent(filters.job)}/stats?${statsParams}`,
+        );
+        setStats({ buckets, bucket, spansDays });
+      } else {
+        setStats(undefined);
+      }
     } catch (failure) {
       setError(
         failure instanceof ApiError
@@ -139,10 +161,10 @@ export function HistoryPage({ session, taskId }: PageProps & { taskId: string | 
           {error}
         </p>
       )}
-      {stats && stats.length > 0 && (
+      {stats && stats.buckets.length > 0 && (
         <div class="charts">
-          <RunsChart buckets={stats} />
-          <DurationChart buckets={stats} />
+          <RunsChart buckets={stats.buckets} bucket={stats.bucket} spansDays={stats.spansDays} />
+          <DurationChart buckets={stats.buckets} />
         </div>
       )}
       {searched && (
