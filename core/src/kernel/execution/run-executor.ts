@@ -92,6 +92,10 @@ export class RunExecutor {
     try {
       const staged = this.#contexts(config, mine, abort.signal);
       if (mine.length === 0) {
+        // Refused from the cache alone (an operator's `disabled` flag is not news on every fire).
+        const notDisabled = [...prechecked].filter(([, why]) => why !== 'disabled');
+        if (notDisabled.length > 0)
+          this.context.logger.info({ refused: Object.fromEntries(notDisabled), kind }, 'items not admitted');
         this.#postStatus(
           staged,
           source,
