@@ -16,13 +16,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CoordinatorRegistryCenter,
   createRegistryCenter,
+  JobDumpService,
   type RegistryCenterConfiguration,
 } from '@elasticjob-ts/core';
 import { FaultProxy, type FaultProxyMode } from '@elasticjob-ts/test-support';
@@ -603,13 +604,19 @@ export class Cluster {
 
   /**
    * Kills every worker still alive (`SIGKILL`), closes the admin client and removes the log
-   * directory unless logs are kept. Idempotent.
+   * directory unless logs are kept. When they are kept, the job's registry subtree as the workers
+   * left it is written to `registry.txt` in the log directory first (in {@link JobDumpService}'s
+   * format, addresses unmasked), so a failed assertion on the registry can be read afterwards.
+   * Idempotent.
    *
    * @param options - `keepLogs` overrides {@link ClusterOptions.keepLogs} (e.g. when a test failed).
    */
   async close(options: { readonly keepLogs?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const keep =
+      options.keepLogs || (this.options.keepLogs ?? process.env.ELASTICJOB_IT_KEEP_LOGS !== undefined);
+    if (keep) await this.#dumpRegistry();
     for (const worker of this.#workers) {
       if (worker.state === 'exited') continue;
       worker.expectExit = true;
@@ -620,10 +627,22 @@ export class Cluster {
     const admin = this.#admin;
     this.#admin = undefined;
     if (admin !== undefined) await (await admin.catch(() => undefined))?.close();
-    const keep =
-      options.keepLogs || (this.options.keepLogs ?? process.env.ELASTICJOB_IT_KEEP_LOGS !== undefined);
     if (keep) console.log(`cluster logs kept in ${this.logDir}`);
     else await rm(this.logDir, { recursive: true, force: true });
+  }
+
+  /** Writes the job's registry subtree to `registry.txt` (or why it could not be read). */
+  async #dumpRegistry(): Promise<void> {
+    let text: string;
+    try {
+      const dump = await new JobDumpService(await this.admin()).dump(this.options.job.jobName, {
+        maskIps: false,
+      });
+      text = `registry read at ${new Date().toISOString()}\n${dump}`;
+    } catch (error) {
+      text = `registry could not be read: ${error instanceof Error ? error.message : String(error)}\n`;
+    }
+    await writeFile(join(this.logDir, 'registry.txt'), text);
   }
 
   #get(index: number): Worker {

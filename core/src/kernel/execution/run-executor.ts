@@ -93,6 +93,10 @@ export class RunExecutor {
       const staged = this.#contexts(config, mine, abort.signal);
       if (mine.length === 0) {
         if (kind === 'FAILOVER') await this.#releaseClaims(candidates, undefined, epoch);
+        // Refused from the cache alone (an operator's `disabled` flag is not news on every fire).
+        const notDisabled = [...prechecked].filter(([, why]) => why !== 'disabled');
+        if (notDisabled.length > 0)
+          this.context.logger.info({ refused: Object.fromEntries(notDisabled), kind }, 'items not admitted');
         this.#postStatus(
           staged,
           source,
