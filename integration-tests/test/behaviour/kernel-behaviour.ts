@@ -518,11 +518,17 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
           victimItems.push(item);
       }
       expect(victimItems).toHaveLength(2);
+      const survivorItems = [0, 1, 2, 3].filter((item) => !victimItems.includes(item));
+      const fireStart = c.executions.length;
       await c.fire();
       await waitFor(async () => {
         for (const item of victimItems) {
           expect(await admin.getDirectly(`/orders/sharding/${item}/running`)).toBe('10.0.0.2@-@1002');
         }
+        // The survivor's own runs of this fire are recorded before the crash, so that every run
+        // it records after the crash is a failover run.
+        const own = c.executions.slice(fireStart).filter((e) => e.instanceId === '10.0.0.1@-@1001');
+        expect(own.map((e) => e.item).sort()).toEqual(survivorItems);
       });
       const before = c.executions.length;
       await c.crash(victim);
