@@ -427,6 +427,54 @@ describe('one admission gate for every run', () => {
     expect(afterCrash).not.toContain(h.id(2));
   });
 
+  it('a leader that abdicates while its resharding is in flight never commits over its successor', async () => {
+    const h = await harness();
+    const lines: Array<{ level: string; msg: string }> = [];
+    const config = job({ shardingTotalCount: 6, failover: false });
+    await h.start(1, config, undefined, { logger: recordingLogger(lines) }); // the leader
+    await h.start(2, config, undefined, { logger: recordingLogger(lines) });
+    await h.settled('orders', 6, [h.id(1), h.id(2)]);
+    // Interleaving: 1 reshards for 3's join; before its commit the operator disables 1's server,
+    // 1 abdicates, 2 is elected and reshards; 1's commit is sent while 2's is about to be.
+    const isCommit = (ops: readonly { type: string; key: string }[]) =>
+      ops.some((op) => op.type === 'delete' && op.key === '/orders/leader/sharding/necessary');
+    const one = h.clients.get(1) as MemoryRegistryCenter;
+    const two = h.clients.get(2) as MemoryRegistryCenter;
+    const commitOfOne = one.executeInTransaction.bind(one);
+    const commitOfTwo = two.executeInTransaction.bind(two);
+    let twoAtCommit = false;
+    let oneCommitted = false;
+    let interleaved = false;
+    one.executeInTransaction = async (ops) => {
+      if (isCommit(ops) && !interleaved) {
+        interleaved = true;
+        await h.admin.update('/orders/servers/10.0.0.1', 'DISABLED');
+        await waitFor(() => expect(twoAtCommit).toBe(true));
+        try {
+          return await commitOfOne(ops);
+        } finally {
+          oneCommitted = true;
+        }
+      }
+      return commitOfOne(ops);
+    };
+    two.executeInTransaction = async (ops) => {
+      if (isCommit(ops) && !oneCommitted) {
+        twoAtCommit = true;
+        await waitFor(() => expect(oneCommitted).toBe(true));
+      }
+      return commitOfTwo(ops);
+    };
+    await h.start(3, config, undefined, { logger: recordingLogger(lines) });
+    // Well within the 1 s backoff of a failed resharding: the successor's commit must not fail.
+    for (let step = 0; step < 100; step++) await h.clock.advance(5);
+    expect(interleaved).toBe(true);
+    await h.settled('orders', 6, [h.id(2), h.id(3)]);
+    expect(await h.admin.getDirectly('/orders/leader/election/instance')).toBe(h.id(2));
+    expect(await h.admin.isExisted('/orders/leader/sharding/processing')).toBe(false);
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
   it("reassigns a dead instance's items at once, without waiting for other instances' running items", async () => {
     const h = await harness();
     const gates = new Gates();

@@ -143,6 +143,8 @@ export function checkConvergence(input: ConvergenceInput): number {
     const leader = nodes.get('leader/election/instance');
     if (leader === undefined || !instances.has(leader)) problems.push(`leader is ${leader ?? 'absent'}`);
     if (nodes.has('leader/sharding/necessary')) problems.push('resharding still pending');
+    // Java ElasticJob followers block while this marker exists: it must not outlive a pass.
+    if (nodes.has('leader/sharding/processing')) problems.push('resharding marked as processing');
     const count = Number(
       /shardingTotalCount: (\d+)/.exec(nodes.get('config') ?? '')?.[1] ?? job.shardingTotalCount,
     );

@@ -106,8 +106,11 @@ export class RegistryEventRouter {
       if (event.type === 'DELETED') {
         this.s.sharding.invalidateAssignment();
         this.s.session.onReshardingCommitted();
-      } else if (this.s.leader.isLeader() && !this.s.sharding.isResharding) {
-        this.reshardInBackground(); // the flag is read again directly: this event may be late
+      } else if (this.s.leader.isLeader()) {
+        // Also during a pass: a flag set after the pass's last direct read (a returning instance)
+        // would otherwise be left pending. The request coalesces into one more iteration, which
+        // reads the flag directly (this event may be late, or of the pass's own write).
+        this.reshardInBackground();
       }
     }
   }

@@ -50,11 +50,6 @@ export class ShardingService {
     return this.context.cache.has(this.context.paths.shardingNecessary);
   }
 
-  /** Whether this instance is inside a resharding pass (its own flag writes are not new requests). */
-  get isResharding(): boolean {
-    return this.#loop !== undefined;
-  }
-
   /** Marks the local assignment stale after a sharding-related event. */
   invalidateAssignment(): void {
     this.#assignment = undefined;
@@ -76,12 +71,16 @@ export class ShardingService {
     if (this.#loop === undefined) {
       this.#loop = (async () => {
         try {
+          // Right after a commit the cached assignment may still be the previous one: a request
+          // that is not forced (a flag event, possibly of this pass's own write) then only checks
+          // the flag. Membership changes after the commit come with forced requests of their own.
+          let justCommitted = false;
           while (this.#requested && !this.context.isShutdown()) {
             this.#requested = false;
             const forced = this.#forced;
             this.#forced = false;
             if (!this.leader.isLeader()) break;
-            if (!forced && !(await this.#needsReshardingNow())) continue;
+            if (!forced && !(await this.#needsReshardingNow(justCommitted))) continue;
             let committed: boolean;
             try {
               committed = await this.#reshard();
@@ -90,6 +89,7 @@ export class ShardingService {
               this.#scheduleRetry();
               throw error;
             }
+            justCommitted = committed;
             if (!committed) continue;
             // A flag set again after the commit (a returning instance) asks for one more. Read
             // directly: the cache may still show the flag this pass wrote, its deletion late.
@@ -142,10 +142,13 @@ export class ShardingService {
    * {@link needsResharding} with the flag read directly: the cache may still show a flag that a
    * resharding of this leader has cleared since (its own write, delivered late), which would
    * otherwise start the next resharding, and so on.
+   *
+   * @param flagOnly - check only the flag, not the cached assignment (right after a commit).
    */
-  async #needsReshardingNow(): Promise<boolean> {
+  async #needsReshardingNow(flagOnly: boolean): Promise<boolean> {
     const { registry, paths } = this.context;
-    return (await registry.isExisted(paths.shardingNecessary)) || this.#assignmentNeedsResharding();
+    if (await registry.isExisted(paths.shardingNecessary)) return true;
+    return !flagOnly && this.#assignmentNeedsResharding();
   }
 
   /** Whether the assignment in the cache is incomplete, of the wrong size, or names a gone owner. */
@@ -175,7 +178,12 @@ export class ShardingService {
       if (instances.length === 0) return false;
       const outcome = await this.#commit(instances);
       if (outcome === 'committed') return true;
-      if (attempt >= MAX_RESHARDING_ATTEMPTS) throw outcome;
+      if (outcome === 'not-leader') return false;
+      if (attempt >= MAX_RESHARDING_ATTEMPTS) {
+        // The retry (with backoff) re-creates the marker; meanwhile it must not outlive this pass.
+        await registry.remove(paths.shardingProcessing);
+        throw outcome;
+      }
       this.context.logger.info('membership changed while resharding: redoing it');
     }
   }
@@ -202,9 +210,18 @@ export class ShardingService {
     return result;
   }
 
-  /** Commits one plan; a changed membership comes back as the error to redo on. */
-  async #commit(instances: readonly JobInstance[]): Promise<'committed' | RegistryError> {
+  /**
+   * Commits one plan; a changed membership comes back as the error to redo on. The commit is
+   * fenced on leadership: an instance whose cache still names it leader after it lost the
+   * election (a late watch after a session loss) reads the leader node before it starts, and its
+   * commit checks that node's value, so it never overwrites the real leader's assignment.
+   */
+  async #commit(instances: readonly JobInstance[]): Promise<'committed' | 'not-leader' | RegistryError> {
     const { registry, paths, logger, instance: self } = this.context;
+    if ((await registry.getDirectly(paths.leaderInstance)) !== self.jobInstanceId) {
+      logger.info('not the leader any more: resharding left to the leader');
+      return 'not-leader';
+    }
     const config = this.context.configuration();
     const total = config.shardingTotalCount;
     const strategy = getJobShardingStrategy(config.jobShardingStrategyType);
@@ -234,9 +251,13 @@ export class ShardingService {
       if (!Number.isInteger(item) || item >= total)
         ops.push({ type: 'delete', key: `${paths.sharding}/${name}` });
     }
-    const membership = instances.map(
+    // Membership is the instance nodes used and the ENABLED status of their servers: an operator's
+    // DISABLED written after the read fails the commit like a departed instance does.
+    const membership: RegistryTransactionOperation[] = instances.map(
       (i) => ({ type: 'check', key: paths.instance(i.jobInstanceId) }) as const,
     );
+    for (const ip of new Set(instances.map((i) => i.serverIp)))
+      membership.push({ type: 'check', key: paths.server(ip), value: 'ENABLED' });
     try {
       // One transaction up to the chunk bound; beyond, chunks whose last one checks membership and
       // clears the flag, so followers (who read assignments only once the flag is gone) never act
@@ -244,14 +265,24 @@ export class ShardingService {
       await executeInChunks(registry, ops, {
         prefix: [{ type: 'check', key: paths.root }],
         last: [
+          { type: 'check', key: paths.leaderInstance, value: self.jobInstanceId },
           ...membership,
           { type: 'delete', key: paths.shardingNecessary },
           { type: 'delete', key: paths.shardingProcessing },
         ],
       });
     } catch (error) {
-      if (RegistryError.is(error, 'TRANSACTION_FAILED') && error.path?.startsWith(`${paths.instances}/`)) {
+      if (
+        RegistryError.is(error, 'TRANSACTION_FAILED') &&
+        (error.path?.startsWith(`${paths.instances}/`) || error.path?.startsWith(`${paths.servers}/`))
+      ) {
         return error; // membership changed: redo
+      }
+      if (RegistryError.is(error, 'TRANSACTION_FAILED') && error.path === paths.leaderInstance) {
+        // Leadership ended during the pass. The marker is left to the new leader: its pass
+        // re-creates it and its commit deletes it, which a removal here could make fail.
+        logger.info('leadership ended while resharding: resharding left to the new leader');
+        return 'not-leader';
       }
       // Verify: an unknown outcome (connection loss) may have committed; never leave zombies.
       if (!(await this.#committed(owner, total))) {
