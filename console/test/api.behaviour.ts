@@ -91,9 +91,13 @@ export function apiBehaviourSuite(backendName: 'zookeeper' | 'etcd'): void {
       ] as const) {
         expect((await client.login(name, PASSWORDS[name])).status).toBe(200);
       }
+      // Settled: both instances own items, and the listing (the console's watch cache) shows the
+      // job OK with both instances, no resharding pending.
       await vi.waitFor(async () => {
         const owners = new Set((await detail()).items.map((item) => item.instanceId));
         expect(owners).toEqual(new Set(['a', 'b']));
+        const jobs = await viewer.get<{ status: string; instanceCount: number }[]>('/api/v1/jobs');
+        expect(jobs).toEqual([expect.objectContaining({ status: 'OK', instanceCount: 2 })]);
       }, WAIT);
     }, 90_000);
 
