@@ -7,10 +7,11 @@ import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/regis
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type JobConfiguration,
+  type Logger,
   ManualClock,
+  type RegistryTransactionOperation,
   ScheduleJobBootstrap,
   type ShardingContext,
-  silentLogger,
   TimerService,
 } from '../src/index.js';
 
@@ -21,6 +22,61 @@ afterEach(async () => {
 
 const waitFor = <T>(assertion: () => T) => vi.waitFor(assertion, { timeout: 5000, interval: 5 });
 
+/** A transaction held back by {@link StallingRegistry.stallNext}. */
+interface Stall {
+  /** Lets the transaction go to the registry. */
+  release(): void;
+  /** The held transaction (settled once released and sent); undefined until one was held. */
+  sent: Promise<void> | undefined;
+}
+
+interface HeldStall {
+  readonly stall: Stall;
+  readonly gate: Promise<void>;
+  matches(op: RegistryTransactionOperation): boolean;
+}
+
+/**
+ * A client that holds back the next transaction writing a given node until the test releases it,
+ * then runs it on whatever session is current: the ZooKeeper adapter's reads before a transaction,
+ * retried with backoff through a blackhole and a session loss, land after the reconnect the same way.
+ */
+class StallingRegistry extends MemoryRegistryCenter {
+  readonly #stalls: HeldStall[] = [];
+
+  /**
+   * Holds back the next transaction that deletes a `running` node (a run's completion) or creates
+   * a `misfire` flag (a fire during a run).
+   */
+  stallNext(node: 'running' | 'misfire'): Stall {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stall: Stall = { release, sent: undefined };
+    const type = node === 'running' ? 'delete' : 'create';
+    this.#stalls.push({ stall, gate, matches: (op) => op.type === type && op.key.endsWith(`/${node}`) });
+    return stall;
+  }
+
+  override executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
+    const index = this.#stalls.findIndex(({ matches }) => operations.some(matches));
+    if (index < 0) return super.executeInTransaction(operations);
+    const [{ stall, gate }] = this.#stalls.splice(index, 1) as [HeldStall];
+    stall.sent = gate.then(() => super.executeInTransaction(operations));
+    return stall.sent;
+  }
+}
+
+/** A logger keeping the messages of the job (the test waits on the kernel's own reports). */
+function messageLogger(messages: string[]): Logger {
+  const record = (first: unknown, second?: unknown) => {
+    messages.push(typeof first === 'string' ? first : String(second ?? ''));
+  };
+  const logger: Logger = { debug: record, info: record, warn: record, error: record, child: () => logger };
+  return logger;
+}
+
 async function setUp(
   body?: (ctx: ShardingContext) => Promise<void>,
   overrides: Partial<JobConfiguration> = {},
@@ -28,11 +84,12 @@ async function setUp(
   const server = new MemoryRegistryServer();
   const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
   const timers = new TimerService(clock);
-  const client = new MemoryRegistryCenter({ server, namespace: 'fencing', sessionTimeoutMs: 60_000 });
+  const client = new StallingRegistry({ server, namespace: 'fencing', sessionTimeoutMs: 60_000 });
   const admin = new MemoryRegistryCenter({ server, namespace: 'fencing' });
   await client.start();
   await admin.start();
   const runs: number[] = [];
+  const messages: string[] = [];
   const bootstrap = new ScheduleJobBootstrap(
     client,
     {
@@ -46,7 +103,7 @@ async function setUp(
       instanceId: '10.0.0.1@-@1',
       serverIp: '10.0.0.1',
       timerService: timers,
-      ...(process.env.KERNEL_TEST_LOG ? {} : { logger: silentLogger }),
+      ...(process.env.KERNEL_TEST_LOG ? {} : { logger: messageLogger(messages) }),
     },
   );
   cleanups.push(async () => {
@@ -59,7 +116,7 @@ async function setUp(
     expect(await admin.getDirectly('/fenced/sharding/0/instance')).toBe('10.0.0.1@-@1'),
   );
   const fire = async () => clock.advanceTo(bootstrap.nextFireTimeMs as number);
-  return { server, clock, client, admin, runs, bootstrap, fire };
+  return { server, clock, client, admin, runs, messages, bootstrap, fire };
 }
 
 describe('kernel connection states on memory', () => {
@@ -131,6 +188,57 @@ describe('kernel connection states on memory', () => {
     release();
     await waitFor(async () => expect(await admin.isExisted('/fenced/instances/10.0.0.1@-@1')).toBe(true));
     expect(await admin.getDirectly('/fenced/sharding/0/running')).toBe('other@-@2');
+  });
+
+  it('runs the first fire after a session loss although the last run is still clearing its running node, and that late clearance keeps the node of the new run', async () => {
+    const releases: Array<() => void> = [];
+    const { client, admin, runs, messages, fire } = await setUp(() =>
+      runs.length === 1 ? Promise.resolve() : new Promise<void>((resolve) => releases.push(resolve)),
+    );
+    const completion = client.stallNext('running');
+    cleanups.push(async () => {
+      completion.release(); // before the shutdown, when the test failed midway
+      for (const release of releases) release();
+    });
+    await fire();
+    await waitFor(() => expect(completion.sent).toBeDefined()); // item 0 ran; its completion hangs
+    expect(runs).toEqual([0]);
+    client.expireSession(); // LOST, then RECONNECTED on a new session, with the completion in flight
+    await waitFor(() => expect(messages).toContain('re-registered after reconnecting'));
+    await waitFor(async () => {
+      expect(await admin.isExisted('/fenced/leader/sharding/necessary')).toBe(false);
+      expect(await admin.getDirectly('/fenced/sharding/0/instance')).toBe('10.0.0.1@-@1');
+    });
+    await fire(); // the assignment including this instance is committed: this fire runs item 0
+    await waitFor(() => expect(runs).toEqual([0, 0]));
+    expect(messages).not.toContain('previous run still in progress: misfire');
+    expect(await admin.getDirectly('/fenced/sharding/0/running')).toBe('10.0.0.1@-@1');
+    completion.release(); // the old run's completion reaches the registry during the new run
+    await completion.sent?.catch(() => {});
+    expect(await admin.getDirectly('/fenced/sharding/0/running')).toBe('10.0.0.1@-@1');
+    releases[0]?.();
+    await waitFor(async () => expect(await admin.isExisted('/fenced/sharding/0/running')).toBe(false));
+  });
+
+  it('runs the missed fires at once after a session loss although misfire flags of the lost session are still being written', async () => {
+    const { client, admin, runs, messages, fire } = await setUp((ctx) =>
+      runs.length === 1
+        ? new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+        : Promise.resolve(),
+    );
+    const flag = client.stallNext('misfire');
+    cleanups.push(async () => flag.release());
+    await fire();
+    await waitFor(() => expect(runs).toEqual([0])); // a long run: the next fire is a misfire
+    await fire();
+    await waitFor(() => expect(flag.sent).toBeDefined()); // its flag write hangs
+    client.expireSession(); // LOST aborts the long run, then RECONNECTED on a new session
+    await waitFor(() => expect(messages).toContain('re-registered after reconnecting'));
+    // The missed fire runs as soon as the assignment after the return is committed.
+    await waitFor(() => expect(runs).toEqual([0, 0]));
+    flag.release(); // the flag lands late: it is run (once more) and cleared, never left behind
+    await flag.sent?.catch(() => {});
+    await waitFor(async () => expect(await admin.isExisted('/fenced/sharding/0/misfire')).toBe(false));
   });
 
   it('a queued item of a run waits while SUSPENDED and is dropped when the session turns out lost', async () => {

@@ -168,6 +168,7 @@ export class JobRunner {
         handleError: (error) => this.#handleError(error),
         isNeedSharding: () => this.#sharding.isNeedSharding(),
       },
+      track,
     );
     this.#lanes = new RunLanes(
       context,

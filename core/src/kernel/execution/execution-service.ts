@@ -19,22 +19,30 @@ export class ExecutionService {
   /**
    * Deletes this run's `running` nodes (failed items included: a failed item is not in flight, so
    * it must not block later runs or resharding, unlike ElasticJob 3.0.6-SNAPSHOT #2513) in one
-   * transaction; nodes already gone or taken over are left alone.
+   * transaction; nodes already gone, taken over or re-admitted since are left alone.
+   *
+   * @param tokens - the run's items and the fencing tokens they were admitted with.
    */
-  async registerJobCompleted(items: readonly number[]): Promise<void> {
-    await this.clearRunningNodesStillOwned(items);
+  async registerJobCompleted(tokens: ReadonlyMap<number, number>): Promise<void> {
+    await this.clearRunningNodesStillOwned(tokens);
   }
 
   /**
-   * Deletes the `running` nodes of `items` that still name this instance, each compared in the
-   * transaction that deletes it (after a session loss another instance may have taken an item
-   * over; the admission gate created these nodes and the cache may not show them yet).
+   * Deletes the `running` nodes of the run's items that still name this instance and whose
+   * fencing counter still holds the run's token, both compared in the transaction that deletes the
+   * node. The counter tells this run's node from one a later run of this instance wrote: the
+   * bookkeeping of a run whose session ended may reach the registry after such a run started
+   * (another instance's admission or failover claim advances the counter too; the admission gate
+   * created these nodes and the cache may not show them yet).
+   *
+   * @param tokens - the run's items and the fencing tokens they were admitted with.
    */
-  async clearRunningNodesStillOwned(items: readonly number[]): Promise<void> {
+  async clearRunningNodesStillOwned(tokens: ReadonlyMap<number, number>): Promise<void> {
     const { registry, paths, instance } = this.context;
     await executeGroupsInChunks(
       registry,
-      items.map((item) => [
+      [...tokens].map(([item, token]) => [
+        { type: 'check', key: paths.shardingNode(item, 'fencing'), value: String(token) } as const,
         { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
         { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
       ]),

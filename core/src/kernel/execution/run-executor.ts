@@ -59,6 +59,8 @@ export class RunExecutor {
     private readonly failover: FailoverService,
     private readonly session: SessionService,
     private readonly components: RunComponents,
+    /** Keeps background work (bookkeeping that outlived its session) for the shutdown to await. */
+    private readonly track: (work: Promise<unknown>) => void,
   ) {}
 
   /** Whether some run of this instance holds `item` now. */
@@ -129,7 +131,7 @@ export class RunExecutor {
             `Sharding item for job '${config.jobName}' is empty.${why === '' ? '' : ` Not admitted: ${why}.`}`,
           );
         } else if (epoch !== this.session.epoch) {
-          await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(items));
+          await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(admission.admitted), epoch);
           this.#postStatus(
             contexts,
             source,
@@ -141,7 +143,7 @@ export class RunExecutor {
           // A run of the item here also ends a claim of this instance on it that a failover run
           // could not clear (its bookkeeping failed while the connection was away).
           const claimed = kind === 'FAILOVER' ? items : this.#claimedHere(items);
-          if (claimed.length > 0) await this.#bookkeeping(this.failover.completeFailover(claimed));
+          if (claimed.length > 0) await this.#bookkeeping(this.failover.completeFailover(claimed), epoch);
         }
       } finally {
         await this.#callListeners('after', staged, kind !== 'FAILOVER');
@@ -174,7 +176,7 @@ export class RunExecutor {
     if (epoch !== this.session.epoch || !this.session.admissionOpen) return;
     const unrun = candidates.filter((item) => admission?.admitted.has(item) !== true);
     if (unrun.length === 0) return;
-    await this.#bookkeeping(this.failover.completeFailover(unrun)).catch((error: unknown) => {
+    await this.#bookkeeping(this.failover.completeFailover(unrun), epoch).catch((error: unknown) => {
       this.context.logger.warn({ err: error, items: unrun }, 'could not give up failover claims');
     });
   }
@@ -209,9 +211,9 @@ export class RunExecutor {
         { items },
         'session lost during the run: clearing only running nodes still ours',
       );
-      await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(items));
+      await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(admission.admitted), epoch);
     } else {
-      await this.#bookkeeping(this.execution.registerJobCompleted(items));
+      await this.#bookkeeping(this.execution.registerJobCompleted(admission.admitted), epoch);
     }
     const shutdownAbort = isShutdownAbort(contexts.signal);
     const real = [...failures].filter(() => !shutdownAbort);
@@ -254,10 +256,26 @@ export class RunExecutor {
     return config.jobErrorHandlerType !== 'THROW';
   }
 
-  /** Awaits registry bookkeeping; while shutting down, for a bounded time only. */
-  async #bookkeeping(work: Promise<void>): Promise<void> {
-    if (!this.context.isShutdown()) return work;
-    await withinMs(this.context.clock, work, SHUTDOWN_BOOKKEEPING_BOUND_MS);
+  /**
+   * Awaits the registry bookkeeping of a run admitted in `epoch`: while shutting down for a
+   * bounded time only, and not past the end of that session. Once the session has ended, the
+   * run's user code is over and its bookkeeping is fenced by the run's tokens, but it may hang in
+   * the registry client's retries through the reconnect for seconds (ZooKeeper: the read before the
+   * transaction). Awaited, it would keep the normal lane busy and the run's items reserved, so the
+   * first fires after the return would be taken for an overrun and the returning instance would
+   * skip its items. It goes on in the background instead.
+   */
+  async #bookkeeping(work: Promise<void>, epoch: number): Promise<void> {
+    if (this.context.isShutdown()) {
+      await withinMs(this.context.clock, work, SHUTDOWN_BOOKKEEPING_BOUND_MS);
+      return;
+    }
+    if ((await this.session.whileEpochLasts(epoch, work)).settled) return;
+    this.track(
+      work.catch((error: unknown) => {
+        this.context.logger.warn({ err: error }, 'registry bookkeeping of a run of an ended session failed');
+      }),
+    );
   }
 
   async #executeItem(

@@ -33,6 +33,8 @@ export class RunLanes {
   #pendingMisfire = false;
   /** Items whose misfire flags this instance wrote during the current normal run. */
   #misfireWrite: Promise<number[]> = Promise.resolve([]);
+  /** The session epoch those writes were started in. */
+  #misfireWriteEpoch = 0;
   readonly #aborts = new Set<AbortController>();
 
   constructor(
@@ -74,9 +76,11 @@ export class RunLanes {
       logger.info({ fireTimeMs }, 'previous run still in progress: misfire');
       if (config.misfire) {
         this.#pendingMisfire = true;
-        const previous = this.#misfireWrite;
+        const epoch = this.session.epoch;
+        const previous = this.#misfireWriteEpoch === epoch ? this.#misfireWrite : Promise.resolve([]);
         const write = this.#flagMisfire().then(async (items) => [...(await previous), ...items]);
         this.#misfireWrite = write;
+        this.#misfireWriteEpoch = epoch;
         this.track(write);
       }
       return;
@@ -168,7 +172,10 @@ export class RunLanes {
       let candidates = local;
       let flagged: number[] = [];
       if (kind === 'MISFIRE') {
-        const written = await this.#misfireWrite;
+        // Flags written in an ended session may still hang in the registry client's retries: the
+        // cache shows them once they land, and a run with no flag seen runs every local item.
+        const write = await this.session.whileEpochLasts(this.#misfireWriteEpoch, this.#misfireWrite);
+        const written = write.settled ? write.value : [];
         this.#misfireWrite = Promise.resolve([]);
         flagged = [...new Set([...written, ...this.execution.misfiredItems(local)])].filter((i) =>
           local.includes(i),
@@ -179,16 +186,30 @@ export class RunLanes {
       if (admission === undefined) return;
       const runningElsewhere = [...admission.refused].filter(([, why]) => why.startsWith('running on'));
       const done = flagged.filter((item) => !runningElsewhere.some(([i]) => i === item));
-      if (done.length > 0) await this.execution.clearMisfire(done);
+      if (done.length > 0) await this.#whileSessionLasts(admission.epoch, this.execution.clearMisfire(done));
       if (kind !== 'MISFIRE' && runningElsewhere.length > 0 && this.context.configuration().misfire) {
         // Still running on its previous owner: run it here as soon as that run ends.
-        await this.execution.setMisfire(runningElsewhere.map(([item]) => item));
+        const items = runningElsewhere.map(([item]) => item);
+        await this.#whileSessionLasts(admission.epoch, this.execution.setMisfire(items));
       }
     } catch (error) {
       this.context.logger.error({ err: error, kind }, 'run failed');
     } finally {
       this.#aborts.delete(abort);
     }
+  }
+
+  /**
+   * Awaits the misfire bookkeeping of a run admitted in `epoch` until that session ends; past it,
+   * the bookkeeping goes on in the background and the lane is free for the runs of the new session.
+   */
+  async #whileSessionLasts(epoch: number, work: Promise<void>): Promise<void> {
+    if ((await this.session.whileEpochLasts(epoch, work)).settled) return;
+    this.track(
+      work.catch((error: unknown) => {
+        this.context.logger.warn({ err: error }, 'misfire bookkeeping of a run of an ended session failed');
+      }),
+    );
   }
 
   /** Writes misfire flags for the local items; resolves with the items flagged (none on error). */

@@ -11,6 +11,9 @@ import type { RegistryConnectionState } from '../../registry/registry-center.js'
 import type { JobContext } from '../job-context.js';
 import type { ServerService } from './server-service.js';
 
+/** What {@link SessionService.whileEpochLasts} saw first: the work's value, or the session's end. */
+export type EpochBound<T> = { readonly settled: true; readonly value: T } | { readonly settled: false };
+
 /** What the session service asks of the rest of the job. */
 export interface SessionHooks {
   /** The session ended: abort running items (their `running` nodes may be taken over). */
@@ -31,6 +34,8 @@ export class SessionService {
   #admissionOpen = true;
   /** Set once this instance has asked for a resharding after its return. */
   #reshardingRequested = false;
+  /** Called once, at the end of the current epoch (see {@link whileEpochLasts}). */
+  readonly #epochEndListeners = new Set<() => void>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -74,6 +79,29 @@ export class SessionService {
     return epoch === this.#epoch && !this.#suspended;
   }
 
+  /**
+   * Awaits `work` while the session of `epoch` lasts. Registry work started in a session may hang
+   * in the registry client's retries through a loss and the reconnect for seconds (ZooKeeper: reads
+   * retried with a backoff of up to 3 s); a run of the new session must not wait for it.
+   *
+   * @returns `{ settled: true, value }` when `work` resolves first (a rejection is rethrown), or
+   *   `{ settled: false }` once that session has ended (at once if it has): `work` goes on, and
+   *   the caller keeps track of it.
+   */
+  whileEpochLasts<T>(epoch: number, work: Promise<T>): Promise<EpochBound<T>> {
+    let unsubscribe = () => {};
+    return new Promise<EpochBound<T>>((resolve, reject) => {
+      work.then((value) => resolve({ settled: true, value }), reject);
+      if (epoch !== this.#epoch) {
+        resolve({ settled: false });
+        return;
+      }
+      const listener = () => resolve({ settled: false });
+      this.#epochEndListeners.add(listener);
+      unsubscribe = () => this.#epochEndListeners.delete(listener);
+    }).finally(() => unsubscribe());
+  }
+
   /** Starts listening to connection states. */
   listen(track: (work: Promise<unknown>) => void): void {
     this.#unsubscribe = this.context.registry.addConnectionStateListener((state) =>
@@ -107,6 +135,8 @@ export class SessionService {
         this.hooks.invalidateAssignment();
         logger.warn('registry session lost: aborting running items');
         this.hooks.onLost();
+        for (const listener of [...this.#epochEndListeners]) listener();
+        this.#epochEndListeners.clear();
         return;
       case 'RECONNECTED':
         this.#suspended = false;
