@@ -98,4 +98,17 @@ describe('resolveRedisOptions', () => {
     );
     expect(() => resolveRedisOptions({ ...base, url: 'ftp://h' })).toThrow(/redis:\/\/, rediss:\/\//);
   });
+
+  it('rejects TLS material that is not PEM, naming the field, and a certificate without its key', () => {
+    const withTls = (tls: unknown) => () =>
+      resolveRedisOptions({ ...base, url: 'rediss://h', tls } as unknown as Parameters<
+        typeof resolveRedisOptions
+      >[0]);
+    expect(fieldOf(withTls('PEM'))).toBe('tls');
+    expect(fieldOf(withTls(null))).toBe('tls');
+    expect(fieldOf(withTls({ ca: 42 }))).toBe('tls.ca');
+    expect(fieldOf(withTls({ cert: 'C' }))).toBe('tls.key');
+    expect(fieldOf(withTls({ key: 'K' }))).toBe('tls.cert');
+    expect(fieldOf(withTls({ ca: Buffer.from('CA'), cert: 'C', key: 'K' }))).toBeUndefined();
+  });
 });
