@@ -4,7 +4,8 @@
  * program is needed) on free loopback ports in temporary directories. The replica reaches the
  * primary through a {@link TcpProxy}, so a test can hold back replication (`blackhole`) and show
  * what asynchronous replication loses in a failover. Sentinel timeouts are short by default
- * (`down-after-milliseconds` 1000, `failover-timeout` 3000), so a failover takes seconds.
+ * (`down-after-milliseconds` 1000, `failover-timeout` 3000), so a failover takes seconds. With
+ * `tls: true` all five serve TLS only, with one throwaway CA.
  *
  * @module
  */
@@ -19,9 +20,10 @@ import {
   spawnManagedProcess,
   waitUntil,
 } from './process-utils.js';
-import { type RedisTestServer, startRedisServer } from './redis.js';
+import { type RedisTestServer, redisTlsArguments, startRedisServer } from './redis.js';
 import { pairsToMap, parseRedisInfo, sendRedisCommand } from './redis-protocol.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { createTestCertificateAuthority, createTestServerCertificate } from './tls-material.js';
 
 /** Options of {@link startRedisSentinel}. */
 export interface RedisSentinelOptions {
@@ -48,6 +50,12 @@ export interface RedisSentinelOptions {
    * @defaultValue 30000
    */
   readonly startTimeoutMs?: number;
+  /**
+   * Everything over TLS only: both servers and the three Sentinels serve TLS with one throwaway CA
+   * and server certificate (see `startRedisServer({ tls })`), and replicate and monitor over TLS.
+   * @defaultValue false
+   */
+  readonly tls?: boolean;
 }
 
 /** Address of a Sentinel. */
@@ -64,6 +72,8 @@ export interface RedisSentinelSetup {
   readonly primaryName: string;
   /** The three Sentinels. */
   readonly sentinels: readonly SentinelAddress[];
+  /** The CA (PEM) of every server and Sentinel with `tls: true`; `undefined` without TLS. */
+  readonly tlsCa: string | undefined;
   /** The server started as the primary. */
   readonly primary: RedisTestServer;
   /** The server started as its replica. */
@@ -143,21 +153,23 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
 
   const started: Array<{ stop(): Promise<void> }> = [];
   const sentinelProcesses: ManagedProcess[] = [];
-  const sentinelDirs: string[] = [];
+  const scratchDirs: string[] = [];
   const sentinels: SentinelAddress[] = [];
   const stopAll = async (): Promise<void> => {
     const results = await Promise.allSettled([
       ...sentinelProcesses.map((process) => process.stop()),
       ...started.map((item) => item.stop()),
     ]);
-    await Promise.all(sentinelDirs.map((dir) => removeDir(dir)));
+    await Promise.all(scratchDirs.map((dir) => removeDir(dir)));
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
     if (failures.length > 0) throw new AggregateError(failures, 'Redis Sentinel setup: stopping failed');
   };
 
+  let certificate: Awaited<ReturnType<typeof createTestServerCertificate>> | undefined;
+  const endpoint = (port: number) => ({ host: HOST, port, tlsCa: certificate?.ca.certPem });
   const launchSentinel = async (primaryPort: number): Promise<void> => {
     const dir = await makeTempDir('elasticjob-redis-sentinel-');
-    sentinelDirs.push(dir);
+    scratchDirs.push(dir);
     for (let attempt = 1; ; attempt++) {
       const port = await findFreePort();
       const configFile = join(dir, 'sentinel.conf');
@@ -166,7 +178,11 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       await writeFile(
         configFile,
         [
-          `port ${port}`,
+          ...(certificate === undefined ? [`port ${port}`] : ['port 0', `tls-port ${port}`]),
+          // `--name value` words as configuration lines.
+          ...(certificate === undefined ? [] : redisTlsArguments(certificate)).flatMap((word, i, words) =>
+            i % 2 === 0 ? [`${word.slice(2)} ${words[i + 1]}`] : [],
+          ),
           `bind ${HOST}`,
           'daemonize no',
           `dir ${dir}`,
@@ -181,15 +197,12 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       );
       const process = spawnManagedProcess(redis, [configFile, '--sentinel'], { cwd: dir });
       try {
-        await waitUntil(
-          async () => (await sendRedisCommand({ host: HOST, port }, ['PING'], 1_000)) === 'PONG',
-          {
-            timeoutMs: startTimeoutMs,
-            intervalMs: 50,
-            description: `Sentinel on ${HOST}:${port} to answer PING`,
-            abortIf: () => (process.isRunning() ? undefined : 'the Sentinel process exited'),
-          },
-        );
+        await waitUntil(async () => (await sendRedisCommand(endpoint(port), ['PING'], 1_000)) === 'PONG', {
+          timeoutMs: startTimeoutMs,
+          intervalMs: 50,
+          description: `Sentinel on ${HOST}:${port} to answer PING`,
+          abortIf: () => (process.isRunning() ? undefined : 'the Sentinel process exited'),
+        });
         sentinelProcesses.push(process);
         sentinels.push({ host: HOST, port });
         return;
@@ -205,13 +218,20 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   };
 
   try {
-    const primary = await startRedisServer({ ignoreRedisUrl: true, extraArgs: replicationArgs });
+    if (options.tls === true) {
+      const dir = await makeTempDir('elasticjob-redis-sentinel-tls-');
+      scratchDirs.push(dir);
+      certificate = await createTestServerCertificate(dir, await createTestCertificateAuthority(dir));
+    }
+    const tls = certificate ?? false;
+    const primary = await startRedisServer({ ignoreRedisUrl: true, tls, extraArgs: replicationArgs });
     started.push(primary);
     const replicationLink = await TcpProxy.start(`${HOST}:${primary.port}`);
     started.push(replicationLink);
     const [linkHost, linkPort] = replicationLink.address.split(':') as [string, string];
     const replica = await startRedisServer({
       ignoreRedisUrl: true,
+      tls,
       extraArgs: [...replicationArgs, '--replicaof', linkHost, linkPort],
     });
     started.push(replica);
@@ -232,8 +252,14 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       async () => {
         const views = await Promise.all(
           sentinels.map(async (sentinel) => {
-            const master = pairsToMap(await sendRedisCommand(sentinel, ['SENTINEL', 'master', primaryName]));
-            const replicas = await sendRedisCommand(sentinel, ['SENTINEL', 'replicas', primaryName]);
+            const master = pairsToMap(
+              await sendRedisCommand(endpoint(sentinel.port), ['SENTINEL', 'master', primaryName]),
+            );
+            const replicas = await sendRedisCommand(endpoint(sentinel.port), [
+              'SENTINEL',
+              'replicas',
+              primaryName,
+            ]);
             const replicaView = Array.isArray(replicas) ? replicas.map(pairsToMap) : [];
             return {
               ready:
@@ -263,7 +289,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       Promise.all(
         sentinels.map(async (sentinel) => {
           try {
-            const reply = await sendRedisCommand(sentinel, [
+            const reply = await sendRedisCommand(endpoint(sentinel.port), [
               'SENTINEL',
               'get-master-addr-by-name',
               primaryName,
@@ -284,6 +310,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       url: `redis+sentinel://${sentinels.map((sentinel) => `${sentinel.host}:${sentinel.port}`).join(',')}/${primaryName}`,
       primaryName,
       sentinels,
+      tlsCa: certificate?.ca.certPem,
       primary,
       replica,
       replicationLink,
@@ -313,9 +340,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
             const first = named[0];
             if (first === undefined || first === previousPort || named.some((port) => port !== first))
               return false;
-            const info = parseRedisInfo(
-              await sendRedisCommand({ host: HOST, port: first }, ['INFO', 'replication']),
-            );
+            const info = parseRedisInfo(await sendRedisCommand(endpoint(first), ['INFO', 'replication']));
             if (info.get('role') !== 'master') return false;
             promoted = first;
             return true;

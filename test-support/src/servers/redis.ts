@@ -19,7 +19,11 @@ import {
   waitUntil,
 } from './process-utils.js';
 import { sendRedisCommand } from './redis-protocol.js';
-import { createTestCertificateAuthority, createTestServerCertificate } from './tls-material.js';
+import {
+  createTestCertificateAuthority,
+  createTestServerCertificate,
+  type TestServerCertificate,
+} from './tls-material.js';
 
 /** Options of {@link startRedisServer}. */
 export interface RedisServerOptions {
@@ -45,14 +49,16 @@ export interface RedisServerOptions {
    */
   readonly probeCredentials?: string;
   /**
-   * Serve TLS only (`--port 0 --tls-port <port>`, clients are not asked for certificates), with a
-   * CA and server certificate for `127.0.0.1`/`localhost` made by `openssl` in the server's
-   * directory; {@link RedisTestServer.url} is then `rediss://` and {@link RedisTestServer.tlsCa}
-   * the CA. Needs `openssl` and a `redis-server` built with TLS (Debian's is); otherwise the start
-   * fails with one line saying which.
+   * Serve TLS only (`--port 0 --tls-port <port>`, clients are not asked for certificates, a
+   * replica replicates over TLS), with a CA and server certificate for `127.0.0.1`/`localhost`
+   * made by `openssl` in the server's directory (`true`) or the given certificate (servers that
+   * must trust each other, e.g. a primary and its replica, share one);
+   * {@link RedisTestServer.url} is then `rediss://` and {@link RedisTestServer.tlsCa} the CA.
+   * Needs `openssl` and a `redis-server` built with TLS (Debian's is); otherwise the start fails
+   * with one line saying which.
    * @defaultValue false
    */
-  readonly tls?: boolean;
+  readonly tls?: boolean | TestServerCertificate;
   /**
    * Start a server even when `REDIS_URL` is set, for setups an external server cannot stand in
    * for (a replica, TLS, cluster mode).
@@ -145,6 +151,30 @@ export function requireRedisTls(executable: string, cwd: string): void {
       .join(' / ');
     throw new RedisTlsUnsupportedError(executable, reason === '' ? output.trim() : reason);
   }
+}
+
+/**
+ * The directives that make a redis-server (or Sentinel) serve TLS with `certificate`: its
+ * certificate and key, the CA it trusts, no client certificates asked, and TLS for its own
+ * outgoing connections (a replica to its primary, a Sentinel to the servers and other Sentinels).
+ * The TLS port itself (`--tls-port`) is the caller's.
+ *
+ * @param certificate - from {@link createTestServerCertificate}.
+ * @returns the directives as `--name value` command-line words.
+ */
+export function redisTlsArguments(certificate: TestServerCertificate): string[] {
+  return [
+    '--tls-cert-file',
+    certificate.certFile,
+    '--tls-key-file',
+    certificate.keyFile,
+    '--tls-ca-cert-file',
+    certificate.ca.certFile,
+    '--tls-auth-clients',
+    'no',
+    '--tls-replication',
+    'yes',
+  ];
 }
 
 function splitCredentials(
@@ -264,22 +294,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = await makeTempDir('elasticjob-redis-');
   let tlsArgs: string[] = [];
   let tlsCa: string | undefined;
-  if (options.tls === true) {
+  if (options.tls !== undefined && options.tls !== false) {
     try {
       requireRedisTls(redis, dir);
-      const ca = await createTestCertificateAuthority(dir);
-      const certificate = await createTestServerCertificate(dir, ca);
-      tlsCa = ca.certPem;
-      tlsArgs = [
-        '--tls-cert-file',
-        certificate.certFile,
-        '--tls-key-file',
-        certificate.keyFile,
-        '--tls-ca-cert-file',
-        ca.certFile,
-        '--tls-auth-clients',
-        'no',
-      ];
+      const certificate =
+        options.tls === true
+          ? await createTestServerCertificate(dir, await createTestCertificateAuthority(dir))
+          : options.tls;
+      tlsCa = certificate.ca.certPem;
+      tlsArgs = redisTlsArguments(certificate);
     } catch (error) {
       await removeDir(dir);
       throw error;
