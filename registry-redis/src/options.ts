@@ -241,6 +241,9 @@ export function resolveRedisOptions(configuration: RedisRegistryConfiguration): 
         sentinels: hosts,
         name: decodeURIComponent(path),
         sentinelRetryStrategy: base.retryStrategy as (times: number) => number,
+        // ioredis ignores `tls` behind Sentinels unless told: the same TLS material then serves
+        // the Sentinels and the primary they name (never a silent fall-back to plain TCP).
+        ...(tls === undefined ? {} : { sentinelTLS: tls, enableTLSForSentinelMode: true }),
       },
     };
   } else {

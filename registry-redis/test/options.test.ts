@@ -65,6 +65,22 @@ describe('resolveRedisOptions', () => {
     });
   });
 
+  it('uses tls for the Sentinels and the primary they name', () => {
+    const resolved = resolveRedisOptions({
+      ...base,
+      url: 'redis+sentinel://s1/mymaster',
+      tls: { ca: 'PEM' },
+    });
+    const options = resolved.topology.kind === 'server' ? resolved.topology.options : {};
+    expect(options).toMatchObject({
+      tls: { ca: 'PEM' },
+      sentinelTLS: { ca: 'PEM' },
+      enableTLSForSentinelMode: true,
+    });
+    const plain = resolveRedisOptions({ ...base, url: 'redis+sentinel://s1/mymaster' });
+    expect(plain.topology.kind === 'server' ? plain.topology.options : {}).not.toHaveProperty('sentinelTLS');
+  });
+
   it('maps redis+cluster:// to a cluster whose namespace keys share one hash tag', () => {
     const resolved = resolveRedisOptions({
       ...base,

@@ -4,6 +4,8 @@
  * CA reaches ioredis through the adapter's `tls.ca` option. A client trusting another CA (or only
  * the system's CAs) must fail at `start()` with a RegistryError naming the certificate problem,
  * within its connection timeout: never a hang, never a generic timeout that hides the cause.
+ * With `redis+sentinel://`, `tls` is used for the Sentinels and the primary alike (a setup where
+ * all five processes serve TLS only).
  */
 import { performance } from 'node:perf_hooks';
 import { RegistryError } from '@elasticjob-ts/core';
@@ -11,8 +13,10 @@ import { EventRecorder } from '@elasticjob-ts/registry-conformance';
 import {
   createTestCertificateAuthority,
   makeTempDir,
+  type RedisSentinelSetup,
   type RedisTestServer,
   removeDir,
+  startRedisSentinel,
   startRedisServer,
   type TestCertificateAuthority,
 } from '@elasticjob-ts/test-support';
@@ -106,4 +110,67 @@ describe('rediss://', () => {
       expect(elapsedMs).toBeLessThan(CONNECTION_TIMEOUT_MS / 2);
     },
   );
+});
+
+describe('redis+sentinel:// with tls', () => {
+  let setup: RedisSentinelSetup;
+  beforeAll(async () => {
+    setup = await startRedisSentinel({ tls: true });
+  }, 60_000);
+  afterAll(async () => {
+    await setup?.stop();
+  });
+
+  it('asks the Sentinels and talks to the primary over TLS, with the CA given as tls.ca', async () => {
+    const make = () =>
+      new RedisRegistryCenter({
+        type: 'redis',
+        url: setup.url,
+        namespace: 'tls/sentinel',
+        connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+        tls: { ca: setup.tlsCa as string },
+      });
+    const a = make();
+    const b = make();
+    await a.start();
+    await b.start();
+    try {
+      const recorder = new EventRecorder();
+      await b.watch('/jobs', recorder.listener);
+      await a.persist('/jobs/orders/config', 'over TLS');
+      await a.persistEphemeral('/jobs/orders/instances/i1', 'alive');
+      expect(await b.get('/jobs/orders/config')).toBe('over TLS');
+      expect(await b.executeInLeader('/jobs/orders/latch', () => 'led')).toBe('led');
+      await recorder.waitForEvent({ type: 'ADDED', key: '/jobs/orders/instances/i1', value: 'alive' });
+      expect(recorder.anomalies()).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('refuses Sentinels whose certificate another CA signed: TIMEOUT within connectionTimeoutMs', async () => {
+    // ioredis drops the TLS error of its Sentinel connections ("Connection is closed."), so the
+    // refusal cannot be told from an unreachable Sentinel: it ends at the bound, naming the URL.
+    const timeoutMs = 2_000;
+    const client = new RedisRegistryCenter({
+      type: 'redis',
+      url: setup.url,
+      namespace: 'tls/sentinel-refused',
+      connectionTimeoutMs: timeoutMs,
+      tls: { ca: otherCa.certPem },
+    });
+    const startedAt = performance.now();
+    const error = await client.start().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    const elapsedMs = performance.now() - startedAt;
+    await client.close();
+    expect(RegistryError.is(error, 'TIMEOUT')).toBe(true);
+    expect((error as Error).message).toContain(
+      `Could not connect to Redis at ${setup.url} within ${timeoutMs} ms`,
+    );
+    expect(elapsedMs).toBeLessThan(timeoutMs + 1_000);
+  });
 });
