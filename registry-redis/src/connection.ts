@@ -60,15 +60,40 @@ export function callScript(
   return command.call(connection, keyPrefix, maxFeedLength, ...args);
 }
 
-/** Why a connection attempt failed. */
-export type ConnectFailure = { readonly kind: 'timeout' } | { readonly kind: 'error'; readonly error: Error };
+/**
+ * Why a connection attempt failed: no ready connection in time, an error that ended the wait (a
+ * refused login), or a server certificate that does not verify (`tls`: retrying cannot help).
+ */
+export type ConnectFailure =
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'error'; readonly error: Error }
+  | { readonly kind: 'tls'; readonly error: Error };
 
 const AUTH_FAILURE = /NOAUTH|WRONGPASS|NOPERM|invalid username-password pair/;
 
 /**
- * Connects and waits until the connection is ready, at most `timeoutMs`. Authentication errors end
- * the wait at once (ioredis would otherwise keep retrying); other errors let ioredis retry until
- * the bound.
+ * Node's codes for a server certificate that does not verify: OpenSSL's X.509 verification results
+ * (`SELF_SIGNED_CERT_IN_CHAIN`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `CERT_HAS_EXPIRED`, ...) and a
+ * host name the certificate does not name (`ERR_TLS_CERT_ALTNAME_INVALID`).
+ */
+const TLS_VERIFICATION_FAILURE = /^(?:ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)$/;
+
+/**
+ * Whether an error is a server certificate that failed verification. That is a configuration
+ * problem (a missing or wrong `tls.ca`, a host the certificate does not name): every retry would
+ * fail the same way.
+ *
+ * @param error - an error of the connection.
+ */
+export function isTlsVerificationFailure(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && TLS_VERIFICATION_FAILURE.test(code);
+}
+
+/**
+ * Connects and waits until the connection is ready, at most `timeoutMs`. Authentication errors and
+ * server certificates that do not verify end the wait at once (ioredis would otherwise keep
+ * retrying what cannot succeed); other errors let ioredis retry until the bound.
  *
  * @param connection - an unconnected client.
  * @param timeoutMs - the bound, in ms.
@@ -91,6 +116,7 @@ export function connectWithin(
     const onError = (error: Error) => {
       lastError = error;
       if (AUTH_FAILURE.test(error.message)) finish({ kind: 'error', error });
+      else if (isTlsVerificationFailure(error)) finish({ kind: 'tls', error });
     };
     const timer = setTimeout(
       () => finish(lastError === undefined ? { kind: 'timeout' } : { kind: 'error', error: lastError }),

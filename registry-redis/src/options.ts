@@ -69,6 +69,42 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
+function isPem(value: unknown): boolean {
+  return value === undefined || typeof value === 'string' || Buffer.isBuffer(value);
+}
+
+/**
+ * Validates the `tls` option: an object of PEM strings or Buffers, `cert` and `key` together.
+ *
+ * @returns the TLS material, or `undefined` when the option is absent.
+ * @throws {RegistryConfigurationError} naming `tls` or `tls.<field>`.
+ */
+function validateTls(tls: unknown): RedisRegistryConfiguration['tls'] {
+  if (tls === undefined) return undefined;
+  if (tls === null || typeof tls !== 'object' || Buffer.isBuffer(tls)) {
+    throw new RegistryConfigurationError(
+      'tls',
+      "Redis registry 'tls' must be an object { ca?, cert?, key? } of PEM strings or Buffers",
+    );
+  }
+  const material = tls as Record<string, unknown>;
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    if (!isPem(material[field])) {
+      throw new RegistryConfigurationError(
+        `tls.${field}`,
+        `Redis registry 'tls.${field}' must be a PEM string or Buffer, got ${typeof material[field]}`,
+      );
+    }
+  }
+  if ((material.cert === undefined) !== (material.key === undefined)) {
+    throw new RegistryConfigurationError(
+      material.cert === undefined ? 'tls.cert' : 'tls.key',
+      "Redis registry 'tls.cert' and 'tls.key' must be given together (mutual TLS)",
+    );
+  }
+  return tls as RedisRegistryConfiguration['tls'];
+}
+
 function parseHosts(
   hostList: string,
   defaultPort: number,
@@ -161,7 +197,7 @@ export function resolveRedisOptions(configuration: RedisRegistryConfiguration): 
     optionalString(configuration.username, 'username') ?? (urlUser === '' ? undefined : urlUser);
   const password = optionalString(configuration.password, 'password') ?? urlPassword;
   const hosts = parseHosts(hostList, scheme === 'redis+sentinel:' ? 26379 : 6379, rawUrl);
-  const tlsMaterial = configuration.tls;
+  const tlsMaterial = validateTls(configuration.tls);
   const tls =
     scheme === 'rediss:' || tlsMaterial !== undefined
       ? {
@@ -205,6 +241,9 @@ export function resolveRedisOptions(configuration: RedisRegistryConfiguration): 
         sentinels: hosts,
         name: decodeURIComponent(path),
         sentinelRetryStrategy: base.retryStrategy as (times: number) => number,
+        // ioredis ignores `tls` behind Sentinels unless told: the same TLS material then serves
+        // the Sentinels and the primary they name (never a silent fall-back to plain TCP).
+        ...(tls === undefined ? {} : { sentinelTLS: tls, enableTLSForSentinelMode: true }),
       },
     };
   } else {

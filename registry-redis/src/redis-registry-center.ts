@@ -139,8 +139,10 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
    * `CONNECTED`.
    *
    * @throws {RegistryError} `TIMEOUT` naming the URL when no server answers within
-   *   `connectionTimeoutMs`; `NO_AUTH` when credentials are missing or refused; `INVALID_STATE`
-   *   when already started or closed.
+   *   `connectionTimeoutMs`; `NO_AUTH` when credentials are missing or refused; `CONNECTION_LOSS`
+   *   at once, naming the TLS error, when the server's certificate does not verify (wrong or
+   *   missing `tls.ca`, a host the certificate does not name); `INVALID_STATE` when already started
+   *   or closed.
    */
   async start(): Promise<void> {
     if (this.lifecycle !== 'new') {
@@ -182,6 +184,14 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
       ]);
       const failure = failures.find((candidate) => candidate !== undefined);
       if (failure !== undefined) {
+        if (failure.kind === 'tls') {
+          const code = (failure.error as NodeJS.ErrnoException).code;
+          throw new RegistryError(
+            'CONNECTION_LOSS',
+            `Could not connect to Redis at ${options.displayUrl}: its TLS certificate was refused (${code}: ${failure.error.message}); give the CA that signed it as 'tls.ca', and a host the certificate names in the URL`,
+            { cause: failure.error },
+          );
+        }
         if (
           failure.kind === 'timeout' ||
           toRegistryError(failure.error, 'start').code === 'CONNECTION_LOSS'

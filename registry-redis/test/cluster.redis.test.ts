@@ -13,6 +13,7 @@ let server: RedisTestServer;
 
 beforeAll(async () => {
   server = await startRedisServer({
+    ignoreRedisUrl: true, // cluster mode: an external REDIS_URL server cannot stand in
     // A lone node announces no address until it meets another; clients need one.
     extraArgs: [
       '--cluster-enabled',

@@ -65,6 +65,22 @@ describe('resolveRedisOptions', () => {
     });
   });
 
+  it('uses tls for the Sentinels and the primary they name', () => {
+    const resolved = resolveRedisOptions({
+      ...base,
+      url: 'redis+sentinel://s1/mymaster',
+      tls: { ca: 'PEM' },
+    });
+    const options = resolved.topology.kind === 'server' ? resolved.topology.options : {};
+    expect(options).toMatchObject({
+      tls: { ca: 'PEM' },
+      sentinelTLS: { ca: 'PEM' },
+      enableTLSForSentinelMode: true,
+    });
+    const plain = resolveRedisOptions({ ...base, url: 'redis+sentinel://s1/mymaster' });
+    expect(plain.topology.kind === 'server' ? plain.topology.options : {}).not.toHaveProperty('sentinelTLS');
+  });
+
   it('maps redis+cluster:// to a cluster whose namespace keys share one hash tag', () => {
     const resolved = resolveRedisOptions({
       ...base,
@@ -97,5 +113,18 @@ describe('resolveRedisOptions', () => {
       'namespace',
     );
     expect(() => resolveRedisOptions({ ...base, url: 'ftp://h' })).toThrow(/redis:\/\/, rediss:\/\//);
+  });
+
+  it('rejects TLS material that is not PEM, naming the field, and a certificate without its key', () => {
+    const withTls = (tls: unknown) => () =>
+      resolveRedisOptions({ ...base, url: 'rediss://h', tls } as unknown as Parameters<
+        typeof resolveRedisOptions
+      >[0]);
+    expect(fieldOf(withTls('PEM'))).toBe('tls');
+    expect(fieldOf(withTls(null))).toBe('tls');
+    expect(fieldOf(withTls({ ca: 42 }))).toBe('tls.ca');
+    expect(fieldOf(withTls({ cert: 'C' }))).toBe('tls.key');
+    expect(fieldOf(withTls({ key: 'K' }))).toBe('tls.cert');
+    expect(fieldOf(withTls({ ca: Buffer.from('CA'), cert: 'C', key: 'K' }))).toBeUndefined();
   });
 });

@@ -60,6 +60,25 @@ export const ETCD_REQUIREMENTS: readonly ServerRequirement[] = [
   },
 ];
 
+/** What a Redis server (plain, replica or Sentinel: `redis-server --sentinel`) needs. */
+export const REDIS_REQUIREMENTS: readonly ServerRequirement[] = [
+  {
+    what: 'the Redis server (redis-server)',
+    debianPackage: 'redis-server',
+    externalServerVariable: 'REDIS_URL',
+    locate: () => findExecutable('redis-server') ?? findExecutable('/usr/bin/redis-server'),
+  },
+];
+
+/** What a TLS test server needs besides its server: `openssl`, to make a throwaway CA and certificate. */
+export const OPENSSL_REQUIREMENTS: readonly ServerRequirement[] = [
+  {
+    what: 'the OpenSSL command-line tool (openssl)',
+    debianPackage: 'openssl',
+    locate: () => findExecutable('openssl') ?? findExecutable('/usr/bin/openssl'),
+  },
+];
+
 /**
  * A server program the suite needs is not installed. Its message is one line naming the Debian
  * package(s) to install; its stack is that same line, because the cause is the machine, not code.

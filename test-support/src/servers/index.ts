@@ -1,7 +1,8 @@
 /**
- * Test-server harness: starts real ZooKeeper and etcd servers (single or 3-member) on free
- * loopback ports in temporary directories (or uses `ZK_CONNECT` / `ETCD_ENDPOINTS` for single
- * servers), for adapter tests, integration tests and benchmarks.
+ * Test-server harness: starts real ZooKeeper and etcd servers (single or 3-member), Redis (single,
+ * TLS, or primary + replica + Sentinels) on free loopback ports in temporary directories (or uses
+ * `ZK_CONNECT` / `ETCD_ENDPOINTS` / `REDIS_URL` for single servers), for adapter tests,
+ * integration tests and benchmarks.
  *
  * @module
  */
@@ -13,6 +14,9 @@ export * from './free-port.js';
 export * from './postgresql.js';
 export * from './process-utils.js';
 export * from './redis.js';
+export * from './redis-protocol.js';
+export * from './redis-sentinel.js';
 export * from './tcp-proxy.js';
+export * from './tls-material.js';
 export * from './zookeeper.js';
 export * from './zookeeper-ensemble.js';

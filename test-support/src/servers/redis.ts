@@ -2,11 +2,12 @@
  * Redis test server: a real `redis-server` from the Debian package `redis-server`, started on a
  * free loopback port in a temporary directory, with every write appended to an fsynced AOF so
  * that `restart()` keeps the data (like the ZooKeeper and etcd harnesses). Used by the Redis
- * adapter tests, integration tests and benchmarks.
+ * adapter tests, integration tests and benchmarks. With `tls: true` it serves TLS only, with a
+ * throwaway CA and server certificate made by `openssl` in its directory.
  *
  * @module
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { findFreePort } from './free-port.js';
 import {
@@ -17,6 +18,12 @@ import {
   spawnManagedProcess,
   waitUntil,
 } from './process-utils.js';
+import { sendRedisCommand } from './redis-protocol.js';
+import {
+  createTestCertificateAuthority,
+  createTestServerCertificate,
+  type TestServerCertificate,
+} from './tls-material.js';
 
 /** Options of {@link startRedisServer}. */
 export interface RedisServerOptions {
@@ -41,12 +48,34 @@ export interface RedisServerOptions {
    * use, for servers whose `default` user is disabled by `extraArgs`.
    */
   readonly probeCredentials?: string;
+  /**
+   * Serve TLS only (`--port 0 --tls-port <port>`, clients are not asked for certificates, a
+   * replica replicates over TLS), with a CA and server certificate for `127.0.0.1`/`localhost`
+   * made by `openssl` in the server's directory (`true`) or the given certificate (servers that
+   * must trust each other, e.g. a primary and its replica, share one);
+   * {@link RedisTestServer.url} is then `rediss://` and {@link RedisTestServer.tlsCa} the CA.
+   * Needs `openssl` and a `redis-server` built with TLS (Debian's is); otherwise the start fails
+   * with one line saying which.
+   * @defaultValue false
+   */
+  readonly tls?: boolean | TestServerCertificate;
+  /**
+   * Start a server even when `REDIS_URL` is set, for setups an external server cannot stand in
+   * for (a replica, TLS, cluster mode).
+   * @defaultValue false: `REDIS_URL`, when set, is used instead
+   */
+  readonly ignoreRedisUrl?: boolean;
 }
 
 /** A running Redis test server. */
 export interface RedisTestServer {
-  /** `redis://127.0.0.1:<port>` (with the probe credentials, when given). */
+  /**
+   * `redis://127.0.0.1:<port>` (`rediss://` with `tls: true`), with the probe credentials when
+   * given.
+   */
   readonly url: string;
+  /** The CA certificate (PEM) that signed the server's certificate; `undefined` without TLS. */
+  readonly tlsCa: string | undefined;
   /** Loopback host, `127.0.0.1`. */
   readonly host: string;
   /** The port the server listens on. */
@@ -77,6 +106,76 @@ export interface RedisTestServer {
 const INSTALL_HINT =
   'Install Redis (Debian/Ubuntu: `apt-get install -y redis-server`), or set REDIS_URL=redis://host:port ' +
   'to use a running server.';
+
+/**
+ * The `redis-server` cannot serve TLS (it was built without it: it rejects `--tls-port`). Its
+ * message is one line saying so and what to install; its stack is that line too, because the
+ * cause is the machine, not code.
+ */
+export class RedisTlsUnsupportedError extends Error {
+  /**
+   * @param executable - the redis-server that was tried.
+   * @param reason - what it answered to `--tls-port`.
+   */
+  constructor(executable: string, reason: string) {
+    super(
+      `Cannot start a TLS Redis test server: ${executable} rejects --tls-port (${reason}); it was built ` +
+        'without TLS. Install a build with TLS (Debian/Ubuntu: `apt-get install -y redis-server`).',
+    );
+    this.name = 'RedisTlsUnsupportedError';
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+/**
+ * Checks that a redis-server accepts the TLS directives: it is run with `--port 0 --tls-port 0`
+ * (listening nowhere, so it exits at once); a build without TLS stops at the directive instead.
+ *
+ * @param executable - the redis-server.
+ * @param cwd - a scratch directory to run it in.
+ * @throws {RedisTlsUnsupportedError} when it rejects `--tls-port`.
+ */
+export function requireRedisTls(executable: string, cwd: string): void {
+  const result = spawnSync(
+    executable,
+    ['--port', '0', '--tls-port', '0', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { cwd, encoding: 'utf8', timeout: 10_000 },
+  );
+  if (result.error !== undefined) throw result.error;
+  const output = `${result.stdout}${result.stderr}`;
+  if (/Bad directive|FATAL CONFIG|not supported|unknown option/i.test(output)) {
+    const reason = output
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => /directive|tls|not supported|unknown/i.test(line))
+      .join(' / ');
+    throw new RedisTlsUnsupportedError(executable, reason === '' ? output.trim() : reason);
+  }
+}
+
+/**
+ * The directives that make a redis-server (or Sentinel) serve TLS with `certificate`: its
+ * certificate and key, the CA it trusts, no client certificates asked, and TLS for its own
+ * outgoing connections (a replica to its primary, a Sentinel to the servers and other Sentinels).
+ * The TLS port itself (`--tls-port`) is the caller's.
+ *
+ * @param certificate - from {@link createTestServerCertificate}.
+ * @returns the directives as `--name value` command-line words.
+ */
+export function redisTlsArguments(certificate: TestServerCertificate): string[] {
+  return [
+    '--tls-cert-file',
+    certificate.certFile,
+    '--tls-key-file',
+    certificate.keyFile,
+    '--tls-ca-cert-file',
+    certificate.ca.certFile,
+    '--tls-auth-clients',
+    'no',
+    '--tls-replication',
+    'yes',
+  ];
+}
 
 function splitCredentials(
   credentials: string | undefined,
@@ -138,6 +237,7 @@ function externalServer(value: string): RedisTestServer {
     );
   return {
     url: value,
+    tlsCa: undefined,
     host: url.hostname,
     port: Number(url.port || 6379),
     version: '?',
@@ -184,12 +284,39 @@ function locateRedis(executable: string | undefined): string {
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisTestServer> {
   const external = process.env.REDIS_URL;
-  if (external !== undefined && external.trim() !== '') return externalServer(external.trim());
+  if (options.ignoreRedisUrl !== true && external !== undefined && external.trim() !== '') {
+    return externalServer(external.trim());
+  }
 
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const redis = locateRedis(options.executable);
   const version = /v=([\d.]+)/.exec(execFileSync(redis, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
   const dir = await makeTempDir('elasticjob-redis-');
+  let tlsArgs: string[] = [];
+  let tlsCa: string | undefined;
+  if (options.tls !== undefined && options.tls !== false) {
+    try {
+      requireRedisTls(redis, dir);
+      const certificate =
+        options.tls === true
+          ? await createTestServerCertificate(dir, await createTestCertificateAuthority(dir))
+          : options.tls;
+      tlsCa = certificate.ca.certPem;
+      tlsArgs = redisTlsArguments(certificate);
+    } catch (error) {
+      await removeDir(dir);
+      throw error;
+    }
+  }
+  const probe = (port: number): Promise<boolean> => {
+    if (tlsCa === undefined) return pingRedis('127.0.0.1', port, options.probeCredentials);
+    const credentials = splitCredentials(options.probeCredentials);
+    const command =
+      credentials === undefined ? ['PING'] : ['AUTH', credentials.username, credentials.password];
+    return sendRedisCommand({ host: '127.0.0.1', port, tlsCa }, command, 1_000).then(
+      (reply) => reply === 'PONG' || reply === 'OK',
+    );
+  };
   let port = 0;
   let current: ManagedProcess | undefined;
   let stopped = false;
@@ -199,8 +326,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const server = spawnManagedProcess(
       redis,
       [
-        '--port',
-        String(port),
+        ...(tlsCa === undefined ? ['--port', String(port)] : ['--port', '0', '--tls-port', String(port)]),
+        ...tlsArgs,
         '--bind',
         '127.0.0.1',
         '--dir',
@@ -221,7 +348,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     );
     current = server;
     try {
-      await waitUntil(() => pingRedis('127.0.0.1', port, options.probeCredentials), {
+      await waitUntil(() => probe(port), {
         timeoutMs: startTimeoutMs,
         intervalMs: 50,
         description: `redis-server on 127.0.0.1:${port} to answer PING`,
@@ -257,12 +384,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     credentials === undefined
       ? ''
       : `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`;
-  const url = `redis://${userInfo}127.0.0.1:${port}`;
+  const url = `${tlsCa === undefined ? 'redis' : 'rediss'}://${userInfo}127.0.0.1:${port}`;
   const ensureUsable = () => {
     if (stopped) throw new Error(`Redis test server ${url} was stopped; start a new one`);
   };
   return {
     url,
+    tlsCa,
     host: '127.0.0.1',
     port,
     version,
