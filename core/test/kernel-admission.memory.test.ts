@@ -12,6 +12,7 @@ import {
   type JobEvent,
   type Logger,
   ManualClock,
+  RegistryError,
   ScheduleJobBootstrap,
   type ShardingContext,
   TimerService,
@@ -473,6 +474,39 @@ describe('one admission gate for every run', () => {
     expect(await h.admin.getDirectly('/orders/leader/election/instance')).toBe(h.id(2));
     expect(await h.admin.isExisted('/orders/leader/sharding/processing')).toBe(false);
     expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('a running node whose clear failed on a lost connection is cleared later, so its next owner runs the item', async () => {
+    const h = await harness();
+    const config = job({ shardingTotalCount: 2, failover: false, misfire: false });
+    await h.start(1, config);
+    await h.settled('orders', 2, [h.id(1)]);
+    // The connection drops exactly when the run's bookkeeping clears its running nodes (the session
+    // lives on): the nodes stay, naming a live instance, which no other instance takes over.
+    const one = h.clients.get(1) as MemoryRegistryCenter;
+    const transaction = one.executeInTransaction.bind(one);
+    let dropped = false;
+    one.executeInTransaction = async (ops) => {
+      if (!dropped && ops.some((op) => op.type === 'delete' && op.key.endsWith('/running'))) {
+        dropped = true;
+        throw new RegistryError('CONNECTION_LOSS', 'connection lost (test)');
+      }
+      return transaction(ops);
+    };
+    await h.fire();
+    await waitFor(() => expect(dropped).toBe(true));
+    expect(await h.admin.getDirectly('/orders/sharding/0/running')).toBe(h.id(1));
+    await h.start(2, config);
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    const [moved] = await h.itemsOf('orders', 2, 2);
+    // Instance 1's next run retries the failed clear; from the fire after it, 2 runs its item.
+    for (let fire = 0; fire < 3; fire++) {
+      await h.fire();
+      for (let step = 0; step < 40; step++) await h.clock.advance(5);
+    }
+    await waitFor(() =>
+      expect(h.executions.filter((e) => e.instanceId === h.id(2)).map((e) => e.item)).toContain(moved),
+    );
   });
 
   it("reassigns a dead instance's items at once, without waiting for other instances' running items", async () => {

@@ -14,6 +14,14 @@ import { executeGroupsInChunks, executeInChunks } from '../transaction-chunks.js
 
 /** Bookkeeping of which items run where, and of misfired items. */
 export class ExecutionService {
+  /**
+   * Clears of this instance's `running` nodes that failed on a registry error (the connection went
+   * away with the session still alive): item → the fencing token of the run that wrote the node.
+   * A persistent node naming a live instance is never taken over, so an unretried clear would keep
+   * the item from every other instance for good.
+   */
+  readonly #pendingClears = new Map<number, number>();
+
   constructor(private readonly context: JobContext) {}
 
   /**
@@ -39,24 +47,45 @@ export class ExecutionService {
    */
   async clearRunningNodesStillOwned(tokens: ReadonlyMap<number, number>): Promise<void> {
     const { registry, paths, instance } = this.context;
-    await executeGroupsInChunks(
-      registry,
-      [...tokens].map(([item, token]) => [
-        { type: 'check', key: paths.shardingNode(item, 'fencing'), value: String(token) } as const,
-        { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
-        { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
-      ]),
-    );
+    // Clears that failed before ride along; a later token of the same item supersedes its entry.
+    const all = new Map([...this.#pendingClears, ...tokens]);
+    try {
+      await executeGroupsInChunks(
+        registry,
+        [...all].map(([item, token]) => [
+          { type: 'check', key: paths.shardingNode(item, 'fencing'), value: String(token) } as const,
+          { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
+          { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
+        ]),
+      );
+    } catch (error) {
+      for (const [item, token] of all) this.#pendingClears.set(item, token);
+      throw error;
+    }
+    // Done or no longer ours (the node is gone, or a later run's token is on the item).
+    for (const [item, token] of all)
+      if (this.#pendingClears.get(item) === token) this.#pendingClears.delete(item);
+  }
+
+  /**
+   * Retries the clears that failed on a registry error. Each is compared with the fencing token of
+   * the run that wrote the node, so unlike the scan of {@link clearOwnRunningNodes} it is safe
+   * while a run of this instance holds the item (such a hold used to skip the leftover for good).
+   */
+  async retryPendingClears(): Promise<void> {
+    if (this.#pendingClears.size > 0) await this.clearRunningNodesStillOwned(new Map());
   }
 
   /**
    * Deletes the `running` nodes naming this instance that no run of it holds (leftovers of runs
-   * of an ended session, or of a previous process with this instance id): each deletion compares
+   * of an ended session, or of a previous process with this instance id), after retrying the
+   * clears that failed ({@link retryPendingClears}): each deletion of the scan compares
    * the node and the item's fencing counter as read, so a run admitted meanwhile keeps its node.
    *
    * @param isHeldLocally - whether a run of this instance holds the item now (asked live).
    */
   async clearOwnRunningNodes(isHeldLocally: (item: number) => boolean): Promise<void> {
+    await this.retryPendingClears();
     const { registry, paths, instance } = this.context;
     const me = instance.jobInstanceId;
     const groups: RegistryTransactionOperation[][] = [];
