@@ -8,6 +8,7 @@ import { type RedisTestServer, startRedisServer } from '@elasticjob-ts/test-supp
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
+import { withTwoClients, writeJobBasics } from './support/redis-fixture.js';
 
 let server: RedisTestServer;
 
@@ -48,21 +49,12 @@ it('works on Redis Cluster: writes, reads, transactions, sequential nodes, watch
       namespace: 'cluster/demo',
       sessionTimeoutMs: 6_000,
     });
-  const a = make();
-  const b = make();
-  await a.start();
-  await b.start();
-  try {
+  await withTwoClients(make, async (a, b) => {
     const recorder = new EventRecorder();
     await b.watch('/jobs', recorder.listener);
-    await a.persist('/jobs/orders/config', 'cron: 0/5 * * * * ?');
-    await a.persistEphemeral('/jobs/orders/instances/i1', 'alive');
+    await writeJobBasics(a);
     const sequential = await a.persistSequential('/jobs/orders/seq-', 's');
     expect(sequential).toMatch(/^\/jobs\/orders\/seq-\d{10}$/);
-    await a.executeInTransaction([
-      { type: 'check', key: '/jobs/orders/config', value: 'cron: 0/5 * * * * ?' },
-      { type: 'create', key: '/jobs/orders/leader', value: 'i1' },
-    ]);
     expect(await b.getChildrenKeys('/jobs/orders')).toEqual([
       'seq-0000000000',
       'leader',
@@ -74,8 +66,5 @@ it('works on Redis Cluster: writes, reads, transactions, sequential nodes, watch
     await a.close();
     await recorder.waitForEvent({ type: 'DELETED', key: '/jobs/orders/instances/i1', value: 'alive' });
     expect(recorder.anomalies()).toEqual([]);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  });
 });

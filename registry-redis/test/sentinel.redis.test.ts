@@ -25,6 +25,7 @@ import { type RedisSentinelSetup, startRedisSentinel } from '@elasticjob-ts/test
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
 import { RECONNECT_MAX_DELAY_MS } from '../src/options.js';
+import { writeJobBasics } from './support/redis-fixture.js';
 
 /**
  * Session timeout, in ms. LOST cannot be reported before the last answered heartbeat (at most a
@@ -73,12 +74,7 @@ it('works through the Sentinels, and after a SIGKILL of the primary reconnects t
   try {
     const recorder = new EventRecorder({ defaultTimeoutMs: setup.failoverBoundMs });
     await b.watch('/jobs', recorder.listener);
-    await a.persist('/jobs/orders/config', 'cron: 0/5 * * * * ?');
-    await a.persistEphemeral('/jobs/orders/instances/i1', 'alive');
-    await a.executeInTransaction([
-      { type: 'check', key: '/jobs/orders/config', value: 'cron: 0/5 * * * * ?' },
-      { type: 'create', key: '/jobs/orders/leader', value: 'i1' },
-    ]);
+    await writeJobBasics(a);
     expect(await b.getChildrenKeys('/jobs/orders')).toEqual(['leader', 'instances', 'config']);
     expect(await b.executeInLeader('/jobs/orders/latch', () => 'led before')).toBe('led before');
     await recorder.waitForEvent({ type: 'ADDED', key: '/jobs/orders/leader', value: 'i1' });

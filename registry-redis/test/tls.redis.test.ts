@@ -22,6 +22,7 @@ import {
 } from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
+import { withTwoClients, writeJobBasics } from './support/redis-fixture.js';
 
 /**
  * Connection timeout of the clients that must fail, in ms. A refused certificate must end
@@ -55,19 +56,10 @@ describe('rediss://', () => {
         sessionTimeoutMs: 6_000,
         tls: { ca: server.tlsCa },
       });
-    const a = make();
-    const b = make();
-    await a.start();
-    await b.start();
-    try {
+    await withTwoClients(make, async (a, b) => {
       const recorder = new EventRecorder();
       await b.watch('/jobs', recorder.listener);
-      await a.persist('/jobs/orders/config', 'cron: 0/5 * * * * ?');
-      await a.persistEphemeral('/jobs/orders/instances/i1', 'alive');
-      await a.executeInTransaction([
-        { type: 'check', key: '/jobs/orders/config', value: 'cron: 0/5 * * * * ?' },
-        { type: 'create', key: '/jobs/orders/leader', value: 'i1' },
-      ]);
+      await writeJobBasics(a);
       expect(await b.get('/jobs/orders/config')).toBe('cron: 0/5 * * * * ?');
       expect(await b.getChildrenKeys('/jobs/orders')).toEqual(['leader', 'instances', 'config']);
       expect(await b.executeInLeader('/jobs/orders/latch', () => 'led')).toBe('led');
@@ -75,10 +67,7 @@ describe('rediss://', () => {
       await a.close();
       await recorder.waitForEvent({ type: 'DELETED', key: '/jobs/orders/instances/i1', value: 'alive' });
       expect(recorder.anomalies()).toEqual([]);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    });
   });
 
   const refusals: Array<{ name: string; tls: () => { ca: string } | undefined }> = [
@@ -130,11 +119,7 @@ describe('redis+sentinel:// with tls', () => {
         connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
         tls: { ca: setup.tlsCa as string },
       });
-    const a = make();
-    const b = make();
-    await a.start();
-    await b.start();
-    try {
+    await withTwoClients(make, async (a, b) => {
       const recorder = new EventRecorder();
       await b.watch('/jobs', recorder.listener);
       await a.persist('/jobs/orders/config', 'over TLS');
@@ -143,10 +128,7 @@ describe('redis+sentinel:// with tls', () => {
       expect(await b.executeInLeader('/jobs/orders/latch', () => 'led')).toBe('led');
       await recorder.waitForEvent({ type: 'ADDED', key: '/jobs/orders/instances/i1', value: 'alive' });
       expect(recorder.anomalies()).toEqual([]);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    });
   });
 
   it('refuses Sentinels whose certificate another CA signed: TIMEOUT within connectionTimeoutMs', async () => {

@@ -99,3 +99,36 @@ export async function expireSession(admin: Redis, client: RedisRegistryCenter): 
   const updated = await admin.zadd(`${client.keyPrefix}s`, 'XX', 'CH', 0, sessionId);
   if (updated !== 1) throw new Error(`session ${sessionId} was not found in ${client.keyPrefix}s`);
 }
+
+/**
+ * Starts two clients built by `make`, runs `body` with them, and closes both afterwards (also
+ * when `body` throws; closing a closed client is a no-op).
+ */
+export async function withTwoClients(
+  make: () => RedisRegistryCenter,
+  body: (a: RedisRegistryCenter, b: RedisRegistryCenter) => Promise<void>,
+): Promise<void> {
+  const a = make();
+  const b = make();
+  try {
+    await a.start();
+    await b.start();
+    await body(a, b);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+/**
+ * The writes the transport tests make through `writer`: the job's config node, an instance
+ * node (ephemeral) and a transaction that checks the config and creates the leader node.
+ */
+export async function writeJobBasics(writer: RedisRegistryCenter): Promise<void> {
+  await writer.persist('/jobs/orders/config', 'cron: 0/5 * * * * ?');
+  await writer.persistEphemeral('/jobs/orders/instances/i1', 'alive');
+  await writer.executeInTransaction([
+    { type: 'check', key: '/jobs/orders/config', value: 'cron: 0/5 * * * * ?' },
+    { type: 'create', key: '/jobs/orders/leader', value: 'i1' },
+  ]);
+}
