@@ -98,11 +98,12 @@ export class FailoverService {
     return registry.executeInLeader(paths.failoverLatch, async () => {
       if (this.context.isShutdown()) return none;
       const queued = new Set((await registry.getChildrenKeys(paths.failoverItems)).map(Number));
-      const state = new Map<number, ItemNodes>();
-      for (const name of await registry.getChildrenKeys(paths.sharding)) {
-        const item = Number(name);
-        if (Number.isInteger(item)) state.set(item, await this.#readItem(item));
-      }
+      // Items are read concurrently (one claim must not cost a round trip per node and item).
+      const items = (await registry.getChildrenKeys(paths.sharding))
+        .map(Number)
+        .filter((item) => Number.isInteger(item));
+      const read = await Promise.all(items.map((item) => this.#readItem(item)));
+      const state = new Map<number, ItemNodes>(items.map((item, i) => [item, read[i] as ItemNodes]));
       const live = new Set(await registry.getChildrenKeys(paths.instances));
       if (!live.has(instance.jobInstanceId)) return none;
       const backlog = new Set<number>();
@@ -149,11 +150,14 @@ export class FailoverService {
 
   async #readItem(item: number): Promise<ItemNodes> {
     const { registry, paths } = this.context;
-    // The fencing counter first: a run admitted after this read advances it, failing the claim.
+    // The fencing counter first (its answer awaited): a run admitted after this read advances it,
+    // failing the claim. The other three nodes only need to be read after it.
     const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
-    const running = await registry.getDirectly(paths.shardingNode(item, 'running'));
-    const failover = await registry.getDirectly(paths.shardingNode(item, 'failover'));
-    const failovering = await registry.getDirectly(paths.shardingNode(item, 'failovering'));
+    const [running, failover, failovering] = await Promise.all(
+      (['running', 'failover', 'failovering'] as const).map((node) =>
+        registry.getDirectly(paths.shardingNode(item, node)),
+      ),
+    );
     return { fencing, running, failover, failovering };
   }
 
