@@ -3,7 +3,10 @@
  * at every run start: no sharding item runs on two job instances at once, unless the older run's
  * registry session had already ended (as the server knows it) and its signal was aborted by the
  * time it ended (unless its process could not know: frozen, or not yet told `LOST` when the run
- * ended), and, when the kernel provides fencing tokens, the older run's token is lower.
+ * ended), and, when the kernel provides fencing tokens, the older run's token is lower. A graceful
+ * leave counts as an ended session for the job: once the kernel has aborted a run and, its drain
+ * bound (`shutdownTimeoutMs`) over, removed the job instance's `instances/{id}` node, a run that
+ * ignores its abort may overlap the item's next owner; its fencing token must still be lower.
  *
  * @module
  */
@@ -62,6 +65,8 @@ export interface LedgerWorld {
    * was told that the session ended. A partitioned client learns it only when it reconnects.
    */
   knowsSessionEnded(processId: string, sessionId: string | undefined): boolean;
+  /** Whether the job instance's `instances/{instanceId}` node exists on the server now. */
+  isInstanceRegistered(jobName: string, instanceId: string): boolean;
   /** Whether the job checks exclusion (monitorExecution on: ElasticJob only tracks runs then). */
   checksExclusion(jobName: string): boolean;
 }
@@ -204,7 +209,10 @@ export class RunLedger {
       });
       return;
     }
-    if (this.#world.isSessionAlive(older.sessionId)) {
+    // A job instance that left (shut down) after aborting the run: as if its session had ended.
+    const leftAfterAbort =
+      older.abortedAtMs !== undefined && !this.#world.isInstanceRegistered(older.jobName, older.instanceId);
+    if (this.#world.isSessionAlive(older.sessionId) && !leftAfterAbort) {
       this.#violate('concurrent-run', [older, newer], {
         message: `run #${newer.id} on ${newer.processId} started while run #${older.id} on ${older.processId} (session alive) was running`,
       });

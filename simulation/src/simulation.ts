@@ -97,6 +97,8 @@ class Simulation {
         knowsSessionEnded: (processId, sessionId) =>
           sessionId !== undefined &&
           this.#processes.some((p) => p.id === processId && p.lostSessions.has(sessionId)),
+        isInstanceRegistered: (jobName, instanceId) =>
+          this.#server.dump(`/${SIM_NAMESPACE}/${jobName}/instances/${instanceId}`).length > 0,
         checksExclusion: (jobName) =>
           this.#spec.jobs.find((job) => job.jobName === jobName)?.monitorExecution ?? false,
       },

@@ -28,13 +28,20 @@ const spec: ClusterSpec = {
   faultPhaseMs: 0,
 };
 
-function world(state: { now: number; alive: Set<string>; frozen?: Set<string>; told?: Set<string> }) {
+function world(state: {
+  now: number;
+  alive: Set<string>;
+  frozen?: Set<string>;
+  told?: Set<string>;
+  left?: Set<string>;
+}) {
   return {
     now: () => state.now,
     isSessionAlive: (id: string | undefined) => id !== undefined && state.alive.has(id),
     isFrozen: (id: string) => state.frozen?.has(id) ?? false,
     knowsSessionEnded: (_process: string, id: string | undefined) =>
       id !== undefined && !!state.told?.has(id),
+    isInstanceRegistered: (_job: string, instanceId: string) => !state.left?.has(instanceId),
     checksExclusion: () => true,
   };
 }
@@ -90,6 +97,27 @@ describe('exclusion (RunLedger)', () => {
     state.told.add('s1'); // p1's client reports LOST
     ledger.end(older, 'finished');
     expect(ledger.violations.map((v) => v.kind)).toEqual(['stale-run-not-aborted']);
+  });
+
+  it('accepts an overlap with an aborted run whose job instance has left (shut down), session alive', () => {
+    // User code that ignores its abort past shutdownTimeoutMs: the kernel removed the instance node.
+    const state = { now: 0, alive: new Set(['s1', 's2']), left: new Set(['p1-id']) };
+    const ledger = new RunLedger(world(state));
+    const abort = new AbortController();
+    const older = start(ledger, 0, 'p1', 's1', abort.signal);
+    abort.abort();
+    start(ledger, 0, 'p2', 's2');
+    ledger.end(older, 'finished');
+    expect(ledger.violations).toEqual([]);
+  });
+
+  it('flags an overlap with a run whose instance has left but whose signal was never aborted', () => {
+    const state = { now: 0, alive: new Set(['s1', 's2']), left: new Set(['p1-id']) };
+    const ledger = new RunLedger(world(state));
+    start(ledger, 0, 'p1', 's1');
+    start(ledger, 0, 'p2', 's2');
+    ledger.classify();
+    expect(ledger.violations.map((v) => v.kind)).toEqual(['concurrent-run:?+?']);
   });
 
   it('accepts an older run that ended before its process was told that its session had ended', () => {
