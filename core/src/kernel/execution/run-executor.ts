@@ -48,6 +48,9 @@ export interface RunComponents {
 /** Bound of registry bookkeeping at the end of a run while the job shuts down, in ms. */
 const SHUTDOWN_BOOKKEEPING_BOUND_MS = 500;
 
+/** This host's name, read once (a system call per execution event cost 2.5 % of the simulator's CPU). */
+const HOSTNAME = hostname();
+
 /** Executes runs; reserves items locally so two runs of this instance never run one item. */
 export class RunExecutor {
   readonly #reserved = new Set<number>();
@@ -289,7 +292,7 @@ export class RunExecutor {
     const base = {
       kind: 'execution' as const,
       id: this.context.newId(),
-      hostname: hostname(),
+      hostname: HOSTNAME,
       ip: instance.serverIp,
       taskId: contexts.taskId,
       jobName: contexts.jobName,
