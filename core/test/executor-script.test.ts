@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ResolvedJobConfiguration } from '../src/config/job-configuration.js';
 import { JobSystemError } from '../src/error-handler/index.js';
 import { parseScriptCommandLine, resolveJobItemExecutor } from '../src/executor/index.js';
 import type { JobRuntime } from '../src/job/elastic-job.js';
@@ -10,14 +9,6 @@ import type { ShardingContext } from '../src/job/sharding-context.js';
 import { jobConfigurationWith } from './support/job-fixtures.js';
 
 const NODE = JSON.stringify(process.execPath);
-
-function configOf(commandLine: string | undefined): ResolvedJobConfiguration {
-  return jobConfigurationWith(
-    commandLine === undefined ? {} : { 'script.command.line': commandLine },
-    'exporter',
-    2,
-  );
-}
 
 function contextOf(signal: AbortSignal, shardingParameter: string | undefined): ShardingContext {
   return {
@@ -32,8 +23,13 @@ function contextOf(signal: AbortSignal, shardingParameter: string | undefined): 
   };
 }
 
-async function runScript(commandLine: string, signal = new AbortController().signal, parameter?: string) {
-  const config = configOf(commandLine);
+async function runScript(
+  commandLine: string,
+  signal = new AbortController().signal,
+  parameter?: string,
+  props: Record<string, string> = {},
+) {
+  const config = jobConfigurationWith({ 'script.command.line': commandLine, ...props }, 'exporter', 2);
   const runtime: JobRuntime = { configuration: config, isNeedSharding: async () => false };
   const { executor } = resolveJobItemExecutor('SCRIPT', config);
   await executor.process(contextOf(signal, parameter), runtime);
@@ -103,6 +99,42 @@ describe('SCRIPT job', () => {
     controller.abort();
     await expect(run).rejects.toThrow(/was killed by SIGTERM \(the run was aborted\)/);
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('kills the child with SIGKILL when it ignores SIGTERM for longer than script.kill.grace.milliseconds', async () => {
+    const pidFile = join(dir, 'pid');
+    const script =
+      "process.on('SIGTERM', () => {}); require('node:fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)";
+    const controller = new AbortController();
+    const graceMs = 300;
+    const run = runScript(`${NODE} -e "${script}" ${pidFile}`, controller.signal, undefined, {
+      'script.kill.grace.milliseconds': String(graceMs),
+    });
+    const pid = await vi.waitFor(
+      async () => {
+        const text = await readFile(pidFile, 'utf8');
+        if (!/^\d+$/.test(text)) throw new Error(`pid file not written yet: '${text}'`);
+        return Number(text);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    const abortedAtMs = performance.now();
+    controller.abort();
+    await expect(run).rejects.toThrow(/was killed by SIGKILL \(the run was aborted\)/);
+    // It survived SIGTERM: SIGKILL came only after the grace period.
+    expect(performance.now() - abortedAtMs).toBeGreaterThanOrEqual(graceMs - 5);
+    expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+
+  it('refuses a script.kill.grace.milliseconds that is not a positive integer, naming the prop', () => {
+    const config = jobConfigurationWith(
+      { 'script.command.line': 'true', 'script.kill.grace.milliseconds': '-1' },
+      'exporter',
+      2,
+    );
+    expect(() => resolveJobItemExecutor('SCRIPT', config)).toThrow(
+      /prop 'script\.kill\.grace\.milliseconds' must be a positive integer, got '-1'/,
+    );
   });
 
   it('does not start when the signal is already aborted', async () => {

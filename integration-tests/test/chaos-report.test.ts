@@ -65,6 +65,7 @@ describe('analyseChaosRun', () => {
     expect(analysis.missing).toEqual([]);
     expect(analysis.duplicates).toEqual([]);
     expect(analysis.convergence.map((c) => c.convergenceMs)).toEqual([1000]);
+    expect(analysis.convergence.map((c) => c.recoveryMs)).toEqual([0]); // no fire lost
     expect(analysis.steadyFires).toBeGreaterThan(15);
   });
 
@@ -76,6 +77,7 @@ describe('analyseChaosRun', () => {
     expect(analysis.missing).toEqual([{ fireMs: T0 + 50_000, items: [0] }]);
     // Convergence: the first fire after which every fire up to the end is covered is 52 s.
     expect(analysis.convergence[0]?.convergenceMs).toBe(52_000 - 25_000);
+    expect(analysis.convergence[0]?.recoveryMs).toBe(52_000 - 20_000);
     expect(settleMs(TIMING)).toBe(3000 + 2000 + 1000 + 500);
     expect(coverageBoundMs(TIMING)).toBe(500 + 1000);
   });
@@ -88,7 +90,11 @@ describe('analyseChaosRun', () => {
     const runs = everyFire(0, 60_000, (fire, item) => item === 0 && fire >= 14_000 && fire < 30_000);
     const analysis = analyseChaosRun(runs, timelines, faults, WINDOW, TIMING);
     expect(analysis.convergence.map((c) => c.convergenceMs)).toEqual([undefined, 30_000 - 21_000]);
-    expect(formatChaosTable(analysis, 'title')).toMatch(/\| sigstop \| 1 \| 0 \| - \| - \|/);
+    expect(analysis.convergence.map((c) => c.recoveryMs)).toEqual([undefined, 30_000 - 20_000]);
+    expect(formatChaosTable(analysis, 'title')).toMatch(/\| sigstop \| 1 \| 0 \| - \| - \| - \| - \|/);
+    expect(formatChaosTable(analysis, 'title')).toMatch(
+      /\| kill9 \| 1 \| 1 \| 9\.0 s \| 9\.0 s \| 10\.0 s \| 10\.0 s \|/,
+    );
   });
 
   it('counts overlapping runs as violations and a second completed run of a fire as a duplicate', () => {

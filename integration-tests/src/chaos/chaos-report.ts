@@ -63,6 +63,12 @@ export interface FaultConvergence {
    * the next fault began (or the run ended), in ms; `undefined` when that never happened.
    */
   readonly convergenceMs: number | undefined;
+  /**
+   * Recovery: from the fault's start to the first fire (at or after that start) from which every
+   * item completed at every fire until the next fault began, in ms; `undefined` when that never
+   * happened. 0 = the fault cost no fire.
+   */
+  readonly recoveryMs: number | undefined;
 }
 
 /** Everything a chaos run found. */
@@ -185,14 +191,26 @@ export function analyseChaosRun(
       instances: group.map((run) => run.instanceId),
     }));
 
-  const convergence = faults.map((fault, index): FaultConvergence => {
-    const nextFromMs = faults[index + 1]?.fromMs ?? window.toMs;
-    const candidates = periodicFireTimes(fault.toMs, nextFromMs - bound, timing.firePeriodMs);
-    const ok = candidates.map((fireMs) => itemsMissingAt(fireMs, completed, items, bound).length === 0);
-    // The first fire from which every later fire before the next fault is covered.
+  /** The first fire in `[fromMs, untilMs)` from which every later fire there is covered. */
+  const coveredFrom = (fromMs: number, untilMs: number): number | undefined => {
+    const candidates = periodicFireTimes(fromMs, untilMs, timing.firePeriodMs);
     let first: number | undefined;
-    for (let i = candidates.length - 1; i >= 0 && ok[i]; i--) first = candidates[i];
-    return { fault, convergenceMs: first === undefined ? undefined : Math.max(0, first - fault.toMs) };
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const fireMs = candidates[i] as number;
+      if (itemsMissingAt(fireMs, completed, items, bound).length > 0) break;
+      first = fireMs;
+    }
+    return first;
+  };
+  const convergence = faults.map((fault, index): FaultConvergence => {
+    const untilMs = (faults[index + 1]?.fromMs ?? window.toMs) - bound;
+    const converged = coveredFrom(fault.toMs, untilMs);
+    const recovered = coveredFrom(fault.fromMs, untilMs);
+    return {
+      fault,
+      convergenceMs: converged === undefined ? undefined : Math.max(0, converged - fault.toMs),
+      recoveryMs: recovered === undefined ? undefined : Math.max(0, recovered - fault.fromMs),
+    };
   });
 
   return {
@@ -217,7 +235,8 @@ function median(values: readonly number[]): number | undefined {
 const ms = (value: number | undefined) => (value === undefined ? '-' : `${(value / 1000).toFixed(1)} s`);
 
 /**
- * The chaos table: one row per fault kind (count, converged, median and max convergence), then
+ * The chaos table: one row per fault kind (count, converged, median and max convergence from the
+ * fault's end and recovery from its start), then
  * the totals (violations, fenced overlaps, missing, duplicates).
  *
  * @param analysis - from {@link analyseChaosRun}.
@@ -229,15 +248,16 @@ export function formatChaosTable(analysis: ChaosAnalysis, title: string): string
   const lines = [
     title,
     '',
-    '| fault | count | converged before the next fault | convergence median | max |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    "| fault | count | converged before the next fault | convergence median | max | recovery from the fault's start median | max |",
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  const stats = (values: readonly number[]) =>
+    `${ms(median(values))} | ${ms(values.length ? Math.max(...values) : undefined)}`;
   for (const kind of kinds) {
     const of = analysis.convergence.filter((c) => c.fault.kind === kind);
     const times = of.flatMap((c) => (c.convergenceMs === undefined ? [] : [c.convergenceMs]));
-    lines.push(
-      `| ${kind} | ${of.length} | ${times.length} | ${ms(median(times))} | ${ms(times.length ? Math.max(...times) : undefined)} |`,
-    );
+    const recoveries = of.flatMap((c) => (c.recoveryMs === undefined ? [] : [c.recoveryMs]));
+    lines.push(`| ${kind} | ${of.length} | ${times.length} | ${stats(times)} | ${stats(recoveries)} |`);
   }
   const fencedMax = Math.max(0, ...analysis.fencedOverlaps.map((o) => o.overlapMs));
   lines.push(

@@ -10,11 +10,21 @@ import type { ResolvedJobConfiguration } from '../../config/job-configuration.js
 import { JobSystemError } from '../../error-handler/job-system-error.js';
 import type { JobItemExecutor, JobRuntime } from '../../job/elastic-job.js';
 import type { ShardingContext } from '../../job/sharding-context.js';
-import { type Props, propError, requiredProp } from '../props.js';
+import { type Props, positiveIntegerProp, propError, requiredProp } from '../props.js';
 import { shardingContextToJson } from './sharding-context-json.js';
 
 /** Prop: the command line to run, e.g. `node ./jobs/export.js --fast`. Required. */
 export const SCRIPT_COMMAND_LINE_PROP = 'script.command.line';
+
+/**
+ * Prop: how long a child may take to exit after `SIGTERM` (the run was aborted: shutdown, session
+ * loss) before it gets `SIGKILL`, in ms. Positive integer. @defaultValue 5000
+ * ({@link DEFAULT_SCRIPT_KILL_GRACE_MS}). Not in ElasticJob, whose script jobs are never stopped.
+ */
+export const SCRIPT_KILL_GRACE_MS_PROP = 'script.kill.grace.milliseconds';
+
+/** Default of {@link SCRIPT_KILL_GRACE_MS_PROP}, ms. */
+export const DEFAULT_SCRIPT_KILL_GRACE_MS = 5_000;
 
 /**
  * Splits a `script.command.line` into argv the way ElasticJob's commons-exec `CommandLine.parse`
@@ -45,8 +55,10 @@ export function parseScriptCommandLine(props: Props, jobName: string): string[] 
  *
  * Fails the item with {@link JobSystemError} `ITEM_FAILED` (naming the command line and the exit
  * code or signal) when the process cannot start or exits other than with code 0. When the item's
- * `signal` aborts, the child gets `SIGTERM` (and the item fails once it has exited). There is no
- * timeout, as in ElasticJob.
+ * `signal` aborts, the child gets `SIGTERM`, and `SIGKILL` if it has not exited
+ * {@link SCRIPT_KILL_GRACE_MS_PROP} ms later (so a script that ignores `SIGTERM` cannot outlive
+ * the run by more than that); the item fails once the child has exited. There is no timeout
+ * otherwise, as in ElasticJob.
  */
 export class ScriptJobItemExecutor implements JobItemExecutor {
   /**
@@ -55,6 +67,7 @@ export class ScriptJobItemExecutor implements JobItemExecutor {
    */
   constructor(configuration: ResolvedJobConfiguration) {
     parseScriptCommandLine(configuration.props, configuration.jobName);
+    scriptKillGraceMs(configuration.props, configuration.jobName);
   }
 
   /**
@@ -64,6 +77,7 @@ export class ScriptJobItemExecutor implements JobItemExecutor {
    */
   async process(context: ShardingContext, runtime: JobRuntime): Promise<void> {
     const argv = parseScriptCommandLine(runtime.configuration.props, context.jobName);
+    const killGraceMs = scriptKillGraceMs(runtime.configuration.props, context.jobName);
     const [program, ...args] = argv as [string, ...string[]];
     const shown = `SCRIPT job '${context.jobName}' item ${context.shardingItem}: command '${argv.join(' ')}'`;
     if (context.signal.aborted) {
@@ -76,14 +90,17 @@ export class ScriptJobItemExecutor implements JobItemExecutor {
         stdio: 'inherit',
         shell: false,
       });
+      let killTimer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         child.kill('SIGTERM');
+        killTimer = setTimeout(() => child.kill('SIGKILL'), killGraceMs);
       };
       context.signal.addEventListener('abort', onAbort, { once: true });
       let settled = false;
       const settle = (error?: Error): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(killTimer);
         context.signal.removeEventListener('abort', onAbort);
         if (error === undefined) resolve();
         else reject(error);
@@ -104,4 +121,10 @@ export class ScriptJobItemExecutor implements JobItemExecutor {
       });
     });
   }
+}
+
+/** {@link SCRIPT_KILL_GRACE_MS_PROP}, validated. */
+function scriptKillGraceMs(props: Props, jobName: string): number {
+  const owner = { what: 'the SCRIPT job type', jobName };
+  return positiveIntegerProp(props, SCRIPT_KILL_GRACE_MS_PROP, DEFAULT_SCRIPT_KILL_GRACE_MS, owner);
 }
