@@ -334,14 +334,16 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    *
    * @param key - node path (not `/`).
    * @param value - new value.
-   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   * @throws {RegistryError} `SESSION_EXPIRED` when the server says the session's lease is gone (after a silence longer than
+   *   the TTL a write first waits for a keep-alive's answer; see `LeaseSession.confirmLease`);
+   *   `NOT_STARTED`, connection codes, `NO_AUTH`.
    */
   async persist(key: string, value: string): Promise<void> {
     assertRegistryPath(key, false);
     assertValue(value, 'persist');
     const client = this.requireClient(key);
     const etcdKey = Buffer.from(this.codec.toKey(key));
-    await this.call('persist', key, () =>
+    await this.write('persist', key, () =>
       client.kv.txn(
         {
           compare: [exists(this.codec.toKey(key))],
@@ -358,14 +360,16 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    *
    * @param key - node path.
    * @param value - new value.
-   * @throws {RegistryError} `NO_NODE` when absent; `NOT_STARTED`, connection codes, `NO_AUTH`.
+   * @throws {RegistryError} `SESSION_EXPIRED` when the server says the session's lease is gone (after a silence longer than
+   *   the TTL a write first waits for a keep-alive's answer; see `LeaseSession.confirmLease`);
+   *   `NO_NODE` when absent; `NOT_STARTED`, connection codes, `NO_AUTH`.
    */
   async update(key: string, value: string): Promise<void> {
     assertRegistryPath(key, false);
     assertValue(value, 'update');
     const client = this.requireClient(key);
     const etcdKey = this.codec.toKey(key);
-    const response = await this.call('update', key, () =>
+    const response = await this.write('update', key, () =>
       client.kv.txn(
         {
           compare: [exists(etcdKey)],
@@ -398,7 +402,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     const client = this.requireClient(key);
     const leaseId = this.requireSession(key).requireLease(key);
     const descendants = this.codec.descendants(key);
-    await this.call(
+    await this.write(
       'persistEphemeral',
       key,
       () =>
@@ -459,13 +463,15 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    * `/a/b`). Removing an absent node is not an error.
    *
    * @param key - node path (not `/`).
-   * @throws {RegistryError} `NOT_STARTED`, connection codes, `NO_AUTH`.
+   * @throws {RegistryError} `SESSION_EXPIRED` when the server says the session's lease is gone (after a silence longer than
+   *   the TTL a write first waits for a keep-alive's answer; see `LeaseSession.confirmLease`);
+   *   `NOT_STARTED`, connection codes, `NO_AUTH`.
    */
   async remove(key: string): Promise<void> {
     assertRegistryPath(key, false);
     const client = this.requireClient(key);
     const descendants = this.codec.descendants(key);
-    await this.call('remove', key, () =>
+    await this.write('remove', key, () =>
       client.kv.txn(
         {
           compare: [],
@@ -500,6 +506,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    * @param operations - `check` / `create` / `update` / `delete` operations, applied in order.
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, the op's `path` and a
    *   `NO_NODE`/`NODE_EXISTS`/`VALUE_MISMATCH` cause; connection codes when the outcome is unknown.
+   *   `SESSION_EXPIRED` when the server says the session's lease is gone (after a silence longer than
+   *   the TTL a write first waits for a keep-alive's answer; see `LeaseSession.confirmLease`);
    * @throws {TypeError} for a malformed operation.
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
@@ -524,7 +532,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         });
       }
       const compiled = compileTransaction(plan, snapshots);
-      const response = await this.call('executeInTransaction', undefined, () =>
+      const response = await this.write('executeInTransaction', undefined, () =>
         client.kv.txn(
           { compare: compiled.compare, success: compiled.success, failure: [] },
           this.callOptions(),
@@ -567,7 +575,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       session,
       requestTimeoutMs: this.options.connectionTimeoutMs,
       putWithParents: async (path, leaseId) => {
-        const response = await this.call(
+        const response = await this.write(
           'executeInLeader',
           latchKey,
           () =>
@@ -755,6 +763,21 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     return this.session as LeaseSession;
   }
 
+  /**
+   * Runs a vendor call that writes, like {@link call}, once the session's lease is known to be held
+   * ({@link LeaseSession.confirmLease}): nothing is written on a lease the server has expired but
+   * not yet revoked.
+   */
+  private async write<T>(
+    operation: string,
+    path: string | undefined,
+    fn: () => Promise<T>,
+    leaseId?: string,
+  ): Promise<T> {
+    await this.requireSession(path).confirmLease(path);
+    return this.call(operation, path, fn, leaseId);
+  }
+
   /** Runs a vendor call, mapping its error; a refused lease ends the session at once. */
   private async call<T>(
     operation: string,
@@ -874,7 +897,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
             ? { key: Buffer.from(key), value: Buffer.from(value) }
             : { key: Buffer.from(key), value: Buffer.from(value), lease: leaseId },
       };
-      const response = await this.call(
+      const response = await this.write(
         operation,
         prefixPath,
         () =>
@@ -892,7 +915,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       const current = readCounter(response.responses);
       if (current === version) {
         // The counter is ours but the name is taken (written by other means): skip past it.
-        await this.call(operation, prefixPath, () =>
+        await this.write(operation, prefixPath, () =>
           client.kv.txn(
             {
               compare: [versionCompare],

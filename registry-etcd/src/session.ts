@@ -20,8 +20,16 @@
  * While `SUSPENDED` the server may expire the lease at any moment (one TTL after the last
  * keep-alive it received); the adapter learns it at the next keep-alive that gets an answer. Job
  * logic that must stop work when its session may have ended therefore treats a `SUSPENDED` that
- * lasts longer than the session timeout as "others may have taken over", and fences its writes
- * on the lease (a put bound to an expired lease fails).
+ * lasts longer than the session timeout as "others may have taken over".
+ *
+ * Writes are fenced by {@link LeaseSession.confirmLease}: etcd revokes an expired lease lazily (a
+ * background loop, then a raft round), and until it has, the lease's keys still exist and puts
+ * bound to it still succeed. So a write is sent only while the lease is known to be held: less
+ * than one TTL (minus a margin) since a keep-alive the server answered was sent, measured on the
+ * monotonic clock, which also runs while the process is stopped or its event loop stalls. After
+ * a longer silence (`SIGSTOP`, a stall, a partition) the first write waits for a keep-alive's
+ * answer: renewed, it goes on; the lease gone, the session is `LOST` and the write fails with
+ * `SESSION_EXPIRED`, so nothing is written on a session the server has already ended.
  *
  * @module
  */
@@ -50,6 +58,11 @@ export interface LeaseSessionOptions {
 
 const now = () => performance.now();
 const RETRY_DELAY_MS = 250;
+/**
+ * A write is sent without asking the server first only while the lease is known held for at least
+ * this long after the write leaves, in ms: room for the request to reach the server.
+ */
+const CONFIRM_MARGIN_MS = 500;
 /** Bound of one keep-alive while `SUSPENDED`, in ms. */
 const SUSPENDED_PROBE_TIMEOUT_MS = 500;
 
@@ -61,8 +74,13 @@ export class LeaseSession {
   private pendingAck: ((result: Error | ILeaseKeepAliveResponse) => void) | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private recoverTimer: NodeJS.Timeout | undefined;
-  private ticking = false;
+  private currentTick: Promise<void> | undefined;
   private acknowledged = 0;
+  /**
+   * Monotonic time (`performance.now()`) until which the server holds the lease for sure: when the
+   * last keep-alive it answered (or the grant) was sent, plus the TTL it answered. 0 when unknown.
+   */
+  private heldUntil = 0;
   private readonly intervalMs: number;
   private readonly lossListeners = new Set<(leaseId: string) => void>();
 
@@ -111,6 +129,30 @@ export class LeaseSession {
   }
 
   /**
+   * Resolves once the server is known to hold the current lease long enough for a write sent now:
+   * at once in steady state (keep-alives every TTL/3 keep it known), else after one keep-alive
+   * round trip. Called before every write, so that no write is sent on a lease the server has
+   * expired but not yet revoked (see the module docs).
+   *
+   * @param path - the key being written, for the error.
+   * @throws {RegistryError} `SESSION_EXPIRED` when the server says the lease is gone (the session
+   *   is then `LOST`); `CONNECTION_LOSS` when no keep-alive was answered (the session is
+   *   `SUSPENDED`); `NOT_STARTED` before `open`/after `close`.
+   */
+  async confirmLease(path?: string): Promise<void> {
+    this.requireLease(path);
+    if (now() + CONFIRM_MARGIN_MS < this.heldUntil) return;
+    await this.tick();
+    this.requireLease(path);
+    if (now() + CONFIRM_MARGIN_MS < this.heldUntil) return;
+    throw new RegistryError(
+      'CONNECTION_LOSS',
+      'The etcd server did not confirm the session lease (no keep-alive answered); nothing was written',
+      { path },
+    );
+  }
+
+  /**
    * Registers a listener called when the session with the given lease ends (`LOST` or `close`).
    *
    * @returns a function removing the listener.
@@ -131,12 +173,13 @@ export class LeaseSession {
     for (;;) {
       try {
         const remaining = Math.max(1, deadlineAt - now());
+        const sentAt = now();
         const id = await this.grant(Math.min(remaining, this.options.requestTimeoutMs));
         if (this.stateValue === 'closed') {
           await this.revoke(id);
           throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
         }
-        this.activate(id);
+        this.activate(id, sentAt);
         return;
       } catch (error) {
         const registryError = toRegistryError(error, 'lease grant');
@@ -164,6 +207,7 @@ export class LeaseSession {
     const lease = this.lease;
     this.stateValue = 'closed';
     this.lease = undefined;
+    this.heldUntil = 0;
     this.clearTimers();
     // A keep-alive in flight holds a timer of its own: settle it so nothing outlives close().
     this.pendingAck?.(new RegistryError('NOT_STARTED', 'the etcd session was closed'));
@@ -197,8 +241,9 @@ export class LeaseSession {
     }
   }
 
-  private activate(id: string): void {
+  private activate(id: string, grantSentAt: number): void {
     this.lease = id;
+    this.heldUntil = grantSentAt + this.options.ttlSeconds * 1000;
     this.stateValue = 'alive';
     // Open the keep-alive stream at once: a broken stream is how an outage between two
     // keep-alives is noticed.
@@ -231,25 +276,27 @@ export class LeaseSession {
     this.tickTimer = setTimeout(() => void this.tick(), delayMs);
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking) return; // the running tick schedules the next one
-    this.ticking = true;
-    try {
-      await this.tickOnce();
-    } finally {
-      this.ticking = false;
+  /** Runs one keep-alive round, or joins the one running (which schedules the next). */
+  private tick(): Promise<void> {
+    if (this.currentTick === undefined) {
+      this.currentTick = this.tickOnce().finally(() => {
+        this.currentTick = undefined;
+      });
     }
+    return this.currentTick;
   }
 
   private async tickOnce(): Promise<void> {
     const lease = this.lease;
     if (lease === undefined || (this.stateValue !== 'alive' && this.stateValue !== 'suspended')) return;
     let response: ILeaseKeepAliveResponse;
+    let sentAt: number;
     try {
       // While suspended, probe quickly: a probe stuck on a dead member must not delay the next
       // one (each probe opens a new stream, to any endpoint).
       const timeoutMs =
         this.stateValue === 'suspended' ? SUSPENDED_PROBE_TIMEOUT_MS : Math.max(500, this.intervalMs);
+      sentAt = now();
       response = await this.keepAliveOnce(lease, timeoutMs);
     } catch (error) {
       if (lease !== this.lease) return;
@@ -271,6 +318,7 @@ export class LeaseSession {
       return;
     }
     this.acknowledged += 1;
+    this.heldUntil = Math.max(this.heldUntil, sentAt + Number(response.TTL) * 1000);
     if (this.stateValue === 'suspended') {
       this.stateValue = 'alive';
       this.emit('RECONNECTED');
@@ -344,6 +392,7 @@ export class LeaseSession {
     if (this.stateValue !== 'alive' && this.stateValue !== 'suspended') return;
     const lease = this.lease;
     this.lease = undefined;
+    this.heldUntil = 0;
     this.clearTimers();
     this.dropStream();
     this.stateValue = 'lost';
@@ -355,12 +404,13 @@ export class LeaseSession {
   private async recover(nextDelayMs: number): Promise<void> {
     if (this.stateValue !== 'lost') return;
     try {
+      const sentAt = now();
       const id = await this.grant(this.options.requestTimeoutMs);
       if (this.stateValue !== 'lost') {
         await this.revoke(id).catch(() => undefined);
         return;
       }
-      this.activate(id);
+      this.activate(id, sentAt);
       this.emit('RECONNECTED');
     } catch (error) {
       if (this.stateValue !== 'lost') return;

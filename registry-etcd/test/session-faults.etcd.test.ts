@@ -202,6 +202,37 @@ describe('event-loop stall', () => {
     expect(await observer.getDirectly('/instances/i1')).toBe('mine');
     expect(events.events.filter((event) => event.type === 'DELETED')).toEqual([]);
   }, 40_000);
+
+  it('after a stall past the lease, the first write waits for the server and fails: nothing is written on an expired lease etcd has not revoked yet', async () => {
+    // etcd revokes an expired lease from a background loop (every 500 ms) and then a raft round;
+    // until then the lease's keys exist and a transaction checking them would succeed.
+    const ns = namespace();
+    const { client, states } = await startClient(server.endpoints, ns);
+    const { client: observer } = await startClient(server.endpoints, ns);
+    await client.persistEphemeral('/instances/i1', 'mine');
+    await client.persist('/sharding/0/running', 'free');
+    const acks = acknowledgedKeepAlives(client);
+    await vi.waitFor(() => expect(acknowledgedKeepAlives(client)).toBeGreaterThan(acks), {
+      timeout: SESSION_TIMEOUT_MS,
+      interval: 5,
+    });
+
+    // The lease expires on the server one TTL after the keep-alive just answered was sent.
+    stallEventLoop(SESSION_TIMEOUT_MS + 100);
+    const write = client.executeInTransaction([
+      { type: 'check', key: '/instances/i1' },
+      { type: 'update', key: '/sharding/0/running', value: 'i1' },
+    ]);
+    const error = await write.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error, 'the write after the stall').toBeInstanceOf(RegistryError);
+    expect(['SESSION_EXPIRED', 'CONNECTION_LOSS']).toContain((error as RegistryError).code);
+    await states.waitForState('LOST');
+    expect(await observer.getDirectly('/sharding/0/running')).toBe('free');
+    expect(await observer.isExisted('/instances/i1')).toBe(false);
+  }, 40_000);
 });
 
 describe('3-member cluster: raft leader killed', () => {
