@@ -337,3 +337,41 @@ describe('time zones', () => {
     expect(error.expression).toBe('Asia/Atlantis');
   });
 });
+
+describe('parseCron: shared parses', () => {
+  it('hands out one parse per expression and zone, and a fresh Date per answer', () => {
+    const first = parseCron('0/7 * * * * ?', { timeZone: 'Asia/Shanghai' });
+    expect(parseCron('0/7 * * * * ?', { timeZone: 'Asia/Shanghai' })).toBe(first);
+    expect(parseCron('0/7 * * * * ?')).not.toBe(first);
+    expect(parseCron('0/7 * * * * ?', { timeZone: 'Europe/Paris' })).not.toBe(first);
+
+    const after = new Date('2026-03-01T10:00:00.250Z');
+    const answer = first.next(after);
+    expect(answer?.toISOString()).toBe('2026-03-01T10:00:07.000Z');
+    answer?.setTime(0);
+    expect(first.next(new Date('2026-03-01T10:00:00.900Z'))?.toISOString()).toBe('2026-03-01T10:00:07.000Z');
+    expect(first.next(new Date('2026-03-01T10:00:07.000Z'))?.toISOString()).toBe('2026-03-01T10:00:14.000Z');
+    expect(first.next(after)?.toISOString()).toBe('2026-03-01T10:00:07.000Z');
+  });
+
+  it('answers seconds before 1970 from their own search, not from an earlier answer', () => {
+    const cron = parseCron('0 0 0 1 1 ? 1970-2199');
+    expect(cron.next(new Date('1969-12-31T23:59:59.500Z'))?.toISOString()).toBe('1970-01-01T00:00:00.000Z');
+    expect(cron.next(new Date('1970-01-01T00:00:00.000Z'))?.toISOString()).toBe('1971-01-01T00:00:00.000Z');
+  });
+
+  it('keeps rejecting an invalid expression every time it is parsed', () => {
+    expect(() => parseCron('0 0 25 * * ?')).toThrow(CronExpressionError);
+    expect(() => parseCron('0 0 25 * * ?')).toThrow(CronExpressionError);
+  });
+
+  it('evicts the least recently parsed expression beyond 1,024, so a long-lived process stays bounded', () => {
+    const kept = parseCron('0 0 5 * * ?');
+    const evicted = parseCron('0 0 6 * * ?');
+    for (let second = 0; second < 60; second++) {
+      for (let minute = 0; minute < 18; minute++) parseCron(`${second} ${minute} 1 * * ?`);
+      expect(parseCron('0 0 5 * * ?')).toBe(kept);
+    }
+    expect(parseCron('0 0 6 * * ?')).not.toBe(evicted);
+  });
+});

@@ -43,7 +43,7 @@ export interface ParseCronOptions {
 }
 
 /**
- * A parsed Quartz cron expression bound to a time zone. Immutable; safe to share.
+ * A parsed Quartz cron expression bound to a time zone. Immutable; shared by {@link parseCron}.
  */
 export interface CronExpression {
   /** The expression as given to {@link parseCron}. */
@@ -90,7 +90,10 @@ export interface CronExpression {
  *
  * @param expression - The cron expression, e.g. `'0 0/5 * * * ?'`.
  * @param options - See {@link ParseCronOptions}.
- * @returns The parsed expression; see {@link CronExpression.next}.
+ * @returns The parsed expression; see {@link CronExpression.next}. Parsed expressions are shared:
+ *   the same expression and `timeZone` (as given) return the same immutable object while it is
+ *   among the 1,024 most recently parsed, so jobs on one expression hold one parse and compute
+ *   each fire time once.
  * @throws {CronExpressionError} for an invalid expression (field `'expression'`, `'seconds'`, …,
  *   `'year'`) or time zone (field `'timeZone'`); the message names the field, the bad token and the
  *   accepted values.
@@ -101,10 +104,35 @@ export interface CronExpression {
  * ```
  */
 export function parseCron(expression: string, options: ParseCronOptions = {}): CronExpression {
+  const key = `${options.timeZone ?? ''}\u0000${expression}`;
+  const shared = PARSED.get(key);
+  if (shared !== undefined) {
+    // Re-inserted so that the least recently parsed expression is evicted first.
+    PARSED.delete(key);
+    PARSED.set(key, shared);
+    return shared;
+  }
   const timeZone = options.timeZone === undefined ? undefined : parseTimeZone(options.timeZone);
   const fields = parseQuartzFields(expression);
-  return new QuartzCronExpression(expression, timeZone, fields);
+  const parsed = new QuartzCronExpression(expression, timeZone, fields);
+  if (PARSED.size >= MAX_SHARED_EXPRESSIONS) {
+    const oldest = PARSED.keys().next();
+    if (oldest.done !== true) PARSED.delete(oldest.value);
+  }
+  PARSED.set(key, parsed);
+  return parsed;
 }
+
+/**
+ * How many parsed expressions {@link parseCron} keeps to hand out again. A parsed expression holds
+ * croner's expanded fields (about 84 KB, most of it a 10,000-entry year table), and the jobs of one
+ * process mostly share a few expressions: 1,000 jobs on `0/5 * * * * ?` hold one parse, not 1,000.
+ * Invalid expressions are never kept (they throw each time).
+ */
+const MAX_SHARED_EXPRESSIONS = 1024;
+
+/** Parsed expressions by time zone (as given) and expression, least recently parsed first. */
+const PARSED = new Map<string, QuartzCronExpression>();
 
 class QuartzCronExpression implements CronExpression {
   readonly expression: string;
@@ -112,6 +140,12 @@ class QuartzCronExpression implements CronExpression {
   readonly #fields: QuartzFields;
   readonly #cron: Cron;
   readonly #clock: ZoneClock;
+  /**
+   * The last `next()` answer, by the whole second it was asked after: every job on this expression
+   * asks for the same second at the same fire, and the answer depends only on that second.
+   */
+  #memoAfterSecond: number | undefined;
+  #memoNextMs: number | undefined;
 
   constructor(expression: string, timeZone: string | undefined, fields: QuartzFields) {
     this.expression = expression;
@@ -140,6 +174,17 @@ class QuartzCronExpression implements CronExpression {
     if (!(after instanceof Date) || Number.isNaN(after.getTime())) {
       throw new TypeError(`next(after) needs a valid Date, got ${String(after)}`);
     }
+    const afterSecond = Math.floor(after.getTime() / SECOND_MS);
+    if (afterSecond !== this.#memoAfterSecond) {
+      this.#memoNextMs = this.#search(after);
+      this.#memoAfterSecond = afterSecond;
+    }
+    // A new Date each time: callers may mutate what they get.
+    return this.#memoNextMs === undefined ? undefined : new Date(this.#memoNextMs);
+  }
+
+  /** The search behind {@link next}: the next fire time after `after`, epoch ms. */
+  #search(after: Date): number | undefined {
     const afterMs = after.getTime();
     const dayTarget = dayOfMonthTarget(this.#fields.dayOfMonth);
     let wall = this.#clock.wallOf(afterMs);
@@ -174,7 +219,7 @@ class QuartzCronExpression implements CronExpression {
         wall = candidate;
         continue;
       }
-      return new Date(resolved.instantMs);
+      return resolved.instantMs;
     }
     throw new Error(`Cron expression '${this.expression}': no fire time found after ${after.toISOString()}`);
   }
