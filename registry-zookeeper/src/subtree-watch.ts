@@ -171,6 +171,28 @@ export class SubtreeWatch {
     return node.value;
   }
 
+  /**
+   * The descendants of a node as the cache knows them (absolute paths, any order), or `undefined`
+   * when the cache cannot say (not active, not covering `path`, or the node is not cached). The
+   * answer may lag the server by the notifications in flight; a caller that deletes by it learns of
+   * a difference from ZooKeeper itself (`NOTEMPTY`, or `NONODE` for a descendant) and lists again.
+   *
+   * @param path - absolute path.
+   */
+  cachedDescendants(path: string): string[] | undefined {
+    if (!this.active || !this.covers(path) || !this.#nodes.has(path)) return undefined;
+    const found: string[] = [];
+    const visit = (parent: string): void => {
+      for (const child of this.#nodes.get(parent)?.children ?? []) {
+        const childPath = joinPath(parent, child);
+        found.push(childPath);
+        visit(childPath);
+      }
+    };
+    visit(path);
+    return found;
+  }
+
   /** Whether an absolute path lies in this watch's subtree. */
   covers(path: string): boolean {
     return path === this.#rootPath || path.startsWith(this.#rootPath === '/' ? '/' : `${this.#rootPath}/`);

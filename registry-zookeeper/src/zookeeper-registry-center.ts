@@ -791,8 +791,9 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
 
   /**
    * Runs the operations as one ZooKeeper `multi`: all commit or none does. A `delete` removes the
-   * subtree: its descendants are listed first and deleted, deepest first, inside the same multi
-   * (if the subtree changes before the commit, the listing is retried). A `check` with a `value`
+   * subtree: its descendants are deleted, deepest first, inside the same multi; they are taken from
+   * a watch's cache when one covers the node, else listed from the server (if the subtree differs
+   * at the commit, ZooKeeper refuses the multi and it is planned again from a server listing). A `check` with a `value`
    * reads the node first and checks its data version in the multi, so a change after the read
    * fails the multi (see `transaction-plan.ts`). Not retried after a connection loss.
    *
@@ -812,12 +813,18 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     );
     this.#assertStarted();
     if (prepared.length === 0) return;
+    // The first plan takes a deleted node's descendants from a watch's cache when one covers it
+    // (no `getChildren` per deleted node); if the cache lagged, the multi fails (`NOTEMPTY`, or
+    // `NONODE` for a descendant) and every later plan lists from the server.
+    let listFromCache = true;
     const reads: TransactionReads = {
-      listDescendants: (path) => this.#listDescendants(path),
+      listDescendants: async (path) =>
+        (listFromCache ? this.#cachedDescendants(path) : undefined) ?? this.#listDescendants(path),
       readNode: (path) => this.#readNodeVersion(path),
     };
     const relative = (path: string): string => this.#relative(path);
     for (let attempt = 0; ; attempt += 1) {
+      listFromCache = attempt === 0;
       const plan = await planTransaction(prepared, reads, relative);
       if (plan.kind === 'failed') throw transactionFailed(prepared, plan.index, plan.cause);
       const expanded = plan.operations;
@@ -891,6 +898,15 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       if (RegistryError.is(error, 'NO_NODE')) return undefined;
       throw error;
     }
+  }
+
+  /** A deleted node's descendants from the first watch cache that knows the node, if any. */
+  #cachedDescendants(path: string): string[] | undefined {
+    for (const watch of this.#watches) {
+      const descendants = watch.cachedDescendants(path);
+      if (descendants !== undefined) return descendants;
+    }
+    return undefined;
   }
 
   async #listDescendants(path: string): Promise<string[]> {

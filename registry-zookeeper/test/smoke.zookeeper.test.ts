@@ -85,4 +85,26 @@ describe('ZookeeperRegistryCenter smoke', () => {
     expect(max).toBe(1);
     expect(await a.getChildrenKeys('/latch')).toEqual([]);
   });
+
+  it('deletes a watched subtree in a transaction whatever the watch cache has seen of it', async () => {
+    // The deleting client's cache lags the writes of the other client by a notification or more:
+    // a descendant it has not seen yet, or one already gone, must neither fail the transaction nor
+    // survive it.
+    const ns = clients.namespace();
+    const a = await clients.start({ namespace: ns });
+    const b = await clients.start({ namespace: ns });
+    await a.watch('/d', () => {});
+    for (let round = 0; round < 20; round++) {
+      await b.persist(`/d/${round}/seen/leaf`, 'x');
+      await b.persist(`/d/${round}/gone`, 'x');
+      await expect.poll(() => a.get(`/d/${round}/gone`)).toBe('x');
+      await b.persist(`/d/${round}/unseen/leaf`, 'x');
+      await b.remove(`/d/${round}/gone`);
+      await a.executeInTransaction([{ type: 'delete', key: `/d/${round}` }]);
+      expect(await b.getChildrenKeys('/d')).not.toContain(String(round));
+    }
+    await a.persist('/d/last/child', 'x');
+    await a.executeInTransaction([{ type: 'delete', key: '/d/last' }]);
+    expect(await b.isExisted('/d/last')).toBe(false);
+  });
 });
