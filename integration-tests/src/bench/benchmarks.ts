@@ -7,7 +7,9 @@
  * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset), `BENCH_BACKENDS=zookeeper,etcd,redis`,
  * `BENCH_QUICK=1` (short windows, for development), `BENCH_FIRES` (trigger fires per configuration),
  * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,3x100` (processes × jobs;
- * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own).
+ * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own),
+ * `BENCH_BASELINE=<dir>` (another built checkout of this repository: the cost and scale benchmarks
+ * also run its build, row beside row, as a baseline in the same run).
  *
  * @module
  */

@@ -4,17 +4,83 @@
  *
  * @module
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchWorkerConfig, WorkerMeasurement, WorkerMessage } from './bench-worker.js';
+import type { BenchJobsConfig, BenchWorkerConfig, WorkerMeasurement, WorkerMessage } from './bench-worker.js';
 
 /** Where the benchmark processes' stderr (the kernel's log) goes: one file per process. */
 export const BENCH_LOG_DIR = resolve(process.env.BENCH_LOG_DIR ?? 'bench-results/logs');
 
 /** The compiled benchmark worker program. */
 export const BENCH_WORKER_SCRIPT = fileURLToPath(new URL('./bench-worker.js', import.meta.url));
+
+/**
+ * The jobs most benchmarks schedule: cron every second, misfire on, failover off, handlers that
+ * return at once.
+ *
+ * @param namePrefix - job name prefix.
+ * @param shardingTotalCount - items per job.
+ * @param monitorExecution - whether runs write `running` marks.
+ * @param count - number of jobs (default 1).
+ */
+export function everySecondJobs(
+  namePrefix: string,
+  shardingTotalCount: number,
+  monitorExecution: boolean,
+  count = 1,
+): BenchJobsConfig {
+  return {
+    count,
+    namePrefix,
+    cron: '* * * * * ?',
+    shardingTotalCount,
+    monitorExecution,
+    failover: false,
+    misfire: true,
+    itemDurationMs: 0,
+  };
+}
+
+/** A build of ElasticJob-TS the benchmark processes run: this checkout's, or a baseline's. */
+export interface BenchBuild {
+  /** Shown in the tables' `build` column: `this` or `baseline <short commit>`. */
+  readonly label: string;
+  /** Its compiled `bench-worker.js`. */
+  readonly workerScript: string;
+}
+
+/** This checkout's build. */
+export const CURRENT_BUILD: BenchBuild = { label: 'this', workerScript: BENCH_WORKER_SCRIPT };
+
+/**
+ * The builds to compare: this checkout's, then, when `BENCH_BASELINE` names the directory of
+ * another checkout of this repository that was installed and built (`npm ci && npx turbo run
+ * build`), that one's, so that before and after are measured in the same run on the same servers.
+ *
+ * @throws {Error} when `BENCH_BASELINE` is set but holds no built `bench-worker.js`.
+ */
+export function benchBuilds(): BenchBuild[] {
+  const directory = process.env.BENCH_BASELINE;
+  if (directory === undefined || directory.trim() === '') return [CURRENT_BUILD];
+  const workerScript = join(resolve(directory), 'integration-tests/dist/bench/bench-worker.js');
+  if (!existsSync(workerScript)) {
+    throw new Error(
+      `BENCH_BASELINE='${directory}' has no ${workerScript}: run 'npm ci && npx turbo run build' in that checkout`,
+    );
+  }
+  let commit = '?';
+  try {
+    commit = execFileSync('git', ['-C', directory, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    // Not a git checkout: the label says so.
+    commit = 'not a git checkout';
+  }
+  return [CURRENT_BUILD, { label: `baseline ${commit}`, workerScript }];
+}
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -72,13 +138,18 @@ export class BenchProcess {
    *
    * @param config - its configuration.
    * @param readyTimeoutMs - bound of the wait, in ms (default 180000).
+   * @param build - the build it runs (default this checkout's).
    * @returns the ready process.
    * @throws {Error} when the worker fails or is not ready in time (it is killed then).
    */
-  static async start(config: BenchWorkerConfig, readyTimeoutMs = 180_000): Promise<BenchProcess> {
-    if (!existsSync(BENCH_WORKER_SCRIPT)) {
+  static async start(
+    config: BenchWorkerConfig,
+    readyTimeoutMs = 180_000,
+    build: BenchBuild = CURRENT_BUILD,
+  ): Promise<BenchProcess> {
+    if (!existsSync(build.workerScript)) {
       throw new Error(
-        `${BENCH_WORKER_SCRIPT} is missing: build with npx turbo run build --filter=@elasticjob-ts/integration-tests...`,
+        `${build.workerScript} is missing: build with npx turbo run build --filter=@elasticjob-ts/integration-tests...`,
       );
     }
     if (!hooked) {
@@ -93,7 +164,7 @@ export class BenchProcess {
       `${config.namespace}-${config.instanceId.replace(/[^\w.-]/g, '_')}.log`,
     );
     const stderr = openSync(logFile, 'a');
-    const child = fork(BENCH_WORKER_SCRIPT, [JSON.stringify(config)], {
+    const child = fork(build.workerScript, [JSON.stringify(config)], {
       stdio: ['ignore', 'inherit', stderr, 'ipc'],
       execArgv: ['--expose-gc'],
       env: { ...process.env, ELASTICJOB_LOG_LEVEL: process.env.ELASTICJOB_LOG_LEVEL ?? 'error' },

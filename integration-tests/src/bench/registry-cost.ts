@@ -11,7 +11,7 @@
  */
 import { createRegistryCenter } from '@elasticjob-ts/core';
 import type { Backend } from './backends.js';
-import { alignToSecond, BenchProcess, sleep } from './processes.js';
+import { alignToSecond, BenchProcess, benchBuilds, everySecondJobs, sleep } from './processes.js';
 import type { BenchTable } from './stats.js';
 
 /** Options of {@link benchRegistryCost}. */
@@ -24,6 +24,8 @@ export interface RegistryCostOptions {
 
 interface Row {
   readonly backend: string;
+  /** The build the job ran ({@link benchBuilds}), or `—` for the bare-client probe. */
+  readonly build: string;
   /** `on` / `off`, or the probe's description. */
   readonly monitorExecution: boolean | string;
   readonly items: number;
@@ -73,6 +75,7 @@ async function probe(backend: Backend, items: number, fires: number, withWatch: 
     await unwatch?.();
     return {
       backend: backend.name,
+      build: '—',
       monitorExecution: withWatch ? 'probe: 2 txns + subtree watch' : 'probe: 2 txns, no watch',
       items,
       fires,
@@ -100,58 +103,57 @@ export async function benchRegistryCost(
   options: RegistryCostOptions,
 ): Promise<BenchTable> {
   // Backends run side by side: counts do not depend on timing, and each server counts only its own.
+  const builds = benchBuilds();
   const perBackend = await Promise.all(
     backends.map(async (backend) => {
       const rows: Row[] = [];
       for (const monitorExecution of [true, false]) {
         for (const items of options.itemCounts ?? [1, 8, 64]) {
-          const worker = await BenchProcess.start({
-            registry: backend.connection,
-            namespace: `bench-cost-${items}-${monitorExecution}-${Date.now()}`,
-            sessionTimeoutMs: 30_000,
-            instanceId: '127.0.0.1@-@cost',
-            jobs: {
-              count: 1,
-              namePrefix: 'cost',
-              cron: '* * * * * ?',
-              shardingTotalCount: items,
-              monitorExecution,
-              failover: false,
-              misfire: true,
-              itemDurationMs: 0,
-            },
-          });
-          try {
-            await sleep(2000);
-            // Window: from 500 ms after a fire (its run is over) to 500 ms after the last fire.
-            await alignToSecond(500);
-            const before = await backend.counters();
-            worker.begin();
-            await sleep(options.fires * 1000);
-            const measurement = await worker.end();
-            const after = await backend.counters();
-            const fires = Math.max(1, measurement.fires);
-            const breakdown: Record<string, number> = {};
-            for (const [method, count] of Object.entries(measurement.counts.calls)) {
-              if (count > 0) breakdown[method] = round(count / fires);
+          for (const build of builds) {
+            const worker = await BenchProcess.start(
+              {
+                registry: backend.connection,
+                namespace: `bench-cost-${items}-${monitorExecution}-${Date.now()}`,
+                sessionTimeoutMs: 30_000,
+                instanceId: '127.0.0.1@-@cost',
+                jobs: everySecondJobs('cost', items, monitorExecution),
+              },
+              undefined,
+              build,
+            );
+            try {
+              await sleep(2000);
+              // Window: from 500 ms after a fire (its run is over) to 500 ms after the last fire.
+              await alignToSecond(500);
+              const before = await backend.counters();
+              worker.begin();
+              await sleep(options.fires * 1000);
+              const measurement = await worker.end();
+              const after = await backend.counters();
+              const fires = Math.max(1, measurement.fires);
+              const breakdown: Record<string, number> = {};
+              for (const [method, count] of Object.entries(measurement.counts.calls)) {
+                if (count > 0) breakdown[method] = round(count / fires);
+              }
+              rows.push({
+                backend: backend.name,
+                build: build.label,
+                monitorExecution,
+                items,
+                fires: measurement.fires,
+                callsPerFire: round(measurement.counts.requests / fires),
+                transactionOpsPerFire: round(measurement.counts.transactionOps / fires),
+                breakdownPerFire: breakdown,
+                serverRequestsPerFire: round((after.requests - before.requests) / fires),
+                watchEventsPerFire: round(measurement.counts.watchEvents / fires),
+                note:
+                  measurement.fires === 0
+                    ? `the job never ran in the window: see ${worker.logFile.slice(worker.logFile.indexOf('bench-results'))}`
+                    : '',
+              });
+            } finally {
+              await worker.stop();
             }
-            rows.push({
-              backend: backend.name,
-              monitorExecution,
-              items,
-              fires: measurement.fires,
-              callsPerFire: round(measurement.counts.requests / fires),
-              transactionOpsPerFire: round(measurement.counts.transactionOps / fires),
-              breakdownPerFire: breakdown,
-              serverRequestsPerFire: round((after.requests - before.requests) / fires),
-              watchEventsPerFire: round(measurement.counts.watchEvents / fires),
-              note:
-                measurement.fires === 0
-                  ? `the job never ran in the window: see ${worker.logFile.slice(worker.logFile.indexOf('bench-results'))}`
-                  : '',
-            });
-          } finally {
-            await worker.stop();
           }
         }
       }
@@ -174,6 +176,7 @@ export async function benchRegistryCost(
       '30 s session are at most 1 per 10 s and are not included for etcd).',
     header: [
       'backend',
+      'build',
       'monitorExecution',
       'items',
       'fires',
@@ -186,6 +189,7 @@ export async function benchRegistryCost(
     ],
     rows: rows.map((row) => [
       row.backend,
+      row.build,
       typeof row.monitorExecution === 'string' ? row.monitorExecution : row.monitorExecution ? 'on' : 'off',
       String(row.items),
       String(row.fires),

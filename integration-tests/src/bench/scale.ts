@@ -11,7 +11,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseCron } from '@elasticjob-ts/core';
 import { type Backend, machineBusyPercent, machineCpu } from './backends.js';
-import { BenchProcess, measureWindow, sleep } from './processes.js';
+import {
+  type BenchBuild,
+  BenchProcess,
+  benchBuilds,
+  everySecondJobs,
+  measureWindow,
+  sleep,
+} from './processes.js';
 import { type BenchTable, formatMs, summarize } from './stats.js';
 
 /** One scale configuration. */
@@ -32,6 +39,7 @@ export interface ScaleOptions {
 
 interface Row {
   readonly backend: string;
+  readonly build: string;
   readonly processes: number;
   readonly jobs: number;
   readonly fitted: boolean;
@@ -69,9 +77,10 @@ async function scaleRow(
   configuration: ScaleConfiguration,
   windowSeconds: number,
   startupTimeoutMs: number,
+  build: BenchBuild,
 ): Promise<Row> {
   const { processes: count, jobs } = configuration;
-  const base = { backend: backend.name, processes: count, jobs };
+  const base = { backend: backend.name, build: build.label, processes: count, jobs };
   const namespace = `bench-scale-${count}x${jobs}-${Date.now()}`;
   const before = await backend.counters();
   const processes: BenchProcess[] = [];
@@ -85,19 +94,11 @@ async function scaleRow(
             namespace,
             sessionTimeoutMs: 30_000,
             instanceId: `127.0.0.1@-@s${i}`,
-            jobs: {
-              count: jobs,
-              namePrefix: 'scale',
-              cron: '* * * * * ?',
-              shardingTotalCount: 1,
-              monitorExecution: true,
-              failover: false,
-              misfire: true,
-              itemDurationMs: 0,
-            },
+            jobs: everySecondJobs('scale', 1, true, jobs),
             startConcurrency: 25,
           },
           startupTimeoutMs,
+          build,
         ),
       ),
     );
@@ -154,24 +155,31 @@ async function scaleRow(
 }
 
 /**
- * Retained heap of one parsed cron expression (`parseCron('* * * * * ?')`, what every job holds),
- * measured by parsing 200 of them and comparing the heap after full GCs.
+ * Retained heap of parsed cron expressions, measured by parsing 200 and comparing the heap after
+ * full GCs: 200 different expressions (what 200 jobs on different schedules hold), and 200 parses
+ * of `* * * * * ?` (what 200 jobs on one schedule hold; {@link parseCron} shares a parse).
  *
- * @returns bytes per parsed expression.
+ * @returns bytes per parse, for distinct and for repeated expressions.
  */
-export function cronHeapProbe(): number {
+export function cronHeapProbe(): { distinctBytes: number; repeatedBytes: number } {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const count = 200;
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const kept = Array.from({ length: count }, () => parseCron('* * * * * ?', { timeZone: 'UTC' }));
-  gc();
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  if (kept.length !== count) throw new Error('unreachable');
-  return (after - before) / count;
+  const retained = (expressionOf: (i: number) => string): number => {
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = Array.from({ length: count }, (_, i) => parseCron(expressionOf(i), { timeZone: 'UTC' }));
+    gc();
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    if (kept.length !== count) throw new Error('unreachable');
+    return (after - before) / count;
+  };
+  return {
+    distinctBytes: retained((i) => `${i % 60} ${Math.floor(i / 60)} 3 * * ?`),
+    repeatedBytes: retained(() => '* * * * * ?'),
+  };
 }
 
 /**
@@ -205,12 +213,21 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
   ];
   const cronBytes = cronHeapProbe();
   const cronNextMicros = cronNextProbe();
+  const builds = benchBuilds();
   const rows: Row[] = [];
   for (const backend of backends) {
     for (const configuration of configurations) {
-      rows.push(
-        await scaleRow(backend, configuration, options.windowSeconds, options.startupTimeoutMs ?? 180_000),
-      );
+      for (const build of builds) {
+        rows.push(
+          await scaleRow(
+            backend,
+            configuration,
+            options.windowSeconds,
+            options.startupTimeoutMs ?? 180_000,
+            build,
+          ),
+        );
+      }
     }
   }
   const cell = (value: number | undefined, format: (v: number) => string = String) =>
@@ -227,11 +244,15 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       'etcd `etcd_debugging_mvcc_keys_total`/`watcher_total`); watch() calls: registrations through the ' +
       'counting wrapper per job instance; fired = fires seen / (jobs × window s); p50/p99/max = trigger ' +
       "latency (item start − second); staging = the run's TASK_STAGING event − second (timer and dispatch, " +
-      "before the run's registry transaction); heap after a full GC. Probe: one parsed cron expression " +
-      `(\`parseCron('* * * * * ?')\`, held by every job) retains ${Math.round(cronBytes / 1024)} KB of heap; ` +
-      `its \`next()\`, computed by every job on every fire, costs ${cronNextMicros.toFixed(0)} µs of CPU.`,
+      "before the run's registry transaction); heap after a full GC. Probe: a parsed cron expression " +
+      `retains ${Math.round(cronBytes.distinctBytes / 1024)} KB of heap per distinct expression and ` +
+      `${Math.round(cronBytes.repeatedBytes)} bytes per job when jobs share one (\`* * * * * ?\`); one \`next()\` ` +
+      `search costs ${cronNextMicros.toFixed(0)} µs of CPU (builds that share parses search once per expression per ` +
+      'second; the baseline build, per job per fire). build: `this` = this checkout, `baseline <commit>` = ' +
+      '`BENCH_BASELINE`, measured in the same run.',
     header: [
       'backend',
+      'build',
       'processes × jobs',
       'startup s',
       'RSS MB',
@@ -252,6 +273,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
     ],
     rows: rows.map((row) => [
       row.backend,
+      row.build,
       `${row.processes} × ${row.jobs}`,
       cell(row.startupS),
       cell(row.rssMb),
@@ -273,7 +295,8 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       row.note,
     ]),
     data: {
-      cronHeapBytesPerExpression: Math.round(cronBytes),
+      cronHeapBytesPerDistinctExpression: Math.round(cronBytes.distinctBytes),
+      cronHeapBytesPerJobOnSharedExpression: Math.round(cronBytes.repeatedBytes),
       cronNextMicros: Math.round(cronNextMicros * 10) / 10,
       rows,
     },

@@ -13,7 +13,7 @@ import {
   machineCpu,
   startRedisServer,
 } from './backends.js';
-import { BenchProcess, measureWindow, sleep } from './processes.js';
+import { BenchProcess, everySecondJobs, measureWindow, sleep } from './processes.js';
 import { type BenchTable, formatMs, type LatencySummary, summarize } from './stats.js';
 
 /** Options of {@link benchTriggerLatency}. */
@@ -58,16 +58,7 @@ async function elasticJobRow(
           namespace,
           sessionTimeoutMs: 10_000,
           instanceId: `127.0.0.1@-@t${i}`,
-          jobs: {
-            count: 1,
-            namePrefix: 'trigger',
-            cron: '* * * * * ?',
-            shardingTotalCount: items,
-            monitorExecution,
-            failover: false,
-            misfire: true,
-            itemDurationMs: 0,
-          },
+          jobs: everySecondJobs('trigger', items, monitorExecution),
         }),
       );
     }
