@@ -381,6 +381,33 @@ describe('one admission gate for every run', () => {
     expect(h.executions.map((e) => e.item).sort()).toEqual([0, 1]); // only the first run
   });
 
+  it('with monitorExecution off, admits from the cache and writes nothing on the fire path (ElasticJob behaviour)', async () => {
+    const h = await harness();
+    const gates = new Gates();
+    await h.start(1, job({ failover: false, monitorExecution: false }), async () => {
+      await gates.wait();
+    });
+    await h.settled('orders', 2, [h.id(1)]);
+    const writes: string[] = [];
+    await h.admin.watch('/orders/sharding', (event) => writes.push(`${event.type} ${event.key}`));
+    writes.length = 0; // the snapshot
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(2));
+    expect(await h.admin.isExisted('/orders/sharding/0/running')).toBe(false);
+    gates.releaseAll();
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(2));
+    gates.releaseAll();
+    await waitFor(() => expect(h.executions.filter((e) => e.done)).toHaveLength(4));
+    expect(h.executions.map((e) => [e.item, e.fencingToken])).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 0],
+      [1, 0],
+    ]);
+    expect(writes).toEqual([]);
+  });
+
   it("treats a running node with an empty value (a Java ElasticJob peer's) as live and never takes it over", async () => {
     const h = await harness();
     const config = job({ shardingTotalCount: 2 });

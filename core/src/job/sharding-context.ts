@@ -34,7 +34,8 @@ export interface ShardingContext {
    * that was frozen past its session (GC pause, SIGSTOP, VM migration) and resumes a stale run holds
    * a lower token than the run that replaced it. Store the token with every write the job makes to
    * its own data store and reject a write whose token is lower than the one stored (see the
-   * README's "Fencing tokens" section). `0` outside a kernel run (e.g. a hand-built context).
+   * README's "Fencing tokens" section). `0` outside a kernel run (e.g. a hand-built context) and
+   * for jobs with `monitorExecution: false`, whose runs write nothing to the registry.
    */
   readonly fencingToken: number;
 }

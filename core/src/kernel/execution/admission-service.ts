@@ -14,6 +14,11 @@
  *    of a dead owner), and advance the per-item fencing counter `sharding/{item}/fencing` by
  *    compare-and-set. The counter's new value is the run's fencing token.
  *
+ * With `monitorExecution: false` (ElasticJob's switch for jobs that fire too often to track) step
+ * 3 is skipped: nothing is written and no registry round trip is made on the fire path; the item's
+ * assignment is taken from the watch cache, the run gets fencing token 0, and nothing keeps two
+ * instances from running an item at once after a session loss (ElasticJob does not either).
+ *
  * @module
  */
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
@@ -68,6 +73,7 @@ export class AdmissionService {
     if (epoch !== this.session.epoch) return refuseAll('the registry session of the run has ended');
     if (!this.session.admissionOpen)
       return refuseAll('the registry session is suspended or not re-established yet');
+    if (!this.context.configuration().monitorExecution) return this.#admitUnmonitored(mode, items, epoch);
     const plans: ItemPlan[] = [];
     for (const item of [...items].sort((a, b) => a - b)) {
       const reason = this.#refusal(mode, item);
@@ -108,6 +114,26 @@ export class AdmissionService {
       admitted.clear();
     }
     return { admitted: new Map([...admitted].sort((a, b) => a[0] - b[0])), refused, epoch };
+  }
+
+  /**
+   * Admission without `running` marks (`monitorExecution: false`): the cache's checks plus the
+   * item's assignment to this instance, also from the cache; token 0, nothing written.
+   */
+  #admitUnmonitored(mode: AdmissionMode, items: readonly number[], epoch: number): Admission {
+    const { cache, paths, instance } = this.context;
+    const ownership = mode === 'OWN' ? 'instance' : 'failover';
+    const admitted = new Map<number, number>();
+    const refused = new Map<number, string>();
+    for (const item of [...items].sort((a, b) => a - b)) {
+      const owner = cache.get(paths.shardingNode(item, ownership));
+      const reason =
+        this.#refusal(mode, item) ??
+        (owner === instance.jobInstanceId ? undefined : `assigned to ${owner ?? 'nobody'}`);
+      if (reason === undefined) admitted.set(item, 0);
+      else refused.set(item, reason);
+    }
+    return { admitted, refused, epoch };
   }
 
   /**

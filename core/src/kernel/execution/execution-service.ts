@@ -48,7 +48,8 @@ export class ExecutionService {
   async clearRunningNodesStillOwned(tokens: ReadonlyMap<number, number>): Promise<void> {
     const { registry, paths, instance } = this.context;
     // Clears that failed before ride along; a later token of the same item supersedes its entry.
-    const all = new Map([...this.#pendingClears, ...tokens]);
+    // Token 0: admitted without a `running` mark (monitorExecution off), nothing to clear.
+    const all = new Map([...this.#pendingClears, ...[...tokens].filter(([, token]) => token > 0)]);
     try {
       await executeGroupsInChunks(
         registry,
