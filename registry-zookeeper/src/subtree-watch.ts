@@ -40,6 +40,8 @@ interface CachedNode {
   value: string;
   czxid: bigint;
   mzxid: bigint;
+  /** Data version (`Stat.version`) of `value`. */
+  version: number;
   /** Child names known from the last child list. */
   children: Set<string>;
   /** A data change was notified and the re-read has not answered yet. */
@@ -169,6 +171,20 @@ export class SubtreeWatch {
     const node = this.#nodes.get(path);
     if (node === undefined || node.dataStale) return undefined;
     return node.value;
+  }
+
+  /**
+   * The cached value and data version of a node when the cache is authoritative for it (see
+   * {@link cachedValue}), else `undefined`. May lag the server; a version check built from it fails
+   * with `BADVERSION` if the node changed meanwhile.
+   *
+   * @param path - absolute path.
+   */
+  cachedVersion(path: string): { value: string; version: number } | undefined {
+    if (!this.active || !this.covers(path)) return undefined;
+    const node = this.#nodes.get(path);
+    if (node === undefined || node.dataStale) return undefined;
+    return { value: node.value, version: node.version };
   }
 
   /**
@@ -332,7 +348,14 @@ export class SubtreeWatch {
     const node = this.#nodes.get(path);
     if (node === undefined) {
       if (path !== this.#rootPath && !this.#nodes.has(parentOf(path))) return; // parent gone meanwhile
-      this.#nodes.set(path, { value, czxid, mzxid, children: new Set(), dataStale: false });
+      this.#nodes.set(path, {
+        value,
+        czxid,
+        mzxid,
+        version: stat.version,
+        children: new Set(),
+        dataStale: false,
+      });
       if (path !== this.#rootPath) this.#nodes.get(parentOf(path))?.children.add(nameOf(path));
       this.#emit('ADDED', path, value);
       return;
@@ -348,6 +371,7 @@ export class SubtreeWatch {
     if (mzxid > node.mzxid) {
       node.mzxid = mzxid;
       node.value = value;
+      node.version = stat.version;
       this.#emit('UPDATED', path, value);
     }
   }

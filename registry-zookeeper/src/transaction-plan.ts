@@ -62,8 +62,12 @@ export interface NodeVersion {
 export interface TransactionReads {
   /** Every descendant path of `path` (none when absent). */
   listDescendants(path: string): Promise<string[]>;
-  /** Value and version of `path`, `undefined` when absent. */
-  readNode(path: string): Promise<NodeVersion | undefined>;
+  /**
+   * Value and version of `path`, `undefined` when absent. With `expected`, the reader may answer
+   * from a watch cache whose value equals it (the multi's version check then decides); without,
+   * it reads the server.
+   */
+  readNode(path: string, expected?: string): Promise<NodeVersion | undefined>;
 }
 
 /** A plan: the multi to send, or a failure found before sending it. */
@@ -135,7 +139,7 @@ export async function planTransaction(
           });
           break;
         }
-        const node = await reads.readNode(op.path);
+        const node = await reads.readNode(op.path, op.expected);
         if (node === undefined || node.value !== op.expected) {
           const onlyValueChecksBefore = prepared
             .slice(0, op.index)

@@ -813,14 +813,18 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     );
     this.#assertStarted();
     if (prepared.length === 0) return;
-    // The first plan takes a deleted node's descendants from a watch's cache when one covers it
-    // (no `getChildren` per deleted node); if the cache lagged, the multi fails (`NOTEMPTY`, or
-    // `NONODE` for a descendant) and every later plan lists from the server.
+    // The first plan takes from a watch's cache, when one covers the node: a deleted node's
+    // descendants (no `getChildren` per deleted node) and the data version of a value check whose
+    // expected value the cache holds (no `getData` per check). If the cache lagged, ZooKeeper
+    // refuses the multi (`NOTEMPTY`, `NONODE` for a descendant, `BADVERSION`), and every later
+    // plan reads the server.
     let listFromCache = true;
     const reads: TransactionReads = {
       listDescendants: async (path) =>
         (listFromCache ? this.#cachedDescendants(path) : undefined) ?? this.#listDescendants(path),
-      readNode: (path) => this.#readNodeVersion(path),
+      readNode: async (path, expected) =>
+        (listFromCache && expected !== undefined ? this.#cachedVersion(path, expected) : undefined) ??
+        this.#readNodeVersion(path),
     };
     const relative = (path: string): string => this.#relative(path);
     for (let attempt = 0; ; attempt += 1) {
@@ -898,6 +902,15 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       if (RegistryError.is(error, 'NO_NODE')) return undefined;
       throw error;
     }
+  }
+
+  /** A node's cached value and version, if a watch cache holds it with the `expected` value. */
+  #cachedVersion(path: string, expected: string): NodeVersion | undefined {
+    for (const watch of this.#watches) {
+      const cached = watch.cachedVersion(path);
+      if (cached !== undefined) return cached.value === expected ? cached : undefined;
+    }
+    return undefined;
   }
 
   /** A deleted node's descendants from the first watch cache that knows the node, if any. */

@@ -107,4 +107,32 @@ describe('ZookeeperRegistryCenter smoke', () => {
     await a.executeInTransaction([{ type: 'delete', key: '/d/last' }]);
     expect(await b.isExisted('/d/last')).toBe(false);
   });
+
+  it('decides value checks by the server whatever the watch cache has seen: a changed value fails, a restored one commits', async () => {
+    const ns = clients.namespace();
+    const a = await clients.start({ namespace: ns });
+    const b = await clients.start({ namespace: ns });
+    await a.persist('/v/x', 'old');
+    await a.persist('/v/y', '0');
+    await a.watch('/v', () => {});
+    for (let round = 1; round <= 20; round++) {
+      // Changed by another client just now: A's cache may still hold 'old'.
+      await b.update('/v/x', `new-${round}`);
+      const error = await expectCode(
+        a.executeInTransaction([
+          { type: 'check', key: '/v/x', value: 'old' },
+          { type: 'update', key: '/v/y', value: `stale-${round}` },
+        ]),
+        'TRANSACTION_FAILED',
+      );
+      expect((error.cause as { code: string }).code).toBe('VALUE_MISMATCH');
+      // Changed and changed back: the value checked is the one at the commit.
+      await b.update('/v/x', 'old');
+      await a.executeInTransaction([
+        { type: 'check', key: '/v/x', value: 'old' },
+        { type: 'update', key: '/v/y', value: String(round) },
+      ]);
+      expect(await b.getDirectly('/v/y')).toBe(String(round));
+    }
+  });
 });
