@@ -114,6 +114,11 @@ export class SubtreeWatch {
     return this.#rootKey;
   }
 
+  /** Absolute ZooKeeper path of the root. */
+  get rootPath(): string {
+    return this.#rootPath;
+  }
+
   /** Whether the initial snapshot was delivered and the watch is live. */
   get active(): boolean {
     return this.#ready && !this.#disposed;

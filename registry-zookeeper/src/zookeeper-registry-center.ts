@@ -38,6 +38,7 @@ import {
   type TransactionReads,
   valueMismatch,
 } from './transaction-plan.js';
+import { WatchIndex } from './watch-index.js';
 import { type CallDone, ZookeeperConnection } from './zookeeper-connection.js';
 
 /** What the ZooKeeper adapter declares: digest authentication, millisecond server time. */
@@ -116,7 +117,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   readonly #options: ResolvedZookeeperOptions;
   readonly #rootPath: string;
   readonly #stateListeners = new Set<RegistryConnectionStateListener>();
-  readonly #watches = new Set<SubtreeWatch>();
+  readonly #watches = new WatchIndex();
   readonly #sessionChangeCallbacks = new Set<() => void>();
   readonly #closeController = new AbortController();
   #logger: Logger | undefined;
@@ -551,7 +552,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     assertRegistryPath(key);
     this.#assertStarted();
     const path = this.#absolute(key);
-    for (const watch of this.#watches) {
+    for (const watch of this.#watches.covering(path)) {
       const value = watch.cachedValue(path);
       if (value !== undefined) return value;
     }
@@ -906,7 +907,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
 
   /** A node's cached value and version, if a watch cache holds it with the `expected` value. */
   #cachedVersion(path: string, expected: string): NodeVersion | undefined {
-    for (const watch of this.#watches) {
+    for (const watch of this.#watches.covering(path)) {
       const cached = watch.cachedVersion(path);
       if (cached !== undefined) return cached.value === expected ? cached : undefined;
     }
@@ -915,7 +916,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
 
   /** A deleted node's descendants from the first watch cache that knows the node, if any. */
   #cachedDescendants(path: string): string[] | undefined {
-    for (const watch of this.#watches) {
+    for (const watch of this.#watches.covering(path)) {
       const descendants = watch.cachedDescendants(path);
       if (descendants !== undefined) return descendants;
     }
