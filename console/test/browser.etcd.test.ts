@@ -140,8 +140,11 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     const page = await browser.context.newPage();
     await signIn(page, 'viewer');
     await page.getByRole('link', { name: 'History' }).click();
-    await page.getByLabel('Job').fill('orders');
-    await page.getByLabel('Result').selectOption('false');
+    // Wait for the History page itself: until the route renders, 'Job' also matches the Jobs page.
+    const filters = page.getByRole('form', { name: 'Search executions' });
+    await filters.waitFor({ timeout: UI_TIMEOUT_MS });
+    await filters.getByLabel('Job', { exact: true }).fill('orders');
+    await filters.getByLabel('Result').selectOption('false');
     await page.getByRole('button', { name: 'Search' }).click();
     const rows = page.locator('table.executions tbody tr');
     await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(2);
@@ -152,7 +155,7 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     // The charts follow the time filters: up to 3 h 15 min ago, runs 6 to 11 of the seed (one failed).
     const to = new Date(Date.now() - 195 * 60_000);
     const two = (value: number) => String(value).padStart(2, '0');
-    await page
+    await filters
       .getByLabel('To', { exact: true })
       .fill(
         `${to.getFullYear()}-${two(to.getMonth() + 1)}-${two(to.getDate())}T${two(to.getHours())}:${two(to.getMinutes())}`,
@@ -162,8 +165,8 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
       .getByRole('img', { name: /Runs over time: 6 runs, 1 failures/ })
       .waitFor({ timeout: UI_TIMEOUT_MS });
     await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
-    await page.getByLabel('To', { exact: true }).fill('');
-    await page.getByLabel('Result').selectOption('');
+    await filters.getByLabel('To', { exact: true }).fill('');
+    await filters.getByLabel('Result').selectOption('');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(12);
     await rows.first().getByRole('link', { name: 'status trace' }).click();
