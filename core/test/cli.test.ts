@@ -67,9 +67,33 @@ describe('parseRegistryUrl', () => {
     });
   });
 
+  it('parses Redis URLs: one host, port 6379 by default, credentials as user name and password', () => {
+    expect(parseRegistryUrl('redis://r1/shop')).toEqual({
+      type: 'redis',
+      url: 'redis://r1:6379',
+      namespace: 'shop',
+    });
+    expect(parseRegistryUrl('rediss://ops:p%40ss@r1:6380/shop/eu')).toEqual({
+      type: 'redis',
+      url: 'rediss://r1:6380',
+      namespace: 'shop/eu',
+      username: 'ops',
+      password: 'p@ss',
+    });
+    expect(parseRegistryUrl('redis://r1/shop', { username: 'u', password: 'p' })).toMatchObject({
+      username: 'u',
+      password: 'p',
+    });
+    expect(usageError(() => parseRegistryUrl('redis://r1/shop', { digest: 'u:p' })).message).toContain(
+      '--digest is for ZooKeeper; Redis takes --username and --password',
+    );
+  });
+
   it.each([
     ['memory://shop', 'lives inside one process'],
-    ['redis://h:1/shop', "unknown scheme 'redis://'"],
+    ['redis+cluster://h:1/shop', "unknown scheme 'redis+cluster://'"],
+    ['redis://a:1,b:2/shop', 'for Sentinel or Cluster pass a registry file'],
+    ['redis://h:1', 'no namespace given'],
     ['zookeeper:///shop', 'no host given'],
     ['zookeeper://zk:2181', 'no namespace given'],
     ['zookeeper://zk:2181/', 'no namespace given'],

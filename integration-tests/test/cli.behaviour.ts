@@ -48,7 +48,8 @@ interface CliResult {
   readonly durationMs: number;
 }
 
-const MAIN = fileURLToPath(new URL('../../core/dist/cli/main.js', import.meta.url));
+/** The built CLI entry point (`core/dist/cli/main.js`). */
+export const MAIN = fileURLToPath(new URL('../../core/dist/cli/main.js', import.meta.url));
 /** A cron that never fires during a test run (year 2099), so every run comes from a trigger. */
 const NEVER = '0 0 0 1 1 ? 2099';
 const WAIT = { timeout: 15_000, interval: 100 } as const;
@@ -80,7 +81,7 @@ function collect(child: ChildProcess): Promise<CliResult> {
 }
 
 /** Runs the CLI to completion (asynchronously: the job instances in this process keep running). */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   return collect(startCli(args, env));
 }
 

@@ -62,7 +62,7 @@ export async function resolveRegistryConfiguration(
       throw new CliError(
         ExitCode.USAGE,
         `The registry file '${value}' names a memory registry, which lives inside one process: the CLI cannot reach ` +
-          'the jobs of another process; use the ZooKeeper or etcd registry the jobs use',
+          'the jobs of another process; use the ZooKeeper, etcd or Redis registry the jobs use',
       );
     }
     configuration = withFileCredentials(configuration, target.credentials);
@@ -79,14 +79,17 @@ function withFileCredentials(
     if (username !== undefined || password !== undefined) {
       throw new CliError(
         ExitCode.USAGE,
-        '--username/--password are for etcd; ZooKeeper takes --digest user:password',
+        '--username/--password are for etcd and Redis; ZooKeeper takes --digest user:password',
       );
     }
     return digest === undefined ? configuration : { ...configuration, digest };
   }
-  if (configuration.type === 'etcd') {
+  if (configuration.type === 'etcd' || configuration.type === 'redis') {
     if (digest !== undefined) {
-      throw new CliError(ExitCode.USAGE, '--digest is for ZooKeeper; etcd takes --username and --password');
+      throw new CliError(
+        ExitCode.USAGE,
+        `--digest is for ZooKeeper; ${configuration.type === 'redis' ? 'Redis' : 'etcd'} takes --username and --password`,
+      );
     }
     return {
       ...configuration,

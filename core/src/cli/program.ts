@@ -96,7 +96,7 @@ const RUN_DEFAULT_LOG_LEVEL: LogLevel = 'info';
 function buildProgram(io: CliIo, setExitCode: (code: ExitCodeValue) => void): Command {
   const program = new Command('elasticjob')
     .description(
-      'Operate ElasticJob-TS jobs through their registry (ZooKeeper or etcd), or run jobs from a file.',
+      'Operate ElasticJob-TS jobs through their registry (ZooKeeper, etcd or Redis), or run jobs from a file.',
     )
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -104,12 +104,12 @@ function buildProgram(io: CliIo, setExitCode: (code: ExitCodeValue) => void): Co
     .addOption(
       new Option(
         '-r, --registry <url|file>',
-        'registry URL (zookeeper://h:2181,h2:2181/ns, etcd://h:2379/ns, etcds://...) or a YAML/JSON file with a registry: section (env: ELASTICJOB_REGISTRY)',
+        'registry URL (zookeeper://h:2181,h2:2181/ns, etcd://h:2379/ns, etcds://..., redis://h:6379/ns, rediss://...) or a YAML/JSON file with a registry: section (env: ELASTICJOB_REGISTRY)',
       ),
     )
     .option('--digest <user:password>', 'ZooKeeper digest credentials (env: ELASTICJOB_DIGEST)')
-    .option('--username <name>', 'etcd user name (env: ELASTICJOB_USERNAME)')
-    .option('--password <password>', 'etcd password (env: ELASTICJOB_PASSWORD)')
+    .option('--username <name>', 'etcd or Redis user name (env: ELASTICJOB_USERNAME)')
+    .option('--password <password>', 'etcd or Redis password (env: ELASTICJOB_PASSWORD)')
     .addOption(
       new Option('--timeout-ms <ms>', 'bound of the registry connection wait, in ms')
         .default(DEFAULT_TIMEOUT_MS)

@@ -1,12 +1,13 @@
 /**
  * Registry URLs of the `elasticjob` CLI: `zookeeper://host:2181,host2:2181/namespace`,
- * `etcd://host:2379/namespace`, `etcds://host:2379/namespace`, turned into the configuration
- * `createRegistryCenter` takes.
+ * `etcd://host:2379/namespace`, `etcds://host:2379/namespace`, `redis://host:6379/namespace`,
+ * `rediss://host:6379/namespace`, turned into the configuration `createRegistryCenter` takes.
  *
  * @module
  */
 import type {
   EtcdRegistryConfiguration,
+  RedisRegistryConfiguration,
   ZookeeperRegistryConfiguration,
 } from '../registry/registry-configuration.js';
 import { CliError, ExitCode } from './errors.js';
@@ -14,24 +15,34 @@ import { CliError, ExitCode } from './errors.js';
 /** The URL forms the CLI accepts, for error messages. */
 export const ACCEPTED_REGISTRY_URL_FORMS =
   'zookeeper://host:2181[,host2:2181...]/namespace, etcd://host:2379[,host2:2379...]/namespace, ' +
-  'etcds://host:2379/namespace (TLS), optionally with user:password@ before the hosts, ' +
-  'or the path of a YAML/JSON file with a registry: section';
+  'etcds://host:2379/namespace (TLS), redis://host:6379/namespace, rediss://host:6379/namespace (TLS), ' +
+  'optionally with user:password@ before the hosts, ' +
+  'or the path of a YAML/JSON file with a registry: section (Redis Sentinel and Cluster: a file)';
 
 /** Default ports when a host has none. */
-const DEFAULT_PORTS: Readonly<Record<string, number>> = { zookeeper: 2181, etcd: 2379, etcds: 2379 };
+const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  zookeeper: 2181,
+  etcd: 2379,
+  etcds: 2379,
+  redis: 6379,
+  rediss: 6379,
+};
 
 /** Credentials given outside the URL (`--digest`, `--username`/`--password`). */
 export interface RegistryCredentials {
   /** ZooKeeper digest `user:password`. */
   readonly digest?: string;
-  /** etcd user name. */
+  /** etcd user name, or Redis ACL user name. */
   readonly username?: string;
-  /** etcd password. */
+  /** etcd or Redis password. */
   readonly password?: string;
 }
 
-/** What {@link parseRegistryUrl} returns: a ZooKeeper or etcd registry configuration. */
-export type RegistryUrlConfiguration = ZookeeperRegistryConfiguration | EtcdRegistryConfiguration;
+/** What {@link parseRegistryUrl} returns: a ZooKeeper, etcd or Redis registry configuration. */
+export type RegistryUrlConfiguration =
+  | ZookeeperRegistryConfiguration
+  | EtcdRegistryConfiguration
+  | RedisRegistryConfiguration;
 
 /**
  * Whether a `--registry` value is meant as a URL (it starts with a scheme of two or more
@@ -51,9 +62,13 @@ export function looksLikeRegistryUrl(value: string): boolean {
  *   `{ type: 'zookeeper', serverLists: 'host:port,...', namespace, digest? }` (port 2181 by default);
  * - `etcd://[user:password@]host[:port][,...]/namespace` → `{ type: 'etcd', endpoints:
  *   ['http://host:port', ...], namespace, username?, password? }` (port 2379 by default);
- * - `etcds://...` → the same with `https://` endpoints.
+ * - `etcds://...` → the same with `https://` endpoints;
+ * - `redis://[user:password@]host[:port]/namespace` → `{ type: 'redis', url: 'redis://host:port',
+ *   namespace, username?, password? }` (port 6379 by default, database 0; one host: Sentinel and
+ *   Cluster take a registry file); `rediss://...` → the same over TLS.
  *
- * Userinfo is percent-decoded. For ZooKeeper it is the digest; for etcd the user name and password.
+ * Userinfo is percent-decoded. For ZooKeeper it is the digest; for etcd and Redis the user name and
+ * password.
  * Credentials in `credentials` win over the URL's. The namespace may have `/`-separated segments.
  * `memory://` is rejected: an in-memory registry lives inside one process, so a CLI process cannot
  * see the jobs of another.
@@ -83,7 +98,7 @@ export function parseRegistryUrl(
   if (scheme === 'memory') {
     return fail(
       'an in-memory registry lives inside one process, so the CLI cannot reach the jobs of another process; ' +
-        'use the ZooKeeper or etcd registry the jobs use',
+        'use the ZooKeeper, etcd or Redis registry the jobs use',
     );
   }
   if (!(scheme in DEFAULT_PORTS)) return fail(`unknown scheme '${scheme}://'`);
@@ -109,7 +124,7 @@ export function parseRegistryUrl(
     if (credentials.username !== undefined || credentials.password !== undefined) {
       throw new CliError(
         ExitCode.USAGE,
-        '--username/--password are for etcd; ZooKeeper takes --digest user:password (or user:password@ in the URL)',
+        '--username/--password are for etcd and Redis; ZooKeeper takes --digest user:password (or user:password@ in the URL)',
       );
     }
     const digest = credentials.digest ?? (user === undefined ? undefined : `${user}:${password}`);
@@ -123,12 +138,24 @@ export function parseRegistryUrl(
   if (credentials.digest !== undefined) {
     throw new CliError(
       ExitCode.USAGE,
-      '--digest is for ZooKeeper; etcd takes --username and --password (or user:password@ in the URL)',
+      `--digest is for ZooKeeper; ${scheme.startsWith('redis') ? 'Redis' : 'etcd'} takes --username and --password (or user:password@ in the URL)`,
     );
   }
-  const protocol = scheme === 'etcds' ? 'https' : 'http';
   const username = credentials.username ?? user;
   const secret = credentials.password ?? password;
+  if (scheme === 'redis' || scheme === 'rediss') {
+    if (hosts.length > 1) {
+      return fail('Redis takes one host here; for Sentinel or Cluster pass a registry file');
+    }
+    return {
+      type: 'redis',
+      url: `${scheme}://${hosts[0]}`,
+      namespace,
+      ...(username === undefined ? {} : { username }),
+      ...(secret === undefined ? {} : { password: secret }),
+    };
+  }
+  const protocol = scheme === 'etcds' ? 'https' : 'http';
   return {
     type: 'etcd',
     endpoints: hosts.map((host) => `${protocol}://${host}`),
