@@ -6,7 +6,7 @@
  *
  * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset), `BENCH_BACKENDS=zookeeper,etcd,redis`,
  * `BENCH_QUICK=1` (short windows, for development), `BENCH_FIRES` (trigger fires per configuration),
- * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,3x100` (processes × jobs;
+ * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,1x1000i,3x100` (processes × jobs, `i` = idle-scheduled;
  * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own),
  * `BENCH_BASELINE=<dir>` (another built checkout of this repository: the cost and scale benchmarks
  * also run its build, row beside row, as a baseline in the same run).
@@ -39,10 +39,11 @@ function numberEnv(name: string, fallback: number): number {
 }
 
 function scaleConfigurations(quick: boolean): ScaleConfiguration[] {
-  const fallback = quick ? '1x1,1x100' : '1x1,1x100,1x1000,3x100';
+  const fallback = quick ? '1x1,1x100' : '1x1,1x100,1x1000,1x1000i,3x100';
   return (process.env.BENCH_SCALE ?? fallback).split(',').map((entry) => {
-    const [processes, jobs] = entry.split('x').map(Number);
-    return { processes: processes ?? 1, jobs: jobs ?? 1 };
+    const idle = entry.trim().endsWith('i');
+    const [processes, jobs] = entry.trim().replace(/i$/, '').split('x').map(Number);
+    return { processes: processes ?? 1, jobs: jobs ?? 1, idle };
   });
 }
 

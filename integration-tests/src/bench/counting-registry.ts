@@ -33,6 +33,7 @@ export const COUNTED_METHODS = [
   'executeInTransaction',
   'executeInLeader',
   'watch',
+  'confirmSession',
 ] as const;
 
 /** One counted method name. */
@@ -42,7 +43,10 @@ export type CountedMethod = (typeof COUNTED_METHODS)[number];
 export interface RegistryCallCounts {
   /** Calls per method (a transaction is one call; a latch is one call). */
   readonly calls: Readonly<Record<CountedMethod, number>>;
-  /** Sum of {@link calls} over every method except `watch`. */
+  /**
+   * Sum of {@link calls} over every method except `watch` and `confirmSession` (answered locally
+   * while an earlier proof of the session lasts; its round trips show in the server's counters).
+   */
   readonly requests: number;
   /** Operations inside all transactions (`check`/`create`/`update`/`delete`). */
   readonly transactionOps: number;
@@ -105,10 +109,9 @@ export class CountingRegistryCenter implements CoordinatorRegistryCenter {
   /** @returns a copy of the counters. */
   snapshot(): RegistryCallCounts {
     const calls = { ...this.#calls };
-    const requests = COUNTED_METHODS.filter((method) => method !== 'watch').reduce(
-      (sum, method) => sum + calls[method],
-      0,
-    );
+    const requests = COUNTED_METHODS.filter(
+      (method) => method !== 'watch' && method !== 'confirmSession',
+    ).reduce((sum, method) => sum + calls[method], 0);
     return {
       calls,
       requests,
@@ -220,6 +223,11 @@ export class CountingRegistryCenter implements CoordinatorRegistryCenter {
       }
       await unwatch();
     };
+  }
+
+  confirmSession(): Promise<void> {
+    this.#count('confirmSession');
+    return this.#delegate.confirmSession();
   }
 
   addConnectionStateListener(listener: RegistryConnectionStateListener): () => void {

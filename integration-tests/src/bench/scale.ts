@@ -25,7 +25,15 @@ import { type BenchTable, formatMs, summarize } from './stats.js';
 export interface ScaleConfiguration {
   readonly processes: number;
   readonly jobs: number;
+  /**
+   * Idle-scheduled jobs: a cron that never fires in the window (`0 0 0 1 1 ? 2099`), to show
+   * what jobs at rest cost the registry. @defaultValue false (every second)
+   */
+  readonly idle?: boolean;
 }
+
+/** A cron that does not fire within any benchmark window. */
+const IDLE_CRON = '0 0 0 1 1 ? 2099';
 
 /** Options of {@link benchScale}. */
 export interface ScaleOptions {
@@ -42,6 +50,7 @@ interface Row {
   readonly build: string;
   readonly processes: number;
   readonly jobs: number;
+  readonly idle: boolean;
   readonly fitted: boolean;
   readonly note: string;
   readonly startupS?: number;
@@ -63,6 +72,8 @@ interface Row {
   readonly maxMs?: number;
   readonly stagingP50Ms?: number;
   readonly stagingP99Ms?: number;
+  /** Requests the registry server received over the window (all processes), per minute. */
+  readonly serverRequestsPerMinute?: number;
 }
 
 const MB = 1024 * 1024;
@@ -80,8 +91,10 @@ async function scaleRow(
   build: BenchBuild,
 ): Promise<Row> {
   const { processes: count, jobs } = configuration;
-  const base = { backend: backend.name, build: build.label, processes: count, jobs };
-  const namespace = `bench-scale-${count}x${jobs}-${Date.now()}`;
+  const idle = configuration.idle === true;
+  const base = { backend: backend.name, build: build.label, processes: count, jobs, idle };
+  const namespace = `bench-scale-${count}x${jobs}${idle ? 'i' : ''}-${Date.now()}`;
+  const jobsConfig = everySecondJobs('scale', 1, true, jobs);
   const before = await backend.counters();
   const processes: BenchProcess[] = [];
   try {
@@ -94,7 +107,7 @@ async function scaleRow(
             namespace,
             sessionTimeoutMs: 30_000,
             instanceId: `127.0.0.1@-@s${i}`,
-            jobs: everySecondJobs('scale', 1, true, jobs),
+            jobs: idle ? { ...jobsConfig, cron: IDLE_CRON } : jobsConfig,
             startConcurrency: 25,
           },
           startupTimeoutMs,
@@ -143,6 +156,7 @@ async function scaleRow(
       watchCallsPerJobInstance: round(watchCalls / (jobs * count), 2),
       callsPerJobFire: round(calls / Math.max(1, fires), 2),
       firedRatio: round(fires / (jobs * windowSeconds), 3),
+      serverRequestsPerMinute: round(((after.requests - windowBefore.requests) / windowWallMs) * 60_000),
       p50Ms: summary.medianMs,
       p99Ms: summary.p99Ms,
       maxMs: summary.maxMs,
@@ -236,14 +250,18 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
     id: 'scale',
     title: '5. Scale: jobs per process',
     caption:
-      `Jobs of one item each, cron every second, monitorExecution on, handler returns at once; every process ` +
+      `Jobs of one item each, cron every second (idle: \`${IDLE_CRON}\`, not firing in the window), ` +
+      'monitorExecution on, handler returns at once; every process ' +
       `holds one instance of every job (3 processes = 3 instances per job). Window ${options.windowSeconds} s ` +
       'after startup + 3 s. RSS/heap: the largest process (heap used after a full GC / heap committed); CPU: mean per process, % of one core; server CPU: ' +
       'the registry server process, % of one core; machine busy: all cores, % (includes other users); nodes and ' +
       "server watches: growth of the server's counts per job (ZooKeeper `zk_znode_count`/`zk_watch_count`, " +
       'etcd `etcd_debugging_mvcc_keys_total`/`watcher_total`); watch() calls: registrations through the ' +
       'counting wrapper per job instance; fired = fires seen / (jobs × window s); p50/p99/max = trigger ' +
-      "latency (item start − second); staging = the run's TASK_STAGING event − second (timer and dispatch, " +
+      'latency (item start − second); server requests / min: what the registry server received over the ' +
+      'window from every client (ZooKeeper packets with session pings; etcd unary gRPC calls, not the ' +
+      'messages of its lease keep-alive stream; Redis script calls and change-feed reads); ' +
+      "staging = the run's TASK_STAGING event − second (timer and dispatch, " +
       "before the run's registry transaction); heap after a full GC. Probe: a parsed cron expression " +
       `retains ${Math.round(cronBytes.distinctBytes / 1024)} KB of heap per distinct expression and ` +
       `${Math.round(cronBytes.repeatedBytes)} bytes per job when jobs share one (\`* * * * * ?\`); one \`next()\` ` +
@@ -264,6 +282,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       'server watches / job',
       'watch() / job instance',
       'adapter calls / job fire',
+      'server requests / min',
       'fired',
       'p50 ms',
       'p99 ms',
@@ -274,7 +293,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
     rows: rows.map((row) => [
       row.backend,
       row.build,
-      `${row.processes} × ${row.jobs}`,
+      `${row.processes} × ${row.jobs}${row.idle ? ' idle' : ''}`,
       cell(row.startupS),
       cell(row.rssMb),
       row.heapMb === undefined ? 'n/a' : `${row.heapMb} / ${row.heapTotalMb}`,
@@ -285,6 +304,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       cell(row.serverWatchesPerJob),
       cell(row.watchCallsPerJobInstance),
       cell(row.callsPerJobFire),
+      cell(row.serverRequestsPerMinute),
       cell(row.firedRatio),
       cell(row.p50Ms, formatMs),
       cell(row.p99Ms, formatMs),
