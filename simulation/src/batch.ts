@@ -4,7 +4,9 @@
  *
  * @module
  */
+import { Worker } from 'node:worker_threads';
 import type { Violation } from './run-ledger.js';
+import type { SeedOutcome, SeedWorkerData } from './seed-worker.js';
 import { SIMULATION_EPOCH_MS, type SimulationResult, simulateSeed } from './simulation.js';
 
 /** Options of {@link runSeeds}. */
@@ -15,16 +17,27 @@ export interface BatchOptions {
   readonly seeds: number;
   /** Simulated minutes per seed. @defaultValue 2 */
   readonly minutes?: number;
-  /** Called after each seed (progress output). */
-  readonly onResult?: (result: SimulationResult) => void;
+  /**
+   * Worker threads running seeds in parallel (each seed is independent, so the outcome per seed is
+   * the same as in one thread). With more than one, a failing seed is run once more on the calling
+   * thread to keep its {@link SimulationResult} (trace) for the first 20 failures. @defaultValue 1
+   */
+  readonly workers?: number;
+  /** Called after each seed (progress output), in completion order. */
+  readonly onResult?: (outcome: SeedOutcome) => void;
 }
 
-/** A failing seed and its first violation. */
+/** A failing seed and its violations. */
 export interface FailingSeed {
   readonly seed: number;
-  readonly violations: readonly Violation[];
-  readonly result: SimulationResult;
+  /** Violation kinds, in the order found. */
+  readonly violationKinds: readonly string[];
+  /** The whole result with its trace (the first 20 failing seeds only). */
+  readonly result: SimulationResult | undefined;
 }
+
+/** Failing seeds whose whole result (trace) a batch keeps. */
+const FAILURES_KEPT = 20;
 
 /** The summary of a batch. */
 export interface BatchSummary {
@@ -48,34 +61,84 @@ export interface BatchSummary {
  */
 export async function runSeeds(options: BatchOptions): Promise<BatchSummary> {
   const from = options.from ?? 1;
+  const minutes = options.minutes ?? 2;
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const seedsByKind = new Map<string, number>();
-  const failures: FailingSeed[] = [];
+  const failing: SeedOutcome[] = [];
   let clusterMs = 0;
   let runs = 0;
-  for (let seed = from; seed < from + options.seeds; seed++) {
-    const result = await simulateSeed(seed, { minutes: options.minutes ?? 2 });
-    clusterMs += result.processMs;
-    runs += result.runCount;
-    if (result.violations.length > 0) {
-      for (const kind of new Set(result.violations.map((v) => v.kind))) {
+  const record = (outcome: SeedOutcome): void => {
+    clusterMs += outcome.processMs;
+    runs += outcome.runCount;
+    if (outcome.violationKinds.length > 0) {
+      for (const kind of new Set(outcome.violationKinds)) {
         seedsByKind.set(kind, (seedsByKind.get(kind) ?? 0) + 1);
       }
-      failures.push({ seed, violations: result.violations, result });
+      failing.push(outcome);
     }
-    options.onResult?.(result);
+    options.onResult?.(outcome);
+  };
+  const kept = new Map<number, SimulationResult>();
+  const workers = Math.min(options.workers ?? 1, options.seeds);
+  if (workers > 1) {
+    await runInWorkers({ first: from, end: from + options.seeds, stride: workers, minutes }, record);
+  } else {
+    for (let seed = from; seed < from + options.seeds; seed++) {
+      const result = await simulateSeed(seed, { minutes });
+      if (result.violations.length > 0 && kept.size < FAILURES_KEPT) kept.set(seed, result);
+      record(outcomeOf(result));
+    }
   }
   const cpu = process.cpuUsage(cpuStart);
+  const elapsedMs = performance.now() - started;
+  failing.sort((a, b) => a.seed - b.seed);
+  const failures: FailingSeed[] = [];
+  for (const outcome of failing) {
+    let result = kept.get(outcome.seed);
+    if (result === undefined && failures.length < FAILURES_KEPT) {
+      result = await simulateSeed(outcome.seed, { minutes });
+    }
+    failures.push({ seed: outcome.seed, violationKinds: outcome.violationKinds, result });
+  }
   return {
     seeds: options.seeds,
-    elapsedMs: performance.now() - started,
+    elapsedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     clusterHours: clusterMs / 3_600_000,
     runs,
     seedsByKind,
     failures,
   };
+}
+
+function outcomeOf(result: SimulationResult): SeedOutcome {
+  return {
+    seed: result.seed,
+    violationKinds: result.violations.map((violation) => violation.kind),
+    processMs: result.processMs,
+    runCount: result.runCount,
+  };
+}
+
+/**
+ * Runs the seeds in `stride` worker threads, worker `w` taking `first + w`, `first + w + stride`,
+ * …; resolves once every worker has finished, rejects on the first worker error.
+ */
+async function runInWorkers(range: SeedWorkerData, record: (outcome: SeedOutcome) => void): Promise<void> {
+  const url = new URL('./seed-worker.js', import.meta.url);
+  await Promise.all(
+    Array.from({ length: range.stride }, (_, w) => {
+      const worker = new Worker(url, { workerData: { ...range, first: range.first + w } });
+      worker.on('message', (outcome: SeedOutcome) => record(outcome));
+      return new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        worker.once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`simulation worker ${w} exited with code ${code}`)),
+        );
+      });
+    }),
+  );
 }
 
 /**

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * `npm run simulate -- --seeds 100000 [--from S] [--minutes M]` runs seeds and prints seeds/s,
+ * `npm run simulate -- --seeds 100000 [--from S] [--minutes M] [--workers W]` runs seeds (in W
+ * worker threads, default one per CPU) and prints seeds/s,
  * simulated cluster-hours, violations by kind and, per failing seed (the first few), the trace that
  * led to the failure. `--seed S --trace` replays one seed exactly and prints its whole trace.
  * Exits 1 when any violation was found.
  *
  * @module
  */
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { runSeeds, traceOfViolation } from './batch.js';
 import { simulateSeed } from './simulation.js';
@@ -40,7 +42,14 @@ const program = new Command()
   .option('--from <seed>', 'first seed', integer('--from', 0), 1)
   .option('--seed <seed>', 'replay this one seed', integer('--seed', 0))
   .option('--minutes <m>', 'simulated minutes per seed', positive, 2)
+  .option(
+    '--workers <n>',
+    'worker threads running seeds in parallel (default: one per CPU)',
+    integer('--workers', 1),
+    availableParallelism(),
+  )
   .option('--trace', 'with --seed: print the whole trace')
+  .option('--kernel-log', "with --seed --trace: put the kernel's logs into the trace")
   .option('--show <n>', 'failing seeds whose trace is printed', integer('--show', 0), 3)
   .action(
     async (options: {
@@ -48,11 +57,16 @@ const program = new Command()
       from: number;
       seed?: number;
       minutes: number;
+      workers: number;
       trace?: boolean;
+      kernelLog?: boolean;
       show: number;
     }) => {
       if (options.seed !== undefined) {
-        const result = await simulateSeed(options.seed, { minutes: options.minutes });
+        const result = await simulateSeed(options.seed, {
+          minutes: options.minutes,
+          kernelLog: options.kernelLog ?? false,
+        });
         if (options.trace) console.log(result.trace.format());
         console.log(
           `seed ${options.seed}: ${result.runCount} item runs, ${result.eventCount} events, ${result.checkedFires} (fire, item) pairs checked for loss, ${result.convergenceChecks} job(s) checked for convergence, ${(result.processMs / 3_600_000).toFixed(3)} cluster-hours, ${result.violations.length} violation(s)`,
@@ -66,12 +80,11 @@ const program = new Command()
         from: options.from,
         seeds: options.seeds,
         minutes: options.minutes,
-        onResult: (result) => {
+        workers: options.workers,
+        onResult: (outcome) => {
           done++;
-          if (result.violations.length > 0) {
-            console.log(
-              `seed ${result.seed}: ${[...new Set(result.violations.map((v) => v.kind))].join(', ')}`,
-            );
+          if (outcome.violationKinds.length > 0) {
+            console.log(`seed ${outcome.seed}: ${[...new Set(outcome.violationKinds)].join(', ')}`);
           }
           if (done % 100 === 0) console.error(`... ${done}/${options.seeds} seeds`);
         },
@@ -79,7 +92,7 @@ const program = new Command()
       const seconds = summary.elapsedMs / 1000;
       console.log('');
       console.log(
-        `seeds ${options.from}..${options.from + options.seeds - 1} (${options.minutes} simulated min each)`,
+        `seeds ${options.from}..${options.from + options.seeds - 1} (${options.minutes} simulated min each, ${Math.min(options.workers, options.seeds)} worker thread(s))`,
       );
       console.log(
         `${summary.seeds} seeds in ${seconds.toFixed(1)} s: ${(summary.seeds / seconds).toFixed(2)} seeds/s`,
@@ -92,8 +105,8 @@ const program = new Command()
         console.log(`  ${kind}: ${count} seed(s)`);
       }
       for (const failure of summary.failures.slice(0, options.show)) {
-        const violation = failure.violations[0];
-        if (violation === undefined) continue;
+        const violation = failure.result?.violations[0];
+        if (failure.result === undefined || violation === undefined) continue;
         console.log('');
         console.log(`--- seed ${failure.seed}: ${violation.kind}: ${violation.message}`);
         console.log(

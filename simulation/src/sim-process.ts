@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   type JobEvent,
+  type Logger,
   ScheduleJobBootstrap,
   type ShardingContext,
   silentLogger,
@@ -18,6 +19,7 @@ import type { Random } from './random.js';
 import { fencingTokenOf, type RunLedger, type RunRecord } from './run-ledger.js';
 import type { ProcessClock } from './simulated-time.js';
 import type { Trace } from './trace.js';
+import { traceLogger } from './trace-logger.js';
 import { type JobSpec, poolSizeType } from './workload.js';
 
 /** Registry namespace of every simulated cluster. */
@@ -36,6 +38,8 @@ export interface SimProcessDeps {
   readonly sessionTimeoutMs: number;
   /** Bound of the kernel's drain at shutdown, ms. */
   readonly shutdownTimeoutMs: number;
+  /** Write the kernel's and the registry client's logs into the trace (`--kernel-log`). */
+  readonly kernelLog: boolean;
 }
 
 /** A simulated process running every job of the cluster. */
@@ -84,7 +88,7 @@ export class SimProcess {
       namespace: SIM_NAMESPACE,
       sessionTimeoutMs: deps.sessionTimeoutMs,
       clock,
-      logger: silentLogger,
+      logger: this.#logger(),
     });
     this.timers = new TimerService(clock, (error) =>
       deps.trace.add(id, `timer callback threw: ${String(error)}`),
@@ -132,7 +136,7 @@ export class SimProcess {
       {
         instanceId: this.instanceId,
         serverIp: this.serverIp,
-        logger: silentLogger,
+        logger: this.#logger(),
         timerService: this.timers,
         shutdownTimeoutMs: this.#deps.shutdownTimeoutMs,
         onEvent: (event) => this.#onJobEvent(event),
@@ -235,5 +239,10 @@ export class SimProcess {
         else context.signal.addEventListener('abort', () => entry.finish(), { once: true });
       }
     });
+  }
+
+  /** The kernel's logger: silent, or into the trace with `--kernel-log`. */
+  #logger(): Logger {
+    return this.#deps.kernelLog ? traceLogger(this.#deps.trace, this.id, {}) : silentLogger;
   }
 }

@@ -24,6 +24,20 @@ function settle(): Promise<void> {
 }
 
 /**
+ * Lets every microtask started so far run to completion, without a turn of the event loop: Node
+ * runs a `process.nextTick` callback queued from a microtask only once the microtask queue is
+ * empty. The kernel and the memory registry chain their work through promises and
+ * `queueMicrotask` only (no `nextTick`, no real timers or I/O in a simulation), so this settles
+ * as completely as {@link settle}, at a tenth of its cost (no epoll round per event).
+ */
+function settleMicrotasks(): Promise<void> {
+  return new Promise((resolve) => queueMicrotask(() => process.nextTick(resolve)));
+}
+
+/** Events run between two real event-loop turns (lets output and other I/O through). */
+const EVENTS_PER_LOOP_TURN = 512;
+
+/**
  * The global simulated time and its event queue: events fire in due-time order, ties in the order
  * they were scheduled. Also a {@link Clock} itself (the registry server's clock: no skew, never
  * frozen).
@@ -92,7 +106,7 @@ export class SimulatedTime implements Clock {
       if (owner !== undefined && !owner.accepts(head)) continue;
       this.#eventsRun++;
       head.callback();
-      await settle();
+      await (this.#eventsRun % EVENTS_PER_LOOP_TURN === 0 ? settle() : settleMicrotasks());
       if (stop()) return true;
     }
     this.#nowMs = Math.max(this.#nowMs, untilMs);

@@ -22,6 +22,11 @@ export const SIMULATION_EPOCH_MS = Date.UTC(2026, 0, 1);
 export interface SimulationOptions {
   /** Simulated minutes per seed. @defaultValue 2 */
   readonly minutes?: number;
+  /**
+   * Write the kernel's logs into the trace (`log <level> …` lines per process). The seed's
+   * history is the same with and without. @defaultValue false
+   */
+  readonly kernelLog?: boolean;
 }
 
 /** The outcome of one seed. */
@@ -54,7 +59,7 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
  */
 export async function simulateSeed(seed: number, options: SimulationOptions = {}): Promise<SimulationResult> {
   registerSimulationPoolSizes();
-  const simulation = new Simulation(seed, options.minutes ?? 2);
+  const simulation = new Simulation(seed, options.minutes ?? 2, options.kernelLog ?? false);
   return simulation.run();
 }
 
@@ -81,8 +86,11 @@ class Simulation {
   #nextIp = 1;
   #processMs = 0;
 
-  constructor(seed: number, minutes: number) {
+  readonly #kernelLog: boolean;
+
+  constructor(seed: number, minutes: number, kernelLog: boolean) {
     this.#seed = seed;
+    this.#kernelLog = kernelLog;
     const root = new Random(seed);
     this.#spec = generateClusterSpec(seed, root.fork(), minutes);
     this.#chaos = root.fork();
@@ -201,6 +209,7 @@ class Simulation {
         now: () => this.#time.now(),
         sessionTimeoutMs: spec.sessionTimeoutMs,
         shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
+        kernelLog: this.#kernelLog,
       },
     ) as Alive;
     process.bornMs = this.#time.now();
