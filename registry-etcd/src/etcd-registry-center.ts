@@ -287,6 +287,26 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
+   * Resolves once the server is known to hold the session's lease: at once while the last answered
+   * keep-alive (or grant) proves it, else after one keep-alive round trip
+   * (`LeaseSession.confirmLease`, the same check every write makes).
+   *
+   * @throws {RegistryError} `SESSION_EXPIRED` when the lease is gone or was replaced meanwhile;
+   *   `CONNECTION_LOSS` when no keep-alive was answered; `NOT_STARTED`.
+   */
+  async confirmSession(): Promise<void> {
+    const session = this.requireSession();
+    const lease = session.requireLease();
+    await session.confirmLease();
+    if (session.requireLease() !== lease) {
+      throw new RegistryError(
+        'SESSION_EXPIRED',
+        'The etcd session lease was replaced while it was being confirmed',
+      );
+    }
+  }
+
+  /**
    * Whether a node exists (as a key, or implicitly as the parent of deeper keys).
    *
    * @param key - node path.

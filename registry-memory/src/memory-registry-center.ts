@@ -115,6 +115,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
 
   readonly #state: ServerState;
   readonly #clock: Clock;
+  /** The latest proof that the server held the session (see {@link confirmSession}). */
+  #sessionProof: { readonly session: SessionRecord; readonly untilMs: number } | undefined;
   readonly #identity: string | undefined;
   readonly #logger: Logger | undefined;
   /** Absolute path of the namespace node. */
@@ -277,6 +279,35 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   async isExisted(key: string): Promise<boolean> {
     assertRegistryPath(key);
     return this.#request(() => this.#state.exists(this.#abs(key)));
+  }
+
+  /**
+   * Resolves once the server is known to hold this client's current session: at once while an
+   * earlier proof lasts (a confirmation sent less than `sessionTimeoutMs` ago, on the client's
+   * clock), else after one round trip to the server (through the fault channel when faults are
+   * on, so a partitioned client gets no proof).
+   *
+   * @throws {RegistryError} `SESSION_EXPIRED` (the server ended the session), `CONNECTION_LOSS`
+   *   (disconnected, or the request was lost), `NOT_STARTED`.
+   */
+  async confirmSession(): Promise<void> {
+    this.#ensureUsable();
+    const session = this.#session;
+    const proof = this.#sessionProof;
+    if (proof !== undefined && proof.session === session && this.#clock.now() < proof.untilMs) return;
+    const sentAtMs = this.#clock.now();
+    await this.#request((actor) => {
+      if (!actor.session.alive) {
+        throw new RegistryError('SESSION_EXPIRED', 'The memory registry session expired');
+      }
+    });
+    if (this.#session !== session) {
+      throw new RegistryError(
+        'SESSION_EXPIRED',
+        'The memory registry session changed while it was being confirmed',
+      );
+    }
+    this.#sessionProof = { session: session as SessionRecord, untilMs: sentAtMs + this.sessionTimeoutMs };
   }
 
   /**

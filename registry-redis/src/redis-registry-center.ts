@@ -288,6 +288,18 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
+   * Resolves once the server is known to hold this client's session: at once while the latest
+   * accepted heartbeat (sent less than `sessionTimeoutMs` ago) proves it, else after one more
+   * heartbeat.
+   *
+   * @throws {RegistryError} `SESSION_EXPIRED`, `CONNECTION_LOSS`, `NOT_STARTED`.
+   */
+  async confirmSession(): Promise<void> {
+    this.requireStarted(undefined);
+    await (this.session as RedisSession).confirm('/');
+  }
+
+  /**
    * Names of the direct children of `key`, sorted descending by UTF-16 code units (ElasticJob's
    * order).
    *

@@ -58,6 +58,13 @@ export class RedisSession {
    * roundTripMs` from below.
    */
   private calibration: { serverMs: number; sentAt: number; roundTripMs: number } | undefined;
+  /**
+   * Local time (performance.now) until which the server certainly holds the session: the send
+   * time of the latest heartbeat (or open) the server accepted, plus the timeout (the server set
+   * the deadline to its time of processing plus the timeout, which is no earlier).
+   */
+  private provenUntil = 0;
+  private confirming: Promise<void> | undefined;
   private readonly endListeners = new Set<(sessionId: string) => void>();
   private readonly onReady = () => this.beat();
   private readonly onClose = () => this.suspend();
@@ -112,6 +119,41 @@ export class RedisSession {
   }
 
   /**
+   * Resolves once the server is known to hold the current session: at once while the latest
+   * accepted heartbeat proves it, else after one more heartbeat.
+   *
+   * @param path - for the error.
+   * @throws {RegistryError} `SESSION_EXPIRED` when the session is lost or was replaced meanwhile;
+   *   `CONNECTION_LOSS` when suspended or no heartbeat was accepted.
+   */
+  async confirm(path: string): Promise<void> {
+    const id = this.require(path);
+    if (this.phase === 'live' && performance.now() < this.provenUntil) return;
+    if (this.phase === 'live') {
+      this.confirming ??= this.extend().finally(() => {
+        this.confirming = undefined;
+      });
+      await this.confirming;
+    }
+    if (this.require(path) !== id) {
+      throw new RegistryError(
+        'SESSION_EXPIRED',
+        'The Redis session was replaced while it was being confirmed',
+        { path },
+      );
+    }
+    if (this.phase !== 'live' || performance.now() >= this.provenUntil) {
+      throw new RegistryError(
+        'CONNECTION_LOSS',
+        'The Redis server did not confirm the session (no heartbeat accepted)',
+        {
+          path,
+        },
+      );
+    }
+  }
+
+  /**
    * Registers a listener called with the id of a session that ended (LOST or close).
    *
    * @returns a function that removes it.
@@ -153,6 +195,7 @@ export class RedisSession {
     this.epochValue = reply[1];
     this.calibration = { serverMs: Number(reply[2]), sentAt, roundTripMs: answeredAt - sentAt };
     this.expiredBy = answeredAt + this.context.sessionTimeoutMs;
+    this.provenUntil = sentAt + this.context.sessionTimeoutMs;
   }
 
   private schedule(delayMs: number): void {
@@ -225,6 +268,7 @@ export class RedisSession {
     }
     this.calibration = next;
     this.expiredBy = Math.max(this.expiredBy, answeredAt + this.context.sessionTimeoutMs);
+    this.provenUntil = Math.max(this.provenUntil, sentAt + this.context.sessionTimeoutMs);
     if (this.phase === 'suspended') {
       this.phase = 'live';
       clearTimeout(this.lostTimer);

@@ -124,6 +124,10 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   #phase: Phase = 'new';
   #connection: ZookeeperConnection | undefined;
   #suspended = false;
+  /** The latest proof that the server held the session (see {@link confirmSession}). */
+  #sessionProof:
+    | { readonly connection: ZookeeperConnection; readonly sessionId: Buffer; readonly untilMs: number }
+    | undefined;
   #closing: Promise<void> | undefined;
   readonly #background = new Set<Promise<unknown>>();
 
@@ -592,6 +596,47 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     assertRegistryPath(key);
     this.#assertStarted();
     return (await this.#exists(this.#absolute(key))) !== null;
+  }
+
+  /**
+   * Resolves once the server is known to hold the current session: at once while an earlier proof
+   * lasts (an `exists` of the namespace node sent less than the negotiated session timeout ago and
+   * answered on this session: ZooKeeper expires a session only after that long without hearing from
+   * its client), else after one such round trip, not retried.
+   *
+   * @throws {RegistryError} `CONNECTION_LOSS` while suspended or when the round trip fails;
+   *   `SESSION_EXPIRED` when the server says so or the session changed meanwhile; `NOT_STARTED`.
+   */
+  async confirmSession(): Promise<void> {
+    this.#assertStarted();
+    const connection = this.#connection as ZookeeperConnection;
+    if (this.#suspended) {
+      throw new RegistryError(
+        'CONNECTION_LOSS',
+        'The ZooKeeper connection is suspended: the session cannot be confirmed',
+      );
+    }
+    const sessionId = connection.sessionId();
+    const proof = this.#sessionProof;
+    if (
+      proof !== undefined &&
+      proof.connection === connection &&
+      proof.sessionId.equals(sessionId) &&
+      performance.now() < proof.untilMs
+    ) {
+      return;
+    }
+    const sentAt = performance.now();
+    await this.#request('exists', this.#rootPath, 'once', (client, done) =>
+      client.exists(this.#rootPath, (error, stat) => done(error, stat ?? null)),
+    );
+    if (this.#connection !== connection || !connection.sessionId().equals(sessionId)) {
+      throw new RegistryError(
+        'SESSION_EXPIRED',
+        'The ZooKeeper session changed while it was being confirmed',
+      );
+    }
+    this.#sessionProof = { connection, sessionId, untilMs: sentAt + connection.negotiatedSessionTimeoutMs() };
   }
 
   /**

@@ -119,6 +119,10 @@ export class MirrorReadRegistry implements CoordinatorRegistryCenter {
     return readOnly('watch');
   }
 
+  confirmSession(): Promise<void> {
+    return readOnly('confirmSession');
+  }
+
   addConnectionStateListener(): () => void {
     return () => {};
   }

@@ -307,6 +307,23 @@ export interface CoordinatorRegistryCenter {
   watch(key: string, listener: RegistryWatchListener): Promise<RegistryUnwatch>;
 
   /**
+   * Resolves once this client knows that the server still holds its current session, so that work
+   * fenced by the session (user code of a sharding item) may start: at once when an answer from
+   * the server proves it (a request answered after being sent less than the session timeout ago:
+   * the server cannot have expired the session since), else after one round trip that proves it.
+   * A process that was frozen (GC pause, `SIGSTOP`, VM migration) longer than its session may run
+   * timers before its client notices the broken connection; this is the check that stops it.
+   *
+   * ElasticJob has no such call (Curator's connection state is its only signal).
+   *
+   * @throws {RegistryError} `SESSION_EXPIRED` when the server has ended the session (or the client
+   *   knows it has); `CONNECTION_LOSS` when no proof could be had (the connection is down, or the
+   *   round trip failed); `NOT_STARTED` before `start()` or after `close()`. Never resolves on the
+   *   strength of a session other than the one current when called.
+   */
+  confirmSession(): Promise<void>;
+
+  /**
    * Registers a connection state listener (see {@link RegistryConnectionState}).
    *
    * @param listener - called on every state change, in order.

@@ -14,7 +14,7 @@ import { BASE_TEST_TIMEOUT_MS } from './common.js';
 /** Every contract method that needs a started client. */
 type KeyedMethod = Exclude<
   keyof CoordinatorRegistryCenter,
-  'start' | 'close' | 'addConnectionStateListener' | 'capabilities' | 'namespace'
+  'start' | 'close' | 'addConnectionStateListener' | 'confirmSession' | 'capabilities' | 'namespace'
 >;
 
 /** One call per keyed method, with `key` as its path argument; the callback must never run. */
@@ -116,6 +116,22 @@ export function defineLifecycleTests(ctx: ConformanceContext): void {
         await client.close();
         expect(states.since(before)).toEqual([]);
         expect(removed.states.filter((state) => state !== 'CONNECTED')).toEqual([]);
+      },
+      timeout,
+    );
+
+    it(
+      'confirmSession() resolves on a live session (and again), and rejects with NOT_STARTED before start() and after close()',
+      async () => {
+        const client = await ctx.client({ start: false });
+        const before = await captureError(() => client.confirmSession());
+        expect((before as { code?: unknown }).code, String(before)).toBe('NOT_STARTED');
+        await client.start();
+        await client.confirmSession();
+        await client.confirmSession();
+        await client.close();
+        const after = await captureError(() => client.confirmSession());
+        expect((after as { code?: unknown }).code, String(after)).toBe('NOT_STARTED');
       },
       timeout,
     );

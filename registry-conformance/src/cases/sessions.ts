@@ -5,7 +5,7 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import type { ConformanceContext } from '../harness.js';
+import { type ConformanceContext, captureError } from '../harness.js';
 import { CONFORMANCE_SESSION_TIMEOUT_MS } from '../options.js';
 import { BASE_TEST_TIMEOUT_MS, control, needsControls } from './common.js';
 
@@ -108,6 +108,11 @@ export function defineSessionTests(ctx: ConformanceContext): void {
         expect(states.since(suspendedAt).every((state) => state === 'SUSPENDED' || state === 'LOST')).toBe(
           true,
         );
+        // No proof of a session the server has ended.
+        const unconfirmed = await captureError(() => client.confirmSession());
+        expect(['CONNECTION_LOSS', 'SESSION_EXPIRED'], String(unconfirmed)).toContain(
+          (unconfirmed as { code?: unknown }).code,
+        );
         await control(ctx, 'reconnect')(client);
         const lostAt = await states.waitForState('LOST', { from: suspendedAt, timeoutMs: lostBoundMs });
         await states.waitForState('RECONNECTED', { from: lostAt, timeoutMs: ctx.ms(20_000) });
@@ -115,6 +120,7 @@ export function defineSessionTests(ctx: ConformanceContext): void {
         expect(await client.isExisted(ctx.path('e'))).toBe(false);
         await client.persistEphemeral(ctx.path('e'), 'reborn');
         await recorder.waitForEvent({ type: 'ADDED', key: ctx.path('e'), value: 'reborn' });
+        await client.confirmSession();
       },
       ctx.ms(BASE_TEST_TIMEOUT_MS * 2 + CONFORMANCE_SESSION_TIMEOUT_MS * 3),
     );
