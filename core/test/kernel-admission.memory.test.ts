@@ -351,6 +351,39 @@ describe('assignment', () => {
 });
 
 describe('one admission gate for every run', () => {
+  it('a process restarted with the instance id of a crashed one clears its leftover running marks and runs its items', async () => {
+    const h = await harness();
+    const config = job({ failover: false });
+    await h.start(1, config);
+    await h.start(2, config, () => new Promise<void>(() => {})); // never finishes: it will crash
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    const items = await h.itemsOf('orders', 2, 2);
+    await h.fire();
+    await waitFor(() =>
+      expect(h.executions.filter((e) => e.instanceId === h.id(2))).toHaveLength(items.length),
+    );
+    for (const item of items)
+      expect(await h.admin.getDirectly(`/orders/sharding/${item}/running`)).toBe(h.id(2));
+    await h.crash(2);
+    await h.start(2, config); // the same instance id, as a restarted pod keeps it
+    await h.settled('orders', 2, [h.id(1), h.id(2)]);
+    const mine = await h.itemsOf('orders', 2, 2);
+    await waitFor(async () => {
+      for (const item of mine)
+        expect(await h.admin.isExisted(`/orders/sharding/${item}/running`)).toBe(false);
+    });
+    const before = h.executions.length;
+    await h.fire();
+    await waitFor(() =>
+      expect(
+        h.executions
+          .slice(before)
+          .filter((e) => e.instanceId === h.id(2))
+          .map((e) => e.item),
+      ).toEqual(mine),
+    );
+  });
+
   it('a misfire re-run skips items disabled or failed over to another live instance meanwhile', async () => {
     const h = await harness();
     const gates = new Gates();

@@ -45,17 +45,21 @@ class StallingRegistry extends MemoryRegistryCenter {
   readonly #stalls: HeldStall[] = [];
 
   /**
-   * Holds back the next transaction that deletes a `running` node (a run's completion) or creates
-   * a `misfire` flag (a fire during a run).
+   * Holds back the next transaction that deletes a `running` node (a run's completion), creates
+   * a `misfire` flag (a fire during a run), creates a `running` node (`admission`), or creates
+   * the server node of 10.0.0.1 (`server`, a start).
    */
-  stallNext(node: 'running' | 'misfire'): Stall {
+  stallNext(node: 'running' | 'misfire' | 'admission' | 'server'): Stall {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
     const stall: Stall = { release, sent: undefined };
     const type = node === 'running' ? 'delete' : 'create';
-    this.#stalls.push({ stall, gate, matches: (op) => op.type === type && op.key.endsWith(`/${node}`) });
+    const key = { running: 'running', misfire: 'misfire', admission: 'running', server: 'servers/10.0.0.1' }[
+      node
+    ];
+    this.#stalls.push({ stall, gate, matches: (op) => op.type === type && op.key.endsWith(`/${key}`) });
     return stall;
   }
 
@@ -241,6 +245,21 @@ describe('kernel connection states on memory', () => {
     await waitFor(async () => expect(await admin.isExisted('/fenced/sharding/0/misfire')).toBe(false));
   });
 
+  it('clears the running marks an admission wrote after its session was lost, and runs nothing on them', async () => {
+    const { client, admin, runs, messages, fire } = await setUp();
+    const admission = client.stallNext('admission');
+    cleanups.push(async () => admission.release());
+    await fire();
+    await waitFor(() => expect(admission.sent).toBeDefined()); // the fire's admission hangs
+    client.expireSession(); // LOST, then RECONNECTED on a new session
+    await waitFor(() => expect(messages).toContain('re-registered after reconnecting'));
+    admission.release(); // the marks land on the new session: refused, and not left behind
+    await admission.sent;
+    expect(await admin.getDirectly('/fenced/sharding/0/running')).toBe('10.0.0.1@-@1');
+    await waitFor(async () => expect(await admin.isExisted('/fenced/sharding/0/running')).toBe(false));
+    expect(runs).toEqual([]);
+  });
+
   it('a queued item of a run waits while SUSPENDED and is dropped when the session turns out lost', async () => {
     const releases: Array<() => void> = [];
     const { client, admin, runs, fire } = await setUp(
@@ -279,6 +298,46 @@ describe('kernel connection states on memory', () => {
     releases[1]?.();
     await shutdown;
     expect(runs).toEqual([0]);
+  });
+
+  it('applies a configuration changed in the registry while the job was starting', async () => {
+    const server = new MemoryRegistryServer();
+    const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
+    const client = new StallingRegistry({ server, namespace: 'fencing' });
+    const admin = new MemoryRegistryCenter({ server, namespace: 'fencing' });
+    await client.start();
+    await admin.start();
+    const runs: number[] = [];
+    const bootstrap = new ScheduleJobBootstrap(
+      client,
+      { execute: async (ctx) => void runs.push(ctx.shardingItem) },
+      { jobName: 'fenced', cron: '* * * * * ?', shardingTotalCount: 1 },
+      {
+        instanceId: '10.0.0.1@-@1',
+        serverIp: '10.0.0.1',
+        timerService: new TimerService(clock),
+        logger: messageLogger([]),
+      },
+    );
+    cleanups.push(async () => {
+      await bootstrap.shutdown();
+      await client.close();
+      await admin.close();
+    });
+    const registration = client.stallNext('server');
+    cleanups.push(async () => registration.release());
+    const started = bootstrap.schedule();
+    await waitFor(() => expect(registration.sent).toBeDefined()); // configuration read, watch begun
+    const yaml = (await admin.getDirectly('/fenced/config')) as string;
+    await admin.update('/fenced/config', yaml.replace(/^shardingTotalCount: .*$/m, 'shardingTotalCount: 2'));
+    registration.release();
+    await started;
+    expect(bootstrap.configuration?.shardingTotalCount).toBe(2);
+    await waitFor(async () =>
+      expect(await admin.getDirectly('/fenced/sharding/1/instance')).toBe('10.0.0.1@-@1'),
+    );
+    await clock.advanceTo(bootstrap.nextFireTimeMs as number);
+    await waitFor(() => expect(runs.sort()).toEqual([0, 1]));
   });
 
   it('re-creates its instance node when it vanishes instead of shutting the job down', async () => {

@@ -108,6 +108,23 @@ export function toJobInstanceYaml(instance: JobInstance): string {
  *   map, or lacks a valid `jobInstanceId` or `serverIp`; the YAML parser's error is the `cause`.
  */
 export function parseJobInstanceYaml(text: string): JobInstance {
+  const known = PARSED_INSTANCES.get(text);
+  if (known !== undefined) return known;
+  const parsed = parseJobInstanceYamlUncached(text);
+  if (PARSED_INSTANCES.size >= PARSED_INSTANCES_MAX) PARSED_INSTANCES.clear();
+  PARSED_INSTANCES.set(text, parsed);
+  return parsed;
+}
+
+/**
+ * Instances parsed so far, by their YAML: the kernel parses every instance node whenever it asks
+ * which instances are available (each resharding pass and each check of an assignment), and the
+ * same few texts come back. Instances are frozen, so one object can be shared. Emptied when full.
+ */
+const PARSED_INSTANCES = new Map<string, JobInstance>();
+const PARSED_INSTANCES_MAX = 4096;
+
+function parseJobInstanceYamlUncached(text: string): JobInstance {
   const quoted = JSON.stringify(text.length > 200 ? `${text.slice(0, 197)}...` : text);
   const document = parseDocument(text, { schema: 'yaml-1.1', uniqueKeys: true });
   if (document.errors.length > 0) {

@@ -60,30 +60,47 @@ export class JobCache {
 
   #apply(event: RegistryEvent): void {
     const { key } = event;
-    const slash = key.lastIndexOf('/');
-    const parent = slash <= 0 ? '/' : key.slice(0, slash);
-    const name = key.slice(slash + 1);
     if (event.type === 'DELETED') {
       this.#values.delete(key);
-      this.#children.get(parent)?.delete(name);
+      const slash = key.lastIndexOf('/');
+      this.#children.get(slash <= 0 ? '/' : key.slice(0, slash))?.delete(key.slice(slash + 1));
       // A recursive delete may report only the top node on some backends: drop the subtree too.
-      const prefix = `${key}/`;
-      for (const path of [...this.#values.keys()]) {
-        if (path.startsWith(prefix)) this.#values.delete(path);
+      // The children index holds every cached path's ancestors, so the walk finds all of it.
+      this.#dropDescendants(key);
+      return;
+    }
+    const known = this.#values.has(key);
+    this.#values.set(key, event.value);
+    if (!known) this.#link(key);
+  }
+
+  /** Records `path` under its parent, and each ancestor under its own, up to the root. */
+  #link(path: string): void {
+    let child = path;
+    while (child !== this.root && child.length > this.root.length) {
+      const slash = child.lastIndexOf('/');
+      const parent = slash <= 0 ? '/' : child.slice(0, slash);
+      const name = child.slice(slash + 1);
+      let set = this.#children.get(parent);
+      if (set === undefined) {
+        set = new Set();
+        this.#children.set(parent, set);
+      } else if (set.has(name)) {
+        return;
       }
-      for (const path of [...this.#children.keys()]) {
-        if (path === key || path.startsWith(prefix)) this.#children.delete(path);
-      }
-    } else {
-      this.#values.set(key, event.value);
-      if (key !== this.root) {
-        let set = this.#children.get(parent);
-        if (set === undefined) {
-          set = new Set();
-          this.#children.set(parent, set);
-        }
-        set.add(name);
-      }
+      set.add(name);
+      child = parent;
+    }
+  }
+
+  #dropDescendants(path: string): void {
+    const names = this.#children.get(path);
+    if (names === undefined) return;
+    this.#children.delete(path);
+    for (const name of names) {
+      const child = `${path}/${name}`;
+      this.#values.delete(child);
+      this.#dropDescendants(child);
     }
   }
 }

@@ -9,8 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JobConfiguration, ResolvedJobConfiguration } from '../config/index.js';
 import { JobConfigurationError } from '../config/job-configuration-error.js';
-import type { JobEventListener } from '../event/index.js';
-import { JobEventBus } from '../event/index.js';
+import { JobEventBus, type JobEventListener } from '../event/index.js';
 import { detectLocalIp, type JobInstance } from '../instance/index.js';
 import type { ElasticJob } from '../job/elastic-job.js';
 import { createDefaultLogger, type Logger } from '../logging/logger.js';
@@ -181,6 +180,9 @@ export class JobRunner {
         reshardingWaitTimeoutMs,
         poolSize: () => this.#config.poolSize(),
         onIdle: () => this.#failover.tryFailover(),
+        onRunEnded: () => {
+          if (this.#failover.claimWanted()) this.#failover.tryFailover(); // a claim reads every item
+        },
       },
       track,
     );
@@ -271,10 +273,12 @@ export class JobRunner {
       );
       this.#session.listen((work) => this.#track(work));
       this.#state = 'STARTED';
+      this.#track(this.#execution.clearLeftoversAtStart((item) => this.#lanes.holds(item)));
       await this.#electIfNeeded();
       if (this.#scheduled) this.#fires.schedule();
+      this.#router.applyConfigurationChangedDuringStart();
       this.#reconcile.schedule();
-      this.#failover.tryFailover();
+      this.#failover.tryFailover(true);
       this.#logger.info(
         { cron: this.#config.current.cron, shardingTotalCount: this.#config.current.shardingTotalCount },
         'job started',
@@ -283,7 +287,8 @@ export class JobRunner {
       this.#state = 'SHUT_DOWN';
       this.#fires.cancel();
       this.#session.close();
-      await this.#cache.close().catch(() => {});
+      await this.#servers.withdrawInstance();
+      await this.#cache.close().catch((e: unknown) => this.#logger.warn({ err: e }, 'job cache not closed'));
       throw error;
     }
   }
@@ -357,7 +362,7 @@ export class JobRunner {
     this.#fires.cancel();
     this.#reconcile.cancel();
     this.#session.close();
-    this.#lanes.abortAll(new RunAbortReason('SHUTDOWN', `job '${this.paths.jobName}' is shutting down`));
+    this.#lanes.close(new RunAbortReason('SHUTDOWN', `job '${this.paths.jobName}' is shutting down`));
     this.#waiters.cancelAll(); // bounded waits inside runs (resharding, guarantee) end now
     this.#sharding.close();
     const drained = await withinMs(
@@ -370,23 +375,17 @@ export class JobRunner {
     this.#waiters.cancelAll();
     await withinMs(clock, Promise.allSettled([...this.#background]), CLEANUP_BOUND_MS);
     if (wasStarted) {
-      if (this.#session.suspended) {
+      // While the session lasts (a partition shorter than the session timeout), leadership and the
+      // instance node stay unless removed: the withdrawal is retried when the connection is back.
+      const withdrawn = await withinMs(
+        clock,
+        this.#servers.withdrawInstance(() => this.#leader.abdicate()).then(() => true),
+        CLEANUP_BOUND_MS * 2,
+      );
+      if (withdrawn === undefined) {
         this.#logger.info(
-          'registry unreachable: skipped releasing leadership and removing the instance node; the session expiry removes them',
+          `registry did not answer within ${CLEANUP_BOUND_MS * 2} ms: skipped releasing leadership and removing the instance node; retried when the connection is back in this session, else the session expiry removes them`,
         );
-      } else {
-        const cleanup = Promise.allSettled([this.#leader.abdicate(), this.#servers.removeInstance()]);
-        const results = await withinMs(clock, cleanup, CLEANUP_BOUND_MS * 2);
-        if (results === undefined) {
-          this.#logger.info(
-            `registry did not answer within ${CLEANUP_BOUND_MS * 2} ms: skipped releasing leadership and removing the instance node; the session expiry removes them`,
-          );
-        } else {
-          for (const result of results) {
-            if (result.status === 'rejected')
-              this.#logger.warn({ err: result.reason }, 'shutdown clean-up failed');
-          }
-        }
       }
     }
     await withinMs(clock, this.#cache.close(), CLEANUP_BOUND_MS);

@@ -115,6 +115,15 @@ export class RegistryEventRouter {
     }
   }
 
+  /**
+   * Applies a configuration the registry changed while the job was starting: events are routed
+   * only once it has started, and the start read the configuration before its watch began.
+   */
+  applyConfigurationChangedDuringStart(): void {
+    const yaml = this.context.cache.get(this.context.paths.config);
+    if (yaml !== undefined && yaml !== this.s.config.appliedYaml) this.#onConfigurationChanged(yaml);
+  }
+
   #onConfigurationChanged(yaml: string): void {
     const { logger } = this.context;
     const previous = this.s.config.apply(yaml, logger);

@@ -58,8 +58,8 @@ export async function readJobSnapshot(
 }
 
 /**
- * Every item of the job: the numeric children of `sharding/` and `0..shardingTotalCount-1`,
- * ascending.
+ * Every item of the job: `0..shardingTotalCount-1` and the numeric children of `sharding/` beyond
+ * it that still hold more than their fencing counter, ascending.
  * @internal
  */
 export async function readItems(
@@ -72,7 +72,10 @@ export async function readItems(
   const numbers = new Set<number>();
   for (let item = 0; item < shardingTotalCount; item++) numbers.add(item);
   for (const child of await registry.getChildrenKeys(paths.sharding)) {
-    if (/^(0|[1-9]\d{0,8})$/.test(child)) numbers.add(Number(child));
+    if (!/^(0|[1-9]\d{0,8})$/.test(child) || numbers.has(Number(child))) continue;
+    // An item removed by a smaller count keeps only its fencing counter: not an item any more.
+    const nodes = await registry.getChildrenKeys(paths.shardingItem(Number(child)));
+    if (!(nodes.length === 1 && nodes[0] === 'fencing')) numbers.add(Number(child));
   }
   const items = [...numbers].sort((a, b) => a - b);
   return Promise.all(

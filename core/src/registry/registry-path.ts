@@ -6,6 +6,9 @@
  * @module
  */
 
+/** One or more `/segment`s, no segment empty, `.` or `..`: the segment checks below in one pass. */
+const VALID_NON_ROOT_PATH = /^(?:\/(?!\.{1,2}(?:\/|$))[^/]+)+$/;
+
 /**
  * Throws a `TypeError` naming `path` unless it is a valid registry path.
  *
@@ -15,6 +18,7 @@
  *   contains an empty, `.` or `..` segment, or contains a NUL character.
  */
 export function assertRegistryPath(path: unknown, allowRoot = true): asserts path is string {
+  if (typeof path === 'string' && VALID_NON_ROOT_PATH.test(path) && !path.includes('\u0000')) return;
   if (typeof path !== 'string') {
     throw new TypeError(`Registry path must be a string, got ${typeof path}`);
   }

@@ -246,6 +246,24 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       expect(new Set(c.executions.map((e) => e.instanceId)).size).toBe(2);
     });
 
+    it('commits one resharding per membership change, none for an event that changes no plan', async () => {
+      const c = await cluster();
+      const ids = ['10.0.0.1@-@1001', '10.0.0.2@-@1002', '10.0.0.3@-@1003'];
+      const admin = await c.client();
+      const committedSizes = () =>
+        c.events.flatMap((e) => (e.kind === 'resharding' ? [Object.keys(e.assignment).length] : []));
+      await c.start(1, job());
+      await waitForLeaderAndSharding(admin, 'orders', 6, ids.slice(0, 1));
+      // A join comes as two events (server node, instance node); the plan changes once.
+      await c.start(2, job());
+      await waitForLeaderAndSharding(admin, 'orders', 6, ids.slice(0, 2));
+      // A server event that changes nothing: its status written again.
+      await admin.persist('/orders/servers/10.0.0.2', 'ENABLED');
+      await c.start(3, job());
+      await waitForLeaderAndSharding(admin, 'orders', 6, ids);
+      await waitFor(() => expect(committedSizes()).toEqual([1, 2, 3]));
+    });
+
     it('writes every configuration key, lets the registry copy win, and honours overwrite', async () => {
       const c = await cluster();
       const first = await c.start(1, job({ description: 'first' }));
@@ -293,6 +311,46 @@ export function kernelBehaviourSuite(fixture: KernelRegistryFixture): void {
       const yaml = (await admin.getDirectly('/orders/config')) as string;
       await admin.update('/orders/config', yaml.replace(/^cron: .*$/m, "cron: '*/5 * * * * ?'"));
       await waitFor(() => expect(bootstrap.nextFireTimeMs).toBe(start + 5000));
+    });
+
+    it("keeps a removed item's fencing counter, so its token continues when a larger count brings it back", async () => {
+      const c = await cluster();
+      const tokens: Array<[number, number]> = [];
+      await c.start(1, job({ shardingTotalCount: 3, shardingItemParameters: '' }), async (ctx) => {
+        tokens.push([ctx.shardingItem, ctx.fencingToken]);
+      });
+      const admin = await c.client();
+      const setTotal = async (total: number) => {
+        const yaml = (await admin.getDirectly('/orders/config')) as string;
+        await admin.update(
+          '/orders/config',
+          yaml.replace(/^shardingTotalCount: .*$/m, `shardingTotalCount: ${total}`),
+        );
+      };
+      await waitForLeaderAndSharding(admin, 'orders', 3, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(() => expect(tokens.filter(([item]) => item === 2)).toEqual([[2, 1]]));
+      await c.fire();
+      await waitFor(() =>
+        expect(tokens.filter(([item]) => item === 2)).toEqual([
+          [2, 1],
+          [2, 2],
+        ]),
+      );
+      await setTotal(2);
+      // The item is gone from the assignment; only its fencing counter stays.
+      await waitFor(async () => {
+        expect(await admin.isExisted('/orders/leader/sharding/necessary')).toBe(false);
+        expect(await admin.getChildrenKeys('/orders/sharding/2')).toEqual(['fencing']);
+      });
+      expect(await admin.getDirectly('/orders/sharding/2/fencing')).toBe('2');
+      tokens.length = 0;
+      await c.fire();
+      await waitFor(() => expect(tokens.map(([item]) => item).sort()).toEqual([0, 1]));
+      await setTotal(3);
+      await waitForLeaderAndSharding(admin, 'orders', 3, ['10.0.0.1@-@1001']);
+      await c.fire();
+      await waitFor(() => expect(tokens.filter(([item]) => item === 2)).toEqual([[2, 3]]));
     });
 
     it('keeps an operator-disabled server disabled across restarts and moves its items away', async () => {

@@ -32,6 +32,8 @@ export class ConfigurationService {
   readonly local: ResolvedJobConfiguration;
   readonly jobClassName: string;
   #current: ResolvedJobConfiguration;
+  /** The registry's configuration YAML last adopted or written (`undefined` before {@link setUp}). */
+  #appliedYaml: string | undefined;
   #cron: CronExpression | undefined;
   #itemExecutor: JobItemExecutor;
   #errorHandler: JobErrorHandler | undefined;
@@ -75,6 +77,10 @@ export class ConfigurationService {
   get current(): ResolvedJobConfiguration {
     return this.#current;
   }
+  /** The registry's configuration YAML last adopted, written or applied (even if found invalid). */
+  get appliedYaml(): string | undefined {
+    return this.#appliedYaml;
+  }
   get cron(): CronExpression | undefined {
     return this.#cron;
   }
@@ -109,8 +115,10 @@ export class ConfigurationService {
     const existing = await registry.getDirectly(paths.config);
     if (existing === undefined || this.local.overwrite) {
       await registry.persist(paths.root, this.jobClassName);
-      await registry.persist(paths.config, toJobConfigurationYaml(this.local));
+      const yaml = toJobConfigurationYaml(this.local);
+      await registry.persist(paths.config, yaml);
       this.#current = this.local;
+      this.#appliedYaml = yaml;
       return;
     }
     const fromRegistry = parseJobConfigurationYaml(existing);
@@ -118,6 +126,7 @@ export class ConfigurationService {
     if (rootValue === undefined || rootValue.trim() === '')
       await registry.persist(paths.root, this.jobClassName);
     this.#current = fromRegistry;
+    this.#appliedYaml = existing;
   }
 
   /**
@@ -126,6 +135,7 @@ export class ConfigurationService {
    * @returns the previous configuration, or `undefined` when `yaml` is invalid (logged, ignored).
    */
   apply(yaml: string, logger: Logger): ResolvedJobConfiguration | undefined {
+    this.#appliedYaml = yaml;
     let next: ResolvedJobConfiguration;
     try {
       next = parseJobConfigurationYaml(yaml);

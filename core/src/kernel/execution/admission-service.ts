@@ -39,6 +39,11 @@ export interface Admission {
   readonly refused: ReadonlyMap<number, string>;
   /** The session epoch the admission was made under. */
   readonly epoch: number;
+  /**
+   * Items whose running marks were written (with these fencing tokens) while the session ended:
+   * refused, and the marks are the run's to clear. Absent when there are none.
+   */
+  readonly abandoned?: ReadonlyMap<number, number>;
 }
 
 interface ItemPlan {
@@ -75,12 +80,19 @@ export class AdmissionService {
       return refuseAll('the registry session is suspended or not re-established yet');
     if (!this.context.configuration().monitorExecution) return this.#admitUnmonitored(mode, items, epoch);
     const plans: ItemPlan[] = [];
+    const direct: number[] = [];
+    const me = this.context.instance.jobInstanceId;
     for (const item of [...items].sort((a, b) => a - b)) {
       const reason = this.#refusal(mode, item);
+      const known = this.#cached(item);
       if (reason !== undefined) refused.set(item, reason);
-      else plans.push(this.#plan(mode, item, this.#cached(item)));
+      // A failover run replaces only a mark of its own or of a gone instance (its claim deleted
+      // any other): a mark of another instance in the cache is a run admitted since (an owner's
+      // admission racing the claim), or one the claim deleted. Direct reads decide which.
+      else if (mode === 'FAILOVER' && known.running !== undefined && known.running !== me) direct.push(item);
+      else plans.push(this.#plan(mode, item, known));
     }
-    if (plans.length === 0) return { admitted, refused, epoch };
+    if (plans.length === 0 && direct.length === 0) return { admitted, refused, epoch };
     const fence: RegistryTransactionOperation = {
       type: 'check',
       key: this.context.paths.instance(this.context.instance.jobInstanceId),
@@ -108,10 +120,12 @@ export class AdmissionService {
       chunk.push(plan);
     }
     await flush();
-    if (epoch !== this.session.epoch) {
-      // The session ended while the marks were written: they are not ours to run on.
+    for (const item of direct) await this.#admitDirectly(mode, item, fence, admitted, refused);
+    if (epoch !== this.session.epoch && admitted.size > 0) {
+      // The session ended while the marks were written: they are not ours to run on, and they
+      // name this instance, live again, so nobody else would ever clear them.
       for (const item of admitted.keys()) refused.set(item, 'the registry session ended during admission');
-      admitted.clear();
+      return { admitted: new Map(), refused, epoch, abandoned: admitted };
     }
     return { admitted: new Map([...admitted].sort((a, b) => a[0] - b[0])), refused, epoch };
   }

@@ -89,22 +89,41 @@ export class ExecutionService {
     await this.retryPendingClears();
     const { registry, paths, instance } = this.context;
     const me = instance.jobInstanceId;
+    // Items are read concurrently (a round trip per node and item, one after another, made a
+    // re-registration of a 64-item job take seconds); per item the counter is read first.
+    const items = (await registry.getChildrenKeys(paths.sharding))
+      .map(Number)
+      .filter((item) => Number.isInteger(item) && !isHeldLocally(item));
+    const read = await Promise.all(
+      items.map(async (item) => {
+        const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
+        return { item, fencing, running: await registry.getDirectly(paths.shardingNode(item, 'running')) };
+      }),
+    );
     const groups: RegistryTransactionOperation[][] = [];
-    for (const name of await registry.getChildrenKeys(paths.sharding)) {
-      const item = Number(name);
-      if (!Number.isInteger(item) || isHeldLocally(item)) continue;
-      const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
-      const running = paths.shardingNode(item, 'running');
-      if ((await registry.getDirectly(running)) !== me || isHeldLocally(item)) continue;
+    for (const { item, fencing, running } of read) {
+      if (running !== me || isHeldLocally(item)) continue;
+      const key = paths.shardingNode(item, 'running');
       groups.push([
         ...(fencing === undefined
           ? []
           : [{ type: 'check', key: paths.shardingNode(item, 'fencing'), value: fencing } as const]),
-        { type: 'check', key: running, value: me },
-        { type: 'delete', key: running },
+        { type: 'check', key, value: me },
+        { type: 'delete', key },
       ]);
     }
     await executeGroupsInChunks(registry, groups);
+  }
+
+  /**
+   * {@link clearOwnRunningNodes} when a job starts, in the background: marks naming this instance
+   * id are then leftovers of a previous process with it (crashed). A failure is logged; the next
+   * re-registration clears them.
+   */
+  async clearLeftoversAtStart(isHeldLocally: (item: number) => boolean): Promise<void> {
+    await this.clearOwnRunningNodes(isHeldLocally).catch((error: unknown) => {
+      this.context.logger.warn({ err: error }, 'could not clear running marks left by a previous process');
+    });
   }
 
   /** Sets `sharding/{item}/misfire` for each item (only where the item node exists). */

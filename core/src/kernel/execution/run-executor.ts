@@ -85,6 +85,12 @@ export class RunExecutor {
     const source: ExecutionSource =
       kind === 'FAILOVER' ? 'FAILOVER' : kind === 'MISFIRE' ? 'MISFIRE' : 'NORMAL_TRIGGER';
     const epoch = this.session.epoch;
+    if (abort.signal.aborted) {
+      // Created after the job began to shut down (a claim or fire already on its way): nothing is
+      // admitted or started, and failover claims are given up for another instance to take.
+      if (kind === 'FAILOVER') await this.#releaseClaims(candidates, undefined, epoch);
+      return undefined;
+    }
     if (kind !== 'FAILOVER' && !(await this.#checkTimeDiff(config))) return undefined;
     const mode = kind === 'FAILOVER' ? 'FAILOVER' : 'OWN';
     const { eligible, refused: prechecked } = this.admission.precheck(mode, candidates);
@@ -117,6 +123,8 @@ export class RunExecutor {
         admission = await this.admission.admit(mode, mine, epoch);
         for (const [item, why] of prechecked) (admission.refused as Map<number, string>).set(item, why);
         release(admission.refused.keys());
+        if (admission.abandoned !== undefined)
+          await this.#bookkeeping(this.execution.clearRunningNodesStillOwned(admission.abandoned), epoch);
         if (kind === 'FAILOVER') await this.#releaseClaims(candidates, admission, epoch);
         const items = [...admission.admitted.keys()];
         if (admission.refused.size > 0)
@@ -201,9 +209,13 @@ export class RunExecutor {
     const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
     const failures = await runItemsConcurrently(items, limit, async (item) => {
       // A queued item of a run aborted meanwhile (shutdown, LOST) or admitted under a session that
-      // has ended never calls user code.
+      // has ended never calls user code. A monitored item (fencing token > 0) also waits for the
+      // registry's word that the session is still held: a process resuming from a long freeze
+      // would otherwise start it before its client noticed the loss.
       const aborted = () => contexts.signal.aborted;
-      if (aborted() || !(await this.session.connectedIn(epoch)) || aborted()) {
+      const monitored = (admission.admitted.get(item) ?? 0) > 0;
+      const mayStart = () => (monitored ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch));
+      if (aborted() || !(await mayStart()) || aborted()) {
         dropped.push(item);
         return;
       }

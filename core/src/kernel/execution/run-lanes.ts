@@ -22,6 +22,12 @@ export interface RunLanesOptions {
   poolSize(): number;
   /** Called when a lane becomes idle (failover claims may use the capacity). */
   onIdle(): void;
+  /**
+   * Called after each run of a normal loop that goes on (a misfire or trigger follows): items the
+   * run held are free again, and a loop that never ends would otherwise never reach
+   * {@link onIdle}.
+   */
+  onRunEnded(): void;
 }
 
 /** The normal lane and the failover lane of one job instance. */
@@ -36,6 +42,8 @@ export class RunLanes {
   /** The session epoch those writes were started in. */
   #misfireWriteEpoch = 0;
   readonly #aborts = new Set<AbortController>();
+  /** Set by {@link close}: every run created from then on starts aborted with it. */
+  #closedBy: RunAbortReason | undefined;
 
   constructor(
     private readonly context: JobContext,
@@ -108,8 +116,7 @@ export class RunLanes {
 
   /** Runs items this instance claimed by failover, at once. */
   startFailover(items: readonly number[]): void {
-    const abort = new AbortController();
-    this.#aborts.add(abort);
+    const abort = this.#newAbort();
     this.#failoverItems += items.length;
     const run = this.executor
       .execute('FAILOVER', items, abort)
@@ -129,9 +136,30 @@ export class RunLanes {
     for (const abort of this.#aborts) abort.abort(reason);
   }
 
-  /** Resolves when every run in progress has ended. */
+  /**
+   * Aborts every run in progress and every run created later (the job is shutting down): a
+   * failover claim or a fire already on its way when the shutdown began starts no user code.
+   */
+  close(reason: RunAbortReason): void {
+    this.#closedBy = reason;
+    this.abortAll(reason);
+  }
+
+  /** Resolves when no run is in progress, including runs started while waiting. */
   async drained(): Promise<void> {
-    await Promise.allSettled([this.#normal, ...this.#failoverRuns]);
+    for (;;) {
+      const runs = [this.#normal, ...this.#failoverRuns].filter((run) => run !== undefined);
+      if (runs.length === 0) return;
+      await Promise.allSettled(runs);
+    }
+  }
+
+  /** A registered abort controller for a new run, aborted at once after {@link close}. */
+  #newAbort(): AbortController {
+    const abort = new AbortController();
+    this.#aborts.add(abort);
+    if (this.#closedBy !== undefined) abort.abort(this.#closedBy);
+    return abort;
   }
 
   #startNormal(kind: RunKind): void {
@@ -155,12 +183,12 @@ export class RunLanes {
       } else {
         next = undefined;
       }
+      if (next !== undefined) this.options.onRunEnded();
     }
   }
 
   async #runNormal(kind: RunKind): Promise<void> {
-    const abort = new AbortController();
-    this.#aborts.add(abort);
+    const abort = this.#newAbort();
     try {
       if (kind === 'MISFIRE') this.#pendingMisfire = false;
       if (this.sharding.isNeedSharding()) {

@@ -11,6 +11,9 @@ import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
 import type { FailoverService } from './failover-service.js';
 
+/** Claims redone at once after comparisons failed, before waiting for the next trigger. */
+const MAX_IMMEDIATE_RETRIES = 3;
+
 /** Serialized failover claims. */
 export class FailoverCoordinator {
   #claim: Promise<void> | undefined;
@@ -37,6 +40,14 @@ export class FailoverCoordinator {
   }
 
   /**
+   * Whether a claim should run when a run ends: items are queued, or this instance's own stale
+   * claims are still to be recovered (a run here held some of them at the last claim).
+   */
+  claimWanted(): boolean {
+    return this.#ownStaleRecoveryPending || this.failover.backlog() > 0;
+  }
+
+  /**
    * Claims orphaned and queued items if failover is on.
    *
    * @param recoverOwnStale - also recover this instance's own stale nodes (after a re-registration).
@@ -50,6 +61,7 @@ export class FailoverCoordinator {
       return;
     }
     const claim = (async () => {
+      let retries = 0;
       do {
         this.#again = false;
         const includeOwnStale = this.#ownStaleRecoveryPending;
@@ -58,7 +70,13 @@ export class FailoverCoordinator {
           (item) => this.executor.runningHere(item),
           includeOwnStale,
         );
-        if (includeOwnStale) this.#ownStaleRecoveryPending = false;
+        // A comparison that failed (an item changed meanwhile, e.g. a leftover mark cleared by the
+        // start) is retried at once, with this instance's own stale nodes still recovered.
+        // Bounded: comparisons that keep failing wait for the next trigger. Own claims a run here
+        // held stay to recover: that run may end without them (see `FailoverClaim.deferred`).
+        if (result.failed > 0 && ++retries <= MAX_IMMEDIATE_RETRIES) this.#again = true;
+        else if (result.failed === 0 && result.deferred === 0 && includeOwnStale)
+          this.#ownStaleRecoveryPending = false;
         if (result.claimed.length > 0) {
           this.context.logger.info(
             { items: result.claimed, queued: result.queued },

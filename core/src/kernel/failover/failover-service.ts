@@ -26,6 +26,14 @@ export interface FailoverClaim {
   readonly claimed: number[];
   /** Items left queued for other instances. */
   readonly queued: number[];
+  /** Items whose claim, queue entry or clean-up failed its comparison (changed meanwhile). */
+  readonly failed: number;
+  /**
+   * Items a run here holds that carry a claim node (`failover`/`failovering`) of this instance:
+   * the run may end without running them (a normal run refuses an item reassigned meanwhile), and
+   * the claim must then be looked at again.
+   */
+  readonly deferred: number;
 }
 
 /** The nodes of one item a claim reads and compares. */
@@ -48,8 +56,10 @@ export class FailoverService {
     const { cache, paths } = this.context;
     const live = new Set(cache.children(paths.instances));
     const items = new Set(cache.children(paths.failoverItems).map(Number));
+    const total = this.context.configuration().shardingTotalCount;
     for (const name of cache.children(paths.sharding)) {
       const item = Number(name);
+      if (item >= total) continue; // removed by a smaller count: nothing to fail over
       if (this.#orphaned(item, live, (node) => cache.get(paths.shardingNode(item, node)))) items.add(item);
     }
     return items.size;
@@ -94,40 +104,69 @@ export class FailoverService {
     includeOwnStale: boolean,
   ): Promise<FailoverClaim> {
     const { registry, paths, instance } = this.context;
-    const none: FailoverClaim = { claimed: [], queued: [] };
+    const none: FailoverClaim = { claimed: [], queued: [], failed: 0, deferred: 0 };
     return registry.executeInLeader(paths.failoverLatch, async () => {
       if (this.context.isShutdown()) return none;
       const queued = new Set((await registry.getChildrenKeys(paths.failoverItems)).map(Number));
       // Items are read concurrently (one claim must not cost a round trip per node and item).
+      // Items beyond the count were removed by a smaller count: nothing to fail over (a run of
+      // one still going keeps its running mark, which a claim of it would delete).
+      const total = this.context.configuration().shardingTotalCount;
       const items = (await registry.getChildrenKeys(paths.sharding))
         .map(Number)
-        .filter((item) => Number.isInteger(item));
+        .filter((item) => Number.isInteger(item) && item < total);
       const read = await Promise.all(items.map((item) => this.#readItem(item)));
       const state = new Map<number, ItemNodes>(items.map((item, i) => [item, read[i] as ItemNodes]));
       const live = new Set(await registry.getChildrenKeys(paths.instances));
       if (!live.has(instance.jobInstanceId)) return none;
       const backlog = new Set<number>();
+      let deferred = 0;
       for (const [item, nodes] of state) {
-        if (isRunningLocally(item)) continue; // a run here holds it: claimed, if need be, when it ends
+        if (isRunningLocally(item)) {
+          // A run here holds it: claimed, if need be, when it ends.
+          if (nodes.failover === instance.jobInstanceId || nodes.failovering === instance.jobInstanceId)
+            deferred++;
+          continue;
+        }
         if (this.#orphaned(item, live, (node) => nodes[node], isRunningLocally, includeOwnStale))
           backlog.add(item);
       }
+      // A node is stale when it names an instance no longer live, or, in the first claim after a
+      // start or a session loss, this instance while no run here holds the item (a claim the
+      // previous session could not use).
+      const stale = (item: number, owner: string | undefined): owner is string =>
+        owner !== undefined &&
+        owner !== '' &&
+        (!live.has(owner) ||
+          (includeOwnStale && owner === instance.jobInstanceId && !isRunningLocally(item)));
       const covered: RegistryTransactionOperation[][] = [];
       for (const [item, nodes] of state) {
         if (!this.#runningLive(item, nodes.running, live, isRunningLocally)) continue;
-        // A live run covers the item: drop its queue entry and the nodes a dead claimer left.
-        const where = { queued: queued.has(item), live };
+        // A live run covers the item: drop its queue entry and the stale claim nodes (a claim of
+        // this instance's previous session kept alive would keep the item's owner out for good).
+        const where = {
+          queued: queued.has(item),
+          stale: (owner?: string): owner is string => stale(item, owner),
+        };
         const ops = this.#queueOps(item, nodes, where, false, ['failover', 'failovering']);
         if (ops.length > 0) covered.push(ops);
       }
       for (const item of queued) {
+        if (item >= total) {
+          covered.push([{ type: 'delete', key: paths.failoverItem(item) }]); // removed meanwhile
+          continue;
+        }
         const nodes = state.get(item) ?? {};
-        // A queued item already claimed by a live instance is not backlog any more.
-        if (nodes.failover !== undefined && live.has(nodes.failover)) continue;
+        // A queued item already claimed by a live instance is not backlog any more, unless the
+        // claim is this instance's and no run here holds the item: a claim its failover run could
+        // not use (the connection dropped) that was queued again when capacity ran out.
+        const claimedBy = nodes.failover;
+        const ownUnheld = claimedBy === instance.jobInstanceId && !isRunningLocally(item);
+        if (claimedBy !== undefined && live.has(claimedBy) && !ownUnheld) continue;
         if (!this.#runningLive(item, nodes.running, live, isRunningLocally) && !isRunningLocally(item))
           backlog.add(item);
       }
-      if (backlog.size === 0 && covered.length === 0) return none;
+      if (backlog.size === 0 && covered.length === 0) return { ...none, deferred };
       const ordered = [...backlog].sort((a, b) => a - b);
       const claimable = ordered.slice(0, Math.max(0, limit));
       const rest = ordered.slice(claimable.length);
@@ -135,15 +174,21 @@ export class FailoverService {
         await registry.persist(paths.failoverItems, '');
       const groups = [
         ...claimable.map((item) => this.#claimOps(item, state.get(item) ?? {}, queued.has(item))),
-        ...rest.map((item) =>
-          this.#queueOps(item, state.get(item) ?? {}, { queued: queued.has(item), live }, true, ['running']),
-        ),
+        ...rest.map((item) => {
+          const where = {
+            queued: queued.has(item),
+            stale: (owner?: string): owner is string => stale(item, owner),
+          };
+          return this.#queueOps(item, state.get(item) ?? {}, where, true, ['running']);
+        }),
         ...covered,
       ];
       const committed = await executeGroupsInChunks(registry, groups);
       return {
         claimed: claimable.filter((_, i) => committed[i]),
         queued: rest.filter((_, i) => committed[claimable.length + i]),
+        failed: committed.filter((ok) => !ok).length,
+        deferred,
       };
     });
   }
@@ -205,12 +250,12 @@ export class FailoverService {
 
   /**
    * The operations that put `item` in the failover queue (`enqueue`) or take it out, and delete
-   * its nodes in `gone` that name an instance no longer live, each compared as read.
+   * its nodes in `gone` whose owner is `stale`, each compared as read.
    */
   #queueOps(
     item: number,
     nodes: ItemNodes,
-    where: { readonly queued: boolean; readonly live: ReadonlySet<string> },
+    where: { readonly queued: boolean; readonly stale: (owner?: string) => owner is string },
     enqueue: boolean,
     gone: readonly (keyof Omit<ItemNodes, 'fencing'>)[],
   ): RegistryTransactionOperation[] {
@@ -218,12 +263,19 @@ export class FailoverService {
     const ops: RegistryTransactionOperation[] = [];
     if (enqueue && !where.queued) ops.push({ type: 'create', key: paths.failoverItem(item), value: '' });
     if (!enqueue && where.queued) ops.push({ type: 'delete', key: paths.failoverItem(item) });
+    let deletes = false;
     for (const node of gone) {
       const owner = nodes[node];
       const key = paths.shardingNode(item, node);
-      if (owner !== undefined && owner !== '' && !where.live.has(owner))
+      if (where.stale(owner)) {
         ops.push({ type: 'check', key, value: owner }, { type: 'delete', key });
+        deletes = true;
+      }
     }
+    // A node's value alone cannot tell a stale mark or claim of this instance from a new one it
+    // wrote since the read (same value); every admission and claim advances the fencing counter.
+    if (deletes && nodes.fencing !== undefined)
+      ops.push({ type: 'check', key: paths.shardingNode(item, 'fencing'), value: nodes.fencing });
     return ops;
   }
 

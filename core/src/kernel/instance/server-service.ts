@@ -62,6 +62,43 @@ export class ServerService {
     await registry.remove(paths.instance(instance.jobInstanceId));
   }
 
+  /**
+   * Withdraws this instance's node after a failed start or at shutdown (with `release`, e.g. the
+   * leadership, done in the same attempt), so that no leader assigns items to a job that does not
+   * run here. The node may exist even when its creation seemed to fail (the answer was lost with
+   * the connection), and a removal sent while partitioned is lost. Tried at once, and while the
+   * connection is away tried again when it is back with the same session (`RECONNECTED`); a `LOST`
+   * session took the ephemeral nodes with it. Failures are logged, never thrown.
+   *
+   * @returns once the first attempt has ended (a retry may follow in the background).
+   */
+  async withdrawInstance(release?: () => Promise<void>): Promise<void> {
+    const { registry, logger } = this.context;
+    let done = false;
+    const attempt = async (): Promise<void> => {
+      const results = await Promise.allSettled([release?.(), this.removeInstance()]);
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure === undefined) {
+        finish();
+        return;
+      }
+      logger.warn(
+        { err: failure.reason },
+        'could not withdraw the instance node: retried on reconnection within this session',
+      );
+    };
+    const finish = () => {
+      done = true;
+      stop();
+    };
+    const stop = registry.addConnectionStateListener((state) => {
+      if (done) return;
+      if (state === 'LOST') finish();
+      else if (state === 'RECONNECTED') void attempt();
+    });
+    await attempt();
+  }
+
   /** Whether `servers/{ip}` is `ENABLED` in the cache. */
   isServerEnabled(ip: string): boolean {
     return this.context.cache.get(this.context.paths.server(ip)) === 'ENABLED';

@@ -8,6 +8,7 @@
  * @module
  */
 import type { RegistryConnectionState } from '../../registry/registry-center.js';
+import { RegistryError } from '../../registry/registry-error.js';
 import type { JobContext } from '../job-context.js';
 import type { ServerService } from './server-service.js';
 
@@ -77,6 +78,30 @@ export class SessionService {
         this.reshardingWaitTimeoutMs,
       );
     return epoch === this.#epoch && !this.#suspended;
+  }
+
+  /**
+   * {@link connectedIn}, then the registry's word that the server still holds the session
+   * (`confirmSession`: at once while a recent answer proves it, else one round trip). A process
+   * resuming from a freeze longer than its session runs its overdue timers before its client
+   * notices the broken connection; an item whose slot such a timer freed is stopped here. A
+   * registry error (no proof) is logged and resolves `false`; the item is dropped.
+   */
+  async confirmedIn(epoch: number): Promise<boolean> {
+    if (!(await this.connectedIn(epoch))) return false;
+    const confirmation = this.context.registry.confirmSession().then(
+      () => true,
+      (error: unknown) => {
+        if (!RegistryError.is(error)) throw error;
+        this.context.logger.info(
+          { err: error },
+          'the registry did not confirm the session: item not started',
+        );
+        return false;
+      },
+    );
+    const outcome = await this.whileEpochLasts(epoch, confirmation);
+    return outcome.settled && outcome.value && epoch === this.#epoch && !this.#suspended;
   }
 
   /**
@@ -156,6 +181,8 @@ export class SessionService {
       // From here, a deletion of the resharding flag is a resharding that can include this return.
       if (afterLoss) this.#reshardingRequested = true;
       await this.servers.persistServerOnline(this.localDisabled);
+      // A shutdown that began meanwhile withdraws the instance node: never re-create it.
+      if (this.context.isShutdown()) return;
       // Within the same session the ephemeral node is still there: replacing it would make peers
       // see this live instance disappear for a moment and fail its running items over.
       if (!(await registry.isExisted(paths.instance(instance.jobInstanceId)))) {

@@ -11,15 +11,15 @@
  * @module
  */
 
-import { type JobInstance, parseJobInstanceYaml } from '../../instance/index.js';
+import type { JobInstance } from '../../instance/index.js';
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
 import { RegistryError } from '../../registry/registry-error.js';
-import { sortChildrenDescending } from '../../registry/registry-path.js';
-import { getJobShardingStrategy } from '../../sharding/index.js';
 import type { LeaderService } from '../election/leader-service.js';
 import type { ServerService } from '../instance/server-service.js';
 import type { JobContext } from '../job-context.js';
 import { executeInChunks } from '../transaction-chunks.js';
+import { planAssignment, readAvailableInstances, registryHoldsAssignment } from './assignment-plan.js';
+import { removedItemOps } from './removed-items.js';
 
 /** Interval of the direct re-check while waiting for the resharding flag to go, in ms. */
 const FLAG_RECHECK_MS = 1000;
@@ -69,45 +69,51 @@ export class ShardingService {
     this.#requested = true;
     if (force) this.#forced = true;
     if (this.#loop === undefined) {
-      this.#loop = (async () => {
-        try {
-          // Right after a commit the cached assignment may still be the previous one: a request
-          // that is not forced (a flag event, possibly of this pass's own write) then only checks
-          // the flag. Membership changes after the commit come with forced requests of their own.
-          let justCommitted = false;
-          while (this.#requested && !this.context.isShutdown()) {
-            this.#requested = false;
-            const forced = this.#forced;
-            this.#forced = false;
-            if (!this.leader.isLeader()) break;
-            if (!forced && !(await this.#needsReshardingNow(justCommitted))) continue;
-            let committed: boolean;
-            try {
-              committed = await this.#reshard();
-              this.#retryDelayMs = 0;
-            } catch (error) {
-              this.#scheduleRetry();
-              throw error;
-            }
-            justCommitted = committed;
-            if (!committed) continue;
-            // A flag set again after the commit (a returning instance) asks for one more. Read
-            // directly: the cache may still show the flag this pass wrote, its deletion late.
-            if (await this.context.registry.isExisted(this.context.paths.shardingNecessary)) {
-              this.#requested = true;
-              this.#forced = true;
-            }
-          }
-        } finally {
-          this.#loop = undefined;
-        }
-      })();
+      // Cleared in `finally`, never inside the passes: passes that end before their first await
+      // (this instance not yet the leader in the cache) would clear it before this assignment, and
+      // the settled promise kept here would then swallow every later request.
+      const loop: Promise<void> = this.#passes().finally(() => {
+        if (this.#loop === loop) this.#loop = undefined;
+      });
+      this.#loop = loop;
     }
     return this.#loop;
   }
 
+  /** Resharding passes while requests keep arriving (see {@link requestResharding}). */
+  async #passes(): Promise<void> {
+    // Right after a commit the cached assignment may still be the previous one: a request
+    // that is not forced (a flag event, possibly of this pass's own write) then only checks
+    // the flag. Membership changes after the commit come with forced requests of their own.
+    let justCommitted = false;
+    while (this.#requested && !this.context.isShutdown()) {
+      this.#requested = false;
+      const forced = this.#forced;
+      this.#forced = false;
+      if (!this.leader.isLeader()) break;
+      if (!forced && !(await this.#needsReshardingNow(justCommitted))) continue;
+      let committed: boolean;
+      try {
+        committed = await this.#reshard();
+        this.#retryDelayMs = 0;
+      } catch (error) {
+        this.#scheduleRetry();
+        throw error;
+      }
+      justCommitted = committed;
+      if (!committed) continue;
+      // A flag set again after the commit (a returning instance) asks for one more. Read
+      // directly: the cache may still show the flag this pass wrote, its deletion late.
+      if (await this.context.registry.isExisted(this.context.paths.shardingNecessary)) {
+        this.#requested = true;
+        this.#forced = true;
+      }
+    }
+  }
+
   /** After a failed resharding: try again after 1 s, doubling up to 30 s, until one succeeds. */
   #scheduleRetry(): void {
+    if (this.context.isShutdown()) return; // a pass that outlived the shutdown: after close()
     this.#retryDelayMs = Math.min(30_000, Math.max(1000, this.#retryDelayMs * 2));
     this.#retryTimer?.cancel();
     this.#retryTimer = this.context.clock.setTimeout(
@@ -151,17 +157,28 @@ export class ShardingService {
     return !flagOnly && this.#assignmentNeedsResharding();
   }
 
-  /** Whether the assignment in the cache is incomplete, of the wrong size, or names a gone owner. */
+  /**
+   * Whether the assignment in the cache is incomplete, of the wrong size, or names a gone owner.
+   * An item beyond the count without an owner is a removed item's leftover (see {@link #commit}).
+   */
   #assignmentNeedsResharding(): boolean {
     const { cache, paths } = this.context;
     const config = this.context.configuration();
-    const items = cache.children(paths.sharding);
+    const total = config.shardingTotalCount;
     const available = new Set(this.servers.availableInstances().map((i) => i.jobInstanceId));
-    if (items.length === 0) return available.size > 0;
-    if (config.staticSharding) return items.length !== config.shardingTotalCount;
-    if (items.length !== config.shardingTotalCount) return true;
-    for (let item = 0; item < config.shardingTotalCount; item++) {
+    const owners = new Map<number, string>();
+    for (const name of cache.children(paths.sharding)) {
+      const item = Number(name);
+      if (!Number.isInteger(item)) return true; // not an item: the commit removes it
       const owner = cache.get(paths.shardingNode(item, 'instance'));
+      if (owner === undefined) continue;
+      if (item >= total) return true; // removed by a smaller count, still assigned
+      owners.set(item, owner);
+    }
+    if (owners.size === 0) return available.size > 0;
+    if (config.staticSharding) return owners.size !== total;
+    for (let item = 0; item < total; item++) {
+      const owner = owners.get(item);
       if (owner === undefined ? available.size > 0 : !available.has(owner)) return true;
     }
     return false;
@@ -170,11 +187,23 @@ export class ShardingService {
   /** @returns whether a resharding was committed (none without available instances). */
   async #reshard(): Promise<boolean> {
     const { registry, paths } = this.context;
+    let instances = await readAvailableInstances(this.context);
     if (!(await registry.isExisted(paths.shardingNecessary))) {
+      // A forced pass nobody flagged (a membership or configuration event, possibly late, or the
+      // second event of one join): when the registry already holds the plan, committing it again
+      // changes nothing and would only show the job as resharding. A flag set meanwhile comes
+      // with an event of its own, which asks for another pass.
+      const config = this.context.configuration();
+      const { owner } = planAssignment(config, instances);
+      if (
+        instances.length > 0 &&
+        (await registryHoldsAssignment(registry, paths, owner, config.shardingTotalCount))
+      )
+        return false;
       await registry.persist(paths.shardingNecessary, '');
     }
     for (let attempt = 1; ; attempt++) {
-      const instances = await this.#liveAvailableInstances();
+      if (attempt > 1) instances = await readAvailableInstances(this.context);
       if (instances.length === 0) return false;
       const outcome = await this.#commit(instances);
       if (outcome === 'committed') return true;
@@ -186,28 +215,6 @@ export class ShardingService {
       }
       this.context.logger.info('membership changed while resharding: redoing it');
     }
-  }
-
-  /** Available instances read directly from the registry (not the watch cache). */
-  async #liveAvailableInstances(): Promise<JobInstance[]> {
-    const { registry, paths, logger } = this.context;
-    const statuses = new Map<string, string | undefined>();
-    const result: JobInstance[] = [];
-    for (const id of sortChildrenDescending(await registry.getChildrenKeys(paths.instances))) {
-      const yaml = await registry.getDirectly(paths.instance(id));
-      if (yaml === undefined || yaml === '') continue;
-      let parsed: JobInstance;
-      try {
-        parsed = parseJobInstanceYaml(yaml);
-      } catch (error) {
-        logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
-        continue;
-      }
-      if (!statuses.has(parsed.serverIp))
-        statuses.set(parsed.serverIp, await registry.getDirectly(paths.server(parsed.serverIp)));
-      if (statuses.get(parsed.serverIp) === 'ENABLED') result.push(parsed);
-    }
-    return result;
   }
 
   /**
@@ -224,10 +231,7 @@ export class ShardingService {
     }
     const config = this.context.configuration();
     const total = config.shardingTotalCount;
-    const strategy = getJobShardingStrategy(config.jobShardingStrategyType);
-    const result = strategy.sharding(instances, config.jobName, total);
-    const owner = new Map<number, string>();
-    for (const [instanceId, items] of result) for (const item of items) owner.set(item, instanceId);
+    const { byInstance, owner } = planAssignment(config, instances);
 
     await registry.persistEphemeral(paths.shardingProcessing, '');
     // Item parents first (idempotent), so the assignment itself stays small.
@@ -246,11 +250,7 @@ export class ShardingService {
         ops.push({ type: instanceExists ? 'update' : 'create', key: instancePath, value: newOwner });
       }
     }
-    for (const name of existingItems) {
-      const item = Number(name);
-      if (!Number.isInteger(item) || item >= total)
-        ops.push({ type: 'delete', key: `${paths.sharding}/${name}` });
-    }
+    ops.push(...(await removedItemOps(registry, paths, existingItems, total))); // see removed-items.ts
     // Membership is the instance nodes used and the ENABLED status of their servers: an operator's
     // DISABLED written after the read fails the commit like a departed instance does.
     const membership: RegistryTransactionOperation[] = instances.map(
@@ -274,9 +274,11 @@ export class ShardingService {
     } catch (error) {
       if (
         RegistryError.is(error, 'TRANSACTION_FAILED') &&
-        (error.path?.startsWith(`${paths.instances}/`) || error.path?.startsWith(`${paths.servers}/`))
+        (error.path?.startsWith(`${paths.instances}/`) ||
+          error.path?.startsWith(`${paths.servers}/`) ||
+          error.path?.startsWith(`${paths.sharding}/`))
       ) {
-        return error; // membership changed: redo
+        return error; // membership changed, or a node of a removed item went meanwhile: redo
       }
       if (RegistryError.is(error, 'TRANSACTION_FAILED') && error.path === paths.leaderInstance) {
         // Leadership ended during the pass. The marker is left to the new leader: its pass
@@ -292,8 +294,8 @@ export class ShardingService {
       }
     }
     this.#assignmentGeneration++; // a read in progress started before this commit
-    this.#assignment = owner;
-    const assignment = Object.fromEntries([...result].map(([id, items]) => [id, [...items]]));
+    this.#assignment = new Map(owner);
+    const assignment = Object.fromEntries([...byInstance].map(([id, items]) => [id, [...items]]));
     logger.info({ assignment }, 'resharding committed');
     this.context.events.post({
       kind: 'resharding',
@@ -306,14 +308,10 @@ export class ShardingService {
     return 'committed';
   }
 
-  async #committed(owner: Map<number, string>, total: number): Promise<boolean> {
+  async #committed(owner: ReadonlyMap<number, string>, total: number): Promise<boolean> {
     const { registry, paths } = this.context;
     if (await registry.isExisted(paths.shardingNecessary)) return false;
-    for (let item = 0; item < total; item++) {
-      if ((await registry.getDirectly(paths.shardingNode(item, 'instance'))) !== owner.get(item))
-        return false;
-    }
-    return true;
+    return registryHoldsAssignment(registry, paths, owner, total);
   }
 
   /**
