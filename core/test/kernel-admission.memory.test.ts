@@ -414,6 +414,43 @@ describe('one admission gate for every run', () => {
     expect(h.executions.map((e) => e.item).sort()).toEqual([0, 1]); // only the first run
   });
 
+
+  it('a misfire re-run runs once: late watch events of its own flags and marks start no second run', async () => {
+    // Redis and etcd deliver watch events on a channel apart from responses: a client can see its
+    // own writes answered before their events reach its cache. Held events model that order.
+    const h = await harness();
+    const gates = new Gates();
+    await h.start(1, job({ failover: false }), async () => {
+      if (h.executions.length <= 2) await gates.wait();
+    });
+    await h.settled('orders', 2, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(2));
+    await h.fire(); // overrun: misfire
+    await waitFor(async () => expect(await h.admin.isExisted('/orders/sharding/1/misfire')).toBe(true));
+    await new Promise<void>((resolve) => setImmediate(resolve)); // the flags reach instance 1's cache
+    h.server.holdEvents();
+    gates.releaseAll();
+    await waitFor(() => expect(h.executions).toHaveLength(4)); // the re-run of the misfired fire
+    await waitFor(async () => {
+      expect(await h.admin.isExisted('/orders/sharding/0/misfire')).toBe(false);
+      expect(await h.admin.isExisted('/orders/sharding/1/misfire')).toBe(false);
+      expect(await h.admin.isExisted('/orders/sharding/1/running')).toBe(false);
+    });
+    h.server.releaseEvents();
+    // The next fire runs on the normal lane, after any run the late events started.
+    await h.fire();
+    await waitFor(() => {
+      const completed = h.events.filter((e) => e.kind === 'execution' && e.completeTimeMs !== undefined);
+      expect(completed.length).toBeGreaterThanOrEqual(6);
+      expect(h.executions.every((e) => e.done)).toBe(true);
+    });
+    const sources = h.events.flatMap((e) =>
+      e.kind === 'execution' && e.completeTimeMs !== undefined ? [e.source] : [],
+    );
+    expect(sources).toEqual(['NORMAL_TRIGGER', 'NORMAL_TRIGGER', 'MISFIRE', 'MISFIRE', 'NORMAL_TRIGGER', 'NORMAL_TRIGGER']);
+    expect(h.executions.map((e) => e.item)).toEqual([0, 1, 0, 1, 0, 1]);
+  });
   it('with monitorExecution off, admits from the cache and writes nothing on the fire path (ElasticJob behaviour)', async () => {
     const h = await harness();
     const gates = new Gates();

@@ -153,6 +153,21 @@ export class ExecutionService {
     return items.filter((item) => cache.has(paths.shardingNode(item, 'misfire')));
   }
 
+  /**
+   * Items of `items` flagged misfired, read from the registry: the cache of a registry whose watch
+   * events travel apart from its responses (Redis, etcd) may still show a flag this instance has
+   * already cleared.
+   *
+   * @throws {RegistryError} when a read fails.
+   */
+  async readMisfiredItems(items: readonly number[]): Promise<number[]> {
+    const { registry, paths } = this.context;
+    const flagged = await Promise.all(
+      items.map((item) => registry.isExisted(paths.shardingNode(item, 'misfire'))),
+    );
+    return items.filter((_, index) => flagged[index]);
+  }
+
   /** Clears the misfire flags of `items` in one transaction. */
   async clearMisfire(items: readonly number[]): Promise<void> {
     const { registry, paths } = this.context;

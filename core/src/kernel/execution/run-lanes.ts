@@ -37,6 +37,12 @@ export class RunLanes {
   #failoverItems = 0;
   #pendingTrigger = false;
   #pendingMisfire = false;
+  /**
+   * Whether the pending misfire re-run makes up for a fire of this instance (one it skipped, or
+   * flagged during a run). Otherwise it was requested for flags seen in the registry, and runs
+   * only the items flagged there.
+   */
+  #misfireFromFire = false;
   /** Items whose misfire flags this instance wrote during the current normal run. */
   #misfireWrite: Promise<number[]> = Promise.resolve([]);
   /** The session epoch those writes were started in. */
@@ -77,13 +83,13 @@ export class RunLanes {
     const config = this.context.configuration();
     if (!this.session.admissionOpen) {
       logger.warn({ fireTimeMs }, 'fire skipped: registry session suspended or not re-established');
-      if (config.misfire) this.#pendingMisfire = true;
+      if (config.misfire) this.#misfireFromFire = this.#pendingMisfire = true;
       return;
     }
     if (this.#normal !== undefined) {
       logger.info({ fireTimeMs }, 'previous run still in progress: misfire');
       if (config.misfire) {
-        this.#pendingMisfire = true;
+        this.#misfireFromFire = this.#pendingMisfire = true;
         const epoch = this.session.epoch;
         const previous = this.#misfireWriteEpoch === epoch ? this.#misfireWrite : Promise.resolve([]);
         const write = this.#flagMisfire().then(async (items) => [...(await previous), ...items]);
@@ -102,7 +108,10 @@ export class RunLanes {
     else this.#startNormal('TRIGGER');
   }
 
-  /** Runs misfired items now if the normal lane is idle, otherwise right after it. */
+  /**
+   * Runs the items flagged misfired in the registry now if the normal lane is idle, otherwise
+   * right after it (a flag seen by the misfire listener).
+   */
   requestMisfire(): void {
     if (!this.context.configuration().misfire) return;
     this.#pendingMisfire = true;
@@ -190,7 +199,8 @@ export class RunLanes {
   async #runNormal(kind: RunKind): Promise<void> {
     const abort = this.#newAbort();
     try {
-      if (kind === 'MISFIRE') this.#pendingMisfire = false;
+      const fromFire = this.#misfireFromFire;
+      if (kind === 'MISFIRE') this.#misfireFromFire = this.#pendingMisfire = false;
       if (this.sharding.isNeedSharding()) {
         const settled = await this.sharding.waitUntilSharded(this.options.reshardingWaitTimeoutMs);
         if (!settled)
@@ -201,14 +211,19 @@ export class RunLanes {
       let flagged: number[] = [];
       if (kind === 'MISFIRE') {
         // Flags written in an ended session may still hang in the registry client's retries: the
-        // cache shows them once they land, and a run with no flag seen runs every local item.
+        // cache shows them once they land, and a run making up for a fire with no flag seen runs
+        // every local item. A run requested for flags seen in the registry reads them there: the
+        // cache may still show flags this lane's last re-run cleared (a late watch event), and
+        // running those items again would run them twice for one fire.
         const write = await this.session.whileEpochLasts(this.#misfireWriteEpoch, this.#misfireWrite);
         const written = write.settled ? write.value : [];
         this.#misfireWrite = Promise.resolve([]);
-        flagged = [...new Set([...written, ...this.execution.misfiredItems(local)])].filter((i) =>
-          local.includes(i),
-        );
-        candidates = flagged.length > 0 ? flagged.sort((a, b) => a - b) : local;
+        const seen = fromFire
+          ? this.execution.misfiredItems(local)
+          : await this.execution.readMisfiredItems(local);
+        flagged = [...new Set([...written, ...seen])].filter((i) => local.includes(i));
+        candidates = flagged.length > 0 ? flagged.sort((a, b) => a - b) : fromFire ? local : [];
+        if (candidates.length === 0) return;
       }
       const admission = await this.executor.execute(kind, candidates, abort);
       if (admission === undefined) return;
