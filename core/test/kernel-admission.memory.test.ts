@@ -414,7 +414,6 @@ describe('one admission gate for every run', () => {
     expect(h.executions.map((e) => e.item).sort()).toEqual([0, 1]); // only the first run
   });
 
-
   it('a misfire re-run runs once: late watch events of its own flags and marks start no second run', async () => {
     // Redis and etcd deliver watch events on a channel apart from responses: a client can see its
     // own writes answered before their events reach its cache. Held events model that order.
@@ -448,7 +447,14 @@ describe('one admission gate for every run', () => {
     const sources = h.events.flatMap((e) =>
       e.kind === 'execution' && e.completeTimeMs !== undefined ? [e.source] : [],
     );
-    expect(sources).toEqual(['NORMAL_TRIGGER', 'NORMAL_TRIGGER', 'MISFIRE', 'MISFIRE', 'NORMAL_TRIGGER', 'NORMAL_TRIGGER']);
+    expect(sources).toEqual([
+      'NORMAL_TRIGGER',
+      'NORMAL_TRIGGER',
+      'MISFIRE',
+      'MISFIRE',
+      'NORMAL_TRIGGER',
+      'NORMAL_TRIGGER',
+    ]);
     expect(h.executions.map((e) => e.item)).toEqual([0, 1, 0, 1, 0, 1]);
   });
   it('with monitorExecution off, admits from the cache and writes nothing on the fire path (ElasticJob behaviour)', async () => {
