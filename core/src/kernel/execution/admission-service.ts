@@ -112,7 +112,13 @@ export class AdmissionService {
           for (const plan of batch) refused.set(plan.item, 'own instance node is gone (session ended)');
           return;
         }
-        for (const plan of batch) await this.#admitDirectly(mode, plan.item, fence, admitted, refused);
+        await this.#admitEachDirectly(
+          mode,
+          batch.map((plan) => plan.item),
+          fence,
+          admitted,
+          refused,
+        );
       }
     };
     for (const plan of plans) {
@@ -120,7 +126,7 @@ export class AdmissionService {
       chunk.push(plan);
     }
     await flush();
-    for (const item of direct) await this.#admitDirectly(mode, item, fence, admitted, refused);
+    await this.#admitEachDirectly(mode, direct, fence, admitted, refused);
     if (epoch !== this.session.epoch && admitted.size > 0) {
       // The session ended while the marks were written: they are not ours to run on, and they
       // name this instance, live again, so nobody else would ever clear them.
@@ -221,6 +227,26 @@ export class AdmissionService {
         { type: 'update', key: fencing, value: String(token) },
       );
     return { item, ops, token };
+  }
+
+  /**
+   * {@link #admitDirectly} for every item of `items` at once: items are independent, and one after
+   * the other 64 items would hold the run for hundreds of round trips.
+   *
+   * @throws the first error of an attempt (a registry error other than a failed transaction).
+   */
+  async #admitEachDirectly(
+    mode: AdmissionMode,
+    items: readonly number[],
+    fence: RegistryTransactionOperation,
+    admitted: Map<number, number>,
+    refused: Map<number, string>,
+  ): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      items.map((item) => this.#admitDirectly(mode, item, fence, admitted, refused)),
+    );
+    // Every attempt has settled before an error is thrown: no admission lands after this returns.
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   }
 
   /** Re-reads one item's nodes directly and tries to admit it alone. */
