@@ -1,6 +1,8 @@
 /**
  * Seeds that found kernel defects, kept as regression tests: each must run with no violation.
  * On the kernel of main 1d1336b (or the commit named) they fail with the violation named in each case.
+ * Commits named here that `git show` does not find were measured builds whose changes landed
+ * together later (see "Figures" in docs/simulation.md).
  */
 import { describe, expect, it } from 'vitest';
 import { simulateSeed } from '../src/simulation.js';
