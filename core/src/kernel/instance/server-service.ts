@@ -5,6 +5,7 @@
  * @module
  */
 import { type JobInstance, parseJobInstanceYaml, toJobInstanceYaml } from '../../instance/index.js';
+import type { Logger } from '../../logging/index.js';
 import { RegistryError } from '../../registry/registry-error.js';
 import { sortChildrenDescending } from '../../registry/registry-path.js';
 import type { JobContext } from '../job-context.js';
@@ -123,16 +124,8 @@ export class ServerService {
     const { cache, paths, logger } = this.context;
     const result: JobInstance[] = [];
     for (const id of this.liveInstanceIds()) {
-      const yaml = cache.get(paths.instance(id));
-      if (yaml === undefined || yaml === '') continue;
-      let parsed: JobInstance;
-      try {
-        parsed = parseJobInstanceYaml(yaml);
-      } catch (error) {
-        logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
-        continue;
-      }
-      if (this.isServerEnabled(parsed.serverIp)) result.push(parsed);
+      const parsed = parseInstanceNode(id, cache.get(paths.instance(id)), logger);
+      if (parsed !== undefined && this.isServerEnabled(parsed.serverIp)) result.push(parsed);
     }
     return result;
   }
@@ -140,5 +133,26 @@ export class ServerService {
   /** Server IPs that have a `servers/{ip}` node. */
   serverIps(): string[] {
     return this.context.cache.children(this.context.paths.servers);
+  }
+}
+
+/**
+ * The job instance an `instances/{id}` node holds, or `undefined` when the node is absent, empty
+ * (a Java ElasticJob peer writes none) or unparsable (logged at warn and left out).
+ *
+ * @param id - the job instance id (the node's name), for the log.
+ * @param yaml - the node's value.
+ */
+export function parseInstanceNode(
+  id: string,
+  yaml: string | undefined,
+  logger: Pick<Logger, 'warn'>,
+): JobInstance | undefined {
+  if (yaml === undefined || yaml === '') return undefined;
+  try {
+    return parseJobInstanceYaml(yaml);
+  } catch (error) {
+    logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
+    return undefined;
   }
 }

@@ -6,10 +6,11 @@
  * @module
  */
 import type { ResolvedJobConfiguration } from '../../config/job-configuration.js';
-import { type JobInstance, parseJobInstanceYaml } from '../../instance/index.js';
+import type { JobInstance } from '../../instance/index.js';
 import type { CoordinatorRegistryCenter } from '../../registry/registry-center.js';
 import { sortChildrenDescending } from '../../registry/registry-path.js';
 import { getJobShardingStrategy } from '../../sharding/index.js';
+import { parseInstanceNode } from '../instance/server-service.js';
 import type { JobContext } from '../job-context.js';
 import type { JobNodePath } from '../job-node-path.js';
 import { removedItemOps } from './removed-items.js';
@@ -68,15 +69,8 @@ export async function readAvailableInstances(
   const statuses = new Map<string, string | undefined>();
   const result: JobInstance[] = [];
   for (const id of sortChildrenDescending(await registry.getChildrenKeys(paths.instances))) {
-    const yaml = await registry.getDirectly(paths.instance(id));
-    if (yaml === undefined || yaml === '') continue;
-    let parsed: JobInstance;
-    try {
-      parsed = parseJobInstanceYaml(yaml);
-    } catch (error) {
-      logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
-      continue;
-    }
+    const parsed = parseInstanceNode(id, await registry.getDirectly(paths.instance(id)), logger);
+    if (parsed === undefined) continue;
     if (!statuses.has(parsed.serverIp))
       statuses.set(parsed.serverIp, await registry.getDirectly(paths.server(parsed.serverIp)));
     if (statuses.get(parsed.serverIp) === 'ENABLED') result.push(parsed);
