@@ -42,6 +42,32 @@ describe('fault controls (registry.faults)', () => {
     expect(client.faults.enabled).toBe(true);
   });
 
+  it.each([
+    // ZooKeeper: one ordered channel; the read, served after the change, is answered after its events.
+    ['by default', {}, ['write answered', 'ADDED /jobs', 'ADDED /jobs/a', 'read 1']],
+    // etcd, Redis: events on their own channel, in commit order (the second event, sampled with no
+    // delay, waits for the first); the read's answer overtakes them.
+    [
+      'with separateChannel',
+      { separateChannel: true },
+      ['write answered', 'read 1', 'ADDED /jobs', 'ADDED /jobs/a'],
+    ],
+  ] as const)('%s, orders watch events and responses as its registry does', async (_, options, expected) => {
+    const client = await registry.client();
+    const order: string[] = [];
+    await client.watch('/jobs', (event: RegistryEvent) => order.push(`${event.type} ${event.key}`));
+    client.faults.setRequestLatency(5);
+    const delays = [50, 0];
+    client.faults.setWatchDelay(() => delays.shift() ?? 0, 0, options);
+    const write = client.persist('/jobs/a', '1').then(() => order.push('write answered'));
+    await registry.clock.advance(10);
+    await write;
+    const read = client.get('/jobs/a').then((value) => order.push(`read ${value}`));
+    await registry.clock.advance(100);
+    await read;
+    expect(order).toEqual(expected);
+  });
+
   it('loses requests in flight at a partition: they fail CONNECTION_LOSS when the client notices', async () => {
     const client = await registry.client({ sessionTimeoutMs: 10_000 });
     const observer = await registry.client();

@@ -7,7 +7,12 @@
 import { Worker } from 'node:worker_threads';
 import type { Violation } from './run-ledger.js';
 import type { SeedOutcome, SeedWorkerData } from './seed-worker.js';
-import { SIMULATION_EPOCH_MS, type SimulationResult, simulateSeed } from './simulation.js';
+import {
+  type EventChannelMode,
+  SIMULATION_EPOCH_MS,
+  type SimulationResult,
+  simulateSeed,
+} from './simulation.js';
 
 /** Options of {@link runSeeds}. */
 export interface BatchOptions {
@@ -17,6 +22,8 @@ export interface BatchOptions {
   readonly seeds: number;
   /** Simulated minutes per seed. @defaultValue 2 */
   readonly minutes?: number;
+  /** How watch events reach the processes (see `SimulationOptions.eventChannel`). @defaultValue 'ordered' */
+  readonly eventChannel?: EventChannelMode;
   /**
    * Worker threads running seeds in parallel (each seed is independent, so the outcome per seed is
    * the same as in one thread). With more than one, a failing seed is run once more on the calling
@@ -62,6 +69,7 @@ export interface BatchSummary {
 export async function runSeeds(options: BatchOptions): Promise<BatchSummary> {
   const from = options.from ?? 1;
   const minutes = options.minutes ?? 2;
+  const eventChannel = options.eventChannel ?? 'ordered';
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   const seedsByKind = new Map<string, number>();
@@ -82,10 +90,13 @@ export async function runSeeds(options: BatchOptions): Promise<BatchSummary> {
   const kept = new Map<number, SimulationResult>();
   const workers = Math.min(options.workers ?? 1, options.seeds);
   if (workers > 1) {
-    await runInWorkers({ first: from, end: from + options.seeds, stride: workers, minutes }, record);
+    await runInWorkers(
+      { first: from, end: from + options.seeds, stride: workers, minutes, eventChannel },
+      record,
+    );
   } else {
     for (let seed = from; seed < from + options.seeds; seed++) {
-      const result = await simulateSeed(seed, { minutes });
+      const result = await simulateSeed(seed, { minutes, eventChannel });
       if (result.violations.length > 0 && kept.size < FAILURES_KEPT) kept.set(seed, result);
       record(outcomeOf(result));
     }
@@ -97,7 +108,7 @@ export async function runSeeds(options: BatchOptions): Promise<BatchSummary> {
   for (const outcome of failing) {
     let result = kept.get(outcome.seed);
     if (result === undefined && failures.length < FAILURES_KEPT) {
-      result = await simulateSeed(outcome.seed, { minutes });
+      result = await simulateSeed(outcome.seed, { minutes, eventChannel });
     }
     failures.push({ seed: outcome.seed, violationKinds: outcome.violationKinds, result });
   }

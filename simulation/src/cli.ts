@@ -9,9 +9,9 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runSeeds, traceOfViolation } from './batch.js';
-import { simulateSeed } from './simulation.js';
+import { EVENT_CHANNEL_MODES, type EventChannelMode, simulateSeed } from './simulation.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -48,6 +48,14 @@ const program = new Command()
     integer('--workers', 1),
     availableParallelism(),
   )
+  .addOption(
+    new Option(
+      '--event-channel <mode>',
+      'how watch events reach each process: ordered with responses (ZooKeeper), separate (etcd, Redis), or mixed per process',
+    )
+      .choices(EVENT_CHANNEL_MODES)
+      .default('ordered'),
+  )
   .option('--trace', 'with --seed: print the whole trace')
   .option('--kernel-log', "with --seed --trace: put the kernel's logs into the trace")
   .option('--show <n>', 'failing seeds whose trace is printed', integer('--show', 0), 3)
@@ -58,6 +66,7 @@ const program = new Command()
       seed?: number;
       minutes: number;
       workers: number;
+      eventChannel: EventChannelMode;
       trace?: boolean;
       kernelLog?: boolean;
       show: number;
@@ -66,6 +75,7 @@ const program = new Command()
         const result = await simulateSeed(options.seed, {
           minutes: options.minutes,
           kernelLog: options.kernelLog ?? false,
+          eventChannel: options.eventChannel,
         });
         if (options.trace) console.log(result.trace.format());
         console.log(
@@ -81,6 +91,7 @@ const program = new Command()
         seeds: options.seeds,
         minutes: options.minutes,
         workers: options.workers,
+        eventChannel: options.eventChannel,
         onResult: (outcome) => {
           done++;
           if (outcome.violationKinds.length > 0) {
@@ -92,7 +103,7 @@ const program = new Command()
       const seconds = summary.elapsedMs / 1000;
       console.log('');
       console.log(
-        `seeds ${options.from}..${options.from + options.seeds - 1} (${options.minutes} simulated min each, ${Math.min(options.workers, options.seeds)} worker thread(s))`,
+        `seeds ${options.from}..${options.from + options.seeds - 1} (${options.minutes} simulated min each, event channel ${options.eventChannel}, ${Math.min(options.workers, options.seeds)} worker thread(s))`,
       );
       console.log(
         `${summary.seeds} seeds in ${seconds.toFixed(1)} s: ${(summary.seeds / seconds).toFixed(2)} seeds/s`,
@@ -110,7 +121,7 @@ const program = new Command()
         console.log('');
         console.log(`--- seed ${failure.seed}: ${violation.kind}: ${violation.message}`);
         console.log(
-          `--- replay: npm run simulate -- --seed ${failure.seed} --minutes ${options.minutes} --trace`,
+          `--- replay: npm run simulate -- --seed ${failure.seed} --minutes ${options.minutes}${options.eventChannel === 'ordered' ? '' : ` --event-channel ${options.eventChannel}`} --trace`,
         );
         console.log(traceOfViolation(failure.result, violation));
       }

@@ -6,7 +6,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { simulateSeed } from './simulation.js';
+import { type EventChannelMode, simulateSeed } from './simulation.js';
 
 /** What the parent gives a worker. */
 export interface SeedWorkerData {
@@ -18,6 +18,8 @@ export interface SeedWorkerData {
   readonly stride: number;
   /** Simulated minutes per seed. */
   readonly minutes: number;
+  /** How watch events reach the processes. */
+  readonly eventChannel: EventChannelMode;
 }
 
 /** What a worker posts per seed: the figures of a {@link SimulationResult}, without its trace. */
@@ -33,7 +35,7 @@ export interface SeedOutcome {
 
 const data = workerData as SeedWorkerData;
 for (let seed = data.first; seed < data.end; seed += data.stride) {
-  const result = await simulateSeed(seed, { minutes: data.minutes });
+  const result = await simulateSeed(seed, { minutes: data.minutes, eventChannel: data.eventChannel });
   const outcome: SeedOutcome = {
     seed,
     violationKinds: result.violations.map((violation) => violation.kind),

@@ -27,7 +27,21 @@ export interface SimulationOptions {
    * history is the same with and without. @defaultValue false
    */
   readonly kernelLog?: boolean;
+  /**
+   * How watch events reach each process: `ordered` on one channel with responses (ZooKeeper),
+   * `separate` on a channel of their own (etcd's watch stream, Redis's subscriber connection:
+   * a response may arrive before the event of a change made before it), `mixed` one or the
+   * other per process, drawn from the seed. The workload and faults of a seed are the same in
+   * every mode. @defaultValue 'ordered'
+   */
+  readonly eventChannel?: EventChannelMode;
 }
+
+/** See {@link SimulationOptions.eventChannel}. */
+export type EventChannelMode = 'ordered' | 'separate' | 'mixed';
+
+/** The accepted values of {@link EventChannelMode}. */
+export const EVENT_CHANNEL_MODES: readonly EventChannelMode[] = ['ordered', 'separate', 'mixed'];
 
 /** The outcome of one seed. */
 export interface SimulationResult {
@@ -59,7 +73,12 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
  */
 export async function simulateSeed(seed: number, options: SimulationOptions = {}): Promise<SimulationResult> {
   registerSimulationPoolSizes();
-  const simulation = new Simulation(seed, options.minutes ?? 2, options.kernelLog ?? false);
+  const simulation = new Simulation(
+    seed,
+    options.minutes ?? 2,
+    options.kernelLog ?? false,
+    options.eventChannel ?? 'ordered',
+  );
   return simulation.run();
 }
 
@@ -87,10 +106,15 @@ class Simulation {
   #processMs = 0;
 
   readonly #kernelLog: boolean;
+  readonly #eventChannel: EventChannelMode;
+  /** Draws of the `mixed` event channel mode, apart from every other stream of the seed. */
+  readonly #channelRandom: Random;
 
-  constructor(seed: number, minutes: number, kernelLog: boolean) {
+  constructor(seed: number, minutes: number, kernelLog: boolean, eventChannel: EventChannelMode) {
     this.#seed = seed;
     this.#kernelLog = kernelLog;
+    this.#eventChannel = eventChannel;
+    this.#channelRandom = new Random((seed ^ 0x2545f491) >>> 0);
     const root = new Random(seed);
     this.#spec = generateClusterSpec(seed, root.fork(), minutes);
     this.#chaos = root.fork();
@@ -175,7 +199,7 @@ class Simulation {
     const spec = this.#spec;
     this.#trace.add(
       'chaos',
-      `seed ${this.#seed}: session ${spec.sessionTimeoutMs} ms, ${spec.initialProcesses} processes, skew <= ${spec.maxSkewMs} ms, latency <= ${spec.maxLatencyMs} ms, watch delay <= ${spec.maxWatchDelayMs} ms`,
+      `seed ${this.#seed}: session ${spec.sessionTimeoutMs} ms, ${spec.initialProcesses} processes, skew <= ${spec.maxSkewMs} ms, latency <= ${spec.maxLatencyMs} ms, watch delay <= ${spec.maxWatchDelayMs} ms${this.#eventChannel === 'ordered' ? '' : `, event channel ${this.#eventChannel}`}`,
     );
     for (const job of spec.jobs) {
       this.#trace.add(
@@ -218,15 +242,24 @@ class Simulation {
       const max = random.between(0, spec.maxLatencyMs);
       process.registry.faults.setRequestLatency(() => random.between(0, max));
     }
+    const separateChannel =
+      this.#eventChannel === 'separate' ||
+      (this.#eventChannel === 'mixed' && this.#channelRandom.chance(0.5));
     if (spec.maxWatchDelayMs > 0) {
       const max = random.between(0, spec.maxWatchDelayMs / 2);
       process.registry.faults.setWatchDelay(
         () => random.between(0, max),
         random.pick([0, 0, spec.maxWatchDelayMs / 2]),
+        { separateChannel },
       );
+    } else if (separateChannel) {
+      process.registry.faults.setWatchDelay(0, 0, { separateChannel });
     }
     this.#processes.push(process);
-    this.#trace.add(process.id, `process starts as ${process.instanceId} (skew ${skew} ms)`);
+    this.#trace.add(
+      process.id,
+      `process starts as ${process.instanceId} (skew ${skew} ms${separateChannel ? ', events on their own channel' : ''})`,
+    );
     process.track(process.start(this.#spec.jobs, (jobName) => this.#currentItemCount(jobName)));
     return process;
   }

@@ -92,11 +92,15 @@ export class MemoryRegistryFaults {
   #requestLatency: FaultDelay | undefined;
   #watchDelay: FaultDelay | undefined;
   #batchWindowMs = 0;
+  /** Whether watch events travel on a channel of their own (etcd, Redis), not behind responses. */
+  #separateEventChannel = false;
   #partitioned = false;
   /** Incremented whenever the connection breaks: requests sent before are lost. */
   #generation = 0;
   #lastArrivalMs = Number.NEGATIVE_INFINITY;
   #lastDueMs = Number.NEGATIVE_INFINITY;
+  /** Due time of the last watch event on a separate event channel. */
+  #lastEventDueMs = Number.NEGATIVE_INFINITY;
   readonly #inFlight = new Set<InFlightRequest>();
   #downstream: DownstreamEntry[] = [];
   #downstreamTimer: ClockTimer | undefined;
@@ -143,14 +147,25 @@ export class MemoryRegistryFaults {
 
   /**
    * Delays watch events: each is delivered `delay` ms (client clock) after the server dispatched
-   * it, in commit order, on the same ordered channel as responses. With `batchWindowMs > 0`,
-   * delivery times are rounded up to the next multiple of the window, so events arrive in bursts.
+   * it, in commit order. With `batchWindowMs > 0`, delivery times are rounded up to the next
+   * multiple of the window, so events arrive in bursts.
+   *
+   * By default events share one ordered channel with responses, as on ZooKeeper: an event of a
+   * change committed before a request was served arrives before that request's response. With
+   * `separateChannel: true` they travel on a channel of their own, as etcd's watch stream and
+   * Redis's subscriber connection do: still in commit order among themselves, but a response may
+   * arrive before the event of a change made before it (even the client's own write).
    *
    * @param delay - ms >= 0, or a function sampled per event.
    * @param batchWindowMs - batching window in ms, >= 0. @defaultValue 0 (no batching)
+   * @param options - `separateChannel`: events on their own channel. @defaultValue false
    * @throws {TypeError} for a negative or non-finite constant or window.
    */
-  setWatchDelay(delay: FaultDelay, batchWindowMs = 0): void {
+  setWatchDelay(
+    delay: FaultDelay,
+    batchWindowMs = 0,
+    options: { readonly separateChannel?: boolean } = {},
+  ): void {
     assertDelay(delay, 'watch delay');
     if (!Number.isFinite(batchWindowMs) || batchWindowMs < 0) {
       throw new TypeError('watch batch window must be a finite number of ms >= 0');
@@ -158,6 +173,7 @@ export class MemoryRegistryFaults {
     this.#enabled = true;
     this.#watchDelay = delay;
     this.#batchWindowMs = batchWindowMs;
+    this.#separateEventChannel = options.separateChannel ?? false;
   }
 
   /**
@@ -312,11 +328,17 @@ export class MemoryRegistryFaults {
 
   #pushDownstream(delayMs: number, response: boolean, run: () => void): void {
     const clock = this.#host.clientClock;
-    let dueMs = Math.max(this.#lastDueMs, clock.now() + delayMs);
+    const separate = !response && this.#separateEventChannel;
+    let dueMs = Math.max(separate ? this.#lastEventDueMs : this.#lastDueMs, clock.now() + delayMs);
     if (!response && this.#batchWindowMs > 0)
       dueMs = Math.ceil(dueMs / this.#batchWindowMs) * this.#batchWindowMs;
-    this.#lastDueMs = dueMs;
-    this.#downstream.push({ dueMs, response, run });
+    if (separate) this.#lastEventDueMs = dueMs;
+    else this.#lastDueMs = dueMs;
+    // Ordered by due time; each channel keeps its own order (its due times never decrease), and
+    // at equal due times the earlier message goes first.
+    let index = this.#downstream.length;
+    while (index > 0 && (this.#downstream[index - 1] as DownstreamEntry).dueMs > dueMs) index--;
+    this.#downstream.splice(index, 0, { dueMs, response, run });
     this.#armDownstream();
   }
 
