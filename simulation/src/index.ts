@@ -19,6 +19,8 @@ export { Random } from './random.js';
 export type { RunRecord, Violation } from './run-ledger.js';
 export { ProcessClock, SimulatedTime } from './simulated-time.js';
 export {
+  EVENT_CHANNEL_MODES,
+  type EventChannelMode,
   SIMULATION_EPOCH_MS,
   type SimulationOptions,
   type SimulationResult,
