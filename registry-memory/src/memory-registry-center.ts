@@ -5,7 +5,6 @@ import {
   type ClockTimer,
   type CoordinatorRegistryCenter,
   createDefaultLogger,
-  isWithinRegistryPath,
   type LeaderLatchOptions,
   type Logger,
   type RegistryCapabilities,
@@ -13,6 +12,7 @@ import {
   type RegistryConnectionStateListener,
   RegistryError,
   type RegistryEventType,
+  RegistryPathIndex,
   type RegistryTransactionOperation,
   type RegistryUnwatch,
   type RegistryWatchListener,
@@ -125,7 +125,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   #session: SessionRecord | undefined;
   #expiryTimer: ClockTimer | undefined;
   readonly #stateListeners: Array<{ readonly listener: RegistryConnectionStateListener }> = [];
-  readonly #watches = new Set<WatchRegistration>();
+  /** The live watches, found by the paths they cover. */
+  readonly #watches = new RegistryPathIndex<WatchRegistration>();
   #inbox: InboxItem[] = [];
   #inboxHead = 0;
   #flushing = false;
@@ -539,7 +540,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
       needsResync: false,
       seen: new Map(),
     };
-    this.#watches.add(watch);
+    this.#watches.add(root, watch);
     for (const entry of this.#state.subtree(root)) {
       if (this.#state.canAccess(this.#identity, entry.node.aclIdentity)) {
         this.#deliver({ watch, type: 'ADDED', path: entry.path, value: entry.node.value });
@@ -760,9 +761,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
 
   #enqueueNow(change: TreeChange): void {
     if (this.#status === 'closed' || this.#status === 'idle') return;
-    for (const watch of this.#watches) {
+    for (const watch of this.#watches.covering(change.path)) {
       if (!watch.active || watch.needsResync || change.seq <= watch.fromSeq) continue;
-      if (!isWithinRegistryPath(change.path, watch.root)) continue;
       if (!this.#state.canAccess(this.#identity, change.aclIdentity)) continue;
       this.#inbox.push({ watch, type: change.type, path: change.path, value: change.value });
     }

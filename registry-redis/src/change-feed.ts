@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { RegistryEventType } from '@elasticjob-ts/core';
+import { type RegistryEventType, RegistryPathIndex } from '@elasticjob-ts/core';
 import type { RedisConnection } from './connection.js';
 import { registryErrorCodeOf } from './to-registry-error.js';
 
@@ -37,7 +37,13 @@ export interface FeedPosition {
 
 /** Receives the feed's entries. */
 export interface FeedSubscriber {
-  /** Called synchronously for every entry read, in stream order. Must not throw. */
+  /**
+   * The namespace-relative subtree whose entries it needs (`/` or absent: every entry). The feed
+   * hands an entry only to the subscribers whose subtree holds its key, found by the key's depth,
+   * so a client with one watch per job does not offer each entry to thousands of watches.
+   */
+  readonly root?: string;
+  /** Called synchronously for every entry read within its `root`, in stream order. Must not throw. */
   deliver(entry: FeedEntry): void;
   /**
    * Re-reads the subscriber's state after a gap (entries it will never see).
@@ -83,7 +89,7 @@ const BATCH = 1_000;
 
 /** The per-client feed reader. */
 export class ChangeFeed {
-  private readonly subscribers = new Set<FeedSubscriber>();
+  private readonly subscribers = new RegistryPathIndex<FeedSubscriber>();
   private cursor = '0-0';
   private revision = 0;
   private epoch: string | undefined;
@@ -108,7 +114,7 @@ export class ChangeFeed {
 
   /** Adds a subscriber; it receives every entry read from now on. */
   subscribe(subscriber: FeedSubscriber): () => void {
-    this.subscribers.add(subscriber);
+    this.subscribers.add(subscriber.root ?? '/', subscriber);
     return () => this.subscribers.delete(subscriber);
   }
 
@@ -165,7 +171,7 @@ export class ChangeFeed {
   }
 
   private dispatch(entry: FeedEntry): void {
-    for (const subscriber of [...this.subscribers]) {
+    for (const subscriber of this.subscribers.covering(entry.key)) {
       try {
         subscriber.deliver(entry);
       } catch (error) {

@@ -65,6 +65,7 @@ export async function executeInLatch<T>(
   let wake: (() => void) | undefined;
   const prefix = latchPath === '/' ? '/' : `${latchPath}/`;
   const unsubscribe = context.feed.subscribe({
+    root: latchPath,
     deliver(entry: FeedEntry) {
       if (entry.type === 'DELETED' && entry.key.startsWith(prefix)) {
         deleted.add(entry.key);

@@ -2,3 +2,4 @@ export * from './registry-center.js';
 export * from './registry-configuration.js';
 export * from './registry-error.js';
 export * from './registry-path.js';
+export * from './registry-path-index.js';

@@ -49,21 +49,40 @@ export interface BenchBuild {
   readonly label: string;
   /** Its compiled `bench-worker.js`. */
   readonly workerScript: string;
+  /** Node.js flags its processes start with besides `--expose-gc` (none by default). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** This checkout's build. */
 export const CURRENT_BUILD: BenchBuild = { label: 'this', workerScript: BENCH_WORKER_SCRIPT };
 
 /**
- * The builds to compare: this checkout's, then, when `BENCH_BASELINE` names the directory of
- * another checkout of this repository that was installed and built (`npm ci && npx turbo run
- * build`), that one's, so that before and after are measured in the same run on the same servers.
+ * The builds to compare: this checkout's; then, when `BENCH_NODE_FLAGS` holds Node.js flags
+ * (space-separated, e.g. `--max-semi-space-size=2`), this checkout's again with those flags, labelled
+ * with them; then, when `BENCH_BASELINE` names the directory of another checkout of this repository
+ * that was installed and built (`npm ci && npx turbo run build`), that one's, so that before and
+ * after are measured in the same run on the same servers.
  *
  * @throws {Error} when `BENCH_BASELINE` is set but holds no built `bench-worker.js`.
  */
 export function benchBuilds(): BenchBuild[] {
+  const builds = [CURRENT_BUILD];
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
+  if (flags.length > 0) {
+    builds.push({ label: `this ${flags.join(' ')}`, workerScript: BENCH_WORKER_SCRIPT, nodeFlags: flags });
+  }
+  const baseline = baselineBuild();
+  return baseline === undefined ? builds : [...builds, baseline];
+}
+
+/**
+ * The `BENCH_BASELINE` build, if that variable is set.
+ *
+ * @throws {Error} when it holds no built `bench-worker.js`.
+ */
+function baselineBuild(): BenchBuild | undefined {
   const directory = process.env.BENCH_BASELINE;
-  if (directory === undefined || directory.trim() === '') return [CURRENT_BUILD];
+  if (directory === undefined || directory.trim() === '') return undefined;
   const workerScript = join(resolve(directory), 'integration-tests/dist/bench/bench-worker.js');
   if (!existsSync(workerScript)) {
     throw new Error(
@@ -79,7 +98,7 @@ export function benchBuilds(): BenchBuild[] {
     // Not a git checkout: the label says so.
     commit = 'not a git checkout';
   }
-  return [CURRENT_BUILD, { label: `baseline ${commit}`, workerScript }];
+  return { label: `baseline ${commit}`, workerScript };
 }
 
 const live = new Set<ChildProcess>();
@@ -166,7 +185,7 @@ export class BenchProcess {
     const stderr = openSync(logFile, 'a');
     const child = fork(build.workerScript, [JSON.stringify(config)], {
       stdio: ['ignore', 'inherit', stderr, 'ipc'],
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(build.nodeFlags ?? [])],
       env: { ...process.env, ELASTICJOB_LOG_LEVEL: process.env.ELASTICJOB_LOG_LEVEL ?? 'error' },
     });
     closeSync(stderr);
