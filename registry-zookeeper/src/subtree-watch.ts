@@ -1,8 +1,17 @@
 /**
- * A subtree watch built from ZooKeeper's one-shot watches, with a cache of the subtree.
+ * A subtree watch with a cache of the subtree, in one of two modes:
  *
- * Every cached node has a data watch (`getData`) and a child watch (`getChildren`), re-armed by
- * the read that follows each trigger. ZooKeeper answers a session's requests in order and delivers
+ * - **persistent** (ZooKeeper ≥ 3.6): one persistent recursive watch on the root (`addWatch`,
+ *   sent before the first read so that nothing is missed) notifies `NodeCreated`,
+ *   `NodeDataChanged` and `NodeDeleted` for every node of the subtree. The snapshot is read once
+ *   without watches; a created node costs one `getData` (its children are learned from their own
+ *   `NodeCreated`), a data change one `getData`, a deletion nothing. A read answered with a node
+ *   whose parent is not cached is dropped: the parent's pending child list (snapshot or re-read)
+ *   names it if it still exists, and reads it then.
+ * - **one-shot**: every cached node has a data watch (`getData`) and a child watch
+ *   (`getChildren`), re-armed by the read that follows each trigger.
+ *
+ * ZooKeeper answers a session's requests in order and delivers
  * a watch notification before any response that reflects the change, so applying every answer to
  * the cache synchronously, in arrival order, keeps the cache in server order; events are the
  * differences the answers reveal:
@@ -14,9 +23,11 @@
  * - a deletion notification, a `NONODE` answer, or a name missing from a child list → `DELETED`
  *   with the last cached value, children before parents.
  *
- * Comparing zxids makes re-reads harmless: replayed notifications after a reconnect (the client
- * re-sends its watches with `SET_WATCHES`) and a full re-read after a new session produce events
- * only for real differences, so nothing is lost or duplicated.
+ * Comparing zxids makes re-reads harmless: replayed notifications after a reconnect (one-shot: the
+ * client re-sends its watches with `SET_WATCHES`), the full re-read after a reconnect (persistent:
+ * the server dropped the connection's watches, so `addWatch` is sent again, then the subtree is
+ * re-read) and the full re-read after a new session produce events only for real differences, so
+ * nothing is lost or duplicated.
  *
  * @module
  */
@@ -27,8 +38,10 @@ import {
   type RegistryWatchListener,
 } from '@elasticjob-ts/core';
 import type { Event, Stat } from 'node-zookeeper-client';
+import type { PersistentWatchHandler } from './persistent-watch-dispatcher.js';
 import { ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';
 import type { ZookeeperConnection } from './zookeeper-connection.js';
+import { joinPath, nameOf, parentOf } from './zookeeper-paths.js';
 
 /** ZooKeeper watch event types, as `node-zookeeper-client` numbers them. */
 const NODE_CREATED = 1;
@@ -48,6 +61,12 @@ interface CachedNode {
   dataStale: boolean;
 }
 
+/**
+ * How a {@link SubtreeWatch} learns of changes: `persistent` (one `addWatch`, ZooKeeper ≥ 3.6) or
+ * `one-shot` (a data and a child watch per node, every ZooKeeper version).
+ */
+export type SubtreeWatchMode = 'persistent' | 'one-shot';
+
 /** What a {@link SubtreeWatch} needs from the registry center. */
 export interface SubtreeWatchHost {
   /** Absolute ZooKeeper path of a namespace-relative key. */
@@ -63,16 +82,12 @@ export function zxidOf(buffer: Buffer): bigint {
   return buffer.readBigInt64BE(0);
 }
 
-function joinPath(parent: string, name: string): string {
-  return parent === '/' ? `/${name}` : `${parent}/${name}`;
-}
-
 function decode(data: Buffer | null | undefined): string {
   return data === null || data === undefined ? '' : data.toString('utf8');
 }
 
 /**
- * One `watch(key, listener)` registration: its cache, its one-shot watches and its listener.
+ * One `watch(key, listener)` registration: its cache, its watches and its listener.
  */
 export class SubtreeWatch {
   readonly #host: SubtreeWatchHost;
@@ -80,8 +95,14 @@ export class SubtreeWatch {
   readonly #rootKey: string;
   readonly #listener: RegistryWatchListener;
   readonly #nodes = new Map<string, CachedNode>();
+  readonly #persistent: boolean;
   #connection: ZookeeperConnection;
-  #watcher: (event: Event) => void;
+  /** One-shot watcher passed to reads (one-shot mode only). */
+  #watcher: ((event: Event) => void) | undefined;
+  /** Persistent watch handler of {@link #connection} (persistent mode only). */
+  #handler: PersistentWatchHandler;
+  /** The connection whose dispatcher holds {@link #handler}, until released. */
+  #armedOn: ZookeeperConnection | undefined;
   #disposed = false;
   #ready = false;
   #outstanding = 0;
@@ -94,19 +115,28 @@ export class SubtreeWatch {
    * @param connection - the session to arm the watches on.
    * @param key - namespace-relative subtree root.
    * @param listener - receives the events.
+   * @param mode - how changes are learned (see the module description).
    */
   constructor(
     host: SubtreeWatchHost,
     connection: ZookeeperConnection,
     key: string,
     listener: RegistryWatchListener,
+    mode: SubtreeWatchMode,
   ) {
     this.#host = host;
     this.#rootKey = key;
     this.#rootPath = host.absolute(key);
     this.#listener = listener;
+    this.#persistent = mode === 'persistent';
     this.#connection = connection;
     this.#watcher = this.#makeWatcher(connection);
+    this.#handler = this.#makeHandler(connection);
+  }
+
+  /** How this watch learns of changes. */
+  get mode(): SubtreeWatchMode {
+    return this.#persistent ? 'persistent' : 'one-shot';
   }
 
   /** Namespace-relative root key. */
@@ -125,11 +155,12 @@ export class SubtreeWatch {
   }
 
   /**
-   * Reads the subtree, delivering `ADDED` for every node (parents first), and arms the watches.
+   * Arms the watches and reads the subtree, delivering `ADDED` for every node (parents first).
    *
    * @param timeoutMs - bound for the initial read, in ms.
    * @throws {RegistryError} `NO_AUTH` when the subtree is not readable; `CONNECTION_LOSS` when the
-   *   snapshot could not be read within `timeoutMs`.
+   *   snapshot could not be read within `timeoutMs`; in persistent mode, the error of `addWatch`
+   *   (`INVALID_STATE` with the ZooKeeper code `-6` in its `cause` from a server older than 3.6).
    */
   start(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -152,13 +183,19 @@ export class SubtreeWatch {
           reject(error);
         },
       };
+      if (this.#persistent) this.#arm();
       this.#readNode(this.#rootPath, false);
     });
   }
 
-  /** Stops delivery at once; armed one-shot watches fire into nothing. */
+  /**
+   * Stops delivery at once. One-shot watches still armed fire into nothing; a persistent watch is
+   * removed from the server when no other watch of this client has the same root (a failure to
+   * remove it is logged).
+   */
   dispose(): void {
     this.#disposed = true;
+    this.#release();
     this.#retryReads.clear();
     this.#failInitial(
       new RegistryError('NOT_STARTED', `Watch '${this.#rootKey}' was stopped`, { path: this.#rootKey }),
@@ -219,9 +256,17 @@ export class SubtreeWatch {
     return path === this.#rootPath || path.startsWith(this.#rootPath === '/' ? '/' : `${this.#rootPath}/`);
   }
 
-  /** Same session reconnected: re-issue the reads a connection loss interrupted. */
+  /**
+   * Same session reconnected. One-shot: re-issue the reads a connection loss interrupted (the
+   * library re-registered the watches). Persistent: the server dropped the connection's watches,
+   * so add the watch again and re-read the subtree, delivering only the differences.
+   */
   onReconnected(): void {
     if (this.#disposed) return;
+    if (this.#persistent) {
+      this.#rearm();
+      return;
+    }
     const retries = [...this.#retryReads];
     this.#retryReads.clear();
     for (const [path, kinds] of retries) {
@@ -240,16 +285,101 @@ export class SubtreeWatch {
     if (this.#disposed) return;
     this.#connection = connection;
     this.#watcher = this.#makeWatcher(connection);
+    this.#handler = this.#makeHandler(connection);
+    this.#armedOn = undefined; // the old connection and its dispatcher are closed
+    this.#rearm();
+  }
+
+  /** Arms the watches again (persistent mode) and re-reads the whole subtree, diffing. */
+  #rearm(): void {
     this.#retryReads.clear();
     for (const node of this.#nodes.values()) node.dataStale = true;
+    if (this.#persistent) this.#arm();
     this.#readNode(this.#rootPath, true);
   }
 
-  #makeWatcher(connection: ZookeeperConnection): (event: Event) => void {
+  #makeWatcher(connection: ZookeeperConnection): ((event: Event) => void) | undefined {
+    if (this.#persistent) return undefined;
     return (event: Event) => {
       if (this.#disposed || connection !== this.#connection) return;
       this.#onNotification(event.getType(), event.getPath());
     };
+  }
+
+  #makeHandler(connection: ZookeeperConnection): PersistentWatchHandler {
+    return (type, path) => {
+      if (this.#disposed || connection !== this.#connection) return;
+      this.#onPersistentNotification(type, path);
+    };
+  }
+
+  /** Sends `addWatch` on the current connection (before any read that must not miss a change). */
+  #arm(): void {
+    const connection = this.#connection;
+    this.#armedOn = connection;
+    this.#outstanding += 1;
+    connection.watchPersistently(this.#rootPath, this.#rootKey, this.#handler, (error) => {
+      if (error !== undefined && this.#current(connection)) this.#onArmError(error);
+      this.#settled();
+    });
+  }
+
+  #onArmError(error: RegistryError): void {
+    // A connection loss re-arms on reconnect; an expiry or a close is followed by a resync or
+    // nothing.
+    if (error.code === 'CONNECTION_LOSS' || error.code === 'SESSION_EXPIRED' || error.code === 'NOT_STARTED')
+      return;
+    if (!this.#ready) {
+      this.#failInitial(error);
+      return;
+    }
+    this.#host
+      .logger()
+      .error(
+        { err: error, key: this.#rootKey },
+        'ZooKeeper refused to re-add a persistent watch; the events of its subtree are missing',
+      );
+  }
+
+  /** Drops the persistent watch registration (and the server's watch when it was the last). */
+  #release(): void {
+    const connection = this.#armedOn;
+    this.#armedOn = undefined;
+    if (connection === undefined || connection.closed) return;
+    connection.unwatchPersistently(this.#rootPath, this.#rootKey, this.#handler, (error) => {
+      if (error === undefined || error.code === 'CONNECTION_LOSS' || error.code === 'NOT_STARTED') return;
+      if (error.code === 'SESSION_EXPIRED') return; // the server dropped the session's watches
+      this.#host
+        .logger()
+        .error({ err: error, key: this.#rootKey }, 'ZooKeeper could not remove a persistent watch');
+    });
+  }
+
+  /**
+   * A persistent recursive watch's notification (no `NodeChildrenChanged` in this mode): a created
+   * node is read (its parent must be cached when the answer arrives, see the module description);
+   * a changed node is marked stale and re-read; a deleted node leaves the cache.
+   */
+  #onPersistentNotification(type: number, path: string): void {
+    switch (type) {
+      case NODE_CREATED:
+        this.#readData(path);
+        break;
+      case NODE_DELETED:
+        this.#removeSubtree(path);
+        break;
+      case NODE_DATA_CHANGED: {
+        // An uncached node has a read pending that was answered after this change.
+        const node = this.#nodes.get(path);
+        if (node !== undefined) {
+          node.dataStale = true;
+          this.#readData(path);
+        }
+        break;
+      }
+      default:
+        break;
+    }
   }
 
   #onNotification(type: number, path: string): void {
@@ -291,7 +421,12 @@ export class SubtreeWatch {
       'getData',
       this.#host.relative(path),
       undefined,
-      (client, done) => client.getData(path, watcher, (error, data, stat) => done(error, { data, stat })),
+      (client, done) => {
+        const callback = (error: unknown, data: Buffer | null, stat: Stat): void =>
+          done(error, { data, stat });
+        if (watcher === undefined) client.getData(path, callback);
+        else client.getData(path, watcher, callback);
+      },
       (error, result) => {
         if (this.#current(connection)) {
           if (error !== undefined) this.#onReadError(path, 'data', error);
@@ -310,7 +445,11 @@ export class SubtreeWatch {
       'getChildren',
       this.#host.relative(path),
       undefined,
-      (client, done) => client.getChildren(path, watcher, (error, children) => done(error, children)),
+      (client, done) => {
+        const callback = (error: unknown, children: string[]): void => done(error, children);
+        if (watcher === undefined) client.getChildren(path, callback);
+        else client.getChildren(path, watcher, callback);
+      },
       (error, children) => {
         if (this.#current(connection)) {
           if (error !== undefined) this.#onReadError(path, 'children', error);
@@ -321,10 +460,12 @@ export class SubtreeWatch {
     );
   }
 
+  /** One-shot mode: an `exists` watch on the missing root (a persistent watch notifies it anyway). */
   #watchRootCreation(): void {
+    const watcher = this.#watcher;
+    if (watcher === undefined) return;
     const connection = this.#connection;
     const path = this.#rootPath;
-    const watcher = this.#watcher;
     this.#outstanding += 1;
     connection.send<Stat | null>(
       'exists',
@@ -466,13 +607,4 @@ export class SubtreeWatch {
         );
     }
   }
-}
-
-function parentOf(path: string): string {
-  const index = path.lastIndexOf('/');
-  return index <= 0 ? '/' : path.slice(0, index);
-}
-
-function nameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
 }
