@@ -11,16 +11,17 @@ import {
 } from '@elasticjob-ts/core';
 
 /**
- * How `watch()` learns of changes in a subtree:
+ * How `watch()` learns of changes in a subtree (option `watchMode`):
  *
  * - `'persistent'`: one persistent recursive watch per subtree (`addWatch`, ZooKeeper ≥ 3.6); a
- *   change costs at most one read. `watch()` fails when the server refuses `addWatch`.
- * - `'one-shot'`: a data and a child watch per node, re-armed by a read after every trigger (every
- *   ZooKeeper version; about five reads per changed node).
+ *   change costs at most one read. `watch()` fails with `NOT_SUPPORTED` when the server refuses
+ *   `addWatch`.
+ * - `'one-shot'`: a data and a child watch per node, re-armed by reads after every change (every
+ *   ZooKeeper version).
  * - `'auto'`: `'persistent'`, unless the server refuses `addWatch` as unimplemented (ZooKeeper
  *   3.4/3.5): then `'one-shot'` for the rest of this client's life.
  */
-export type ZookeeperWatchMode = 'auto' | 'persistent' | 'one-shot';
+export type ZookeeperWatchMode = NonNullable<ZookeeperRegistryConfiguration['watchMode']>;
 
 /** Every accepted {@link ZookeeperWatchMode}. */
 export const ZOOKEEPER_WATCH_MODES: readonly ZookeeperWatchMode[] = ['auto', 'persistent', 'one-shot'];
@@ -39,12 +40,6 @@ export interface ZookeeperRegistryCenterOptions extends Omit<ZookeeperRegistryCo
    * @defaultValue core's default pino logger, created on first use
    */
   readonly logger?: Logger;
-  /**
-   * How subtree watches learn of changes: `'auto'`, `'persistent'` or `'one-shot'` (see
-   * {@link ZookeeperWatchMode}).
-   * @defaultValue `'auto'`
-   */
-  readonly watchMode?: ZookeeperWatchMode;
 }
 
 /** Digest credentials, split. */
