@@ -67,6 +67,14 @@ interface CachedNode {
  */
 export type SubtreeWatchMode = 'persistent' | 'one-shot';
 
+/** A node as this client wrote it: value, creation and modification zxids, data version. */
+export interface WrittenNode {
+  readonly value: string;
+  readonly czxid: bigint;
+  readonly mzxid: bigint;
+  readonly version: number;
+}
+
 /** What a {@link SubtreeWatch} needs from the registry center. */
 export interface SubtreeWatchHost {
   /** Absolute ZooKeeper path of a namespace-relative key. */
@@ -107,6 +115,11 @@ export class SubtreeWatch {
   #ready = false;
   #outstanding = 0;
   #initial: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /**
+   * Own writes in flight (persistent mode): path → writes not yet answered, and whether a
+   * creation or data change of the path was notified meanwhile (its read is deferred to the answer).
+   */
+  readonly #ownWrites = new Map<string, { pending: number; notified: boolean }>();
   /** Reads that failed with a connection loss, re-issued on reconnect. */
   readonly #retryReads = new Map<string, { data: boolean; children: boolean }>();
 
@@ -197,6 +210,7 @@ export class SubtreeWatch {
     this.#disposed = true;
     this.#release();
     this.#retryReads.clear();
+    this.#ownWrites.clear();
     this.#failInitial(
       new RegistryError('NOT_STARTED', `Watch '${this.#rootKey}' was stopped`, { path: this.#rootKey }),
     );
@@ -249,6 +263,48 @@ export class SubtreeWatch {
     };
     visit(path);
     return found;
+  }
+
+  /**
+   * Announces a create or data write of this client, about to be sent (persistent mode): a
+   * creation or data change notified for `path` before the write is answered is not read; the
+   * value then comes from {@link settleOwnWrite}, called from the answer's callback. ZooKeeper
+   * sends a transaction's notifications right before its answer, with nothing in between, so
+   * applying the written node at the answer keeps the cache in server order.
+   *
+   * @param path - absolute path written.
+   * @returns whether the watch expects {@link settleOwnWrite} for `path` (false in one-shot mode,
+   *   when inactive or when `path` lies outside the subtree).
+   */
+  expectOwnWrite(path: string): boolean {
+    if (!this.#persistent || !this.active || !this.covers(path)) return false;
+    const entry = this.#ownWrites.get(path) ?? { pending: 0, notified: false };
+    entry.pending += 1;
+    this.#ownWrites.set(path, entry);
+    return true;
+  }
+
+  /**
+   * Settles a write announced by {@link expectOwnWrite}, once per announcement, synchronously in
+   * the answer's callback. When a notification for `path` came meanwhile: applies `written` (the
+   * write succeeded), or reads the node (failed or unknown outcome: the change was someone else's).
+   *
+   * @param path - absolute path written.
+   * @param written - the node as written, `undefined` when the write failed or its outcome is
+   *   unknown.
+   */
+  settleOwnWrite(path: string, written: WrittenNode | undefined): void {
+    const entry = this.#ownWrites.get(path);
+    if (entry === undefined) return;
+    entry.pending -= 1;
+    if (entry.pending > 0) {
+      if (written !== undefined && entry.notified && !this.#disposed) this.#applyNode(path, written);
+      return;
+    }
+    this.#ownWrites.delete(path);
+    if (!entry.notified || this.#disposed) return;
+    if (written !== undefined) this.#applyNode(path, written);
+    else this.#readData(path);
   }
 
   /** Whether an absolute path lies in this watch's subtree. */
@@ -361,6 +417,14 @@ export class SubtreeWatch {
    * a changed node is marked stale and re-read; a deleted node leaves the cache.
    */
   #onPersistentNotification(type: number, path: string): void {
+    const own = this.#ownWrites.get(path);
+    if (own !== undefined && (type === NODE_CREATED || type === NODE_DATA_CHANGED)) {
+      // Most likely this client's own write: its answer brings the value (see settleOwnWrite).
+      own.notified = true;
+      const node = this.#nodes.get(path);
+      if (node !== undefined) node.dataStale = true;
+      return;
+    }
     switch (type) {
       case NODE_CREATED:
         this.#readData(path);
@@ -489,8 +553,16 @@ export class SubtreeWatch {
   }
 
   #applyData(path: string, value: string, stat: Stat): void {
-    const czxid = zxidOf(stat.czxid);
-    const mzxid = zxidOf(stat.mzxid);
+    this.#applyNode(path, {
+      value,
+      czxid: zxidOf(stat.czxid),
+      mzxid: zxidOf(stat.mzxid),
+      version: stat.version,
+    });
+  }
+
+  #applyNode(path: string, written: WrittenNode): void {
+    const { value, czxid, mzxid, version } = written;
     const node = this.#nodes.get(path);
     if (node === undefined) {
       if (path !== this.#rootPath && !this.#nodes.has(parentOf(path))) return; // parent gone meanwhile
@@ -498,7 +570,7 @@ export class SubtreeWatch {
         value,
         czxid,
         mzxid,
-        version: stat.version,
+        version,
         children: new Set(),
         dataStale: false,
       });
@@ -509,7 +581,7 @@ export class SubtreeWatch {
     if (node.czxid !== czxid) {
       // Deleted and created again while we were not looking (only possible across a new session).
       this.#removeSubtree(path);
-      this.#applyData(path, value, stat);
+      this.#applyNode(path, written);
       this.#readChildren(path, false);
       return;
     }
@@ -517,7 +589,7 @@ export class SubtreeWatch {
     if (mzxid > node.mzxid) {
       node.mzxid = mzxid;
       node.value = value;
-      node.version = stat.version;
+      node.version = version;
       this.#emit('UPDATED', path, value);
     }
   }

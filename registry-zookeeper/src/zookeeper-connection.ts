@@ -612,3 +612,17 @@ export async function closeZookeeperSession(
     await killer.close(Math.max(0, deadline - Date.now()));
   }
 }
+
+/**
+ * The zxid of the answer the library decoded last. Read inside an answer's callback (which the
+ * library calls synchronously, right after decoding the answer's header), it is that answer's
+ * zxid: for a successful `multi`, the transaction's zxid, i.e. the `czxid` of the nodes it created
+ * and the `mzxid` of every node it wrote.
+ *
+ * @param client - the library client.
+ * @returns the zxid, or `undefined` when the library's internals are not the expected ones.
+ */
+export function lastAnswerZxidOf(client: zookeeper.Client): bigint | undefined {
+  const zxid = (client as unknown as { connectionManager?: { zxid?: unknown } }).connectionManager?.zxid;
+  return Buffer.isBuffer(zxid) && zxid.length === 8 ? zxid.readBigInt64BE(0) : undefined;
+}

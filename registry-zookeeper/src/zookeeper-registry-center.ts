@@ -26,6 +26,7 @@ import {
   resolveZookeeperOptions,
   type ZookeeperRegistryCenterOptions,
 } from './options.js';
+import { type MultiResult, OwnWriteBatch } from './own-writes.js';
 import { SubtreeWatch, type SubtreeWatchHost, type SubtreeWatchMode, zxidOf } from './subtree-watch.js';
 import { registryErrorOfCode, ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';
 import {
@@ -40,7 +41,7 @@ import {
 } from './transaction-plan.js';
 import { WatchIndex } from './watch-index.js';
 import { fallbackWatchMode, initialWatchMode } from './watch-mode.js';
-import { type CallDone, ZookeeperConnection } from './zookeeper-connection.js';
+import { type CallDone, lastAnswerZxidOf, ZookeeperConnection } from './zookeeper-connection.js';
 
 /** What the ZooKeeper adapter declares: digest authentication, millisecond server time. */
 export const ZOOKEEPER_CAPABILITIES: RegistryCapabilities = Object.freeze({
@@ -882,7 +883,10 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       const plan = await planTransaction(prepared, reads, relative);
       if (plan.kind === 'failed') throw transactionFailed(prepared, plan.index, plan.cause);
       const expanded = plan.operations;
+      let ownWrites: OwnWriteBatch | undefined;
       const results = await this.#request<MultiOutcome>('multi', this.#rootPath, 'once', (client, done) => {
+        const batch = new OwnWriteBatch(this.#watches, expanded);
+        ownWrites = batch;
         const transaction = client.transaction();
         for (const op of expanded) {
           switch (op.type) {
@@ -901,10 +905,13 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
           }
         }
         transaction.commit((error, outcome) => {
+          // Synchronously, before any later answer or notification is handled.
+          const succeeded = !error && Array.isArray(outcome);
+          batch.settle(succeeded ? (outcome as MultiResult[]) : undefined, lastAnswerZxidOf(client));
           if (Array.isArray(outcome)) done(null, { results: outcome as MultiResult[] });
           else done(error);
         });
-      });
+      }).finally(() => ownWrites?.settle(undefined, undefined)); // never answered: unknown
       const failedIndex = results.results.findIndex(
         (result) => typeof result.err === 'number' && result.err !== 0,
       );
@@ -1127,11 +1134,6 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     }
     return watch;
   }
-}
-
-interface MultiResult {
-  readonly type: number;
-  readonly err?: number;
 }
 
 interface MultiOutcome {

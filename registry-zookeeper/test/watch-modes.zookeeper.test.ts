@@ -29,21 +29,32 @@ interface QueuedRequest {
   readonly type: number;
 }
 
-/** Counts the requests every client of this process hands to the library, by opcode. */
-function countRequests(): { reads(): number; all(): number; stop(): void } {
+/** Opcode of `multi`. */
+const MULTI_OPCODE = 14;
+
+/**
+ * Counts the requests every client of this process hands to the library, by opcode; `reads`
+ * counts the reads of the clients that sent no `multi` (the watchers) unless `ofWriters`.
+ */
+function countRequests(): { reads(ofWriters: boolean): number; all(): number; stop(): void } {
   const require = createRequire(import.meta.url);
   const manager = require('node-zookeeper-client/lib/ConnectionManager.js') as {
     prototype: { queue(request: { header?: QueuedRequest | null }, callback?: unknown): unknown };
   };
   const original = manager.prototype.queue;
-  const seen: number[] = [];
+  const seen: Array<{ by: unknown; type: number }> = [];
   manager.prototype.queue = function (this: unknown, request, callback) {
     const type = request.header?.type;
-    if (type !== undefined && type !== 11 /* ping */ && type !== 100 /* auth */) seen.push(type);
+    if (type !== undefined && type !== 11 /* ping */ && type !== 100 /* auth */)
+      seen.push({ by: this, type });
     return original.call(this, request, callback);
   };
   return {
-    reads: () => seen.filter((type) => READ_OPCODES.has(type)).length,
+    reads: (ofWriters) => {
+      const writers = new Set(seen.filter((entry) => entry.type === MULTI_OPCODE).map((entry) => entry.by));
+      return seen.filter((entry) => READ_OPCODES.has(entry.type) && (ofWriters || !writers.has(entry.by)))
+        .length;
+    },
     all: () => seen.length,
     stop: () => {
       manager.prototype.queue = original;
@@ -198,30 +209,45 @@ describe('ZooKeeper subtree watch modes', () => {
     expect(serverWatchCount(await fixture.server.fourLetterWord('wchs'))).toBe(before);
   });
 
-  it('a created and deleted child costs one read in persistent mode, more in one-shot mode', async () => {
-    const reads: Record<string, number> = {};
-    for (const watchMode of MODES) {
-      const namespace = clients.namespace();
-      const client = await clients.start({ namespace, watchMode });
-      await client.persist('/job/sharding/0', '');
-      const events = new EventLog();
-      await client.watch('/job', events.listener);
-      const counter = countRequests();
-      try {
-        await client.executeInTransaction([{ type: 'create', key: '/job/sharding/0/running', value: '' }]);
-        await events.waitForEvent({ type: 'ADDED', key: '/job/sharding/0/running' });
-        await client.executeInTransaction([{ type: 'delete', key: '/job/sharding/0/running' }]);
-        await events.waitForEvent({ type: 'DELETED', key: '/job/sharding/0/running' });
-        reads[watchMode] = counter.reads();
-        expect(counter.all() - counter.reads()).toBe(2); // the two multis
-      } finally {
-        counter.stop();
+  it.each([
+    ['its own', 0],
+    ["another client's", 1],
+  ])(
+    'a created and deleted child written by %s transactions costs %i reads in persistent mode, more in one-shot mode',
+    async (writerKind, persistentReads) => {
+      const reads: Record<string, number> = {};
+      for (const watchMode of MODES) {
+        const namespace = clients.namespace();
+        const client = await clients.start({ namespace, watchMode });
+        const writer = writerKind === 'its own' ? client : await clients.start({ namespace });
+        await client.persist('/job/sharding/0', '');
+        const events = new EventLog();
+        await client.watch('/job', events.listener);
+        const counter = countRequests();
+        try {
+          // The kernel's pattern per item: create `running` and set `fencing`, then delete `running`.
+          await writer.executeInTransaction([
+            { type: 'create', key: '/job/sharding/0/running', value: '' },
+            { type: 'update', key: '/job/sharding/0', value: 'fenced' },
+          ]);
+          await events.waitForEvent({ type: 'ADDED', key: '/job/sharding/0/running' });
+          await events.waitForEvent({ type: 'UPDATED', key: '/job/sharding/0', value: 'fenced' });
+          await writer.executeInTransaction([{ type: 'delete', key: '/job/sharding/0/running' }]);
+          await events.waitForEvent({ type: 'DELETED', key: '/job/sharding/0/running' });
+          reads[watchMode] = counter.reads(writer === client);
+          expect(counter.all() - counter.reads(true)).toBe(2); // the two multis
+        } finally {
+          counter.stop();
+        }
+        expect(events.anomalies()).toEqual([]);
+        expect(await client.get('/job/sharding/0')).toBe('fenced');
       }
-    }
-    console.log(`reads per created+deleted child: ${JSON.stringify(reads)}`);
-    expect(reads.persistent).toBeLessThanOrEqual(1);
-    expect(reads['one-shot']).toBeGreaterThan(reads.persistent ?? 0);
-  });
+      console.log(`reads per fire-like pattern (${writerKind} writes): ${JSON.stringify(reads)}`);
+      // Persistent: one read per node changed by another client, none for this client's own writes.
+      expect(reads.persistent).toBe(persistentReads * 2);
+      expect(reads['one-shot']).toBeGreaterThan(reads.persistent ?? 0);
+    },
+  );
 
   describe('mode decision', () => {
     const exceptions = zookeeper.Exception as unknown as { create(code: number): zookeeper.Exception };
