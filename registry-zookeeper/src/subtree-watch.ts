@@ -385,16 +385,20 @@ export class SubtreeWatch {
     // nothing.
     if (error.code === 'CONNECTION_LOSS' || error.code === 'SESSION_EXPIRED' || error.code === 'NOT_STARTED')
       return;
+    this.#failOrReport(
+      error,
+      this.#rootKey,
+      'ZooKeeper refused to re-add a persistent watch; the events of its subtree are missing',
+    );
+  }
+
+  /** Fails the initial snapshot with `error`, or, once the watch is live, logs it. */
+  #failOrReport(error: unknown, key: string, message: string): void {
     if (!this.#ready) {
       this.#failInitial(error);
       return;
     }
-    this.#host
-      .logger()
-      .error(
-        { err: error, key: this.#rootKey },
-        'ZooKeeper refused to re-add a persistent watch; the events of its subtree are missing',
-      );
+    this.#host.logger().error({ err: error, key }, message);
   }
 
   /** Drops the persistent watch registration (and the server's watch when it was the last). */
@@ -432,18 +436,20 @@ export class SubtreeWatch {
       case NODE_DELETED:
         this.#removeSubtree(path);
         break;
-      case NODE_DATA_CHANGED: {
-        // An uncached node has a read pending that was answered after this change.
-        const node = this.#nodes.get(path);
-        if (node !== undefined) {
-          node.dataStale = true;
-          this.#readData(path);
-        }
+      case NODE_DATA_CHANGED:
+        this.#onDataChanged(path);
         break;
-      }
       default:
         break;
     }
+  }
+
+  /** A data change: re-read a cached node (an uncached one has a read pending, answered later). */
+  #onDataChanged(path: string): void {
+    const node = this.#nodes.get(path);
+    if (node === undefined) return;
+    node.dataStale = true;
+    this.#readData(path);
   }
 
   #onNotification(type: number, path: string): void {
@@ -455,14 +461,9 @@ export class SubtreeWatch {
         this.#removeSubtree(path);
         if (path === this.#rootPath) this.#watchRootCreation();
         break;
-      case NODE_DATA_CHANGED: {
-        const node = this.#nodes.get(path);
-        if (node !== undefined) {
-          node.dataStale = true;
-          this.#readData(path);
-        }
+      case NODE_DATA_CHANGED:
+        this.#onDataChanged(path);
         break;
-      }
       case NODE_CHILDREN_CHANGED:
         if (this.#nodes.has(path)) this.#readChildren(path, false);
         break;
@@ -627,16 +628,11 @@ export class SubtreeWatch {
       return;
     }
     if (code === 'SESSION_EXPIRED' || code === 'NOT_STARTED') return; // a resync or close follows
-    if (!this.#ready) {
-      this.#failInitial(error);
-      return;
-    }
-    this.#host
-      .logger()
-      .error(
-        { err: error, key: this.#host.relative(path) },
-        'ZooKeeper watch could not read a node; its events are missing',
-      );
+    this.#failOrReport(
+      error,
+      this.#host.relative(path),
+      'ZooKeeper watch could not read a node; its events are missing',
+    );
   }
 
   #removeSubtree(path: string): void {
