@@ -7,7 +7,10 @@
  *   without watches; a created node costs one `getData` (its children are learned from their own
  *   `NodeCreated`), a data change one `getData`, a deletion nothing. A read answered with a node
  *   whose parent is not cached is dropped: the parent's pending child list (snapshot or re-read)
- *   names it if it still exists, and reads it then.
+ *   names it if it still exists, and reads it then. A create or data write of this client's own
+ *   `multi` is not read back: the registry center announces it before sending
+ *   ({@link SubtreeWatch.expectOwnWrite}) and hands over the written node in the answer's callback
+ *   ({@link SubtreeWatch.settleOwnWrite}); see `own-writes.ts`.
  * - **one-shot**: every cached node has a data watch (`getData`) and a child watch
  *   (`getChildren`), re-armed by the read that follows each trigger.
  *
