@@ -1,5 +1,9 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
+import {
+  startZookeeperServer,
+  type ZookeeperTestServer,
+  zookeeperWatchModeFromEnv,
+} from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
 import { kernelBehaviourSuite } from './behaviour/kernel-behaviour.js';
 
@@ -20,5 +24,6 @@ kernelBehaviourSuite({
       serverLists: server.connectString,
       namespace,
       sessionTimeoutMs: 4000,
+      ...zookeeperWatchModeFromEnv(),
     }),
 });

@@ -1,5 +1,9 @@
 import { createRegistryCenter } from '@elasticjob-ts/core';
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
+import {
+  startZookeeperServer,
+  type ZookeeperTestServer,
+  zookeeperWatchModeFromEnv,
+} from '@elasticjob-ts/test-support';
 import { afterAll, beforeAll } from 'vitest';
 import { type LifecycleRegistryFixture, lifecycleBehaviourSuite } from './behaviour/lifecycle-behaviour.js';
 import { operatorsBehaviourSuite } from './behaviour/operators-behaviour.js';
@@ -21,6 +25,7 @@ const fixture: LifecycleRegistryFixture = {
       serverLists: server.connectString,
       namespace,
       sessionTimeoutMs: 4000,
+      ...zookeeperWatchModeFromEnv(),
     }),
 };
 

@@ -24,7 +24,7 @@
  *
  * @module
  */
-export type { ZookeeperRegistryCenterOptions } from './options.js';
-export { ZOOKEEPER_DEFAULTS } from './options.js';
+export type { ZookeeperRegistryCenterOptions, ZookeeperWatchMode } from './options.js';
+export { ZOOKEEPER_DEFAULTS, ZOOKEEPER_WATCH_MODES } from './options.js';
 export { registryCenterFactory } from './registry-center-factory.js';
 export { ZOOKEEPER_CAPABILITIES, ZookeeperRegistryCenter } from './zookeeper-registry-center.js';

@@ -11,6 +11,22 @@ import {
 } from '@elasticjob-ts/core';
 
 /**
+ * How `watch()` learns of changes in a subtree (option `watchMode`):
+ *
+ * - `'persistent'`: one persistent recursive watch per subtree (`addWatch`, ZooKeeper ≥ 3.6); a
+ *   change costs at most one read. `watch()` fails with `NOT_SUPPORTED` when the server refuses
+ *   `addWatch`.
+ * - `'one-shot'`: a data and a child watch per node, re-armed by reads after every change (every
+ *   ZooKeeper version).
+ * - `'auto'`: `'persistent'`, unless the server refuses `addWatch` as unimplemented (ZooKeeper
+ *   3.4/3.5): then `'one-shot'` for the rest of this client's life.
+ */
+export type ZookeeperWatchMode = NonNullable<ZookeeperRegistryConfiguration['watchMode']>;
+
+/** Every accepted {@link ZookeeperWatchMode}. */
+export const ZOOKEEPER_WATCH_MODES: readonly ZookeeperWatchMode[] = ['auto', 'persistent', 'one-shot'];
+
+/**
  * Options of the {@link ZookeeperRegistryCenter} constructor: core's
  * `ZookeeperRegistryConfiguration` (names and defaults follow ElasticJob's `ZookeeperConfiguration`,
  * with units in the names), with `type` optional, plus a logger.
@@ -54,6 +70,8 @@ export interface ResolvedZookeeperOptions {
   readonly digest: ZookeeperDigest | undefined;
   /** The configured logger, if any. */
   readonly logger: Logger | undefined;
+  /** How subtree watches learn of changes (default `'auto'`). */
+  readonly watchMode: ZookeeperWatchMode;
 }
 
 const ACCEPTED_FIELDS = [
@@ -67,6 +85,7 @@ const ACCEPTED_FIELDS = [
   'maxRetries',
   'digest',
   'logger',
+  'watchMode',
 ];
 
 /** Defaults, from ElasticJob's `ZookeeperConfiguration` (session/connection: Curator's defaults). */
@@ -112,6 +131,17 @@ function parseServerLists(value: unknown): string {
   return servers.join(',');
 }
 
+function parseWatchMode(value: unknown): ZookeeperWatchMode {
+  if (value === undefined) return 'auto';
+  if (typeof value !== 'string' || !(ZOOKEEPER_WATCH_MODES as readonly string[]).includes(value)) {
+    throw new RegistryConfigurationError(
+      'watchMode',
+      `ZooKeeper option 'watchMode' must be one of ${ZOOKEEPER_WATCH_MODES.map((mode) => `'${mode}'`).join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as ZookeeperWatchMode;
+}
+
 function parseDigest(value: unknown): ZookeeperDigest | undefined {
   if (value === undefined) return undefined;
   const index = typeof value === 'string' ? value.indexOf(':') : -1;
@@ -132,7 +162,8 @@ function parseDigest(value: unknown): ZookeeperDigest | undefined {
  * @throws {RegistryConfigurationError} naming the offending field and the accepted values: an
  *   unknown field, a `type` other than `zookeeper`, a missing or malformed `serverLists`, an invalid
  *   `namespace`, a non-integer or out-of-range timeout/retry setting, `maxSleepTimeMs` below
- *   `baseSleepTimeMs`, or a `digest` that is not `user:password`.
+ *   `baseSleepTimeMs`, a `digest` that is not `user:password`, or a `watchMode` other than `'auto'`,
+ *   `'persistent'` or `'one-shot'`.
  */
 export function resolveZookeeperOptions(options: unknown): ResolvedZookeeperOptions {
   if (options === null || typeof options !== 'object') {
@@ -184,7 +215,9 @@ export function resolveZookeeperOptions(options: unknown): ResolvedZookeeperOpti
       "ZooKeeper option 'logger' must be a pino-compatible logger",
     );
   }
+  const watchMode = parseWatchMode(record.watchMode);
   return {
+    watchMode,
     serverLists,
     namespace,
     sessionTimeoutMs,

@@ -6,11 +6,7 @@
  * @module
  */
 import type { SubtreeWatch } from './subtree-watch.js';
-
-function parentOf(path: string): string {
-  const index = path.lastIndexOf('/');
-  return index <= 0 ? '/' : path.slice(0, index);
-}
+import { parentOf } from './zookeeper-paths.js';
 
 /** A set of {@link SubtreeWatch}es with a lookup by covered path. */
 export class WatchIndex implements Iterable<SubtreeWatch> {

@@ -11,7 +11,14 @@
  */
 import { RegistryError } from '@elasticjob-ts/core';
 import * as zookeeper from 'node-zookeeper-client';
-import { toRegistryError } from './to-registry-error.js';
+import { PersistentWatchDispatcher, type PersistentWatchHandler } from './persistent-watch-dispatcher.js';
+import {
+  addPersistentRecursiveWatch,
+  hookNotifications,
+  removeAllWatches,
+  ZK_NO_WATCHER,
+} from './persistent-watch-protocol.js';
+import { toRegistryError, zookeeperCodeOf } from './to-registry-error.js';
 
 /** Callback shape the adapter hands to {@link ZookeeperConnection.call}'s `invoke`. */
 export type CallDone<R> = (error: unknown, result?: R) => void;
@@ -86,6 +93,7 @@ export class ZookeeperConnection {
   #readTimer: ReturnType<typeof setInterval> | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReceivedAt = 0;
+  #persistentWatches: PersistentWatchDispatcher | undefined;
 
   /** @param options - servers, session timeout, credentials, state callbacks. */
   constructor(options: ZookeeperConnectionOptions) {
@@ -286,6 +294,73 @@ export class ZookeeperConnection {
       return;
     }
     if (queue !== undefined && queue.length > queuedBefore) packet = queue[queue.length - 1];
+  }
+
+  /**
+   * Adds a persistent recursive watch on `path` (ZooKeeper ≥ 3.6 `addWatch`) and routes the
+   * notifications for `path` and its descendants to `handler` from now on (synchronously, in
+   * arrival order, interleaved with the answers of {@link send}). Adding the same handler again
+   * (after a reconnect, when the server has dropped the connection's watches) sends `addWatch`
+   * again and keeps one registration. Requests sent after this one are processed by the server
+   * after the watch is in place.
+   *
+   * @param path - absolute path of the watched node (it need not exist).
+   * @param key - namespace-relative key, for errors.
+   * @param handler - receives `(type, absolutePath)`; must not throw.
+   * @param callback - the outcome of `addWatch`: `undefined`, or the mapped error (its `cause`
+   *   carries the ZooKeeper code, `-6` UNIMPLEMENTED from a server older than 3.6). The handler
+   *   stays registered on error; {@link unwatchPersistently} removes it.
+   */
+  watchPersistently(
+    path: string,
+    key: string,
+    handler: PersistentWatchHandler,
+    callback: (error: RegistryError | undefined) => void,
+  ): void {
+    if (this.#persistentWatches === undefined && !this.#closed) {
+      const dispatcher = new PersistentWatchDispatcher();
+      hookNotifications(this.client, (type, notified) => dispatcher.dispatch(type, notified));
+      this.#persistentWatches = dispatcher;
+    }
+    this.#persistentWatches?.add(path, handler);
+    this.send<void>(
+      'addWatch',
+      key,
+      undefined,
+      (client, done) => addPersistentRecursiveWatch(client, path, (error) => done(error)),
+      (error) => callback(error),
+    );
+  }
+
+  /**
+   * Stops routing notifications to `handler`; when it was the last handler of `path` and the
+   * client is connected, removes the connection's watches on `path` from the server
+   * (`removeWatches`, type Any; a disconnected client has none left there).
+   *
+   * @param path - absolute path given to {@link watchPersistently}.
+   * @param key - namespace-relative key, for errors.
+   * @param handler - the handler given to {@link watchPersistently}.
+   * @param callback - `undefined` once done (also when the server had no watch there), or the
+   *   mapped error of `removeWatches`.
+   */
+  unwatchPersistently(
+    path: string,
+    key: string,
+    handler: PersistentWatchHandler,
+    callback: (error: RegistryError | undefined) => void,
+  ): void {
+    const last = this.#persistentWatches?.delete(path, handler) ?? false;
+    if (!last || !this.connected) {
+      callback(undefined);
+      return;
+    }
+    this.send<void>(
+      'removeWatches',
+      key,
+      undefined,
+      (client, done) => removeAllWatches(client, path, (error) => done(error)),
+      (error) => callback(zookeeperCodeOf(error?.cause) === ZK_NO_WATCHER ? undefined : error),
+    );
   }
 
   /**
@@ -536,4 +611,18 @@ export async function closeZookeeperSession(
     // next round tells (an attach to an ended session is answered "expired").
     await killer.close(Math.max(0, deadline - Date.now()));
   }
+}
+
+/**
+ * The zxid of the answer the library decoded last. Read inside an answer's callback (which the
+ * library calls synchronously, right after decoding the answer's header), it is that answer's
+ * zxid: for a successful `multi`, the transaction's zxid, i.e. the `czxid` of the nodes it created
+ * and the `mzxid` of every node it wrote.
+ *
+ * @param client - the library client.
+ * @returns the zxid, or `undefined` when the library's internals are not the expected ones.
+ */
+export function lastAnswerZxidOf(client: zookeeper.Client): bigint | undefined {
+  const zxid = (client as unknown as { connectionManager?: { zxid?: unknown } }).connectionManager?.zxid;
+  return Buffer.isBuffer(zxid) && zxid.length === 8 ? zxid.readBigInt64BE(0) : undefined;
 }

@@ -26,7 +26,8 @@ import {
   resolveZookeeperOptions,
   type ZookeeperRegistryCenterOptions,
 } from './options.js';
-import { SubtreeWatch, type SubtreeWatchHost, zxidOf } from './subtree-watch.js';
+import { type MultiResult, OwnWriteBatch } from './own-writes.js';
+import { SubtreeWatch, type SubtreeWatchHost, type SubtreeWatchMode, zxidOf } from './subtree-watch.js';
 import { registryErrorOfCode, ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';
 import {
   ANY_VERSION,
@@ -39,7 +40,8 @@ import {
   valueMismatch,
 } from './transaction-plan.js';
 import { WatchIndex } from './watch-index.js';
-import { type CallDone, ZookeeperConnection } from './zookeeper-connection.js';
+import { fallbackWatchMode, initialWatchMode } from './watch-mode.js';
+import { type CallDone, lastAnswerZxidOf, ZookeeperConnection } from './zookeeper-connection.js';
 
 /** What the ZooKeeper adapter declares: digest authentication, millisecond server time. */
 export const ZOOKEEPER_CAPABILITIES: RegistryCapabilities = Object.freeze({
@@ -124,6 +126,8 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   #phase: Phase = 'new';
   #connection: ZookeeperConnection | undefined;
   #suspended = false;
+  /** The subtree watch mode in use: the configured one, until `'auto'` falls back to one-shot. */
+  #watchMode: SubtreeWatchMode;
   /** The latest proof that the server held the session (see {@link confirmSession}). */
   #sessionProof:
     | { readonly connection: ZookeeperConnection; readonly sessionId: Buffer; readonly untilMs: number }
@@ -140,6 +144,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
    */
   constructor(options: ZookeeperRegistryCenterOptions) {
     this.#options = resolveZookeeperOptions(options);
+    this.#watchMode = initialWatchMode(this.#options.watchMode);
     this.namespace = this.#options.namespace;
     this.#rootPath = `/${this.namespace}`;
     this.#logger = this.#options.logger;
@@ -878,7 +883,10 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       const plan = await planTransaction(prepared, reads, relative);
       if (plan.kind === 'failed') throw transactionFailed(prepared, plan.index, plan.cause);
       const expanded = plan.operations;
+      let ownWrites: OwnWriteBatch | undefined;
       const results = await this.#request<MultiOutcome>('multi', this.#rootPath, 'once', (client, done) => {
+        const batch = new OwnWriteBatch(this.#watches, expanded);
+        ownWrites = batch;
         const transaction = client.transaction();
         for (const op of expanded) {
           switch (op.type) {
@@ -897,10 +905,13 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
           }
         }
         transaction.commit((error, outcome) => {
+          // Synchronously, before any later answer or notification is handled.
+          const succeeded = !error && Array.isArray(outcome);
+          batch.settle(succeeded ? (outcome as MultiResult[]) : undefined, lastAnswerZxidOf(client));
           if (Array.isArray(outcome)) done(null, { results: outcome as MultiResult[] });
           else done(error);
         });
-      });
+      }).finally(() => ownWrites?.settle(undefined, undefined)); // never answered: unknown
       const failedIndex = results.results.findIndex(
         (result) => typeof result.err === 'number' && result.err !== 0,
       );
@@ -1059,27 +1070,54 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * Watches `key` and its subtree: delivers `ADDED` for every existing node (parents first)
    * before resolving, then `ADDED` / `UPDATED` / `DELETED` (with the last value) in commit order
-   * per key. Built from one-shot `getData`/`getChildren` watches re-armed after every trigger,
-   * with a cache that also serves {@link get}. Survives reconnects within the session (the client
-   * re-registers its watches); after a new session the subtree is re-read and only the
-   * differences are delivered.
+   * per key. Built from a persistent recursive watch (ZooKeeper ≥ 3.6) or from one-shot
+   * `getData`/`getChildren` watches re-armed after every trigger (option `watchMode`), with a
+   * cache that also serves {@link get}. Survives reconnects within the session (the watches are
+   * re-registered; a persistent watch is added again and the subtree re-read); after a new session
+   * the subtree is re-read. Only the differences are delivered.
    *
    * @param key - subtree root (may be `/`, then the namespace node itself is reported as `/`).
    * @param listener - receives events synchronously; errors it throws are logged.
    * @returns a disposer; after it resolved no event is delivered.
    * @throws {RegistryError} `NOT_STARTED`; `NO_AUTH` when the subtree is not readable;
-   *   `CONNECTION_LOSS` when the snapshot could not be read within `connectionTimeoutMs`.
+   *   `CONNECTION_LOSS` when the snapshot could not be read within `connectionTimeoutMs`;
+   *   `NOT_SUPPORTED` when `watchMode` is `'persistent'` and the server is older than 3.6.
    */
   async watch(key: string, listener: RegistryWatchListener): Promise<RegistryUnwatch> {
     assertRegistryPath(key);
     if (typeof listener !== 'function') throw new TypeError('watch expects a listener function');
     this.#assertStarted();
+    const mode = this.#watchMode;
+    let watch: SubtreeWatch;
+    try {
+      watch = await this.#startWatch(key, listener, mode);
+    } catch (error) {
+      if (mode !== 'persistent' || this.#phase !== 'started') throw error;
+      this.#watchMode = fallbackWatchMode(this.#options.watchMode, error);
+      this.#log().warn(
+        { key },
+        'ZooKeeper refused persistent watches (server older than 3.6): this client uses one-shot watches',
+      );
+      watch = await this.#startWatch(key, listener, this.#watchMode);
+    }
+    return async () => {
+      watch.dispose();
+      this.#watches.delete(watch);
+    };
+  }
+
+  /** Creates, registers and starts one subtree watch; unregisters it if it does not start. */
+  async #startWatch(
+    key: string,
+    listener: RegistryWatchListener,
+    mode: SubtreeWatchMode,
+  ): Promise<SubtreeWatch> {
     const host: SubtreeWatchHost = {
       absolute: (k) => this.#absolute(k),
       relative: (path) => this.#relative(path),
       logger: () => this.#log(),
     };
-    const watch = new SubtreeWatch(host, this.#connection as ZookeeperConnection, key, listener);
+    const watch = new SubtreeWatch(host, this.#connection as ZookeeperConnection, key, listener, mode);
     this.#watches.add(watch);
     try {
       await watch.start(this.#options.connectionTimeoutMs);
@@ -1094,16 +1132,8 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       }
       throw error;
     }
-    return async () => {
-      watch.dispose();
-      this.#watches.delete(watch);
-    };
+    return watch;
   }
-}
-
-interface MultiResult {
-  readonly type: number;
-  readonly err?: number;
 }
 
 interface MultiOutcome {

@@ -43,6 +43,12 @@ describe('ZooKeeper registry options', () => {
     [{ serverLists: 'zk1:2181', namespace: 'ns', digest: 'user:' }, 'digest', /user:password/],
     [{ type: 'etcd', serverLists: 'zk1:2181', namespace: 'ns' }, 'type', /zookeeper/],
     [
+      { serverLists: 'zk1:2181', namespace: 'ns', watchMode: 'recursive' },
+      'watchMode',
+      /'auto', 'persistent', 'one-shot', got "recursive"/,
+    ],
+    [{ serverLists: 'zk1:2181', namespace: 'ns', watchMode: 1 }, 'watchMode', /one of/],
+    [
       { serverLists: 'zk1:2181', namespace: 'ns', sessionTimeoutMilliseconds: 1000 },
       'sessionTimeoutMilliseconds',
       /accepted/,

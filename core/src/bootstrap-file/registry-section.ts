@@ -43,6 +43,7 @@ const REGISTRY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
     maxSleepTimeMs: ms.optional(),
     maxRetries: z.int().min(0).max(100).optional(),
     digest: nonEmpty.optional(),
+    watchMode: z.enum(['auto', 'persistent', 'one-shot']).optional(),
   }),
   etcd: z.strictObject({
     type: z.literal('etcd'),

@@ -58,6 +58,14 @@ export interface ZookeeperRegistryConfiguration {
   readonly maxRetries?: number;
   /** `user:password`: enables digest authentication and creator-only ACLs on created nodes. */
   readonly digest?: string;
+  /**
+   * How subtree watches learn of changes: `'persistent'` (one persistent recursive watch per
+   * subtree, ZooKeeper ≥ 3.6), `'one-shot'` (a data and a child watch per node, re-armed after
+   * every change; every version), or `'auto'` (persistent, falling back to one-shot for the
+   * client's life when the server refuses persistent watches).
+   * @defaultValue `'auto'`
+   */
+  readonly watchMode?: 'auto' | 'persistent' | 'one-shot';
 }
 
 /** TLS material (PEM) for the etcd and Redis adapters. */

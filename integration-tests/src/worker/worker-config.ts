@@ -6,6 +6,7 @@
  * @module
  */
 import type { RegistryCenterConfiguration } from '@elasticjob-ts/core';
+import { zookeeperWatchModeFromEnv } from '@elasticjob-ts/test-support';
 
 /** Environment variable holding the worker configuration JSON when no argument is given. */
 export const WORKER_CONFIG_ENV = 'ELASTICJOB_WORKER_CONFIG';
@@ -49,7 +50,12 @@ export function registryConfigurationOf(
   };
   switch (connection.type) {
     case 'zookeeper':
-      return { type: 'zookeeper', serverLists: connection.serverLists, ...common };
+      return {
+        type: 'zookeeper',
+        serverLists: connection.serverLists,
+        ...zookeeperWatchModeFromEnv(),
+        ...common,
+      };
     case 'etcd':
       return { type: 'etcd', endpoints: [...connection.endpoints], ...common };
     case 'redis':

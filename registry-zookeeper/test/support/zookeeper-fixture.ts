@@ -4,7 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RegistryConnectionState, RegistryEvent } from '@elasticjob-ts/core';
-import { startZookeeperServer, type ZookeeperTestServer } from '@elasticjob-ts/test-support';
+import {
+  startZookeeperServer,
+  type ZookeeperTestServer,
+  zookeeperWatchModeFromEnv,
+} from '@elasticjob-ts/test-support';
 import * as zookeeper from 'node-zookeeper-client';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ZookeeperRegistryCenterOptions } from '../../src/options.js';
@@ -52,6 +56,7 @@ export function useClients(fixture: { readonly server: ZookeeperTestServer }) {
         baseSleepTimeMs: 100,
         maxSleepTimeMs: 400,
         maxRetries: 5,
+        ...zookeeperWatchModeFromEnv(),
         ...options,
       });
       clients.push(client);

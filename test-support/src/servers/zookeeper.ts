@@ -317,3 +317,24 @@ export async function startZookeeperServer(
     fourLetterWord: (command) => sendFourLetterWord('127.0.0.1', port, command),
   };
 }
+
+/** The subtree watch modes of the ZooKeeper adapter (its option `watchMode`). */
+const ZOOKEEPER_WATCH_MODES = ['auto', 'persistent', 'one-shot'] as const;
+
+/**
+ * The ZooKeeper adapter's `watchMode` the tests should use, from the environment variable
+ * `ZK_WATCH_MODE` (`auto`, `persistent` or `one-shot`), so that a whole test run can exercise
+ * either mode. Spread into a ZooKeeper client configuration.
+ *
+ * @returns `{ watchMode }` when `ZK_WATCH_MODE` is set, else `{}` (the adapter's default, `auto`).
+ * @throws {Error} when `ZK_WATCH_MODE` holds another value.
+ */
+export function zookeeperWatchModeFromEnv(): { watchMode?: (typeof ZOOKEEPER_WATCH_MODES)[number] } {
+  const value = process.env.ZK_WATCH_MODE;
+  if (value === undefined || value === '') return {};
+  const mode = ZOOKEEPER_WATCH_MODES.find((candidate) => candidate === value);
+  if (mode === undefined) {
+    throw new Error(`ZK_WATCH_MODE must be one of ${ZOOKEEPER_WATCH_MODES.join(', ')}, got '${value}'`);
+  }
+  return { watchMode: mode };
+}
