@@ -32,7 +32,8 @@ export interface BenchJobsConfig {
   readonly cron: string;
   /**
    * When set, job `i` fires every `spreadPeriodSeconds` s at second `i mod spreadPeriodSeconds` of
-   * the period (cron `{i mod P}/{P} * * * * ?`, instead of {@link BenchJobsConfig.cron}): the jobs'
+   * the period (cron `{i mod P}/{P} * * * * ?`, `{i mod 60} * * * * ?` for 60, instead of
+   * {@link BenchJobsConfig.cron}): the jobs'
    * fires are spread evenly over the period. A divisor of 60.
    */
   readonly spreadPeriodSeconds?: number;
@@ -123,6 +124,18 @@ function sumCounts(all: readonly RegistryCallCounts[]): RegistryCallCounts {
   };
 }
 
+/**
+ * The cron of job `index` when the fires are spread over `periodSeconds`: second `index mod P`
+ * of every period (a period of 60 s is a plain second field, the step is at most 59).
+ *
+ * @param index - the job's index.
+ * @param periodSeconds - the period, s (a divisor of 60).
+ */
+function spreadCron(index: number, periodSeconds: number): string {
+  const second = index % periodSeconds;
+  return periodSeconds >= 60 ? `${second} * * * * ?` : `${second}/${periodSeconds} * * * * ?`;
+}
+
 function send(message: WorkerMessage): void {
   process.send?.(message);
 }
@@ -166,7 +179,7 @@ async function main(): Promise<void> {
         job,
         {
           jobName: name,
-          cron: period === undefined ? jobsConfig.cron : `${index % period}/${period} * * * * ?`,
+          cron: period === undefined ? jobsConfig.cron : spreadCron(index, period),
           shardingTotalCount: jobsConfig.shardingTotalCount,
           monitorExecution: jobsConfig.monitorExecution,
           failover: jobsConfig.failover,

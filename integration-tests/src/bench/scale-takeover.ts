@@ -217,7 +217,8 @@ function analyse(
     const first = starts[0] as TaggedStart;
     if (first.fireMs >= steadyToMs) continue;
     fired += 1;
-    steadyDuplicates += starts.length - 1;
+    // Before the kill: the FAILOVER re-runs of the items in flight then are counted below.
+    steadyDuplicates += Math.max(0, starts.filter((start) => start.startMs < killedAtMs).length - 1);
     latencies.push(Math.min(...starts.map((start) => start.startMs)) - first.fireMs);
     for (const start of starts) if (start.instance === 'B') bItem.set(start.jobIndex, start.item);
   }
@@ -434,7 +435,10 @@ export async function benchTakeover(
   const rows: Row[] = [];
   for (const backend of backends) {
     const t0 = Date.now();
-    rows.push(await takeoverRow(backend, options));
+    const row = await takeoverRow(backend, options);
+    rows.push(row);
+    // The figures as soon as they are known (a later backend may not finish).
+    console.log(JSON.stringify(row));
     console.log(`(takeover ${backend.name}: ${Math.round((Date.now() - t0) / 1000)} s)`);
   }
   const pair = (row: Row, pick: (figures: ProcessFigures) => string) =>
@@ -450,7 +454,7 @@ export async function benchTakeover(
     caption:
       `Processes A and B each schedule the same ${jobs} jobs, 2 items each (one per process), failover, misfire ` +
       `and monitorExecution on, items of ${itemDurationMs / 1000} s. Cron: every ${periodSeconds} s, job i at ` +
-      `second i mod ${periodSeconds} of the period (\`{i mod ${periodSeconds}}/${periodSeconds} * * * * ?\`): ` +
+      `second i mod ${periodSeconds} of the period (\`${periodSeconds >= 60 ? '{i mod 60} * * * * ?' : `{i mod ${periodSeconds}}/${periodSeconds} * * * * ?`}\`): ` +
       `${itemRunsPerSecond} item runs/s over both processes, spread evenly instead of ${jobs * 2} at one ` +
       'second, so that the load is sustainable on 2 shared cores (1,000 one-item jobs every second took ' +
       '80–100 % of a core in benchmark 5). Session timeout ' +
