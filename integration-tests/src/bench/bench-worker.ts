@@ -21,14 +21,22 @@ import {
 } from '@elasticjob-ts/core';
 import { registryConfigurationOf, type WorkerRegistryConnection } from '../worker/worker-config.js';
 import { CountingRegistryCenter, type RegistryCallCounts } from './counting-registry.js';
+import { StartLogWriter } from './start-log.js';
 
 /** The jobs one benchmark process schedules. */
 export interface BenchJobsConfig {
   /** Number of jobs; named `{namePrefix}` when 1, else `{namePrefix}-{i}`. */
   readonly count: number;
   readonly namePrefix: string;
-  /** Quartz cron, e.g. `* * * * * ?`. */
+  /** Quartz cron, e.g. `* * * * * ?` (unless {@link BenchJobsConfig.spreadPeriodSeconds} is set). */
   readonly cron: string;
+  /**
+   * When set, job `i` fires every `spreadPeriodSeconds` s at second `i mod spreadPeriodSeconds` of
+   * the period (cron `{i mod P}/{P} * * * * ?`, `{i mod 60} * * * * ?` for 60, instead of
+   * {@link BenchJobsConfig.cron}): the jobs'
+   * fires are spread evenly over the period. A divisor of 60.
+   */
+  readonly spreadPeriodSeconds?: number;
   readonly shardingTotalCount: number;
   readonly monitorExecution: boolean;
   readonly failover: boolean;
@@ -48,6 +56,11 @@ export interface BenchWorkerConfig {
   readonly jobs: BenchJobsConfig;
   /** How many jobs are started at once. @defaultValue 25 */
   readonly startConcurrency?: number;
+  /**
+   * When set, every item start (the kernel's execution start event, with its source) is appended to
+   * this file as it happens (`start-log.ts`), and survives a SIGKILL of the process.
+   */
+  readonly startsFile?: string;
 }
 
 /** What a worker measured in one window. */
@@ -111,6 +124,18 @@ function sumCounts(all: readonly RegistryCallCounts[]): RegistryCallCounts {
   };
 }
 
+/**
+ * The cron of job `index` when the fires are spread over `periodSeconds`: second `index mod P`
+ * of every period (a period of 60 s is a plain second field, the step is at most 59).
+ *
+ * @param index - the job's index.
+ * @param periodSeconds - the period, s (a divisor of 60).
+ */
+function spreadCron(index: number, periodSeconds: number): string {
+  const second = index % periodSeconds;
+  return periodSeconds >= 60 ? `${second} * * * * ?` : `${second}/${periodSeconds} * * * * ?`;
+}
+
 function send(message: WorkerMessage): void {
   process.send?.(message);
 }
@@ -131,7 +156,9 @@ async function main(): Promise<void> {
   );
   const wrappers: CountingRegistryCenter[] = [];
   const bootstraps: ScheduleJobBootstrap[] = [];
-  for (const name of names) {
+  const startLog = config.startsFile === undefined ? undefined : new StartLogWriter(config.startsFile);
+  const period = jobsConfig.spreadPeriodSeconds;
+  for (const [index, name] of names.entries()) {
     const counting = new CountingRegistryCenter(registry);
     wrappers.push(counting);
     const job = {
@@ -152,7 +179,7 @@ async function main(): Promise<void> {
         job,
         {
           jobName: name,
-          cron: jobsConfig.cron,
+          cron: period === undefined ? jobsConfig.cron : spreadCron(index, period),
           shardingTotalCount: jobsConfig.shardingTotalCount,
           monitorExecution: jobsConfig.monitorExecution,
           failover: jobsConfig.failover,
@@ -165,7 +192,9 @@ async function main(): Promise<void> {
           reshardingWaitTimeoutMs: 10_000,
           shutdownTimeoutMs: 10_000,
           onEvent: (event) => {
-            if (
+            if (event.kind === 'execution' && event.completeTimeMs === undefined) {
+              startLog?.append(index, event.shardingItem, event.startTimeMs, event.source);
+            } else if (
               event.kind === 'status' &&
               event.state === 'TASK_STAGING' &&
               event.source === 'NORMAL_TRIGGER'

@@ -4,13 +4,18 @@
  * run, 3 failover latency, 4 resharding convergence, 5 scale. Prints one markdown table per
  * benchmark and writes `bench-results/benchmarks.json` (figures plus the machine).
  *
- * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset), `BENCH_BACKENDS=zookeeper,etcd,redis`,
+ * Environment: `BENCH_ONLY=trigger,cost,failover,resharding,scale` (subset; `takeover`, 10,000 jobs in 2
+ * processes and a kill -9 of one, runs only when named), `BENCH_BACKENDS=zookeeper,etcd,redis`,
  * `BENCH_QUICK=1` (short windows, for development), `BENCH_FIRES` (trigger fires per configuration),
  * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,1x1000i,3x100` (processes × jobs, `i` = idle-scheduled;
  * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own),
  * `BENCH_BASELINE=<dir>` (another built checkout of this repository: the cost and scale benchmarks
  * also run its build, row beside row, as a baseline in the same run), `BENCH_NODE_FLAGS='--max-semi-space-size=2'`
- * (the cost and scale benchmarks also run this build with those Node.js flags, in rows of their own).
+ * (the cost and scale benchmarks also run this build with those Node.js flags, in rows of their own); takeover: `BENCH_TAKEOVER_JOBS`
+ * (10000), `BENCH_TAKEOVER_PERIOD_SECONDS` (60, a divisor of 60), `BENCH_TAKEOVER_PERIODS` (steady
+ * periods, 2), `BENCH_TAKEOVER_SESSION_MS` (10000), `BENCH_TAKEOVER_ITEM_MS` (5000),
+ * `BENCH_TAKEOVER_CONCURRENCY` (jobs started at once per process, 25), `BENCH_KEEP_STARTS=1` (keep
+ * the item-start logs in `bench-results/logs/`).
  *
  * @module
  */
@@ -22,11 +27,15 @@ import { benchFailover } from './failover.js';
 import { benchRegistryCost } from './registry-cost.js';
 import { benchResharding } from './resharding.js';
 import { benchScale, type ScaleConfiguration } from './scale.js';
+import { benchTakeover } from './scale-takeover.js';
 import { type BenchTable, renderTable } from './stats.js';
 import { benchTriggerLatency } from './trigger-latency.js';
 
-type BenchId = 'trigger' | 'cost' | 'failover' | 'resharding' | 'scale';
+type BenchId = 'trigger' | 'cost' | 'failover' | 'resharding' | 'scale' | 'takeover';
+/** What `npm run bench` runs when `BENCH_ONLY` is unset. */
 const ALL: BenchId[] = ['trigger', 'cost', 'failover', 'resharding', 'scale'];
+/** Run only when `BENCH_ONLY` names them (they take minutes). */
+const OPTIONAL: BenchId[] = ['takeover'];
 
 function listEnv<T extends string>(name: string, fallback: readonly T[]): T[] {
   const value = process.env[name];
@@ -97,8 +106,18 @@ async function main(): Promise<void> {
       resharding: () => benchResharding(backends, { repetitions: reps }),
       scale: () =>
         benchScale(backends, { windowSeconds: quick ? 5 : 10, configurations: scaleConfigurations(quick) }),
+      takeover: () =>
+        benchTakeover(backends, {
+          jobs: numberEnv('BENCH_TAKEOVER_JOBS', 10_000),
+          periodSeconds: numberEnv('BENCH_TAKEOVER_PERIOD_SECONDS', 60),
+          steadyPeriods: numberEnv('BENCH_TAKEOVER_PERIODS', 2),
+          sessionTimeoutMs: numberEnv('BENCH_TAKEOVER_SESSION_MS', 10_000),
+          itemDurationMs: numberEnv('BENCH_TAKEOVER_ITEM_MS', 5000),
+          marginMs: 20_000,
+          startConcurrency: numberEnv('BENCH_TAKEOVER_CONCURRENCY', 25),
+        }),
     };
-    for (const id of ALL) {
+    for (const id of [...ALL, ...OPTIONAL]) {
       if (!only.includes(id)) continue;
       const t0 = Date.now();
       try {
