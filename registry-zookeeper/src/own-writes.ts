@@ -9,10 +9,10 @@
  *
  * @module
  */
+import type { RegistryPathIndex } from '@elasticjob-ts/core';
 import type { Stat } from 'node-zookeeper-client';
 import { type SubtreeWatch, type WrittenNode, zxidOf } from './subtree-watch.js';
 import type { ExpandedOperation } from './transaction-plan.js';
-import type { WatchIndex } from './watch-index.js';
 
 /** One operation's result in a `multi` answer, as `node-zookeeper-client` reports it. */
 export interface MultiResult {
@@ -41,7 +41,7 @@ export class OwnWriteBatch {
    * @param watches - the client's subtree watches.
    * @param operations - the `multi`'s operations, in order.
    */
-  constructor(watches: WatchIndex, operations: readonly ExpandedOperation[]) {
+  constructor(watches: RegistryPathIndex<SubtreeWatch>, operations: readonly ExpandedOperation[]) {
     operations.forEach((operation, index) => {
       if (operation.type !== 'create' && operation.type !== 'update') return;
       for (const watch of watches.covering(operation.path)) {

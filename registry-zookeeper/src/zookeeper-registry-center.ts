@@ -14,6 +14,7 @@ import {
   type RegistryConnectionState,
   type RegistryConnectionStateListener,
   RegistryError,
+  RegistryPathIndex,
   type RegistryTransactionOperation,
   type RegistryUnwatch,
   type RegistryWatchListener,
@@ -39,7 +40,6 @@ import {
   type TransactionReads,
   valueMismatch,
 } from './transaction-plan.js';
-import { WatchIndex } from './watch-index.js';
 import { fallbackWatchMode, initialWatchMode } from './watch-mode.js';
 import { type CallDone, lastAnswerZxidOf, ZookeeperConnection } from './zookeeper-connection.js';
 
@@ -119,7 +119,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   readonly #options: ResolvedZookeeperOptions;
   readonly #rootPath: string;
   readonly #stateListeners = new Set<RegistryConnectionStateListener>();
-  readonly #watches = new WatchIndex();
+  readonly #watches = new RegistryPathIndex<SubtreeWatch>();
   readonly #sessionChangeCallbacks = new Set<() => void>();
   readonly #closeController = new AbortController();
   #logger: Logger | undefined;
@@ -1118,7 +1118,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       logger: () => this.#log(),
     };
     const watch = new SubtreeWatch(host, this.#connection as ZookeeperConnection, key, listener, mode);
-    this.#watches.add(watch);
+    this.#watches.add(watch.rootPath, watch);
     try {
       await watch.start(this.#options.connectionTimeoutMs);
     } catch (error) {
