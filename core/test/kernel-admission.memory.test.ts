@@ -7,6 +7,8 @@
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  type Clock,
+  type ClockTimer,
   type JobBootstrapOptions,
   type JobConfiguration,
   type JobEvent,
@@ -31,6 +33,7 @@ interface Execution {
   readonly item: number;
   readonly fencingToken: number | undefined;
   readonly signalAborted: boolean;
+  readonly scheduledFireTimeMs: number | undefined;
   done: boolean;
 }
 
@@ -123,6 +126,7 @@ async function harness() {
             item: ctx.shardingItem,
             fencingToken: (ctx as { fencingToken?: number }).fencingToken,
             signalAborted: ctx.signal.aborted,
+            scheduledFireTimeMs: ctx.scheduledFireTimeMs,
             done: false,
           };
           executions.push(execution);
@@ -195,6 +199,32 @@ async function harness() {
     itemsOf,
     id,
   };
+}
+
+/**
+ * A clock whose timers can be held back, as a process's timers are while its event loop is stalled
+ * (a long GC pause, a CPU-starved host): held callbacks run on {@link release}, late.
+ */
+class StallableClock implements Clock {
+  #held: Array<() => void> | undefined;
+  constructor(private readonly clock: Clock) {}
+  now(): number {
+    return this.clock.now();
+  }
+  setTimeout(callback: () => void, delayMs: number): ClockTimer {
+    return this.clock.setTimeout(() => {
+      if (this.#held === undefined) callback();
+      else this.#held.push(callback);
+    }, delayMs);
+  }
+  stall(): void {
+    this.#held ??= [];
+  }
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const callback of held) callback();
+  }
 }
 
 const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
@@ -347,6 +377,52 @@ describe('assignment', () => {
     await waitFor(() =>
       expect(h.executions.some((e) => e.instanceId === h.id(2) && e.item === 0)).toBe(true),
     );
+  });
+});
+
+describe('late fires', () => {
+  it('a fire served late runs only the items nobody ran for it: items moved here meanwhile, run on time by their previous owner, are refused', async () => {
+    const h = await harness();
+    const config = job({ cron: '0/10 * * * * ?', shardingTotalCount: 4, failover: false });
+    const stallable = new StallableClock(h.clock);
+    await h.start(1, config);
+    await h.start(2, config, undefined, { timerService: new TimerService(stallable) });
+    await h.settled('orders', 4, [h.id(1), h.id(2)]);
+    const itemsOf1 = await h.itemsOf('orders', 4, 1);
+    const itemsOf2 = await h.itemsOf('orders', 4, 2);
+    const ranOn = (n: number, from: number) =>
+      h.executions
+        .slice(from)
+        .filter((e) => e.instanceId === h.id(n))
+        .map((e) => e.item)
+        .sort();
+    const finishedOn2 = (from: number) =>
+      h.events
+        .slice(from)
+        .some((e) => e.kind === 'status' && e.slaveId === '10.0.0.2' && e.state === 'TASK_FINISHED');
+
+    stallable.stall(); // instance 2's event loop stalls just before the fire
+    await h.fire();
+    const fireTimeMs = h.clock.now();
+    await waitFor(() => expect(ranOn(1, 0)).toEqual(itemsOf1));
+    // Instance 1 leaves; the resharding gives its items, already run for this fire, to instance 2.
+    await h.bootstrapOf(1).shutdown();
+    await h.settled('orders', 4, [h.id(2)]);
+    await h.clock.advance(5000); // half a period late
+    const executionsMark = h.executions.length;
+    const eventsMark = h.events.length;
+    stallable.release(); // the fire is served late
+    await waitFor(() => expect(finishedOn2(eventsMark)).toBe(true));
+    expect(ranOn(2, executionsMark)).toEqual(itemsOf2);
+    // Every run of this fire, on time or late, says which fire it serves.
+    expect(new Set(h.executions.map((e) => e.scheduledFireTimeMs))).toEqual(new Set([fireTimeMs]));
+
+    // The next fire runs every item on instance 2.
+    const nextMark = h.events.length;
+    const nextExecutions = h.executions.length;
+    await h.fire();
+    await waitFor(() => expect(finishedOn2(nextMark)).toBe(true));
+    expect(ranOn(2, nextExecutions)).toEqual([0, 1, 2, 3]);
   });
 });
 

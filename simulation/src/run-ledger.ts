@@ -1,6 +1,7 @@
 /**
- * The ledger of item runs (what the job's `execute(ctx)` saw) and the exclusion invariant checked
- * at every run start: no sharding item runs on two job instances at once, unless the older run's
+ * The ledger of item runs (what the job's `execute(ctx)` saw) and two invariants checked at every
+ * run start. One run per fire: no two runs serve the same cron fire of an item (the same
+ * `scheduledFireTimeMs`), wherever they run. Exclusion: no sharding item runs on two job instances at once, unless the older run's
  * registry session had already ended (as the server knows it) and its signal was aborted by the
  * time it ended (unless its process could not know: frozen, or not yet told `LOST` when the run
  * ended), and, when the kernel provides fencing tokens, the older run's token is lower. A graceful
@@ -30,6 +31,8 @@ export interface RunRecord {
   abortedAtMs: number | undefined;
   /** `ShardingContext.fencingToken` when the kernel provides one. */
   readonly fencingToken: bigint | undefined;
+  /** `ShardingContext.scheduledFireTimeMs`: the cron fire a normal run serves (process clock). */
+  readonly scheduledFireTimeMs: number | undefined;
   /** `NORMAL_TRIGGER`, `MISFIRE` or `FAILOVER`, from the kernel's execution event. */
   source: string | undefined;
   /** Who the registry's assignment (`sharding/{item}/instance`) named when the run started. */
@@ -88,6 +91,8 @@ export class RunLedger {
   readonly #world: LedgerWorld;
   readonly #runs: RunRecord[] = [];
   readonly #active = new Map<string, Set<RunRecord>>();
+  /** `job#item#scheduledFireTimeMs` → the run that served that fire. */
+  readonly #fires = new Map<string, RunRecord>();
   readonly violations: Violation[] = [];
 
   readonly #onViolation: (violation: Violation) => void;
@@ -133,6 +138,7 @@ export class RunLedger {
     }
     if (this.#world.checksExclusion(run.jobName)) {
       for (const older of active) this.#checkOverlap(older, run);
+      this.#checkOneRunPerFire(run);
     }
     active.add(run);
     if (run.signal.aborted) run.abortedAtMs = run.startMs;
@@ -200,6 +206,19 @@ export class RunLedger {
           : 'concurrent-run:stale-assignment';
       } else violation.kind = `concurrent-run:${sources.join('+')}`;
     }
+  }
+
+  #checkOneRunPerFire(run: RunRecord): void {
+    if (run.scheduledFireTimeMs === undefined) return;
+    const key = `${run.jobName}#${run.item}#${run.scheduledFireTimeMs}`;
+    const earlier = this.#fires.get(key);
+    if (earlier === undefined) {
+      this.#fires.set(key, run);
+      return;
+    }
+    this.#violate('fire-run-twice', [earlier, run], {
+      message: `run #${run.id} on ${run.processId} serves the fire of ${new Date(run.scheduledFireTimeMs).toISOString()} that run #${earlier.id} on ${earlier.processId} served`,
+    });
   }
 
   #checkOverlap(older: RunRecord, newer: RunRecord): void {

@@ -205,6 +205,7 @@ export class SimProcess {
       startMs: deps.now(),
       signal: context.signal,
       fencingToken: fencingTokenOf(context),
+      scheduledFireTimeMs: context.scheduledFireTimeMs,
       assignedTo: assignment[0]?.value,
       afterLost: this.lastLostMs !== undefined,
     });

@@ -52,6 +52,7 @@ function start(
   processId: string,
   sessionId: string,
   signal = new AbortController().signal,
+  scheduledFireTimeMs?: number,
 ) {
   return ledger.start({
     jobName: 'job0',
@@ -62,6 +63,7 @@ function start(
     startMs: 0,
     signal,
     fencingToken: undefined,
+    scheduledFireTimeMs,
     assignedTo: `${processId}-id`,
     afterLost: false,
   });
@@ -128,6 +130,21 @@ describe('exclusion (RunLedger)', () => {
     start(ledger, 0, 'p2', 's2');
     ledger.end(older, 'finished');
     expect(ledger.violations).toEqual([]);
+  });
+});
+
+describe('one run per fire (RunLedger)', () => {
+  it('flags a second run of the same cron fire of an item, on another instance, after the first ended', () => {
+    const state = { now: 0, alive: new Set(['s1', 's2']) };
+    const ledger = new RunLedger(world(state));
+    const first = start(ledger, 0, 'p1', 's1', undefined, 10_000);
+    ledger.end(first, 'finished');
+    start(ledger, 1, 'p2', 's2', undefined, 10_000); // another item of the same fire
+    ledger.end(start(ledger, 0, 'p2', 's2', undefined, 20_000), 'finished'); // the next fire
+    ledger.end(start(ledger, 0, 'p2', 's2', undefined, undefined), 'finished'); // a misfire re-run
+    expect(ledger.violations).toEqual([]);
+    start(ledger, 0, 'p2', 's2', undefined, 10_000);
+    expect(ledger.violations.map((v) => v.kind)).toEqual(['fire-run-twice']);
   });
 });
 

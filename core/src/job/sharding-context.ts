@@ -38,6 +38,13 @@ export interface ShardingContext {
    * for jobs with `monitorExecution: false`, whose runs write nothing to the registry.
    */
   readonly fencingToken: number;
+  /**
+   * The scheduled time (epoch ms) of the cron fire this run serves, like Quartz's
+   * `getScheduledFireTime()`; `undefined` for a one-off trigger, a misfire re-run and a failover
+   * run. With {@link fencingToken} it makes an idempotency key for one fire of one item: an item
+   * runs at most once per scheduled fire time.
+   */
+  readonly scheduledFireTimeMs?: number;
 }
 
 /** The context of one run of one job instance over all its items (ElasticJob `ShardingContexts`). */
@@ -51,6 +58,8 @@ export interface ShardingContexts {
   readonly shardingItemParameters: ReadonlyMap<number, string | undefined>;
   /** Aborted when the run must stop; see {@link ShardingContext.signal}. */
   readonly signal: AbortSignal;
+  /** See {@link ShardingContext.scheduledFireTimeMs}. */
+  readonly scheduledFireTimeMs?: number;
 }
 
 /**
@@ -85,5 +94,8 @@ export function shardingContextOf(
     shardingParameter: contexts.shardingItemParameters.get(item),
     signal: contexts.signal,
     fencingToken,
+    ...(contexts.scheduledFireTimeMs === undefined
+      ? {}
+      : { scheduledFireTimeMs: contexts.scheduledFireTimeMs }),
   };
 }

@@ -27,29 +27,54 @@ import type { ServerService } from '../instance/server-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
 import { MAX_TRANSACTION_OPERATIONS } from '../transaction-chunks.js';
+import {
+  type FencingStamp,
+  fireAlreadyServed,
+  formatFencingStamp,
+  nextFencingStamp,
+  parseFencingStamp,
+} from './fencing-stamp.js';
 
 /** Which kind of run asks: own items, or items this instance claimed by failover. */
 export type AdmissionMode = 'OWN' | 'FAILOVER';
 
 /** The outcome of one admission. */
 export interface Admission {
-  /** Admitted items and their fencing tokens, ascending by item. */
-  readonly admitted: ReadonlyMap<number, number>;
+  /** Admitted items and the fencing stamps their runs wrote (token 0: none), ascending by item. */
+  readonly admitted: ReadonlyMap<number, FencingStamp>;
   /** Refused items and why. */
   readonly refused: ReadonlyMap<number, string>;
   /** The session epoch the admission was made under. */
   readonly epoch: number;
   /**
-   * Items whose running marks were written (with these fencing tokens) while the session ended:
+   * Items whose running marks were written (with these fencing stamps) while the session ended:
    * refused, and the marks are the run's to clear. Absent when there are none.
    */
-  readonly abandoned?: ReadonlyMap<number, number>;
+  readonly abandoned?: ReadonlyMap<number, FencingStamp>;
+}
+
+/** What every direct admission of one run shares. */
+interface DirectAdmission {
+  /** The `check` of this instance's `instances/{id}` node. */
+  readonly fence: RegistryTransactionOperation;
+  /** The cron fire the run serves, if it is a cron run. */
+  readonly scheduledFireTimeMs: number | undefined;
+}
+
+/** Why a run serving `scheduledFireTimeMs` may not run an item with this fencing value, if so. */
+function servedRefusal(
+  fencing: string | undefined,
+  scheduledFireTimeMs: number | undefined,
+): string | undefined {
+  const stamp = parseFencingStamp(fencing);
+  if (!fireAlreadyServed(stamp, scheduledFireTimeMs)) return undefined;
+  return `the fire of ${new Date(stamp.lastFireTimeMs as number).toISOString()} has run`;
 }
 
 interface ItemPlan {
   readonly item: number;
   readonly ops: RegistryTransactionOperation[];
-  readonly token: number;
+  readonly stamp: FencingStamp;
 }
 
 /** Decides which items a run may execute, and marks them running, conditionally on ownership. */
@@ -66,11 +91,18 @@ export class AdmissionService {
    * @param mode - `OWN` (assigned items) or `FAILOVER` (claimed items).
    * @param items - candidate items.
    * @param epoch - the session epoch the run started in: nothing is admitted if it has ended.
+   * @param scheduledFireTimeMs - for a cron run, the fire it serves: an item whose fencing stamp
+   *   records that fire or a later one is refused, and the fire is recorded with the new token.
    * @throws {RegistryError} other than a failed transaction (those refuse the items concerned).
    */
-  async admit(mode: AdmissionMode, items: readonly number[], epoch: number): Promise<Admission> {
+  async admit(
+    mode: AdmissionMode,
+    items: readonly number[],
+    epoch: number,
+    scheduledFireTimeMs?: number,
+  ): Promise<Admission> {
     const refused = new Map<number, string>();
-    const admitted = new Map<number, number>();
+    const admitted = new Map<number, FencingStamp>();
     const refuseAll = (reason: string) => {
       for (const item of items) refused.set(item, reason);
       return { admitted, refused, epoch };
@@ -83,14 +115,14 @@ export class AdmissionService {
     const direct: number[] = [];
     const me = this.context.instance.jobInstanceId;
     for (const item of [...items].sort((a, b) => a - b)) {
-      const reason = this.#refusal(mode, item);
       const known = this.#cached(item);
+      const reason = this.#refusal(mode, item) ?? servedRefusal(known.fencing, scheduledFireTimeMs);
       if (reason !== undefined) refused.set(item, reason);
       // A failover run replaces only a mark of its own or of a gone instance (its claim deleted
       // any other): a mark of another instance in the cache is a run admitted since (an owner's
       // admission racing the claim), or one the claim deleted. Direct reads decide which.
       else if (mode === 'FAILOVER' && known.running !== undefined && known.running !== me) direct.push(item);
-      else plans.push(this.#plan(mode, item, known));
+      else plans.push(this.#plan(mode, item, known, scheduledFireTimeMs));
     }
     if (plans.length === 0 && direct.length === 0) return { admitted, refused, epoch };
     const fence: RegistryTransactionOperation = {
@@ -105,7 +137,7 @@ export class AdmissionService {
       chunk = [];
       try {
         await this.context.registry.executeInTransaction([fence, ...batch.flatMap((p) => p.ops)]);
-        for (const plan of batch) admitted.set(plan.item, plan.token);
+        for (const plan of batch) admitted.set(plan.item, plan.stamp);
       } catch (error) {
         if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
         if (error.failedOperationIndex === 0) {
@@ -115,7 +147,7 @@ export class AdmissionService {
         await this.#admitEachDirectly(
           mode,
           batch.map((plan) => plan.item),
-          fence,
+          { fence, scheduledFireTimeMs },
           admitted,
           refused,
         );
@@ -126,7 +158,7 @@ export class AdmissionService {
       chunk.push(plan);
     }
     await flush();
-    await this.#admitEachDirectly(mode, direct, fence, admitted, refused);
+    await this.#admitEachDirectly(mode, direct, { fence, scheduledFireTimeMs }, admitted, refused);
     if (epoch !== this.session.epoch && admitted.size > 0) {
       // The session ended while the marks were written: they are not ours to run on, and they
       // name this instance, live again, so nobody else would ever clear them.
@@ -143,14 +175,14 @@ export class AdmissionService {
   #admitUnmonitored(mode: AdmissionMode, items: readonly number[], epoch: number): Admission {
     const { cache, paths, instance } = this.context;
     const ownership = mode === 'OWN' ? 'instance' : 'failover';
-    const admitted = new Map<number, number>();
+    const admitted = new Map<number, FencingStamp>();
     const refused = new Map<number, string>();
     for (const item of [...items].sort((a, b) => a - b)) {
       const owner = cache.get(paths.shardingNode(item, ownership));
       const reason =
         this.#refusal(mode, item) ??
         (owner === instance.jobInstanceId ? undefined : `assigned to ${owner ?? 'nobody'}`);
-      if (reason === undefined) admitted.set(item, 0);
+      if (reason === undefined) admitted.set(item, { token: 0 });
       else refused.set(item, reason);
     }
     return { admitted, refused, epoch };
@@ -203,7 +235,12 @@ export class AdmissionService {
   }
 
   /** The operations that admit `item`, given what is known of its `running` and `fencing` nodes. */
-  #plan(mode: AdmissionMode, item: number, known: { running?: string; fencing?: string }): ItemPlan {
+  #plan(
+    mode: AdmissionMode,
+    item: number,
+    known: { running?: string; fencing?: string },
+    scheduledFireTimeMs: number | undefined,
+  ): ItemPlan {
     const { paths, instance } = this.context;
     const me = instance.jobInstanceId;
     const ownership = mode === 'OWN' ? 'instance' : 'failover';
@@ -218,15 +255,15 @@ export class AdmissionService {
         { type: 'check', key: running, value: known.running },
         { type: 'update', key: running, value: me },
       );
-    const current = known.fencing === undefined ? 0 : Number.parseInt(known.fencing, 10) || 0;
-    const token = current + 1;
-    if (known.fencing === undefined) ops.push({ type: 'create', key: fencing, value: String(token) });
+    const stamp = nextFencingStamp(parseFencingStamp(known.fencing), scheduledFireTimeMs);
+    const value = formatFencingStamp(stamp);
+    if (known.fencing === undefined) ops.push({ type: 'create', key: fencing, value });
     else
       ops.push(
         { type: 'check', key: fencing, value: known.fencing },
-        { type: 'update', key: fencing, value: String(token) },
+        { type: 'update', key: fencing, value },
       );
-    return { item, ops, token };
+    return { item, ops, stamp };
   }
 
   /**
@@ -238,12 +275,12 @@ export class AdmissionService {
   async #admitEachDirectly(
     mode: AdmissionMode,
     items: readonly number[],
-    fence: RegistryTransactionOperation,
-    admitted: Map<number, number>,
+    run: DirectAdmission,
+    admitted: Map<number, FencingStamp>,
     refused: Map<number, string>,
   ): Promise<void> {
     const outcomes = await Promise.allSettled(
-      items.map((item) => this.#admitDirectly(mode, item, fence, admitted, refused)),
+      items.map((item) => this.#admitDirectly(mode, item, run, admitted, refused)),
     );
     // Every attempt has settled before an error is thrown: no admission lands after this returns.
     for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
@@ -253,8 +290,8 @@ export class AdmissionService {
   async #admitDirectly(
     mode: AdmissionMode,
     item: number,
-    fence: RegistryTransactionOperation,
-    admitted: Map<number, number>,
+    { fence, scheduledFireTimeMs }: DirectAdmission,
+    admitted: Map<number, FencingStamp>,
     refused: Map<number, string>,
   ): Promise<void> {
     const { registry, paths, instance } = this.context;
@@ -282,10 +319,15 @@ export class AdmissionService {
       return;
     }
     const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
-    const plan = this.#plan(mode, item, { running, fencing });
+    const served = servedRefusal(fencing, scheduledFireTimeMs);
+    if (served !== undefined) {
+      refused.set(item, served);
+      return;
+    }
+    const plan = this.#plan(mode, item, { running, fencing }, scheduledFireTimeMs);
     try {
       await registry.executeInTransaction([fence, ...plan.ops]);
-      admitted.set(item, plan.token);
+      admitted.set(item, plan.stamp);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       refused.set(

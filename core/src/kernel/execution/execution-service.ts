@@ -11,16 +11,17 @@ import type { RegistryTransactionOperation } from '../../registry/registry-cente
 import { RegistryError } from '../../registry/registry-error.js';
 import type { JobContext } from '../job-context.js';
 import { executeGroupsInChunks, executeInChunks } from '../transaction-chunks.js';
+import { type FencingStamp, formatFencingStamp } from './fencing-stamp.js';
 
 /** Bookkeeping of which items run where, and of misfired items. */
 export class ExecutionService {
   /**
    * Clears of this instance's `running` nodes that failed on a registry error (the connection went
-   * away with the session still alive): item → the fencing token of the run that wrote the node.
+   * away with the session still alive): item → the fencing stamp of the run that wrote the node.
    * A persistent node naming a live instance is never taken over, so an unretried clear would keep
    * the item from every other instance for good.
    */
-  readonly #pendingClears = new Map<number, number>();
+  readonly #pendingClears = new Map<number, FencingStamp>();
 
   constructor(private readonly context: JobContext) {}
 
@@ -29,10 +30,10 @@ export class ExecutionService {
    * it must not block later runs or resharding, unlike ElasticJob 3.0.6-SNAPSHOT #2513) in one
    * transaction; nodes already gone, taken over or re-admitted since are left alone.
    *
-   * @param tokens - the run's items and the fencing tokens they were admitted with.
+   * @param stamps - the run's items and the fencing stamps they were admitted with.
    */
-  async registerJobCompleted(tokens: ReadonlyMap<number, number>): Promise<void> {
-    await this.clearRunningNodesStillOwned(tokens);
+  async registerJobCompleted(stamps: ReadonlyMap<number, FencingStamp>): Promise<void> {
+    await this.clearRunningNodesStillOwned(stamps);
   }
 
   /**
@@ -43,29 +44,33 @@ export class ExecutionService {
    * (another instance's admission or failover claim advances the counter too; the admission gate
    * created these nodes and the cache may not show them yet).
    *
-   * @param tokens - the run's items and the fencing tokens they were admitted with.
+   * @param stamps - the run's items and the fencing stamps they were admitted with.
    */
-  async clearRunningNodesStillOwned(tokens: ReadonlyMap<number, number>): Promise<void> {
+  async clearRunningNodesStillOwned(stamps: ReadonlyMap<number, FencingStamp>): Promise<void> {
     const { registry, paths, instance } = this.context;
     // Clears that failed before ride along; a later token of the same item supersedes its entry.
     // Token 0: admitted without a `running` mark (monitorExecution off), nothing to clear.
-    const all = new Map([...this.#pendingClears, ...[...tokens].filter(([, token]) => token > 0)]);
+    const all = new Map([...this.#pendingClears, ...[...stamps].filter(([, stamp]) => stamp.token > 0)]);
     try {
       await executeGroupsInChunks(
         registry,
-        [...all].map(([item, token]) => [
-          { type: 'check', key: paths.shardingNode(item, 'fencing'), value: String(token) } as const,
+        [...all].map(([item, stamp]) => [
+          {
+            type: 'check',
+            key: paths.shardingNode(item, 'fencing'),
+            value: formatFencingStamp(stamp),
+          } as const,
           { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
           { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
         ]),
       );
     } catch (error) {
-      for (const [item, token] of all) this.#pendingClears.set(item, token);
+      for (const [item, stamp] of all) this.#pendingClears.set(item, stamp);
       throw error;
     }
     // Done or no longer ours (the node is gone, or a later run's token is on the item).
-    for (const [item, token] of all)
-      if (this.#pendingClears.get(item) === token) this.#pendingClears.delete(item);
+    for (const [item, stamp] of all)
+      if (this.#pendingClears.get(item)?.token === stamp.token) this.#pendingClears.delete(item);
   }
 
   /**

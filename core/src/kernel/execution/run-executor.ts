@@ -74,12 +74,14 @@ export class RunExecutor {
   /**
    * Runs `candidates` as a run of `kind`. Never rejects.
    *
+   * @param scheduledFireTimeMs - for a `CRON` run, the scheduled time of the fire it serves.
    * @returns the admission (undefined when the run stopped before it).
    */
   async execute(
     kind: RunKind,
     candidates: readonly number[],
     abort: AbortController,
+    scheduledFireTimeMs?: number,
   ): Promise<Admission | undefined> {
     const config = this.context.configuration();
     const source: ExecutionSource =
@@ -101,7 +103,7 @@ export class RunExecutor {
       for (const item of items) if (held.delete(item)) this.#reserved.delete(item);
     };
     try {
-      const staged = this.#contexts(config, mine, abort.signal);
+      const staged = this.#contexts(config, mine, abort.signal, scheduledFireTimeMs);
       if (mine.length === 0) {
         if (kind === 'FAILOVER') await this.#releaseClaims(candidates, undefined, epoch);
         // Refused from the cache alone (an operator's `disabled` flag is not news on every fire).
@@ -120,7 +122,7 @@ export class RunExecutor {
       await this.#callListeners('before', staged, kind !== 'FAILOVER');
       let admission: Admission | undefined;
       try {
-        admission = await this.admission.admit(mode, mine, epoch);
+        admission = await this.admission.admit(mode, mine, epoch, scheduledFireTimeMs);
         for (const [item, why] of prechecked) (admission.refused as Map<number, string>).set(item, why);
         release(admission.refused.keys());
         if (admission.abandoned !== undefined)
@@ -132,7 +134,7 @@ export class RunExecutor {
             { refused: Object.fromEntries(admission.refused), kind },
             'items not admitted',
           );
-        const contexts = this.#contexts(config, items, abort.signal);
+        const contexts = this.#contexts(config, items, abort.signal, scheduledFireTimeMs);
         if (items.length === 0) {
           const why = [...new Set(admission.refused.values())].join('; ');
           this.#postStatus(
@@ -213,13 +215,13 @@ export class RunExecutor {
       // registry's word that the session is still held: a process resuming from a long freeze
       // would otherwise start it before its client noticed the loss.
       const aborted = () => contexts.signal.aborted;
-      const monitored = (admission.admitted.get(item) ?? 0) > 0;
+      const monitored = (admission.admitted.get(item)?.token ?? 0) > 0;
       const mayStart = () => (monitored ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch));
       if (aborted() || !(await mayStart()) || aborted()) {
         dropped.push(item);
         return;
       }
-      await this.#executeItem(contexts, item, admission.admitted.get(item) ?? 0, source, runtime);
+      await this.#executeItem(contexts, item, admission.admitted.get(item)?.token ?? 0, source, runtime);
     });
     if (epoch !== this.session.epoch) {
       this.context.logger.warn(
@@ -355,6 +357,7 @@ export class RunExecutor {
     config: ResolvedJobConfiguration,
     items: readonly number[],
     signal: AbortSignal,
+    scheduledFireTimeMs: number | undefined,
   ): ShardingContexts {
     const parameters = parseShardingItemParameters(config.shardingItemParameters, config.shardingTotalCount);
     return {
@@ -364,6 +367,7 @@ export class RunExecutor {
       jobParameter: config.jobParameter,
       shardingItemParameters: new Map(items.map((item) => [item, parameters.get(item)])),
       signal,
+      ...(scheduledFireTimeMs === undefined ? {} : { scheduledFireTimeMs }),
     };
   }
 

@@ -99,7 +99,7 @@ export class RunLanes {
       }
       return;
     }
-    this.#startNormal('CRON');
+    this.#startNormal('CRON', fireTimeMs);
   }
 
   /** A one-off trigger: run now, or once after the current normal run (coalesced, never dropped). */
@@ -171,8 +171,9 @@ export class RunLanes {
     return abort;
   }
 
-  #startNormal(kind: RunKind): void {
-    const run = this.#normalLoop(kind).finally(() => {
+  /** @param scheduledFireTimeMs - the cron fire a `CRON` run serves. */
+  #startNormal(kind: RunKind, scheduledFireTimeMs?: number): void {
+    const run = this.#normalLoop(kind, scheduledFireTimeMs).finally(() => {
       this.#normal = undefined;
       this.context.waiters.notify();
       this.options.onIdle();
@@ -180,10 +181,12 @@ export class RunLanes {
     this.#normal = run;
   }
 
-  async #normalLoop(first: RunKind): Promise<void> {
+  async #normalLoop(first: RunKind, scheduledFireTimeMs: number | undefined): Promise<void> {
     let next: RunKind | undefined = first;
+    let fire = scheduledFireTimeMs; // only the first run serves the fire
     while (next !== undefined && !this.context.isShutdown() && this.session.admissionOpen) {
-      await this.#runNormal(next);
+      await this.#runNormal(next, fire);
+      fire = undefined;
       if (this.#pendingTrigger) {
         this.#pendingTrigger = false;
         next = 'TRIGGER';
@@ -196,7 +199,7 @@ export class RunLanes {
     }
   }
 
-  async #runNormal(kind: RunKind): Promise<void> {
+  async #runNormal(kind: RunKind, scheduledFireTimeMs: number | undefined): Promise<void> {
     const abort = this.#newAbort();
     try {
       const fromFire = this.#misfireFromFire;
@@ -225,7 +228,8 @@ export class RunLanes {
         candidates = flagged.length > 0 ? flagged.sort((a, b) => a - b) : fromFire ? local : [];
         if (candidates.length === 0) return;
       }
-      const admission = await this.executor.execute(kind, candidates, abort);
+      // A cron run's admission refuses the items that already ran for its fire (see FencingStamp).
+      const admission = await this.executor.execute(kind, candidates, abort, scheduledFireTimeMs);
       if (admission === undefined) return;
       const runningElsewhere = [...admission.refused].filter(([, why]) => why.startsWith('running on'));
       const done = flagged.filter((item) => !runningElsewhere.some(([i]) => i === item));

@@ -17,6 +17,7 @@
  * @module
  */
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
+import { formatFencingStamp, nextFencingStamp, parseFencingStamp } from '../execution/fencing-stamp.js';
 import type { JobContext } from '../job-context.js';
 import { executeGroupsInChunks } from '../transaction-chunks.js';
 
@@ -224,14 +225,14 @@ export class FailoverService {
     const ops: RegistryTransactionOperation[] = [];
     if (queued) ops.push({ type: 'delete', key: paths.failoverItem(item) });
     const fencing = paths.shardingNode(item, 'fencing');
-    if (nodes.fencing === undefined) ops.push({ type: 'create', key: fencing, value: '1' });
-    else {
-      const next = (Number.parseInt(nodes.fencing, 10) || 0) + 1;
+    // The claim advances the counter and keeps the fire recorded by the item's last cron run.
+    const next = formatFencingStamp(nextFencingStamp(parseFencingStamp(nodes.fencing)));
+    if (nodes.fencing === undefined) ops.push({ type: 'create', key: fencing, value: next });
+    else
       ops.push(
         { type: 'check', key: fencing, value: nodes.fencing },
-        { type: 'update', key: fencing, value: String(next) },
+        { type: 'update', key: fencing, value: next },
       );
-    }
     const running = paths.shardingNode(item, 'running');
     if (nodes.running !== undefined)
       ops.push({ type: 'check', key: running, value: nodes.running }, { type: 'delete', key: running });
