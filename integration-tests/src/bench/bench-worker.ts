@@ -164,8 +164,8 @@ async function main(): Promise<void> {
     const job = {
       async execute(context: ShardingContext): Promise<void> {
         const now = Date.now();
-        const fireTimeMs =
-          (context as { readonly fireTimeMs?: number }).fireTimeMs ?? Math.floor(now / 1000) * 1000;
+        // A cron run knows the fire it serves; other runs are counted against the current second.
+        const fireTimeMs = context.scheduledFireTimeMs ?? Math.floor(now / 1000) * 1000;
         latencies.push(now - fireTimeMs);
         fires.add(`${name}@${fireTimeMs}`);
         if (jobsConfig.itemDurationMs > 0) {
