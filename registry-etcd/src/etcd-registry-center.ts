@@ -20,6 +20,7 @@ import {
   type RegistryUnwatch,
   type RegistryWatchListener,
   sortChildrenDescending,
+  TransactionCoalescer,
 } from '@elasticjob-ts/core';
 import {
   Etcd3,
@@ -62,6 +63,12 @@ type Lifecycle = 'new' | 'starting' | 'started' | 'closed';
 const EMPTY = Buffer.alloc(0);
 const SEQUENCE_ATTEMPTS = 100;
 const TRANSACTION_ATTEMPTS = 5;
+/**
+ * The most operations of one Txn merged from several transactions: an operation compiles to up to
+ * two compares and one request, and etcd refuses a Txn with more than `--max-txn-ops` (default
+ * 128) of either.
+ */
+const COALESCED_TRANSACTION_MAX_OPERATIONS = 40;
 
 const exists = (key: string): ICompare => ({
   key: Buffer.from(key),
@@ -129,6 +136,11 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private readonly stateListeners = new Set<RegistryConnectionStateListener>();
   private readonly watches = new Set<SubtreeWatch>();
   private readonly cleanups = new Set<() => void>();
+  /** Transactions of one event-loop turn go as one Txn (see `TransactionCoalescer`). */
+  readonly #transactions = new TransactionCoalescer(
+    (operations) => this.#commitTransaction(operations),
+    COALESCED_TRANSACTION_MAX_OPERATIONS,
+  );
 
   /**
    * Builds an unstarted client.
@@ -521,7 +533,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * Runs the operations as ONE etcd Txn: existence requirements become create-revision compares,
    * a `check` with a `value` also a value compare, the net writes its requests (see
-   * `transaction.ts`). All or nothing.
+   * `transaction.ts`). All or nothing. Transactions asked for in the same event-loop turn are sent
+   * as one Txn, with the semantics of running them one after another (see `TransactionCoalescer`
+   * in core).
    *
    * @param operations - `check` / `create` / `update` / `delete` operations, applied in order.
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, the op's `path` and a
@@ -532,8 +546,14 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
     validateOperations(operations);
-    const client = this.requireClient();
+    this.requireClient();
     if (operations.length === 0) return;
+    await this.#transactions.execute(operations);
+  }
+
+  /** One Txn (planned again after a race) for validated operations, of one or more transactions. */
+  async #commitTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
+    const client = this.requireClient();
     for (let attempt = 1; attempt <= TRANSACTION_ATTEMPTS; attempt++) {
       const plan = planTransaction(operations, this.codec);
       if (plan.staticFailure !== undefined) {

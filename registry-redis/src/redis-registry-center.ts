@@ -18,6 +18,7 @@ import {
   type RegistryUnwatch,
   type RegistryWatchListener,
   sortChildrenDescending,
+  TransactionCoalescer,
 } from '@elasticjob-ts/core';
 import { ChangeFeed } from './change-feed.js';
 import { callScript, connectWithin, createConnection, type RedisConnection } from './connection.js';
@@ -39,6 +40,9 @@ import { RedisSession } from './session.js';
 import { type SubtreeSnapshot, SubtreeWatch } from './subtree-watch.js';
 import { toRegistryError } from './to-registry-error.js';
 import { encodeTransaction, runTransaction } from './transaction.js';
+
+/** The most operations of one merged script call of several transactions. */
+const COALESCED_TRANSACTION_MAX_OPERATIONS = 256;
 
 /** Extra, non-configuration options of {@link RedisRegistryCenter}. */
 export interface RedisRegistryCenterOptions {
@@ -93,6 +97,11 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   private readonly stateListeners = new Set<RegistryConnectionStateListener>();
   private readonly watches = new Set<SubtreeWatch>();
   private readonly cleanups = new Set<() => void>();
+  /** Transactions of one event-loop turn go as one script call (see `TransactionCoalescer`). */
+  readonly #transactions = new TransactionCoalescer(
+    (operations) => this.#commitTransaction(operations),
+    COALESCED_TRANSACTION_MAX_OPERATIONS,
+  );
 
   /**
    * Builds an unstarted client.
@@ -425,7 +434,9 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
 
   /**
    * Runs every operation in one Lua script: all are validated against the state the earlier ones
-   * leave, then all are applied, or none.
+   * leave, then all are applied, or none. Transactions asked for in the same event-loop turn are
+   * sent as one script call, with the semantics of running them one after another (see
+   * `TransactionCoalescer` in core).
    *
    * @param operations - check (optionally with `value`), create, update, delete.
    * @throws {RegistryError} `TRANSACTION_FAILED` with `failedOperationIndex`, the op's `path` and a
@@ -434,8 +445,15 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
    */
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
     const encoded = encodeTransaction(operations);
-    const connection = this.requireStarted(encoded.paths[0]);
+    this.requireStarted(encoded.paths[0]);
     if (encoded.paths.length === 0) return;
+    await this.#transactions.execute(operations);
+  }
+
+  /** One script call for validated operations (of one transaction, or of several merged). */
+  async #commitTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
+    const encoded = encodeTransaction(operations);
+    const connection = this.requireStarted(encoded.paths[0]);
     await runTransaction((args) => this.script(connection, encoded.script, args), encoded);
   }
 

@@ -19,6 +19,7 @@ import {
   type RegistryUnwatch,
   type RegistryWatchListener,
   sortChildrenDescending,
+  TransactionCoalescer,
 } from '@elasticjob-ts/core';
 import { ACL, CreateMode, Id, Permission, type Stat } from 'node-zookeeper-client';
 import { acquireLatch, type LatchHost } from './leader-latch.js';
@@ -54,6 +55,12 @@ const MAX_VALUE_BYTES = 1_048_576;
 
 /** Bounded attempts of read-modify loops that lose races to other clients. */
 const MAX_RACE_ATTEMPTS = 10;
+
+/**
+ * The most operations of one `multi` merged from several transactions (a subtree delete expands
+ * further); far below `jute.maxbuffer` for registry-sized values.
+ */
+const COALESCED_TRANSACTION_MAX_OPERATIONS = 256;
 
 type Client = ZookeeperConnection['client'];
 
@@ -134,6 +141,11 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     | undefined;
   #closing: Promise<void> | undefined;
   readonly #background = new Set<Promise<unknown>>();
+  /** Transactions of one event-loop turn go as one `multi` (see `TransactionCoalescer`). */
+  readonly #transactions = new TransactionCoalescer(
+    (operations) => this.#commitTransaction(operations),
+    COALESCED_TRANSACTION_MAX_OPERATIONS,
+  );
 
   /**
    * Builds an unstarted client; nothing connects before {@link start}.
@@ -847,6 +859,8 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
    * at the commit, ZooKeeper refuses the multi and it is planned again from a server listing). A `check` with a `value`
    * reads the node first and checks its data version in the multi, so a change after the read
    * fails the multi (see `transaction-plan.ts`). Not retried after a connection loss.
+   * Transactions asked for in the same event-loop turn are sent as one `multi`, with the semantics
+   * of running them one after another (see `TransactionCoalescer` in core).
    *
    * @param operations - `check` / `create` / `update` / `delete` operations.
    * @throws {TypeError} for an invalid key or value anywhere (nothing is sent).
@@ -859,11 +873,19 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   async executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
     if (!Array.isArray(operations))
       throw new TypeError('executeInTransaction expects an array of operations');
+    for (const [index, operation] of operations.entries())
+      prepareOperation(operation, index, (key) => this.#absolute(key));
+    this.#assertStarted();
+    if (operations.length === 0) return;
+    await this.#transactions.execute(operations);
+  }
+
+  /** One `multi` (planned again after a subtree race) for validated operations, of one or more transactions. */
+  async #commitTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void> {
     const prepared = operations.map((operation, index) =>
       prepareOperation(operation, index, (key) => this.#absolute(key)),
     );
     this.#assertStarted();
-    if (prepared.length === 0) return;
     // The first plan takes from a watch's cache, when one covers the node: a deleted node's
     // descendants (no `getChildren` per deleted node) and the data version of a value check whose
     // expected value the cache holds (no `getData` per check). If the cache lagged, ZooKeeper

@@ -3,3 +3,4 @@ export * from './registry-configuration.js';
 export * from './registry-error.js';
 export * from './registry-path.js';
 export * from './registry-path-index.js';
+export * from './transaction-coalescer.js';

@@ -1,0 +1,101 @@
+/**
+ * Merges the transactions a client is asked for in one event-loop turn into fewer wire
+ * transactions, for adapters whose every transaction is a round trip and a consensus write (a
+ * ZooKeeper `multi`, an etcd `Txn`, a Redis script call). When a thousand jobs of one process fire
+ * in the same second, each one's admission is a transaction of its own: sent one by one they queue
+ * on the server, and the last job starts hundreds of ms late.
+ *
+ * Semantics are those of the transactions run one after another: a merged transaction is all or
+ * nothing, so when it commits, every transaction in it committed, in the order they were asked
+ * for. When the server refuses it at one operation (`TRANSACTION_FAILED`, or `NO_AUTH` with a
+ * `failedOperationIndex`), nothing was written and each transaction runs again alone, so each
+ * caller gets its own outcome and its own `failedOperationIndex`. Any other error (the outcome is unknown, e.g. the connection dropped)
+ * goes to every caller of the merged transaction, as it would have to each alone.
+ *
+ * @module
+ */
+import type { RegistryTransactionOperation } from './registry-center.js';
+import { RegistryError } from './registry-error.js';
+
+interface Pending {
+  readonly operations: readonly RegistryTransactionOperation[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Coalesces one client's transactions of an event-loop turn (see the module). */
+export class TransactionCoalescer {
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  /**
+   * @param commit - runs one transaction on the wire (the adapter's own transaction, after the
+   *   operations were validated: a merged transaction must not fail on another caller's input).
+   * @param maxOperations - the most operations of one merged transaction; a transaction with
+   *   this many or more is sent alone.
+   */
+  constructor(
+    private readonly commit: (operations: readonly RegistryTransactionOperation[]) => Promise<void>,
+    private readonly maxOperations: number,
+  ) {
+    if (!Number.isInteger(maxOperations) || maxOperations < 1)
+      throw new TypeError(
+        `TransactionCoalescer 'maxOperations' must be an integer >= 1, got ${maxOperations}`,
+      );
+  }
+
+  /**
+   * Runs `operations` as one transaction, merged with the others asked for in this event-loop turn.
+   *
+   * @param operations - validated operations.
+   * @throws whatever `commit` throws for this transaction (see the module for merged failures).
+   */
+  execute(operations: readonly RegistryTransactionOperation[]): Promise<void> {
+    if (operations.length >= this.maxOperations) return this.commit(operations);
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ operations, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    this.#pending = [];
+    let batch: Pending[] = [];
+    let size = 0;
+    for (const transaction of pending) {
+      if (batch.length > 0 && size + transaction.operations.length > this.maxOperations) {
+        void this.#send(batch);
+        batch = [];
+        size = 0;
+      }
+      batch.push(transaction);
+      size += transaction.operations.length;
+    }
+    if (batch.length > 0) void this.#send(batch);
+  }
+
+  async #send(batch: readonly Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Pending];
+      this.commit(only.operations).then(only.resolve, only.reject);
+      return;
+    }
+    try {
+      await this.commit(batch.flatMap((transaction) => transaction.operations));
+    } catch (error) {
+      // Refused by the server at one operation (a comparison, or a permission): nothing written.
+      if (RegistryError.is(error) && error.failedOperationIndex !== undefined) {
+        for (const transaction of batch)
+          this.commit(transaction.operations).then(transaction.resolve, transaction.reject);
+      } else {
+        for (const transaction of batch) transaction.reject(error);
+      }
+      return;
+    }
+    for (const transaction of batch) transaction.resolve();
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { RegistryError, type RegistryTransactionOperation, TransactionCoalescer } from '../src/index.js';
+
+const op = (key: string): RegistryTransactionOperation => ({ type: 'create', key, value: '' });
+
+/** A wire that records each transaction it is sent and fails those holding a key in `failing`. */
+function wire(failing: ReadonlySet<string> = new Set(), error?: Error) {
+  const sent: string[][] = [];
+  const commit = async (operations: readonly RegistryTransactionOperation[]) => {
+    sent.push(operations.map((o) => o.key));
+    if (error) throw error;
+    const index = operations.findIndex((o) => failing.has(o.key));
+    if (index >= 0)
+      throw new RegistryError('TRANSACTION_FAILED', `failed at ${index}`, { failedOperationIndex: index });
+  };
+  return { sent, commit };
+}
+
+describe('TransactionCoalescer', () => {
+  it('sends the transactions of one event-loop turn as one, in the order asked, and resolves each', async () => {
+    const { sent, commit } = wire();
+    const coalescer = new TransactionCoalescer(commit, 10);
+    await Promise.all([
+      coalescer.execute([op('/a/1'), op('/a/2')]),
+      coalescer.execute([op('/b/1')]),
+      coalescer.execute([op('/c/1')]),
+    ]);
+    expect(sent).toEqual([['/a/1', '/a/2', '/b/1', '/c/1']]);
+    await coalescer.execute([op('/d/1')]); // a later turn: alone
+    expect(sent.at(-1)).toEqual(['/d/1']);
+  });
+
+  it('keeps a merged transaction within maxOperations and sends a large one alone at once', async () => {
+    const { sent, commit } = wire();
+    const coalescer = new TransactionCoalescer(commit, 3);
+    const large = coalescer.execute([op('/l/1'), op('/l/2'), op('/l/3')]);
+    expect(sent).toEqual([['/l/1', '/l/2', '/l/3']]); // not deferred
+    await Promise.all([
+      large,
+      coalescer.execute([op('/a/1'), op('/a/2')]),
+      coalescer.execute([op('/b/1')]),
+      coalescer.execute([op('/c/1')]),
+    ]);
+    expect(sent.slice(1)).toEqual([['/a/1', '/a/2', '/b/1'], ['/c/1']]);
+  });
+
+  it('runs each transaction of a refused merge alone: each caller gets its own outcome and index', async () => {
+    const { sent, commit } = wire(new Set(['/b/2']));
+    const coalescer = new TransactionCoalescer(commit, 10);
+    const outcomes = await Promise.allSettled([
+      coalescer.execute([op('/a/1')]),
+      coalescer.execute([op('/b/1'), op('/b/2')]),
+      coalescer.execute([op('/c/1')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const failure = (outcomes[1] as PromiseRejectedResult).reason as RegistryError;
+    expect(failure.code).toBe('TRANSACTION_FAILED');
+    expect(failure.failedOperationIndex).toBe(1);
+    expect(sent[0]).toEqual(['/a/1', '/b/1', '/b/2', '/c/1']);
+    expect(sent.slice(1).sort()).toEqual([['/a/1'], ['/b/1', '/b/2'], ['/c/1']]);
+  });
+
+  it('hands an error of unknown outcome to every caller of the merged transaction, without retrying', async () => {
+    const lost = new RegistryError('CONNECTION_LOSS', 'connection lost');
+    const { sent, commit } = wire(new Set(), lost);
+    const coalescer = new TransactionCoalescer(commit, 10);
+    const outcomes = await Promise.allSettled([
+      coalescer.execute([op('/a/1')]),
+      coalescer.execute([op('/b/1')]),
+    ]);
+    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual([lost, lost]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('names the field and the accepted values for a bad maxOperations', () => {
+    expect(() => new TransactionCoalescer(async () => {}, 0)).toThrow(
+      "TransactionCoalescer 'maxOperations' must be an integer >= 1, got 0",
+    );
+  });
+});
