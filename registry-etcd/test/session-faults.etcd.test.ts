@@ -18,7 +18,7 @@ import {
 } from '@elasticjob-ts/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EtcdRegistryCenter } from '../src/index.js';
-import { acknowledgedKeepAlives } from './support/etcd-fixture.js';
+import { acknowledgedKeepAlives, raftTermTracker } from './support/etcd-fixture.js';
 
 const SESSION_TIMEOUT_MS = 3_000;
 const KEEP_ALIVE_INTERVAL_MS = SESSION_TIMEOUT_MS / 3;
@@ -155,25 +155,37 @@ async function firstSuccessfulWriteMs(client: EtcdRegistryCenter, killedAt: numb
   return succeededAt - killedAt;
 }
 
-describe('event-loop stall', () => {
-  let server: EtcdTestServer;
+/**
+ * Starts a single-member etcd server before the tests of the enclosing `describe` block (stopped
+ * after them); returns a function giving its client URLs.
+ */
+function useEtcdServer(): () => string[] {
+  let server: EtcdTestServer | undefined;
   beforeAll(async () => {
     server = await startEtcdServer();
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
   });
+  return () => {
+    if (server === undefined) throw new Error('the etcd server is not started yet');
+    return server.endpoints;
+  };
+}
+
+describe('event-loop stall', () => {
+  const endpoints = useEtcdServer();
 
   it('a stall longer than the TTL costs no session while the server still holds the lease', async () => {
     const ns = namespace();
-    const { client, states } = await startClient(server.endpoints, ns);
-    const { client: observer } = await startClient(server.endpoints, ns);
+    const { client, states } = await startClient(endpoints(), ns);
+    const { client: observer } = await startClient(endpoints(), ns);
     await client.persistEphemeral('/instances/i1', 'mine');
     const events = recorder();
     await observer.watch('/instances', events.listener);
     await events.waitForEvent({ type: 'ADDED', key: '/instances/i1' });
     const lease = client.sessionId as string;
-    const renewer = await startLeaseRenewer(server.endpoints, lease, KEEP_ALIVE_INTERVAL_MS / 2);
+    const renewer = await startLeaseRenewer(endpoints(), lease, KEEP_ALIVE_INTERVAL_MS / 2);
 
     stallEventLoop(SESSION_TIMEOUT_MS + 1_500);
     const acksAfterStall = acknowledgedKeepAlives(client);
@@ -207,8 +219,8 @@ describe('event-loop stall', () => {
     // etcd revokes an expired lease from a background loop (every 500 ms) and then a raft round;
     // until then the lease's keys exist and a transaction checking them would succeed.
     const ns = namespace();
-    const { client, states } = await startClient(server.endpoints, ns);
-    const { client: observer } = await startClient(server.endpoints, ns);
+    const { client, states } = await startClient(endpoints(), ns);
+    const { client: observer } = await startClient(endpoints(), ns);
     await client.persistEphemeral('/instances/i1', 'mine');
     await client.persist('/sharding/0/running', 'free');
     const acks = acknowledgedKeepAlives(client);
@@ -233,6 +245,37 @@ describe('event-loop stall', () => {
     expect(await observer.getDirectly('/sharding/0/running')).toBe('free');
     expect(await observer.isExisted('/instances/i1')).toBe(false);
   }, 40_000);
+});
+
+describe('raft term change while a read is in flight', () => {
+  const endpoints = useEtcdServer();
+
+  // A client that has not seen a new leader's term yet sends a read after the election; an answer
+  // with the new term (a keep-alive's, on another connection) arrives while the read is in flight
+  // and cancels it, as it cancels a request the dead leader lost. A read changed nothing: the
+  // adapter sends it again under the new term instead of failing it with CONNECTION_LOSS.
+  it('a read cancelled by a newer term is sent again and answered', async () => {
+    const proxy = await FaultProxy.start({ targetPort: Number(new URL(endpoints()[0] ?? '').port) });
+    proxies.push(proxy);
+    const { client } = await startClient([`http://127.0.0.1:${proxy.port}`], namespace());
+    await client.persist('/config', 'value');
+    const terms = raftTermTracker(client);
+    const termBefore = terms.term;
+    expect(termBefore, 'the term of the answers so far').toBeDefined();
+
+    proxy.setMode('pause'); // the read reaches the server only on heal
+    const read = client.getDirectly('/config').then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    await vi.waitFor(() => expect(terms.inFlightRequests).toBe(1), { timeout: 5_000, interval: 5 });
+    terms.observeTerm((termBefore ?? 0) + 1);
+    expect(terms.inFlightRequests, 'the read was cancelled').toBe(0);
+    // The read was cancelled; the attempt sent again is in flight under the new term.
+    await vi.waitFor(() => expect(terms.inFlightRequests).toBe(1), { timeout: 5_000, interval: 5 });
+    proxy.heal();
+    expect(await read).toEqual({ value: 'value' });
+  });
 });
 
 describe('3-member cluster: raft leader killed', () => {
