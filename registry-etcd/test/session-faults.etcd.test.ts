@@ -366,10 +366,13 @@ describe('3-member cluster: raft leader killed', () => {
   // them as a dead port does). The connection timeout is left at its default (15 s), longer than
   // etcd's own request timeout, so that nothing but the adapter can end a request etcd lost.
   it('behind per-member proxies: requests in flight at the kill settle and every session is renewed within the leader-change bound', async () => {
-    // A follower starts an election after one to two election timeouts of silence; the adapter
-    // sees the new raft term in the answer to its first keep-alive after the election, sent
-    // within one keep-alive interval and answered (or given up) within another.
-    const leaderChangeBoundMs = 2 * cluster.electionTimeoutMs + 2 * KEEP_ALIVE_INTERVAL_MS;
+    // A follower starts an election after one to two election timeouts of silence, and a split
+    // vote or a member short of CPU (its raft ticks come late) takes more rounds: etcd's election
+    // is measured (the first status answer naming a new leader), not bounded. What the adapter
+    // owns is bounded from there: it sees the new raft term in the answer to its first keep-alive
+    // after the election, sent within one keep-alive interval and answered (or given up) within
+    // another; that answer also cancels the requests the dead leader lost.
+    const afterElectionBoundMs = 2 * KEEP_ALIVE_INTERVAL_MS;
     const ns = namespace();
     const { client: observer } = await startClient(cluster.endpoints, ns);
     const workers: Array<{ client: EtcdRegistryCenter; lease: string | undefined; timeline: TimedState[] }> =
@@ -403,6 +406,13 @@ describe('3-member cluster: raft leader killed', () => {
     const acksAtKill = workers.map((worker) => acknowledgedKeepAlives(worker.client));
     await cluster.killMember(leader);
     const killedAt = performance.now();
+    const electedAfter = vi.waitFor(
+      async () => {
+        expect(await cluster.leader(), 'a new leader').toBeDefined();
+        return performance.now() - killedAt;
+      },
+      { timeout: SESSION_TIMEOUT_MS * 10, interval: 10 },
+    );
     // Writes issued until the followers notice the dead leader are forwarded to it and lost by
     // etcd: one from every client every 100 ms during the first election timeout.
     const writes: Array<Promise<{ settledAfterMs: number; outcome: string }>> = [];
@@ -433,6 +443,8 @@ describe('3-member cluster: raft leader killed', () => {
       ),
     );
     const settled = await Promise.all(writes);
+    const electedAfterMs = await electedAfter;
+    const leaderChangeBoundMs = electedAfterMs + afterElectionBoundMs;
     try {
       // In flight across the leader change, a write has an unknown outcome: written or CONNECTION_LOSS.
       for (const write of settled) expect(['written', 'CONNECTION_LOSS']).toContain(write.outcome);
@@ -459,10 +471,11 @@ describe('3-member cluster: raft leader killed', () => {
       });
       console.info(
         `[measured] etcd 3 members behind per-client fault proxies, session ${SESSION_TIMEOUT_MS} ms, election ` +
-          `timeout ${cluster.electionTimeoutMs} ms, leader kill -9 → RECONNECTED per client: ${reconnectedAfterMs.join(', ')}; ` +
+          `timeout ${cluster.electionTimeoutMs} ms, leader kill -9 → new leader ${electedAfterMs.toFixed(0)} ms, ` +
+          `RECONNECTED per client: ${reconnectedAfterMs.join(', ')}; ` +
           `${settled.length} writes issued in the first election timeout: ` +
           `${settled.filter((write) => write.outcome === 'written').length} written, slowest settled after ${slowest.toFixed(0)} ms ` +
-          `(bound ${leaderChangeBoundMs} ms)`,
+          `(bound: new leader + ${afterElectionBoundMs} ms = ${leaderChangeBoundMs.toFixed(0)} ms)`,
       );
     } finally {
       await cluster.restartMember(leader);
