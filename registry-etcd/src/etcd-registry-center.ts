@@ -197,6 +197,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       requestTimeoutMs: options.connectionTimeoutMs,
       onStateChange: (state) => this.emitState(state),
       onBackgroundError: this.reportError,
+      endpointCount: options.endpoints.length,
     });
     this.client = client;
     this.session = session;

@@ -369,9 +369,10 @@ describe('3-member cluster: raft leader killed', () => {
     // A follower starts an election after one to two election timeouts of silence, and a split
     // vote or a member short of CPU (its raft ticks come late) takes more rounds: etcd's election
     // is measured (the first status answer naming a new leader), not bounded. What the adapter
-    // owns is bounded from there: it sees the new raft term in the answer to its first keep-alive
-    // after the election, sent within one keep-alive interval and answered (or given up) within
-    // another; that answer also cancels the requests the dead leader lost.
+    // owns is bounded from there: a keep-alive a member held across the election is given up
+    // within one keep-alive interval, and the next one (250 ms later, at once to another endpoint
+    // when the first reached a dead member) is answered with the new raft term within another;
+    // that answer also cancels the requests the dead leader lost.
     const afterElectionBoundMs = 2 * KEEP_ALIVE_INTERVAL_MS;
     const ns = namespace();
     const { client: observer } = await startClient(cluster.endpoints, ns);
