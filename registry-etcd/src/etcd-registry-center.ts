@@ -34,7 +34,7 @@ import { cappedExponentialBackoff, passthroughPolicy, retryUnavailablePolicy } f
 import { KeyCodec, prefixEnd } from './keys.js';
 import { executeInLatch, type LatchContext } from './leader-latch.js';
 import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
-import { RaftTermTracker } from './raft-term.js';
+import { RaftTermTracker, readAcrossTermChanges } from './raft-term.js';
 import { readServerTime } from './server-time.js';
 import { LeaseSession } from './session.js';
 import { cancelWatcher, SubtreeWatch } from './subtree-watch.js';
@@ -128,6 +128,16 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private client: Etcd3 | undefined;
   private session: LeaseSession | undefined;
   /**
+   * Follows the raft term of every answer and cancels requests a leader change left unanswered
+   * (see `raft-term.ts`).
+   */
+  private readonly terms = new RaftTermTracker((cancelled, term) =>
+    this.logger.warn(
+      { term, cancelled },
+      'etcd raft term changed: requests in flight cancelled (CONNECTION_LOSS, outcome unknown)',
+    ),
+  );
+  /**
    * An idle watcher held for the client's lifetime, so that `etcd3` never tears its shared watch
    * stream down when the last real watcher goes (it cancels the stream, counts the cancellation as
    * a host failure and resets every gRPC channel of the host).
@@ -192,20 +202,14 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     }
     this.lifecycle = 'starting';
     const { options } = this;
-    // Follows the raft term of every answer; cancels requests a leader change left unanswered.
-    const terms = new RaftTermTracker((cancelled, term) =>
-      this.logger.warn(
-        { term, cancelled },
-        'etcd raft term changed: requests in flight cancelled (CONNECTION_LOSS, outcome unknown)',
-      ),
-    );
-    const client = new Etcd3(this.clientOptions(terms));
+    const client = new Etcd3(this.clientOptions(this.terms));
     const session = new LeaseSession({
       leaseClient: client.leaseClient,
       ttlSeconds: options.ttlSeconds,
       requestTimeoutMs: options.connectionTimeoutMs,
       onStateChange: (state) => this.emitState(state),
       onBackgroundError: this.reportError,
+      endpointCount: options.endpoints.length,
     });
     this.client = client;
     this.session = session;
@@ -292,7 +296,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     assertRegistryPath(key);
     const client = this.requireClient(key);
     if (key === '/') return '';
-    const { own, child } = await this.call('getDirectly', key, () => this.readNode(client, key, false));
+    const { own, child } = await this.read('getDirectly', key, (options) =>
+      this.readNode(client, key, false, options),
+    );
     const kv = own.kvs[0];
     if (kv !== undefined) return kv.value.toString();
     return child.kvs.length > 0 ? '' : undefined;
@@ -328,7 +334,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     assertRegistryPath(key);
     const client = this.requireClient(key);
     if (key === '/') return true;
-    const { own, child } = await this.call('isExisted', key, () => this.readNode(client, key, true));
+    const { own, child } = await this.read('isExisted', key, (options) =>
+      this.readNode(client, key, true, options),
+    );
     return own.kvs.length > 0 || child.kvs.length > 0;
   }
 
@@ -344,7 +352,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     assertRegistryPath(key);
     const client = this.requireClient(key);
     return sortChildrenDescending(
-      await this.call('getChildrenKeys', key, () => this.childNames(client, key)),
+      await this.read('getChildrenKeys', key, (options) => this.childNames(client, key, options)),
     );
   }
 
@@ -357,7 +365,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   async getNumChildren(key: string): Promise<number> {
     assertRegistryPath(key);
     const client = this.requireClient(key);
-    return (await this.call('getNumChildren', key, () => this.childNames(client, key))).size;
+    return (await this.read('getNumChildren', key, (options) => this.childNames(client, key, options))).size;
   }
 
   /**
@@ -563,8 +571,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       const snapshots = new Map<string, { keys: string[]; revision: bigint }>();
       for (const prefix of prefixesNeedingSnapshots(plan)) {
         const key = Buffer.from(prefix);
-        const response = await this.call('executeInTransaction', undefined, () =>
-          client.kv.range({ key, range_end: prefixEnd(key), keys_only: true }, this.callOptions()),
+        const response = await this.read('executeInTransaction', undefined, (options) =>
+          client.kv.range({ key, range_end: prefixEnd(key), keys_only: true }, options),
         );
         snapshots.set(prefix, {
           keys: response.kvs.map((kv) => kv.key.toString()),
@@ -818,6 +826,22 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     return this.call(operation, path, fn, leaseId);
   }
 
+  /**
+   * Runs a vendor call that only reads, like {@link call}. A read a raft leader change cancelled
+   * (see `raft-term.ts`) is sent again until `connectionTimeoutMs` after the first attempt: it
+   * changed nothing, so only a read no server answered in time fails with `CONNECTION_LOSS`.
+   */
+  private read<T>(
+    operation: string,
+    path: string | undefined,
+    fn: (callOptions: { deadline: number }) => Promise<T>,
+  ): Promise<T> {
+    const deadlineAt = Date.now() + this.options.connectionTimeoutMs;
+    return this.call(operation, path, () =>
+      readAcrossTermChanges((deadline) => fn({ deadline }), deadlineAt),
+    );
+  }
+
   /** Runs a vendor call, mapping its error; a refused lease ends the session at once. */
   private async call<T>(
     operation: string,
@@ -859,6 +883,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     client: Etcd3,
     path: string,
     keysOnly: boolean,
+    callOptions: { deadline: number },
   ): Promise<{ own: IRangeResponse; child: IRangeResponse }> {
     const descendants = this.codec.descendants(path);
     const response = await client.kv.txn(
@@ -877,7 +902,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         ],
         failure: [],
       },
-      this.callOptions(),
+      callOptions,
     );
     const own = rangeOf(response.responses[0]);
     const child = rangeOf(response.responses[1]);
@@ -889,11 +914,15 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     return { own, child };
   }
 
-  private async childNames(client: Etcd3, path: string): Promise<Set<string>> {
+  private async childNames(
+    client: Etcd3,
+    path: string,
+    callOptions: { deadline: number },
+  ): Promise<Set<string>> {
     const descendants = this.codec.descendants(path);
     const response = await client.kv.range(
       { key: descendants.key, range_end: descendants.range_end, keys_only: true },
-      this.callOptions(),
+      callOptions,
     );
     const prefixLength = descendants.key.length;
     const names = new Set<string>();
@@ -917,10 +946,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     const counter = Buffer.from(this.codec.sequenceCounter(prefixPath));
     const readCounter = (responses: readonly { response_range?: IRangeResponse }[]) =>
       BigInt(rangeOf(responses[0])?.kvs[0]?.version ?? '0');
-    let version = await this.call(operation, prefixPath, async () =>
-      BigInt(
-        (await client.kv.range({ key: counter, keys_only: true }, this.callOptions())).kvs[0]?.version ?? '0',
-      ),
+    let version = await this.read(operation, prefixPath, async (options) =>
+      BigInt((await client.kv.range({ key: counter, keys_only: true }, options)).kvs[0]?.version ?? '0'),
     );
     for (let attempt = 1; attempt <= SEQUENCE_ATTEMPTS; attempt++) {
       const path = `${prefixPath}${(version + 1n).toString().padStart(10, '0')}`;
@@ -983,14 +1010,14 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     operations: readonly RegistryTransactionOperation[],
   ): Promise<OperationFailure | undefined> {
     const keys = keysToDiagnose(operations, this.codec);
-    const response = await this.call('executeInTransaction', undefined, () =>
+    const response = await this.read('executeInTransaction', undefined, (options) =>
       client.kv.txn(
         {
           compare: [],
           success: keys.map((key) => ({ request_range: { key: Buffer.from(key) } })),
           failure: [],
         },
-        this.callOptions(),
+        options,
       ),
     );
     const values = new Map<string, string>();

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { KeyCodec } from './keys.js';
+import { readAcrossTermChanges } from './raft-term.js';
 import type { LeaseSession } from './session.js';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 
@@ -107,26 +108,30 @@ async function waitForTurn(
     let predecessor: string | undefined;
     let revision: bigint;
     try {
-      const response = await client.kv.txn(
-        {
-          compare: [],
-          success: [
-            { request_range: { key: Buffer.from(waiterKey), keys_only: true } },
+      const response = await readAcrossTermChanges(
+        (deadline) =>
+          client.kv.txn(
             {
-              request_range: {
-                key: range.key,
-                range_end: range.range_end,
-                max_create_revision: (myRevision - 1n).toString(),
-                sort_target: 'Create',
-                sort_order: 'Descend',
-                limit: 1,
-                keys_only: true,
-              },
+              compare: [],
+              success: [
+                { request_range: { key: Buffer.from(waiterKey), keys_only: true } },
+                {
+                  request_range: {
+                    key: range.key,
+                    range_end: range.range_end,
+                    max_create_revision: (myRevision - 1n).toString(),
+                    sort_target: 'Create',
+                    sort_order: 'Descend',
+                    limit: 1,
+                    keys_only: true,
+                  },
+                },
+              ],
+              failure: [],
             },
-          ],
-          failure: [],
-        },
-        { deadline: Date.now() + context.requestTimeoutMs },
+            { deadline },
+          ),
+        Date.now() + context.requestTimeoutMs,
       );
       const own = response.responses[0]?.response_range as IRangeResponse | undefined;
       const before = response.responses[1]?.response_range as IRangeResponse | undefined;

@@ -18,12 +18,52 @@
  * The cancellation uses the gRPC status `FAILED_PRECONDITION`, which `etcd3` neither retries nor
  * counts as a host failure: the member that held the request is alive and keeps its connections.
  *
+ * The client cannot tell a request the dead leader lost from one sent after the election by a
+ * client that had not seen the new term yet: both are cancelled. For a write that is the honest
+ * `CONNECTION_LOSS` (outcome unknown). A read changes nothing, so {@link readAcrossTermChanges}
+ * sends a cancelled read again, under the new term, until the read's deadline: a read fails only
+ * when no answer came within its deadline, as before the cancellation existed.
+ *
  * @module
  */
 import { InterceptingCall, type Interceptor, status } from '@grpc/grpc-js';
 
 /** Text of the status a request cancelled by {@link RaftTermTracker} fails with. */
 export const TERM_CHANGED_DETAILS = 'etcd raft term changed while the request was in flight (leader change)';
+
+/**
+ * Whether `error` is a request {@link RaftTermTracker} cancelled because a leader change may have
+ * lost it (as `etcd3` rejects it: the gRPC status is cast, its details kept in the message).
+ *
+ * @param error - anything an `etcd3` call rejected with.
+ */
+export function isTermChangeCancellation(error: unknown): boolean {
+  return error instanceof Error && error.message.includes(TERM_CHANGED_DETAILS);
+}
+
+/**
+ * Runs a read and sends it again each time {@link RaftTermTracker} cancelled it: the read changed
+ * nothing, and the next attempt goes out under the new term, so only a further election can cancel
+ * it. Every attempt shares one deadline, so the read as a whole is bounded as one request is.
+ *
+ * @param read - sends the read with the given gRPC deadline (epoch ms, `Date.now()` clock).
+ * @param deadlineAtEpochMs - deadline of the whole read, epoch ms.
+ * @returns what the first attempt not cancelled by a term change resolved with.
+ * @throws whatever an attempt rejected with, other than a term-change cancellation; the
+ *   cancellation itself once the deadline has passed.
+ */
+export async function readAcrossTermChanges<T>(
+  read: (deadlineAtEpochMs: number) => Promise<T>,
+  deadlineAtEpochMs: number,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await read(deadlineAtEpochMs);
+    } catch (error) {
+      if (!isTermChangeCancellation(error) || Date.now() >= deadlineAtEpochMs) throw error;
+    }
+  }
+}
 
 /** Follows the raft term of etcd's answers and cancels unary requests a leader change left behind. */
 export class RaftTermTracker {
@@ -74,6 +114,11 @@ export class RaftTermTracker {
         });
       },
     });
+
+  /** How many unary requests sent under a known term await their answer (diagnostics, tests). */
+  get inFlightRequests(): number {
+    return this.inFlight.size;
+  }
 
   /** The highest raft term seen in an answer, or `undefined` before the first one. */
   get term(): number | undefined {

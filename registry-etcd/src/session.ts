@@ -5,7 +5,9 @@
  *
  * - a keep-alive every TTL/3 over one bidirectional stream; a failed or unanswered keep-alive ⇒
  *   `SUSPENDED` at once, and keep-alives are retried (on a new stream, to any endpoint) every
- *   250 ms for as long as it takes;
+ *   250 ms for as long as it takes; a keep-alive whose endpoint was unavailable (`UNAVAILABLE`:
+ *   it reached no server, e.g. a dead cluster member) is sent again at once on a new stream, up
+ *   to one endpoint count in a row, so that a dead member picked at random costs no retry delay;
  * - `LOST` is a fact the server states, never a local guess: a keep-alive answered with TTL ≤ 0
  *   (etcd's answer for a lease it does not hold: expired or revoked), or any request refused with
  *   "lease not found". No local timer ends the session: after an event-loop stall, a partition or
@@ -35,7 +37,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core';
-import type { IDuplexStream, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse, LeaseClient } from 'etcd3';
+import {
+  castGrpcError,
+  GRPCUnavailableError,
+  type IDuplexStream,
+  type ILeaseKeepAliveRequest,
+  type ILeaseKeepAliveResponse,
+  type LeaseClient,
+} from 'etcd3';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 
 /** Internal session state. */
@@ -54,6 +63,11 @@ export interface LeaseSessionOptions {
   readonly onStateChange: (state: RegistryConnectionState) => void;
   /** Receives background failures worth a log line. */
   readonly onBackgroundError: (message: string, error: unknown) => void;
+  /**
+   * Number of server endpoints: how many keep-alives in a row are sent again at once after their
+   * endpoint was unavailable, before the retry delay applies again.
+   */
+  readonly endpointCount: number;
 }
 
 const now = () => performance.now();
@@ -76,6 +90,8 @@ export class LeaseSession {
   private recoverTimer: NodeJS.Timeout | undefined;
   private currentTick: Promise<void> | undefined;
   private acknowledged = 0;
+  /** Keep-alives in a row that failed `UNAVAILABLE` and were sent again without delay. */
+  private unavailableInARow = 0;
   /**
    * Monotonic time (`performance.now()`) until which the server holds the lease for sure: when the
    * last keep-alive it answered (or the grant) was sent, plus the TTL it answered. 0 when unknown.
@@ -309,9 +325,19 @@ export class LeaseSession {
         this.stateValue = 'suspended';
         this.emit('SUSPENDED');
       }
-      this.scheduleTick(Math.min(RETRY_DELAY_MS, this.intervalMs));
+      // An endpoint that was unavailable saw nothing: try another one at once (each new stream
+      // goes to an endpoint picked at random), up to one endpoint count in a row.
+      const unavailable = castGrpcError(error as Error) instanceof GRPCUnavailableError;
+      this.unavailableInARow = unavailable ? this.unavailableInARow + 1 : 0;
+      if (unavailable && this.unavailableInARow < this.options.endpointCount) {
+        this.scheduleTick(0);
+      } else {
+        this.unavailableInARow = 0;
+        this.scheduleTick(Math.min(RETRY_DELAY_MS, this.intervalMs));
+      }
       return;
     }
+    this.unavailableInARow = 0;
     if (lease !== this.lease) return;
     if (Number(response.TTL) <= 0) {
       this.loseSession(); // the server does not hold the lease (expired or revoked)

@@ -16,6 +16,7 @@
 import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core';
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
 import type { KeyCodec } from './keys.js';
+import { readAcrossTermChanges } from './raft-term.js';
 
 interface CachedNode {
   readonly value: string;
@@ -92,9 +93,9 @@ export class SubtreeWatch {
   private async readAndDiff(): Promise<bigint> {
     const { client, codec, path } = this.options;
     const range = codec.subtree(path);
-    const response = await client.kv.range(
-      { key: range.key, range_end: range.range_end },
-      { deadline: Date.now() + this.options.requestTimeoutMs },
+    const response = await readAcrossTermChanges(
+      (deadline) => client.kv.range({ key: range.key, range_end: range.range_end }, { deadline }),
+      Date.now() + this.options.requestTimeoutMs,
     );
     const fresh = new Map<string, { kv: IKeyValue; value: string }>();
     for (const kv of response.kvs) {

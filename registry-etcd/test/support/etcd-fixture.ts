@@ -6,6 +6,7 @@ import { CONFORMANCE_DIGEST } from '@elasticjob-ts/registry-conformance';
 import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
 import { Etcd3, Range } from 'etcd3';
 import { EtcdRegistryCenter } from '../../src/index.js';
+import type { RaftTermTracker } from '../../src/raft-term.js';
 import type { LeaseSession } from '../../src/session.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
@@ -111,4 +112,9 @@ export function acknowledgedKeepAlives(client: EtcdRegistryCenter): number {
   const session = (client as unknown as { session?: LeaseSession }).session;
   if (session === undefined) throw new Error('the client has no session');
   return session.acknowledgedKeepAlives;
+}
+
+/** The client's raft term tracker (the adapter's private one, for tests of term changes). */
+export function raftTermTracker(client: EtcdRegistryCenter): RaftTermTracker {
+  return (client as unknown as { terms: RaftTermTracker }).terms;
 }

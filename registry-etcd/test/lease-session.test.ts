@@ -1,0 +1,91 @@
+/**
+ * {@link LeaseSession}'s retry pacing, on a fake lease client and fake timers: a keep-alive whose
+ * endpoint was unavailable (a dead cluster member picked at random) is sent again at once, once
+ * per endpoint in a row; then the retry delay applies, so that an outage of every endpoint does
+ * not spin.
+ */
+import { EventEmitter } from 'node:events';
+import type { RegistryConnectionState } from '@elasticjob-ts/core';
+import type { LeaseClient } from 'etcd3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LeaseSession } from '../src/session.js';
+
+type Answer = 'ack' | 'unavailable';
+
+/** A lease client whose n-th keep-alive stream answers its keep-alives with `answers[n]`. */
+function fakeLeaseClient(answers: (streamIndex: number) => Answer): {
+  client: LeaseClient;
+  streams: () => number;
+} {
+  let opened = 0;
+  const client = {
+    leaseGrant: async () => ({ ID: '7', TTL: '3' }),
+    leaseRevoke: async () => ({}),
+    leaseKeepAlive: async () => {
+      const answer = answers(opened);
+      opened += 1;
+      const stream = Object.assign(new EventEmitter(), {
+        write: () =>
+          queueMicrotask(() =>
+            answer === 'ack'
+              ? stream.emit('data', { ID: '7', TTL: '3' })
+              : stream.emit(
+                  'error',
+                  Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }),
+                ),
+          ),
+        end: () => undefined,
+        cancel: () => undefined,
+      });
+      return stream;
+    },
+  };
+  return { client: client as unknown as LeaseClient, streams: () => opened };
+}
+
+describe('LeaseSession retry pacing', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function open(answers: (streamIndex: number) => Answer) {
+    const fake = fakeLeaseClient(answers);
+    const states: RegistryConnectionState[] = [];
+    const session = new LeaseSession({
+      leaseClient: fake.client,
+      ttlSeconds: 3,
+      requestTimeoutMs: 5_000,
+      onStateChange: (state) => states.push(state),
+      onBackgroundError: () => undefined,
+      endpointCount: 3,
+    });
+    return { session, states, streams: fake.streams };
+  }
+
+  it('sends a keep-alive again at once after its endpoint was unavailable', async () => {
+    // Streams 0 and 1 reach a dead member; stream 2 a live one.
+    const { session, states, streams } = open((index) => (index < 2 ? 'unavailable' : 'ack'));
+    await session.open(performance.now() + 5_000);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(streams()).toBe(3);
+    expect(states).toEqual(['SUSPENDED', 'RECONNECTED']);
+    expect(session.acknowledgedKeepAlives).toBe(1);
+    await session.close();
+  });
+
+  it('waits the retry delay after one endpoint count of unavailable endpoints in a row', async () => {
+    const { session, states, streams } = open(() => 'unavailable');
+    await session.open(performance.now() + 5_000);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(streams()).toBe(3);
+    await vi.advanceTimersByTimeAsync(230);
+    expect(streams(), 'nothing sent within the retry delay').toBe(3);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(streams()).toBe(6);
+    expect(states).toEqual(['SUSPENDED']);
+    await session.close();
+  });
+});
