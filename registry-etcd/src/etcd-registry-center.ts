@@ -116,6 +116,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   readonly capabilities: RegistryCapabilities = {
     authentication: true,
     registryCenterTimeResolutionMs: 1000,
+    maxTransactionOperations: COALESCED_TRANSACTION_MAX_OPERATIONS,
   };
   /** The namespace (key prefix without the leading `/`). */
   readonly namespace: string;

@@ -290,7 +290,11 @@ describe('configuration', () => {
     const registry = await createRegistryCenter({ type: 'etcd', endpoints: server.endpoints, namespace: ns });
     clients.push(registry as EtcdRegistryCenter);
     expect(registry).toBeInstanceOf(EtcdRegistryCenter);
-    expect(registry.capabilities).toEqual({ authentication: true, registryCenterTimeResolutionMs: 1000 });
+    expect(registry.capabilities).toEqual({
+      authentication: true,
+      registryCenterTimeResolutionMs: 1000,
+      maxTransactionOperations: 40,
+    });
     await registry.persist('/via-factory', 'yes');
     expect(await registry.getDirectly('/via-factory')).toBe('yes');
     await expect(

@@ -99,6 +99,7 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   readonly capabilities: RegistryCapabilities = Object.freeze({
     authentication: true,
     registryCenterTimeResolutionMs: 1,
+    maxTransactionOperations: 1000,
   });
   /** The namespace every key is stored under (`/{namespace}` on the server). */
   readonly namespace: string;

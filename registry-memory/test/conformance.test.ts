@@ -17,7 +17,7 @@ registryConformanceSuite({
   name: 'memory',
   create: ({ namespace, digest, sessionTimeoutMs }) =>
     new MemoryRegistryCenter({ server, namespace, digest, sessionTimeoutMs }),
-  capabilities: { authentication: true, registryCenterTimeResolutionMs: 1 },
+  capabilities: { authentication: true, registryCenterTimeResolutionMs: 1, maxTransactionOperations: 1000 },
   controls: {
     expireSession: async (client) => asMemoryClient(client).expireSession(),
     disconnect: async (client) => asMemoryClient(client).simulateDisconnect(),

@@ -41,8 +41,11 @@ import { type SubtreeSnapshot, SubtreeWatch } from './subtree-watch.js';
 import { toRegistryError } from './to-registry-error.js';
 import { encodeTransaction, runTransaction } from './transaction.js';
 
-/** The most operations of one merged script call of several transactions. */
-const COALESCED_TRANSACTION_MAX_OPERATIONS = 256;
+/**
+ * The most operations of one transaction, and of one script call merged from several: one script
+ * of 1,000 operations keeps the server busy for about a millisecond.
+ */
+const COALESCED_TRANSACTION_MAX_OPERATIONS = 1000;
 
 /** Extra, non-configuration options of {@link RedisRegistryCenter}. */
 export interface RedisRegistryCenterOptions {
@@ -83,7 +86,11 @@ function assertValue(value: unknown, method: string): asserts value is string {
  */
 export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   /** Authentication is enforced (Redis ACL users); server time has a 1 ms resolution (`TIME`). */
-  readonly capabilities: RegistryCapabilities = { authentication: true, registryCenterTimeResolutionMs: 1 };
+  readonly capabilities: RegistryCapabilities = {
+    authentication: true,
+    registryCenterTimeResolutionMs: 1,
+    maxTransactionOperations: COALESCED_TRANSACTION_MAX_OPERATIONS,
+  };
   /** The namespace (the hash tag of every key). */
   readonly namespace: string;
 

@@ -45,7 +45,7 @@ function proxied(client: CoordinatorRegistryCenter): ProxiedRedisRegistryCenter 
 
 registryConformanceSuite({
   name: 'redis',
-  capabilities: { authentication: true, registryCenterTimeResolutionMs: 1 },
+  capabilities: { authentication: true, registryCenterTimeResolutionMs: 1, maxTransactionOperations: 1000 },
   create: ({ namespace, digest, sessionTimeoutMs, authentication }) =>
     proxiedClient(authentication === true ? authServer : server, {
       namespace,

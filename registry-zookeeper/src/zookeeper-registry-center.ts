@@ -48,6 +48,7 @@ import { type CallDone, lastAnswerZxidOf, ZookeeperConnection } from './zookeepe
 export const ZOOKEEPER_CAPABILITIES: RegistryCapabilities = Object.freeze({
   authentication: true,
   registryCenterTimeResolutionMs: 1,
+  maxTransactionOperations: 1000,
 });
 
 /** ZooKeeper's default `jute.maxbuffer`, the largest value a node can hold, in bytes. */
@@ -58,9 +59,10 @@ const MAX_RACE_ATTEMPTS = 10;
 
 /**
  * The most operations of one `multi` merged from several transactions (a subtree delete expands
- * further); far below `jute.maxbuffer` for registry-sized values.
+ * further), as many as one transaction may hold; far below `jute.maxbuffer` for registry-sized
+ * values.
  */
-const COALESCED_TRANSACTION_MAX_OPERATIONS = 256;
+const COALESCED_TRANSACTION_MAX_OPERATIONS = 1000;
 
 type Client = ZookeeperConnection['client'];
 
@@ -118,7 +120,7 @@ type Phase = 'new' | 'starting' | 'started' | 'closed';
  * ```
  */
 export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
-  /** `{ authentication: true, registryCenterTimeResolutionMs: 1 }`. */
+  /** `{ authentication: true, registryCenterTimeResolutionMs: 1, maxTransactionOperations: 1000 }`. */
   readonly capabilities: RegistryCapabilities = ZOOKEEPER_CAPABILITIES;
   /** The namespace: every key lives below `/{namespace}` on the server. */
   readonly namespace: string;

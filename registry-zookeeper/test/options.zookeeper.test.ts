@@ -65,7 +65,11 @@ describe('ZooKeeper registry options', () => {
       namespace: 'a/b',
     });
     expect(registry.namespace).toBe('a/b');
-    expect(registry.capabilities).toEqual({ authentication: true, registryCenterTimeResolutionMs: 1 });
+    expect(registry.capabilities).toEqual({
+      authentication: true,
+      registryCenterTimeResolutionMs: 1,
+      maxTransactionOperations: 1000,
+    });
   });
 
   it("core's createRegistryCenter({ type: 'zookeeper' }) loads this package's factory", async () => {

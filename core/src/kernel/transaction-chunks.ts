@@ -1,8 +1,9 @@
 /**
  * Bounded transactions. Registries cap the operations of one transaction (etcd's default
  * `--max-txn-ops` is 128, counting compares, and the etcd adapter turns one `create` into two
- * compares and a put), so the kernel never sends more than {@link MAX_TRANSACTION_OPERATIONS} in
- * one; larger batches are split. Where atomicity across the whole batch matters (resharding),
+ * compares and a put), so the kernel never sends more than the adapter's
+ * `capabilities.maxTransactionOperations` ({@link maxTransactionOperations}) in one; larger
+ * batches are split. Where atomicity across the whole batch matters (resharding),
  * the caller puts the gate (deleting `leader/sharding/necessary`) in the last chunk.
  *
  * @module
@@ -10,11 +11,19 @@
 import type { CoordinatorRegistryCenter, RegistryTransactionOperation } from '../registry/registry-center.js';
 import { RegistryError } from '../registry/registry-error.js';
 
-/** The most operations the kernel puts in one registry transaction (fits etcd's default 128 after expansion). */
-export const MAX_TRANSACTION_OPERATIONS = 40;
+/** The bound when the adapter declares none (fits etcd's default 128 after expansion). */
+export const DEFAULT_MAX_TRANSACTION_OPERATIONS = 40;
+
+/** The most operations the kernel puts in one transaction of `registry` (at least 2). */
+export function maxTransactionOperations(registry: CoordinatorRegistryCenter): number {
+  const declared = registry.capabilities.maxTransactionOperations;
+  return declared !== undefined && Number.isInteger(declared) && declared >= 2
+    ? declared
+    : DEFAULT_MAX_TRANSACTION_OPERATIONS;
+}
 
 /**
- * Runs `operations` in transactions of at most {@link MAX_TRANSACTION_OPERATIONS}, each prefixed by
+ * Runs `operations` in transactions of at most {@link maxTransactionOperations}, each prefixed by
  * `prefix` (e.g. a `check` of the job root), with `last` appended to the final one.
  *
  * @param registry - the registry.
@@ -32,7 +41,7 @@ export async function executeInChunks(
 ): Promise<void> {
   const prefix = options.prefix ?? [];
   const last = options.last ?? [];
-  const room = MAX_TRANSACTION_OPERATIONS - prefix.length;
+  const room = Math.max(1, maxTransactionOperations(registry) - prefix.length);
   const chunks: RegistryTransactionOperation[][] = [];
   for (let i = 0; i < operations.length; i += room) chunks.push(operations.slice(i, i + room));
   if (chunks.length === 0) chunks.push([]);
@@ -48,7 +57,7 @@ export async function executeInChunks(
 /**
  * Runs groups of operations that must each commit whole (one item's conditional writes), as few
  * transactions as possible: groups are packed into chunks of at most
- * {@link MAX_TRANSACTION_OPERATIONS}; when a chunk fails on a condition, each of its groups is
+ * {@link maxTransactionOperations}; when a chunk fails on a condition, each of its groups is
  * retried alone, so one item whose state changed does not hold back the others.
  *
  * @param registry - the registry.
@@ -80,13 +89,14 @@ export async function executeGroupsInChunks(
     if (indexes.length === 1) return;
     for (const i of indexes) committed[i] = await tryTransaction(registry, groups[i] ?? []);
   };
+  const limit = maxTransactionOperations(registry);
   for (let i = 0; i < groups.length; i++) {
     const length = groups[i]?.length ?? 0;
     if (length === 0) {
       committed[i] = true;
       continue;
     }
-    if (size + length > MAX_TRANSACTION_OPERATIONS) await flush();
+    if (size + length > limit) await flush();
     chunk.push(i);
     size += length;
   }

@@ -89,6 +89,14 @@ export interface RegistryCapabilities {
    * (node mtime), 1000 for etcd (HTTP `Date` header), 1 for memory.
    */
   readonly registryCenterTimeResolutionMs: number;
+  /**
+   * The most operations one {@link CoordinatorRegistryCenter.executeInTransaction} takes within the
+   * server's limits (after any expansion the adapter makes). The kernel splits larger batches into
+   * transactions of at most this many. Absent: 40, which fits etcd's default `--max-txn-ops` (128
+   * compares or requests). ZooKeeper, Redis and memory declare 1,000, so a 64-item run is admitted
+   * in one transaction and cleared in one more.
+   */
+  readonly maxTransactionOperations?: number;
 }
 
 /** Options of {@link CoordinatorRegistryCenter.executeInLeader}. */

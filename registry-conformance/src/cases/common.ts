@@ -12,7 +12,7 @@ export type ControlName = keyof RegistryConformanceControls;
 
 /** Boolean capabilities (those a test can require). */
 export type BooleanCapability = {
-  [K in keyof RegistryCapabilities]: RegistryCapabilities[K] extends boolean ? K : never;
+  [K in keyof RegistryCapabilities]-?: RegistryCapabilities[K] extends boolean ? K : never;
 }[keyof RegistryCapabilities];
 
 /** Base test timeout in ms, before scaling. */

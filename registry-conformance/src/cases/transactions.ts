@@ -423,5 +423,43 @@ export function defineTransactionTests(ctx: ConformanceContext): void {
       },
       timeout,
     );
+
+    it(
+      'a transaction of capabilities.maxTransactionOperations operations (default 40) commits whole',
+      async () => {
+        const client = await ctx.client();
+        const size = ctx.capabilities.maxTransactionOperations ?? 40;
+        await client.persist(ctx.path('big'), '');
+        const keys = Array.from({ length: size }, (_, i) => ctx.path('big', `n${i}`));
+        await client.executeInTransaction(keys.map((key) => ({ type: 'create', key, value: 'v' })));
+        expect((await client.getChildrenKeys(ctx.path('big'))).length).toBe(size);
+      },
+      timeout,
+    );
+
+    it(
+      'transactions asked for at once each get their own outcome: a refused one holds back no other',
+      async () => {
+        const client = await ctx.client();
+        await client.persist(ctx.path('at-once'), '');
+        const outcomes = await Promise.allSettled([
+          client.executeInTransaction([{ type: 'create', key: ctx.path('at-once', 'a'), value: 'a' }]),
+          client.executeInTransaction([
+            { type: 'create', key: ctx.path('at-once', 'b'), value: 'b' },
+            { type: 'check', key: ctx.path('at-once', 'absent') },
+          ]),
+          client.executeInTransaction([{ type: 'create', key: ctx.path('at-once', 'c'), value: 'c' }]),
+        ]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        const failure = (outcomes[1] as PromiseRejectedResult).reason as {
+          code: string;
+          failedOperationIndex?: number;
+        };
+        expect(failure.code).toBe('TRANSACTION_FAILED');
+        expect(failure.failedOperationIndex).toBe(1);
+        expect((await client.getChildrenKeys(ctx.path('at-once'))).sort()).toEqual(['a', 'c']);
+      },
+      timeout,
+    );
   });
 }

@@ -26,7 +26,7 @@ import { RegistryError } from '../../registry/registry-error.js';
 import type { ServerService } from '../instance/server-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
-import { MAX_TRANSACTION_OPERATIONS } from '../transaction-chunks.js';
+import { maxTransactionOperations } from '../transaction-chunks.js';
 import {
   type FencingStamp,
   fireAlreadyServed,
@@ -129,7 +129,7 @@ export class AdmissionService {
       type: 'check',
       key: this.context.paths.instance(this.context.instance.jobInstanceId),
     };
-    const room = Math.max(1, MAX_TRANSACTION_OPERATIONS - 1);
+    const room = Math.max(1, maxTransactionOperations(this.context.registry) - 1);
     let chunk: ItemPlan[] = [];
     const flush = async () => {
       if (chunk.length === 0) return;
