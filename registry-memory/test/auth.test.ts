@@ -7,7 +7,11 @@ describe('digest authentication (creator-only ACLs)', () => {
 
   it('declares the capability', async () => {
     const client = await registry.client();
-    expect(client.capabilities).toEqual({ authentication: true, registryCenterTimeResolutionMs: 1 });
+    expect(client.capabilities).toEqual({
+      authentication: true,
+      registryCenterTimeResolutionMs: 1,
+      maxTransactionOperations: 1000,
+    });
   });
 
   it('refuses another identity reading, writing, deleting or creating children', async () => {

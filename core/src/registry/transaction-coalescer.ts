@@ -8,8 +8,9 @@
  * Semantics are those of the transactions run one after another: a merged transaction is all or
  * nothing, so when it commits, every transaction in it committed, in the order they were asked
  * for. When the server refuses it at one operation (`TRANSACTION_FAILED`, or `NO_AUTH` with a
- * `failedOperationIndex`), nothing was written and each transaction runs again alone, so each
- * caller gets its own outcome and its own `failedOperationIndex`. Any other error (the outcome is unknown, e.g. the connection dropped)
+ * `failedOperationIndex`), nothing was written: the transaction holding that operation runs again
+ * alone, so its caller gets its own outcome and its own `failedOperationIndex`, and the others are
+ * merged again. Any other error (the outcome is unknown, e.g. the connection dropped)
  * goes to every caller of the merged transaction, as it would have to each alone.
  *
  * @module
@@ -79,6 +80,7 @@ export class TransactionCoalescer {
   }
 
   async #send(batch: readonly Pending[]): Promise<void> {
+    if (batch.length === 0) return;
     if (batch.length === 1) {
       const [only] = batch as [Pending];
       this.commit(only.operations).then(only.resolve, only.reject);
@@ -88,14 +90,29 @@ export class TransactionCoalescer {
       await this.commit(batch.flatMap((transaction) => transaction.operations));
     } catch (error) {
       // Refused by the server at one operation (a comparison, or a permission): nothing written.
-      if (RegistryError.is(error) && error.failedOperationIndex !== undefined) {
-        for (const transaction of batch)
-          this.commit(transaction.operations).then(transaction.resolve, transaction.reject);
-      } else {
+      // The transaction holding that operation runs alone and gets its own outcome; the others are
+      // merged again (one refusal costs one more round trip, not one per transaction).
+      const refused = RegistryError.is(error) ? indexOfOperation(batch, error.failedOperationIndex) : -1;
+      if (refused < 0) {
         for (const transaction of batch) transaction.reject(error);
+        return;
       }
+      const alone = batch[refused] as Pending;
+      this.commit(alone.operations).then(alone.resolve, alone.reject);
+      await this.#send(batch.filter((_, i) => i !== refused));
       return;
     }
     for (const transaction of batch) transaction.resolve();
   }
+}
+
+/** The index in `batch` of the transaction holding merged operation `index`; -1 when none. */
+function indexOfOperation(batch: readonly Pending[], index: number | undefined): number {
+  if (index === undefined) return -1;
+  let end = 0;
+  for (const [i, transaction] of batch.entries()) {
+    end += transaction.operations.length;
+    if (index < end) return i;
+  }
+  return -1;
 }
