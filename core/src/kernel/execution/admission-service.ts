@@ -27,6 +27,7 @@ import type { ServerService } from '../instance/server-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
 import { MAX_TRANSACTION_OPERATIONS } from '../transaction-chunks.js';
+import type { KnownItemNodes, OwnItemWrites } from './own-item-writes.js';
 
 /** Which kind of run asks: own items, or items this instance claimed by failover. */
 export type AdmissionMode = 'OWN' | 'FAILOVER';
@@ -58,6 +59,11 @@ export class AdmissionService {
     private readonly context: JobContext,
     private readonly servers: ServerService,
     private readonly session: SessionService,
+    /**
+     * This instance's own last writes of the items' nodes: planned on while the cache does not
+     * show them yet (their watch events lag), so an admission does not compare stale values.
+     */
+    private readonly ownWrites: OwnItemWrites,
   ) {}
 
   /**
@@ -105,8 +111,13 @@ export class AdmissionService {
       chunk = [];
       try {
         await this.context.registry.executeInTransaction([fence, ...batch.flatMap((p) => p.ops)]);
-        for (const plan of batch) admitted.set(plan.item, plan.token);
+        for (const plan of batch) {
+          admitted.set(plan.item, plan.token);
+          this.ownWrites.admitted(plan.item, plan.token, me);
+        }
       } catch (error) {
+        // Outcome unknown or a comparison failed: the record is no guide any more.
+        for (const plan of batch) this.ownWrites.forget(plan.item);
         if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
         if (error.failedOperationIndex === 0) {
           for (const plan of batch) refused.set(plan.item, 'own instance node is gone (session ended)');
@@ -194,16 +205,23 @@ export class AdmissionService {
     return undefined;
   }
 
-  #cached(item: number): { running?: string; fencing?: string } {
-    const { cache, paths } = this.context;
-    return {
-      running: cache.get(paths.shardingNode(item, 'running')),
-      fencing: cache.get(paths.shardingNode(item, 'fencing')),
-    };
+  /** The item's `running` and `fencing` values: the cache's, or this instance's newer own writes. */
+  #cached(item: number): KnownItemNodes {
+    const { cache, paths, instance } = this.context;
+    const running = cache.get(paths.shardingNode(item, 'running'));
+    const fencing = cache.get(paths.shardingNode(item, 'fencing'));
+    return this.ownWrites.resolve(
+      item,
+      {
+        ...(running === undefined ? {} : { running }),
+        ...(fencing === undefined ? {} : { fencing }),
+      },
+      instance.jobInstanceId,
+    );
   }
 
   /** The operations that admit `item`, given what is known of its `running` and `fencing` nodes. */
-  #plan(mode: AdmissionMode, item: number, known: { running?: string; fencing?: string }): ItemPlan {
+  #plan(mode: AdmissionMode, item: number, known: KnownItemNodes): ItemPlan {
     const { paths, instance } = this.context;
     const me = instance.jobInstanceId;
     const ownership = mode === 'OWN' ? 'instance' : 'failover';
@@ -282,10 +300,14 @@ export class AdmissionService {
       return;
     }
     const fencing = await registry.getDirectly(paths.shardingNode(item, 'fencing'));
-    const plan = this.#plan(mode, item, { running, fencing });
+    const plan = this.#plan(mode, item, {
+      ...(running === undefined ? {} : { running }),
+      ...(fencing === undefined ? {} : { fencing }),
+    });
     try {
       await registry.executeInTransaction([fence, ...plan.ops]);
       admitted.set(item, plan.token);
+      this.ownWrites.admitted(item, plan.token, me);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       refused.set(

@@ -11,6 +11,7 @@ import type { RegistryTransactionOperation } from '../../registry/registry-cente
 import { RegistryError } from '../../registry/registry-error.js';
 import type { JobContext } from '../job-context.js';
 import { executeGroupsInChunks, executeInChunks } from '../transaction-chunks.js';
+import type { OwnItemWrites } from './own-item-writes.js';
 
 /** Bookkeeping of which items run where, and of misfired items. */
 export class ExecutionService {
@@ -22,7 +23,11 @@ export class ExecutionService {
    */
   readonly #pendingClears = new Map<number, number>();
 
-  constructor(private readonly context: JobContext) {}
+  constructor(
+    private readonly context: JobContext,
+    /** Where the admission gate learns of the marks this service deleted before the cache does. */
+    private readonly ownWrites: OwnItemWrites,
+  ) {}
 
   /**
    * Deletes this run's `running` nodes (failed items included: a failed item is not in flight, so
@@ -50,19 +55,28 @@ export class ExecutionService {
     // Clears that failed before ride along; a later token of the same item supersedes its entry.
     // Token 0: admitted without a `running` mark (monitorExecution off), nothing to clear.
     const all = new Map([...this.#pendingClears, ...[...tokens].filter(([, token]) => token > 0)]);
+    const entries = [...all];
+    let committed: boolean[];
     try {
-      await executeGroupsInChunks(
+      committed = await executeGroupsInChunks(
         registry,
-        [...all].map(([item, token]) => [
+        entries.map(([item, token]) => [
           { type: 'check', key: paths.shardingNode(item, 'fencing'), value: String(token) } as const,
           { type: 'check', key: paths.shardingNode(item, 'running'), value: instance.jobInstanceId } as const,
           { type: 'delete', key: paths.shardingNode(item, 'running') } as const,
         ]),
       );
     } catch (error) {
-      for (const [item, token] of all) this.#pendingClears.set(item, token);
+      for (const [item, token] of all) {
+        this.#pendingClears.set(item, token);
+        this.ownWrites.forget(item); // the outcome is unknown
+      }
       throw error;
     }
+    entries.forEach(([item, token], index) => {
+      if (committed[index]) this.ownWrites.cleared(item, token);
+      else this.ownWrites.forget(item); // not ours any more: the cache tells what is there
+    });
     // Done or no longer ours (the node is gone, or a later run's token is on the item).
     for (const [item, token] of all)
       if (this.#pendingClears.get(item) === token) this.#pendingClears.delete(item);
@@ -103,6 +117,7 @@ export class ExecutionService {
     const groups: RegistryTransactionOperation[][] = [];
     for (const { item, fencing, running } of read) {
       if (running !== me || isHeldLocally(item)) continue;
+      this.ownWrites.forget(item); // read directly: the scan's deletion decides what is there
       const key = paths.shardingNode(item, 'running');
       groups.push([
         ...(fencing === undefined
