@@ -714,6 +714,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private clientOptions(terms: RaftTermTracker): IOptions {
     const { options } = this;
     const tls = options.tls;
+    const streamInterceptors = [terms.streamInterceptor];
+    const unaryInterceptors = [terms.unaryInterceptor];
     const toBuffer = (value: string | Buffer | undefined) =>
       value === undefined ? undefined : Buffer.isBuffer(value) ? value : Buffer.from(value);
     return {
@@ -736,10 +738,11 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
         // (the global pool keeps them up to 10 s after the last channel closed).
         'grpc.use_local_subchannel_pool': 1,
       },
+      // Asked for on every call: the interceptor lists are built once.
       defaultCallOptions: (context) =>
         context.isStream
-          ? { interceptors: [terms.streamInterceptor] }
-          : { deadline: Date.now() + options.connectionTimeoutMs, interceptors: [terms.unaryInterceptor] },
+          ? { interceptors: streamInterceptors }
+          : { deadline: Date.now() + options.connectionTimeoutMs, interceptors: unaryInterceptors },
       faultHandling: {
         host: () => passthroughPolicy(),
         global: retryUnavailablePolicy(options.endpoints.length),

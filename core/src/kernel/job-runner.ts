@@ -19,6 +19,7 @@ import { ConfigurationService } from './config/configuration-service.js';
 import { LeaderService } from './election/leader-service.js';
 import { AdmissionService } from './execution/admission-service.js';
 import { ExecutionService } from './execution/execution-service.js';
+import { OwnItemWrites } from './execution/own-item-writes.js';
 import { RunAbortReason, RunExecutor } from './execution/run-executor.js';
 import { RunLanes } from './execution/run-lanes.js';
 import { FailoverCoordinator } from './failover/failover-coordinator.js';
@@ -151,13 +152,16 @@ export class JobRunner {
       },
       (timeoutMs) => this.#sharding.waitForFlagCleared(timeoutMs),
     );
-    const execution = new ExecutionService(context);
+    // Both the admission gate and the running-mark clears write items' nodes; what they committed
+    // guides the next admission while the watch events of those writes are on their way.
+    const ownWrites = new OwnItemWrites();
+    const execution = new ExecutionService(context, ownWrites);
     this.#execution = execution;
     const failover = new FailoverService(context);
     this.#guarantee = new GuaranteeService(context);
     const executor = new RunExecutor(
       context,
-      new AdmissionService(context, this.#servers, this.#session),
+      new AdmissionService(context, this.#servers, this.#session, ownWrites),
       execution,
       failover,
       this.#session,

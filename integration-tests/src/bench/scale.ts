@@ -66,6 +66,12 @@ interface Row {
   readonly serverWatchesPerJob?: number;
   readonly watchCallsPerJobInstance?: number;
   readonly callsPerJobFire?: number;
+  /** Adapter calls per job fire, per method (methods with no call left out); in the JSON only. */
+  readonly callsPerJobFireByMethod?: Readonly<Record<string, number>>;
+  /** Operations inside transactions per job fire; in the JSON only. */
+  readonly transactionOpsPerJobFire?: number;
+  /** Watch events delivered to the jobs' listeners per job fire; in the JSON only. */
+  readonly watchEventsPerJobFire?: number;
   readonly firedRatio?: number;
   readonly p50Ms?: number;
   readonly p99Ms?: number;
@@ -138,6 +144,15 @@ async function scaleRow(
     const fires = measurements.reduce((sum, m) => sum + m.fires, 0);
     const calls = measurements.reduce((sum, m) => sum + m.counts.requests, 0);
     const watchCalls = measurements.reduce((sum, m) => sum + m.counts.activeWatches, 0);
+    const byMethod: Record<string, number> = {};
+    for (const m of measurements) {
+      for (const [method, value] of Object.entries(m.counts.calls)) {
+        if (value > 0) byMethod[method] = (byMethod[method] ?? 0) + value;
+      }
+    }
+    for (const method of Object.keys(byMethod)) {
+      byMethod[method] = round((byMethod[method] ?? 0) / Math.max(1, fires), 3);
+    }
     return {
       ...base,
       fitted: true,
@@ -155,6 +170,15 @@ async function scaleRow(
       serverWatchesPerJob: round((after.watches - before.watches) / jobs),
       watchCallsPerJobInstance: round(watchCalls / (jobs * count), 2),
       callsPerJobFire: round(calls / Math.max(1, fires), 2),
+      callsPerJobFireByMethod: byMethod,
+      transactionOpsPerJobFire: round(
+        measurements.reduce((sum, m) => sum + m.counts.transactionOps, 0) / Math.max(1, fires),
+        2,
+      ),
+      watchEventsPerJobFire: round(
+        measurements.reduce((sum, m) => sum + m.counts.watchEvents, 0) / Math.max(1, fires),
+        2,
+      ),
       firedRatio: round(fires / (jobs * windowSeconds), 3),
       serverRequestsPerMinute: round(((after.requests - windowBefore.requests) / windowWallMs) * 60_000),
       p50Ms: summary.medianMs,

@@ -34,6 +34,7 @@ import {
   nextFencingStamp,
   parseFencingStamp,
 } from './fencing-stamp.js';
+import type { KnownItemNodes, OwnItemWrites } from './own-item-writes.js';
 
 /** Which kind of run asks: own items, or items this instance claimed by failover. */
 export type AdmissionMode = 'OWN' | 'FAILOVER';
@@ -83,6 +84,11 @@ export class AdmissionService {
     private readonly context: JobContext,
     private readonly servers: ServerService,
     private readonly session: SessionService,
+    /**
+     * This instance's own last writes of the items' nodes: planned on while the cache does not
+     * show them yet (their watch events lag), so an admission does not compare stale values.
+     */
+    private readonly ownWrites: OwnItemWrites,
   ) {}
 
   /**
@@ -137,8 +143,13 @@ export class AdmissionService {
       chunk = [];
       try {
         await this.context.registry.executeInTransaction([fence, ...batch.flatMap((p) => p.ops)]);
-        for (const plan of batch) admitted.set(plan.item, plan.stamp);
+        for (const plan of batch) {
+          admitted.set(plan.item, plan.stamp);
+          this.ownWrites.admitted(plan.item, plan.stamp, me);
+        }
       } catch (error) {
+        // Outcome unknown or a comparison failed: the record is no guide any more.
+        for (const plan of batch) this.ownWrites.forget(plan.item);
         if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
         if (error.failedOperationIndex === 0) {
           for (const plan of batch) refused.set(plan.item, 'own instance node is gone (session ended)');
@@ -226,19 +237,26 @@ export class AdmissionService {
     return undefined;
   }
 
-  #cached(item: number): { running?: string; fencing?: string } {
-    const { cache, paths } = this.context;
-    return {
-      running: cache.get(paths.shardingNode(item, 'running')),
-      fencing: cache.get(paths.shardingNode(item, 'fencing')),
-    };
+  /** The item's `running` and `fencing` values: the cache's, or this instance's newer own writes. */
+  #cached(item: number): KnownItemNodes {
+    const { cache, paths, instance } = this.context;
+    const running = cache.get(paths.shardingNode(item, 'running'));
+    const fencing = cache.get(paths.shardingNode(item, 'fencing'));
+    return this.ownWrites.resolve(
+      item,
+      {
+        ...(running === undefined ? {} : { running }),
+        ...(fencing === undefined ? {} : { fencing }),
+      },
+      instance.jobInstanceId,
+    );
   }
 
   /** The operations that admit `item`, given what is known of its `running` and `fencing` nodes. */
   #plan(
     mode: AdmissionMode,
     item: number,
-    known: { running?: string; fencing?: string },
+    known: KnownItemNodes,
     scheduledFireTimeMs: number | undefined,
   ): ItemPlan {
     const { paths, instance } = this.context;
@@ -324,10 +342,19 @@ export class AdmissionService {
       refused.set(item, served);
       return;
     }
-    const plan = this.#plan(mode, item, { running, fencing }, scheduledFireTimeMs);
+    const plan = this.#plan(
+      mode,
+      item,
+      {
+        ...(running === undefined ? {} : { running }),
+        ...(fencing === undefined ? {} : { fencing }),
+      },
+      scheduledFireTimeMs,
+    );
     try {
       await registry.executeInTransaction([fence, ...plan.ops]);
       admitted.set(item, plan.stamp);
+      this.ownWrites.admitted(item, plan.stamp, me);
     } catch (error) {
       if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
       refused.set(

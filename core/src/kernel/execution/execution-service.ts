@@ -12,6 +12,7 @@ import { RegistryError } from '../../registry/registry-error.js';
 import type { JobContext } from '../job-context.js';
 import { executeGroupsInChunks, executeInChunks } from '../transaction-chunks.js';
 import { type FencingStamp, formatFencingStamp } from './fencing-stamp.js';
+import type { OwnItemWrites } from './own-item-writes.js';
 
 /** Bookkeeping of which items run where, and of misfired items. */
 export class ExecutionService {
@@ -23,7 +24,11 @@ export class ExecutionService {
    */
   readonly #pendingClears = new Map<number, FencingStamp>();
 
-  constructor(private readonly context: JobContext) {}
+  constructor(
+    private readonly context: JobContext,
+    /** Where the admission gate learns of the marks this service deleted before the cache does. */
+    private readonly ownWrites: OwnItemWrites,
+  ) {}
 
   /**
    * Deletes this run's `running` nodes (failed items included: a failed item is not in flight, so
@@ -51,10 +56,12 @@ export class ExecutionService {
     // Clears that failed before ride along; a later token of the same item supersedes its entry.
     // Token 0: admitted without a `running` mark (monitorExecution off), nothing to clear.
     const all = new Map([...this.#pendingClears, ...[...stamps].filter(([, stamp]) => stamp.token > 0)]);
+    const entries = [...all];
+    let committed: boolean[];
     try {
-      await executeGroupsInChunks(
+      committed = await executeGroupsInChunks(
         registry,
-        [...all].map(([item, stamp]) => [
+        entries.map(([item, stamp]) => [
           {
             type: 'check',
             key: paths.shardingNode(item, 'fencing'),
@@ -65,9 +72,16 @@ export class ExecutionService {
         ]),
       );
     } catch (error) {
-      for (const [item, stamp] of all) this.#pendingClears.set(item, stamp);
+      for (const [item, stamp] of all) {
+        this.#pendingClears.set(item, stamp);
+        this.ownWrites.forget(item); // the outcome is unknown
+      }
       throw error;
     }
+    entries.forEach(([item, stamp], index) => {
+      if (committed[index]) this.ownWrites.cleared(item, stamp);
+      else this.ownWrites.forget(item); // not ours any more: the cache tells what is there
+    });
     // Done or no longer ours (the node is gone, or a later run's token is on the item).
     for (const [item, stamp] of all)
       if (this.#pendingClears.get(item)?.token === stamp.token) this.#pendingClears.delete(item);
@@ -108,6 +122,7 @@ export class ExecutionService {
     const groups: RegistryTransactionOperation[][] = [];
     for (const { item, fencing, running } of read) {
       if (running !== me || isHeldLocally(item)) continue;
+      this.ownWrites.forget(item); // read directly: the scan's deletion decides what is there
       const key = paths.shardingNode(item, 'running');
       groups.push([
         ...(fencing === undefined

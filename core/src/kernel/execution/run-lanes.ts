@@ -92,7 +92,11 @@ export class RunLanes {
         this.#misfireFromFire = this.#pendingMisfire = true;
         const epoch = this.session.epoch;
         const previous = this.#misfireWriteEpoch === epoch ? this.#misfireWrite : Promise.resolve([]);
-        const write = this.#flagMisfire().then(async (items) => [...(await previous), ...items]);
+        // After the writes of earlier fires of this run: their flags stand until the re-run
+        // clears them, so only items not flagged yet are written (a run lasting n seconds used to
+        // write every flag n times, each write after the first failing into item-by-item reads
+        // and writes while the watch cache did not show the flags yet).
+        const write = previous.then(async (done) => [...done, ...(await this.#flagMisfire(done))]);
         this.#misfireWrite = write;
         this.#misfireWriteEpoch = epoch;
         this.track(write);
@@ -259,11 +263,14 @@ export class RunLanes {
     );
   }
 
-  /** Writes misfire flags for the local items; resolves with the items flagged (none on error). */
-  async #flagMisfire(): Promise<number[]> {
+  /**
+   * Writes misfire flags for the local items not in `flagged` (written earlier in this run);
+   * resolves with the items flagged now (none on error).
+   */
+  async #flagMisfire(flagged: readonly number[]): Promise<number[]> {
     try {
-      const items = await this.sharding.localItems();
-      await this.execution.setMisfire(items);
+      const items = (await this.sharding.localItems()).filter((item) => !flagged.includes(item));
+      if (items.length > 0) await this.execution.setMisfire(items);
       return items;
     } catch (error) {
       this.context.logger.error({ err: error }, 'could not write misfire flags');
