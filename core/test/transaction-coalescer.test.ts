@@ -30,6 +30,24 @@ describe('TransactionCoalescer', () => {
     expect(sent.at(-1)).toEqual(['/d/1']);
   });
 
+  it('never merges transactions on the same node, its ancestors or its descendants', async () => {
+    const { sent, commit } = wire();
+    const coalescer = new TransactionCoalescer(commit, 10);
+    await Promise.all([
+      coalescer.execute([op('/j/sharding/0/running')]),
+      coalescer.execute([op('/j/sharding/0/running')]), // the same node
+      coalescer.execute([op('/k/sharding/0')]),
+      coalescer.execute([op('/k/sharding/0/running')]), // a descendant of the one before
+      coalescer.execute([op('/k')]), // an ancestor of both
+    ]);
+    expect(sent).toEqual([
+      ['/j/sharding/0/running'],
+      ['/j/sharding/0/running', '/k/sharding/0'],
+      ['/k/sharding/0/running'],
+      ['/k'],
+    ]);
+  });
+
   it('keeps a merged transaction within maxOperations and sends a large one alone at once', async () => {
     const { sent, commit } = wire();
     const coalescer = new TransactionCoalescer(commit, 3);

@@ -5,7 +5,9 @@
  * in the same second, each one's admission is a transaction of its own: sent one by one they queue
  * on the server, and the last job starts hundreds of ms late.
  *
- * Semantics are those of the transactions run one after another: a merged transaction is all or
+ * Transactions touching the same node (or an ancestor or descendant of one) are not merged: etcd
+ * refuses a Txn writing one key twice, and such transactions would only fail each other's
+ * comparisons. Semantics are those of the transactions run one after another: a merged transaction is all or
  * nothing, so when it commits, every transaction in it committed, in the order they were asked
  * for. When the server refuses it at one operation (`TRANSACTION_FAILED`, or `NO_AUTH` with a
  * `failedOperationIndex`), nothing was written: the transaction holding that operation runs again
@@ -67,14 +69,18 @@ export class TransactionCoalescer {
     this.#pending = [];
     let batch: Pending[] = [];
     let size = 0;
+    const keys = new KeySet();
     for (const transaction of pending) {
-      if (batch.length > 0 && size + transaction.operations.length > this.maxOperations) {
+      const full = size + transaction.operations.length > this.maxOperations;
+      if (batch.length > 0 && (full || transaction.operations.some((op) => keys.overlaps(op.key)))) {
         void this.#send(batch);
         batch = [];
         size = 0;
+        keys.clear();
       }
       batch.push(transaction);
       size += transaction.operations.length;
+      for (const operation of transaction.operations) keys.add(operation.key);
     }
     if (batch.length > 0) void this.#send(batch);
   }
@@ -103,6 +109,34 @@ export class TransactionCoalescer {
       return;
     }
     for (const transaction of batch) transaction.resolve();
+  }
+}
+
+/**
+ * The keys of a merge, to keep out a transaction touching one of them, an ancestor or a
+ * descendant: etcd refuses a Txn that writes one key twice, and transactions on the same nodes
+ * would only refuse each other's comparisons.
+ */
+class KeySet {
+  readonly #keys = new Set<string>();
+  readonly #ancestors = new Set<string>();
+
+  add(key: string): void {
+    this.#keys.add(key);
+    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1))
+      this.#ancestors.add(key.slice(0, i));
+  }
+
+  overlaps(key: string): boolean {
+    if (this.#keys.has(key) || this.#ancestors.has(key)) return true;
+    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1))
+      if (this.#keys.has(key.slice(0, i))) return true;
+    return false;
+  }
+
+  clear(): void {
+    this.#keys.clear();
+    this.#ancestors.clear();
   }
 }
 
