@@ -123,14 +123,12 @@ class KeySet {
 
   add(key: string): void {
     this.#keys.add(key);
-    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1))
-      this.#ancestors.add(key.slice(0, i));
+    for (const ancestor of ancestorsOf(key)) this.#ancestors.add(ancestor);
   }
 
   overlaps(key: string): boolean {
     if (this.#keys.has(key) || this.#ancestors.has(key)) return true;
-    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1))
-      if (this.#keys.has(key.slice(0, i))) return true;
+    for (const ancestor of ancestorsOf(key)) if (this.#keys.has(ancestor)) return true;
     return false;
   }
 
@@ -138,6 +136,11 @@ class KeySet {
     this.#keys.clear();
     this.#ancestors.clear();
   }
+}
+
+/** The proper ancestors of a `/`-separated key, nearest first (`/a/b/c` → `/a/b`, `/a`). */
+function* ancestorsOf(key: string): Generator<string> {
+  for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) yield key.slice(0, i);
 }
 
 /** The index in `batch` of the transaction holding merged operation `index`; -1 when none. */
