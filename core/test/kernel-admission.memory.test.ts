@@ -426,6 +426,71 @@ describe('late fires', () => {
   });
 });
 
+describe('runs prepared ahead of the fire', () => {
+  /** Starts of user code: the clock when called, and the fire the run serves. */
+  const startsOf = (h: Awaited<ReturnType<typeof harness>>) => {
+    const starts: Array<{ atMs: number; fireMs: number | undefined }> = [];
+    return {
+      starts,
+      body: async (ctx: ShardingContext) => {
+        starts.push({ atMs: h.clock.now(), fireMs: ctx.scheduledFireTimeMs });
+      },
+    };
+  };
+
+  it('with 40 ms registry requests, user code starts at the scheduled time once the lead is learnt, never before it', async () => {
+    const h = await harness();
+    const { starts, body } = startsOf(h);
+    await h.start(1, job({ shardingTotalCount: 2 }), body);
+    await h.settled('orders', 2, [h.id(1)]);
+    (h.clients.get(1) as MemoryRegistryCenter).faults.setRequestLatency(40);
+    for (let fire = 1; fire <= 4; fire++) {
+      await h.fire();
+      await h.clock.advance(400);
+      await waitFor(() => expect(starts).toHaveLength(2 * fire));
+    }
+    const lateness = starts.map((start) => start.atMs - (start.fireMs as number));
+    // The first fire pays the admission's round trip after the fire (nothing learnt yet); the
+    // later ones were admitted ahead and start on the dot.
+    expect(lateness[0]).toBeGreaterThanOrEqual(40);
+    expect(lateness.slice(4)).toEqual([0, 0, 0, 0]);
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a fire whose lane is still busy when its timer goes off ahead is handed over at its time: no misfire when the run ends before it', async () => {
+    const h = await harness();
+    const { starts, body } = startsOf(h);
+    let slow = false;
+    await h.start(1, job({ shardingTotalCount: 1 }), async (ctx) => {
+      await body(ctx);
+      // Ends 20 ms before the next fire: inside the learnt lead, before the fire itself.
+      if (slow) await new Promise<void>((resolve) => h.clock.setTimeout(resolve, 980));
+    });
+    await h.settled('orders', 1, [h.id(1)]);
+    const client = h.clients.get(1) as MemoryRegistryCenter;
+    client.faults.setRequestLatency(40); // the lead learnt: more than 60 ms
+    for (let fire = 1; fire <= 2; fire++) {
+      await h.fire();
+      await h.clock.advance(400);
+      await waitFor(() => expect(starts).toHaveLength(fire));
+    }
+    client.faults.setRequestLatency(2); // the slow run's completion is written well before the fire
+    slow = true;
+    await h.fire(); // admitted ahead, starts on the dot, runs 980 ms
+    await waitFor(() => expect(starts).toHaveLength(3));
+    slow = false;
+    await h.fire();
+    await h.clock.advance(400);
+    await waitFor(() => expect(starts).toHaveLength(4));
+    const [third, fourth] = starts.slice(2) as [(typeof starts)[0], (typeof starts)[0]];
+    expect(third.atMs).toBe(third.fireMs);
+    // Handed over at its time (the lane was busy at the lead), then admitted.
+    expect(fourth.fireMs).toBe((third.fireMs as number) + 1000);
+    expect(fourth.atMs).toBeGreaterThan(fourth.fireMs as number);
+    expect(h.events.filter((e) => e.kind === 'status' && e.source === 'MISFIRE')).toEqual([]);
+  });
+});
+
 describe('one admission gate for every run', () => {
   it('a process restarted with the instance id of a crashed one clears its leftover running marks and runs its items', async () => {
     const h = await harness();

@@ -37,6 +37,7 @@ import { ReconcileService } from './reconcile/reconcile-service.js';
 import { RegistryEventRouter } from './registry-event-router.js';
 import { ShardingService } from './sharding/sharding-service.js';
 import { getDefaultTimerService, type TimerService } from './timer-service.js';
+import { AdmissionLead } from './trigger/admission-lead.js';
 import { FireScheduler } from './trigger/fire-scheduler.js';
 import { TriggerService } from './trigger/trigger-service.js';
 
@@ -159,6 +160,7 @@ export class JobRunner {
     this.#execution = execution;
     const failover = new FailoverService(context);
     this.#guarantee = new GuaranteeService(context);
+    const lead = new AdmissionLead();
     const executor = new RunExecutor(
       context,
       new AdmissionService(context, this.#servers, this.#session, ownWrites),
@@ -172,6 +174,8 @@ export class JobRunner {
         isNeedSharding: () => this.#sharding.isNeedSharding(),
       },
       track,
+      this.#timers,
+      lead,
     );
     this.#lanes = new RunLanes(
       context,
@@ -197,6 +201,7 @@ export class JobRunner {
       this.#lanes,
       () => this.#config.cron,
       () => this.#state === 'STARTED',
+      lead,
     );
     this.#triggers = new TriggerService(context, this.#lanes, track);
     this.#reconcile = new ReconcileService(

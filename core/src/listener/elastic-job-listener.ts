@@ -12,6 +12,11 @@ export interface ElasticJobListener {
   readonly type: string;
   /** Lower runs first. @defaultValue Number.MAX_SAFE_INTEGER */
   readonly order?: number;
+  /**
+   * Called before the run's items are admitted and started. For a cron fire this may be shortly
+   * before the scheduled time (`contexts.scheduledFireTimeMs`): the run is prepared ahead so its
+   * items start at that time (at most 500 ms ahead, by how long preparation took recently).
+   */
   beforeJobExecuted(contexts: ShardingContexts): void | Promise<void>;
   afterJobExecuted(contexts: ShardingContexts): void | Promise<void>;
 }

@@ -19,6 +19,8 @@ import type { FailoverService } from '../failover/failover-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import { type JobContext, withinMs } from '../job-context.js';
 import { JobSetupError } from '../job-setup-error.js';
+import type { TimerService } from '../timer-service.js';
+import type { AdmissionLead } from '../trigger/admission-lead.js';
 import type { Admission, AdmissionService } from './admission-service.js';
 import type { ExecutionService } from './execution-service.js';
 
@@ -64,6 +66,10 @@ export class RunExecutor {
     private readonly components: RunComponents,
     /** Keeps background work (bookkeeping that outlived its session) for the shutdown to await. */
     private readonly track: (work: Promise<unknown>) => void,
+    /** Waits for a cron run's scheduled time when it was prepared ahead of it. */
+    private readonly timers: TimerService,
+    /** Learns how long a cron run's preparation takes (the fire's timer goes off that far ahead). */
+    private readonly lead: AdmissionLead,
   ) {}
 
   /** Whether some run of this instance holds `item` now. */
@@ -87,6 +93,7 @@ export class RunExecutor {
     const source: ExecutionSource =
       kind === 'FAILOVER' ? 'FAILOVER' : kind === 'MISFIRE' ? 'MISFIRE' : 'NORMAL_TRIGGER';
     const epoch = this.session.epoch;
+    const preparedFromMs = this.context.clock.now();
     if (abort.signal.aborted) {
       // Created after the job began to shut down (a claim or fire already on its way): nothing is
       // admitted or started, and failover claims are given up for another instance to take.
@@ -135,6 +142,11 @@ export class RunExecutor {
             'items not admitted',
           );
         const contexts = this.#contexts(config, items, abort.signal, scheduledFireTimeMs);
+        if (kind === 'CRON' && scheduledFireTimeMs !== undefined) {
+          this.lead.record(this.context.clock.now() - preparedFromMs);
+          // Prepared ahead of the fire: user code starts at the scheduled time, not before.
+          if (items.length > 0) await this.#untilFire(scheduledFireTimeMs, abort.signal);
+        }
         if (items.length === 0) {
           const why = [...new Set(admission.refused.values())].join('; ');
           this.#postStatus(
@@ -171,6 +183,22 @@ export class RunExecutor {
     } finally {
       release([...held]);
     }
+  }
+
+  /** Resolves at `fireTimeMs` on the clock (at once if past), or when `signal` aborts. */
+  #untilFire(fireTimeMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.context.clock.now() >= fireTimeMs) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.timers.scheduleAt(fireTimeMs, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Items of `items` whose `failover` node names this instance (cache). */

@@ -77,7 +77,26 @@ export class RunLanes {
     return Math.max(0, this.options.failoverReservedSlots + idleShare - this.#failoverItems);
   }
 
-  /** A cron fire: run now, or flag a misfire if a normal run is still in progress. */
+  /**
+   * Whether a cron fire may be prepared ahead of its scheduled time (see `admission-lead.ts`):
+   * the normal lane is idle with nothing queued, the session admits runs and no resharding is
+   * pending, so the run would start at once and neither misfire nor wait.
+   */
+  mayPrepareAhead(): boolean {
+    return (
+      this.#normal === undefined &&
+      !this.#pendingTrigger &&
+      !this.#pendingMisfire &&
+      this.session.admissionOpen &&
+      !this.sharding.isNeedSharding()
+    );
+  }
+
+  /**
+   * A cron fire: run now, or flag a misfire if a normal run is still in progress. A fire handed
+   * over ahead of its time (only when {@link mayPrepareAhead}) is prepared and admitted now and
+   * calls user code at `fireTimeMs`.
+   */
   fire(fireTimeMs: number): void {
     const { logger } = this.context;
     const config = this.context.configuration();
