@@ -49,6 +49,9 @@ export class AdmissionLead {
     this.#next = (this.#next + 1) % LEAD_SAMPLE_COUNT;
     let slowest = 0;
     for (const value of this.#samplesMs) if (value > slowest) slowest = value;
-    this.#leadMs = Math.min(MAX_ADMISSION_LEAD_MS, Math.ceil(slowest * LEAD_FACTOR) + ADMISSION_LEAD_MARGIN_MS);
+    this.#leadMs = Math.min(
+      MAX_ADMISSION_LEAD_MS,
+      Math.ceil(slowest * LEAD_FACTOR) + ADMISSION_LEAD_MARGIN_MS,
+    );
   }
 }
