@@ -81,6 +81,22 @@ describe('TransactionCoalescer', () => {
     ]);
   });
 
+  it('sends each transaction of a merge alone when the server refuses the merge naming no operation (too many operations)', async () => {
+    const sent: string[][] = [];
+    const commit = async (operations: readonly RegistryTransactionOperation[]) => {
+      sent.push(operations.map((o) => o.key));
+      if (operations.length > 2)
+        throw new RegistryError('TRANSACTION_FAILED', 'too many operations in txn request');
+    };
+    const coalescer = new TransactionCoalescer(commit, 10);
+    const outcomes = await Promise.allSettled([
+      coalescer.execute([op('/a/1'), op('/a/2')]),
+      coalescer.execute([op('/b/1')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(sent).toEqual([['/a/1', '/a/2', '/b/1'], ['/a/1', '/a/2'], ['/b/1']]);
+  });
+
   it('hands an error of unknown outcome to every caller of the merged transaction, without retrying', async () => {
     const lost = new RegistryError('CONNECTION_LOSS', 'connection lost');
     const { sent, commit } = wire(new Set(), lost);

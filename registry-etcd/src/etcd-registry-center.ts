@@ -63,12 +63,6 @@ type Lifecycle = 'new' | 'starting' | 'started' | 'closed';
 const EMPTY = Buffer.alloc(0);
 const SEQUENCE_ATTEMPTS = 100;
 const TRANSACTION_ATTEMPTS = 5;
-/**
- * The most operations of one Txn merged from several transactions: an operation compiles to up to
- * two compares and one request, and etcd refuses a Txn with more than `--max-txn-ops` (default
- * 128) of either.
- */
-const COALESCED_TRANSACTION_MAX_OPERATIONS = 40;
 
 const exists = (key: string): ICompare => ({
   key: Buffer.from(key),
@@ -112,12 +106,11 @@ function rangeOf(response: { response_range?: IRangeResponse } | undefined): IRa
  * ```
  */
 export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
-  /** Authentication is enforced (etcd users); server time has a 1 s resolution (HTTP `Date`). */
-  readonly capabilities: RegistryCapabilities = {
-    authentication: true,
-    registryCenterTimeResolutionMs: 1000,
-    maxTransactionOperations: COALESCED_TRANSACTION_MAX_OPERATIONS,
-  };
+  /**
+   * Authentication is enforced (etcd users); server time has a 1 s resolution (HTTP `Date`);
+   * transactions of at most `floor(maxTxnOps / 3)` operations (42 for etcd's default 128).
+   */
+  readonly capabilities: RegistryCapabilities;
   /** The namespace (key prefix without the leading `/`). */
   readonly namespace: string;
 
@@ -148,10 +141,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private readonly watches = new Set<SubtreeWatch>();
   private readonly cleanups = new Set<() => void>();
   /** Transactions of one event-loop turn go as one Txn (see `TransactionCoalescer`). */
-  readonly #transactions = new TransactionCoalescer(
-    (operations) => this.#commitTransaction(operations),
-    COALESCED_TRANSACTION_MAX_OPERATIONS,
-  );
+  readonly #transactions: TransactionCoalescer;
 
   /**
    * Builds an unstarted client.
@@ -163,6 +153,16 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    */
   constructor(configuration: EtcdRegistryConfiguration, options: EtcdRegistryCenterOptions = {}) {
     this.options = resolveEtcdOptions(configuration);
+    const { maxTransactionOperations } = this.options;
+    this.capabilities = {
+      authentication: true,
+      registryCenterTimeResolutionMs: 1000,
+      maxTransactionOperations,
+    };
+    this.#transactions = new TransactionCoalescer(
+      (operations) => this.#commitTransaction(operations),
+      maxTransactionOperations,
+    );
     this.namespace = this.options.namespace;
     this.codec = new KeyCodec(this.namespace);
     this.loggerOption = options.logger;

@@ -14,6 +14,10 @@ import {
 export const DEFAULT_SESSION_TIMEOUT_MS = 60_000;
 /** Default bounded wait for the first connection, in ms. */
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 15_000;
+/** etcd's default `--max-txn-ops`. */
+export const DEFAULT_MAX_TXN_OPS = 128;
+/** Accepted range of `maxTxnOps`. */
+const MAX_TXN_OPS_RANGE = { min: 6, max: 1_000_000 } as const;
 
 /** {@link EtcdRegistryConfiguration} after validation, with defaults applied. */
 export interface ResolvedEtcdOptions {
@@ -26,6 +30,23 @@ export interface ResolvedEtcdOptions {
   readonly connectionTimeoutMs: number;
   readonly auth: { readonly username: string; readonly password: string } | undefined;
   readonly tls: EtcdTlsConfiguration | undefined;
+  /**
+   * Registry operations per Txn: `floor(maxTxnOps / 3)`, each compiling to at most two compares
+   * and one request (40 → 42 for etcd's default 128).
+   */
+  readonly maxTransactionOperations: number;
+}
+
+function maxTxnOpsOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_TXN_OPS;
+  const { min, max } = MAX_TXN_OPS_RANGE;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RegistryConfigurationError(
+      'maxTxnOps',
+      `etcd registry 'maxTxnOps' must be an integer from ${min} to ${max} (the servers' --max-txn-ops), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 function positiveMs(value: unknown, field: string, fallback: number, minimum: number): number {
@@ -179,5 +200,6 @@ export function resolveEtcdOptions(configuration: EtcdRegistryConfiguration): Re
     connectionTimeoutMs,
     auth,
     tls,
+    maxTransactionOperations: Math.floor(maxTxnOpsOf(configuration.maxTxnOps) / 3),
   };
 }

@@ -259,6 +259,9 @@ describe('configuration', () => {
     ['password', { username: 'u' }],
     ['username', { password: 'p' }],
     ['tls.key', { tls: { cert: 'CERT' } }],
+    ['maxTxnOps', { maxTxnOps: 5 }],
+    ['maxTxnOps', { maxTxnOps: 128.5 }],
+    ['maxTxnOps', { maxTxnOps: '1024' }],
     ['type', { type: 'zookeeper' }],
   ])('rejects a bad %s with RegistryConfigurationError naming it', (field, override) => {
     let error: unknown;
@@ -293,7 +296,7 @@ describe('configuration', () => {
     expect(registry.capabilities).toEqual({
       authentication: true,
       registryCenterTimeResolutionMs: 1000,
-      maxTransactionOperations: 40,
+      maxTransactionOperations: 42,
     });
     await registry.persist('/via-factory', 'yes');
     expect(await registry.getDirectly('/via-factory')).toBe('yes');

@@ -75,7 +75,7 @@ export interface JobsFileConfiguration {
    * The registry: `type` plus that adapter's options, as `createRegistryCenter` takes them
    * (`zookeeper`: `serverLists`, `namespace`, `sessionTimeoutMs`, `connectionTimeoutMs`,
    * `baseSleepTimeMs`, `maxSleepTimeMs`, `maxRetries`, `digest`, `watchMode`; `etcd`: `endpoints`, `namespace`,
-   * `sessionTimeoutMs`, `connectionTimeoutMs`, `username`, `password`, `tls: { ca, cert, key }` as
+   * `sessionTimeoutMs`, `connectionTimeoutMs`, `username`, `password`, `maxTxnOps`, `tls: { ca, cert, key }` as
    * PEM text or `tls: { caFile, certFile, keyFile }` as paths; `memory`: `namespace`,
    * `sessionTimeoutMs`; other types: `module` plus its options).
    */

@@ -54,6 +54,7 @@ const REGISTRY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
     username: nonEmpty.optional(),
     password: z.string().optional(),
     tls: TLS_SCHEMA.optional(),
+    maxTxnOps: z.int().min(6).max(1_000_000).optional(),
   }),
   redis: z.strictObject({
     type: z.literal('redis'),

@@ -11,7 +11,7 @@
  * nothing, so when it commits, every transaction in it committed, in the order they were asked
  * for. When the server refuses it at one operation (`TRANSACTION_FAILED`, or `NO_AUTH` with a
  * `failedOperationIndex`), nothing was written: the transaction holding that operation runs again
- * alone, so its caller gets its own outcome and its own `failedOperationIndex`, and the others are
+ * alone (a `TRANSACTION_FAILED` naming no operation sends every transaction of the merge alone), so its caller gets its own outcome and its own `failedOperationIndex`, and the others are
  * merged again. Any other error (the outcome is unknown, e.g. the connection dropped)
  * goes to every caller of the merged transaction, as it would have to each alone.
  *
@@ -99,6 +99,12 @@ export class TransactionCoalescer {
       // The transaction holding that operation runs alone and gets its own outcome; the others are
       // merged again (one refusal costs one more round trip, not one per transaction).
       const refused = RegistryError.is(error) ? indexOfOperation(batch, error.failedOperationIndex) : -1;
+      if (refused < 0 && RegistryError.is(error, 'TRANSACTION_FAILED')) {
+        // Refused as a whole, naming no operation (etcd: more operations than its --max-txn-ops):
+        // nothing written, and each transaction alone may fit.
+        for (const alone of batch) this.commit(alone.operations).then(alone.resolve, alone.reject);
+        return;
+      }
       if (refused < 0) {
         for (const transaction of batch) transaction.reject(error);
         return;

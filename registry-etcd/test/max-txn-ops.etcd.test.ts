@@ -1,0 +1,66 @@
+/**
+ * `maxTxnOps`: the client sizes its transactions from the servers' `--max-txn-ops`, on real etcd
+ * servers started with 1024 and with the default 128.
+ */
+import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core';
+import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdRegistryCenter } from '../src/index.js';
+
+let wide: EtcdTestServer;
+let standard: EtcdTestServer;
+const clients: EtcdRegistryCenter[] = [];
+
+beforeAll(async () => {
+  [wide, standard] = await Promise.all([
+    startEtcdServer({ extraArgs: ['--max-txn-ops', '1024'] }),
+    startEtcdServer(),
+  ]);
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+});
+
+afterAll(async () => {
+  await Promise.all([wide?.stop(), standard?.stop()]);
+});
+
+async function started(server: EtcdTestServer, ns: string, maxTxnOps?: number): Promise<EtcdRegistryCenter> {
+  const client = new EtcdRegistryCenter({
+    type: 'etcd',
+    endpoints: server.endpoints,
+    namespace: ns,
+    ...(maxTxnOps === undefined ? {} : { maxTxnOps }),
+  });
+  clients.push(client);
+  await client.start();
+  return client;
+}
+
+const creates = (count: number): RegistryTransactionOperation[] =>
+  Array.from({ length: count }, (_, i) => ({ type: 'create', key: `/t/k${i}`, value: `${i}` }));
+
+describe('maxTxnOps', () => {
+  it('declares floor(maxTxnOps / 3) operations per transaction: 42 by default, 341 for servers at 1024', async () => {
+    expect((await started(standard, 'cap-default')).capabilities.maxTransactionOperations).toBe(42);
+    expect((await started(wide, 'cap-wide', 1024)).capabilities.maxTransactionOperations).toBe(341);
+  });
+
+  it('commits a transaction of the declared size as one Txn on servers configured for it', async () => {
+    const client = await started(wide, 'commit-wide', 1024);
+    await client.persist('/t', '');
+    const size = client.capabilities.maxTransactionOperations as number;
+    await client.executeInTransaction(creates(size));
+    expect(await client.getNumChildren('/t')).toBe(size);
+  });
+
+  it('a client claiming more than its servers allow gets TRANSACTION_FAILED for a large transaction, and nothing is written', async () => {
+    const client = await started(standard, 'over', 1024);
+    await client.persist('/t', '');
+    const error = await client.executeInTransaction(creates(150)).catch((caught: unknown) => caught);
+    expect(RegistryError.is(error, 'TRANSACTION_FAILED')).toBe(true);
+    expect(String((error as Error).message) + String((error as Error).cause)).toMatch(/too many operations/);
+    expect(await client.getNumChildren('/t')).toBe(0);
+  });
+});
