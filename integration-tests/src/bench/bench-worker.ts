@@ -71,7 +71,8 @@ export interface WorkerMeasurement {
   readonly latenciesMs: number[];
   /**
    * Run staging (the kernel's `TASK_STAGING` event of a cron run, posted after the timer fired and
-   * before the run registers its items in the registry) − the whole second, in ms.
+   * before the run registers its items in the registry) − the nearest whole second, in ms: negative
+   * when the run was prepared ahead of its fire.
    */
   readonly stagingMs: number[];
   /** Distinct (job, fire second) pairs that started at least one item. */
@@ -202,7 +203,8 @@ async function main(): Promise<void> {
               event.state === 'TASK_STAGING' &&
               event.source === 'NORMAL_TRIGGER'
             ) {
-              staging.push(event.creationTimeMs - Math.floor(event.creationTimeMs / 1000) * 1000);
+              // The nearest whole second: a cron run is prepared up to 500 ms ahead of its fire.
+              staging.push(event.creationTimeMs - Math.round(event.creationTimeMs / 1000) * 1000);
             }
           },
         },

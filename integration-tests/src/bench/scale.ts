@@ -286,7 +286,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       'window from every client (ZooKeeper packets with session pings; etcd unary gRPC calls, not the ' +
       'messages of its lease keep-alive stream; Redis script calls and change-feed reads); ' +
       "staging = the run's TASK_STAGING event − second (timer and dispatch, " +
-      "before the run's registry transaction); heap after a full GC. Probe: a parsed cron expression " +
+      "before the run's registry transaction; negative: prepared ahead of the fire); heap after a full GC. Probe: a parsed cron expression " +
       `retains ${Math.round(cronBytes.distinctBytes / 1024)} KB of heap per distinct expression and ` +
       `${Math.round(cronBytes.repeatedBytes)} bytes per job when jobs share one (\`* * * * * ?\`); one \`next()\` ` +
       `search costs ${cronNextMicros.toFixed(0)} µs of CPU (builds that share parses search once per expression per ` +

@@ -220,7 +220,8 @@ export async function benchTriggerLatency(
       `\`npm run bench\` within 15 minutes; starts = item handler calls seen in the window; ElasticJob-TS: ` +
       `handler returns at once, each instance its own OS process). Latency = handler start − the whole second of the fire, ms. "staging p50/p99" = ` +
       `the kernel's TASK_STAGING event of the run − the second (timer and dispatch, before the one registry ` +
-      `transaction that registers the running items); the rest of the latency is that transaction. "machine ` +
+      `transaction that registers the running items; negative: prepared ahead of the fire, whose user code ` +
+      `then waits for the second). "machine ` +
       `busy" = all cores during the window (other engineers' load included).`,
     header: [
       'system',
