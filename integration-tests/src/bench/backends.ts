@@ -211,12 +211,16 @@ export async function startZookeeperBackend(): Promise<Backend> {
 }
 
 /**
- * Starts an etcd test server.
+ * Starts an etcd test server; with `BENCH_ETCD_MAX_TXN_OPS=<n>` the server runs with
+ * `--max-txn-ops <n>` and the clients are configured with `maxTxnOps: n`.
  *
  * @returns the backend.
  */
 export async function startEtcdBackend(): Promise<Backend> {
-  const server: EtcdTestServer = await startEtcdServer();
+  const maxTxnOps = process.env.BENCH_ETCD_MAX_TXN_OPS;
+  const server: EtcdTestServer = await startEtcdServer(
+    maxTxnOps === undefined ? {} : { extraArgs: ['--max-txn-ops', maxTxnOps] },
+  );
   const endpoint = server.endpoints[0] as string;
   let version = '?';
   try {
@@ -227,13 +231,14 @@ export async function startEtcdBackend(): Promise<Backend> {
   }
   return {
     name: 'etcd',
-    version,
+    version: maxTxnOps === undefined ? version : `${version}, --max-txn-ops ${maxTxnOps}`,
     connection: { type: 'etcd', endpoints: [endpoint] },
     configuration: (namespace, sessionTimeoutMs) => ({
       type: 'etcd',
       endpoints: [endpoint],
       namespace,
       sessionTimeoutMs,
+      ...(maxTxnOps === undefined ? {} : { maxTxnOps: Number(maxTxnOps) }),
     }),
     async counters() {
       const text = await httpText(`${endpoint}/metrics`);
