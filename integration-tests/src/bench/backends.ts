@@ -232,7 +232,11 @@ export async function startEtcdBackend(): Promise<Backend> {
   return {
     name: 'etcd',
     version: maxTxnOps === undefined ? version : `${version}, --max-txn-ops ${maxTxnOps}`,
-    connection: { type: 'etcd', endpoints: [endpoint] },
+    connection: {
+      type: 'etcd',
+      endpoints: [endpoint],
+      ...(maxTxnOps === undefined ? {} : { maxTxnOps: Number(maxTxnOps) }),
+    },
     configuration: (namespace, sessionTimeoutMs) => ({
       type: 'etcd',
       endpoints: [endpoint],

@@ -22,6 +22,8 @@ export type WorkerRegistryConnection =
       readonly type: 'etcd';
       /** Client URLs, e.g. `['http://127.0.0.1:2379']`. */
       readonly endpoints: readonly string[];
+      /** The servers' `--max-txn-ops`, when not etcd's default 128. */
+      readonly maxTxnOps?: number;
     }
   | {
       readonly type: 'redis';
@@ -57,7 +59,12 @@ export function registryConfigurationOf(
         ...common,
       };
     case 'etcd':
-      return { type: 'etcd', endpoints: [...connection.endpoints], ...common };
+      return {
+        type: 'etcd',
+        endpoints: [...connection.endpoints],
+        ...(connection.maxTxnOps === undefined ? {} : { maxTxnOps: connection.maxTxnOps }),
+        ...common,
+      };
     case 'redis':
       return { type: 'redis', url: connection.url, ...common };
   }
