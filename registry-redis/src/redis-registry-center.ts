@@ -20,8 +20,18 @@ import {
   sortChildrenDescending,
   TransactionCoalescer,
 } from '@elasticjob-ts/core';
-import { ChangeFeed } from './change-feed.js';
-import { callScript, connectWithin, createConnection, type RedisConnection } from './connection.js';
+import type { Redis } from 'ioredis';
+import { ChangeFeed, type FeedSource } from './change-feed.js';
+import {
+  callScript,
+  connectWithin,
+  createConnection,
+  type RedisConnection,
+  waitForReady,
+} from './connection.js';
+import { BlockingFeedSource } from './feed-blocking-source.js';
+import { parseStreamReply } from './feed-entry.js';
+import { PushFeedSource } from './feed-push-source.js';
 import { executeInLatch } from './leader-latch.js';
 import {
   CLOSE_SESSION,
@@ -59,7 +69,7 @@ export interface RedisRegistryCenterOptions {
 
 type Lifecycle = 'new' | 'starting' | 'started' | 'closed';
 
-/** How long one blocking read of the change feed waits, in ms. */
+/** How long one blocking read of the change feed waits (Redis Cluster only), in ms. */
 const FEED_BLOCK_MS = 5_000;
 
 function assertValue(value: unknown, method: string): asserts value is string {
@@ -167,7 +177,11 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
     this.lifecycle = 'starting';
     const { options } = this;
     const connection = createConnection(options);
-    const feedConnection = createConnection(options, FEED_BLOCK_MS);
+    const cluster = options.topology.kind === 'cluster';
+    const feedConnection = cluster
+      ? createConnection(options, FEED_BLOCK_MS)
+      : createConnection(options, 0, { autoResubscribe: false });
+    let feed: ChangeFeed | undefined;
     const session = new RedisSession({
       connection,
       keyPrefix: options.keyPrefix,
@@ -175,17 +189,24 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
       sessionTimeoutMs: options.sessionTimeoutMs,
       report: (state) => this.emitState(state),
       onError: this.reportError,
+      onRevision: (revision) => feed?.observeRevision(revision),
     });
-    const feed = new ChangeFeed({
-      connection: feedConnection,
-      streamKey: `${options.keyPrefix}x`,
-      epochKey: `${options.keyPrefix}epoch`,
-      revisionKey: `${options.keyPrefix}rev`,
+    const source: FeedSource = cluster
+      ? new BlockingFeedSource(feedConnection, `${options.keyPrefix}x`, FEED_BLOCK_MS, this.reportError)
+      : new PushFeedSource(feedConnection as Redis, `${options.keyPrefix}f`, this.reportError);
+    feed = new ChangeFeed({
+      source,
+      readAfter: async (afterId, count) =>
+        parseStreamReply(
+          (await connection.xrange(`${options.keyPrefix}x`, `(${afterId}`, '+', 'COUNT', count)) as Array<
+            [string, string[]]
+          >,
+        ),
       position: async () => {
         const snapshot = await this.snapshot('', connection);
         return { id: snapshot.id, revision: snapshot.revision, epoch: snapshot.epoch };
       },
-      blockMs: FEED_BLOCK_MS,
+      waitForRetry: () => waitForReady(connection),
       onError: this.reportError,
     });
     const abandon = (): void => {
@@ -221,10 +242,10 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
         throw toRegistryError(failure.error, 'start');
       }
       await session.open();
-      const position = await this.snapshot('', connection);
-      feed.start(position, position.epoch);
+      await feed.start();
     } catch (error) {
       abandon();
+      await feed.close();
       const closed = (this.lifecycle as Lifecycle) === 'closed';
       if (!closed) this.lifecycle = 'new';
       if (closed) throw new RegistryError('NOT_STARTED', 'The Redis registry was closed while starting');
