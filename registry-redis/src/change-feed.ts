@@ -20,9 +20,11 @@
  *   or that the namespace's data was lost (the counter went back or its epoch changed, e.g. a server
  *   without persistence restarted), every subscriber re-synchronises from a fresh snapshot;
  * - every session heartbeat returns the namespace's revision: when the cursor is still behind the
- *   revision one heartbeat saw by the next heartbeat, entries were never received (a subscribed
- *   connection that died silently, a script that failed before its push), so the feed reads them
- *   from the stream and asks the source to reconnect.
+ *   revision one heartbeat saw by the next heartbeat, and the source brought nothing in between,
+ *   entries were never received (a subscribed connection that died silently, a script that failed
+ *   before its push), so the feed reads them from the stream and asks the source to reconnect. A
+ *   source that is merely slow (a busy client) keeps bringing entries and is left alone: resetting
+ *   it would only make the client read the same entries again.
  *
  * @module
  */
@@ -120,6 +122,8 @@ export class ChangeFeed implements FeedSink {
   private markPositioned: () => void = () => undefined;
   /** The revision a heartbeat saw while the cursor was behind it, to check at the next one. */
   private lagTarget: number | undefined;
+  /** Whether the source brought entries since the last heartbeat. */
+  private receivedSinceObserved = false;
 
   readonly positioned: Promise<void> = new Promise((resolve) => {
     this.markPositioned = resolve;
@@ -153,6 +157,7 @@ export class ChangeFeed implements FeedSink {
   }
 
   receive(entries: readonly FeedEntry[]): Promise<void> {
+    if (entries.length > 0) this.receivedSinceObserved = true;
     for (const entry of entries) this.queue.push(entry);
     return this.kick();
   }
@@ -164,15 +169,19 @@ export class ChangeFeed implements FeedSink {
 
   /**
    * A heartbeat saw the namespace at `revision`. When the cursor is still behind the revision the
-   * previous heartbeat saw, entries were not received: reads them and resets the source.
+   * previous heartbeat saw and the source brought nothing since, entries were not received (a slow
+   * but live source is left alone: it is still bringing them): reads them from the stream and
+   * resets the source.
    */
   observeRevision(revision: number): void {
     if (this.closed) return;
     const target = this.lagTarget;
+    const silent = !this.receivedSinceObserved;
+    this.receivedSinceObserved = false;
     this.lagTarget = revision > this.position.revision ? revision : undefined;
-    if (target !== undefined && this.position.revision < target) {
+    if (target !== undefined && silent && this.position.revision < target) {
       this.context.onError(
-        `change feed at revision ${this.position.revision} missed entries up to ${target}; reading them from the stream`,
+        `change feed at revision ${this.position.revision} received nothing up to ${target} for a heartbeat interval; reading the stream and reconnecting its source`,
         undefined,
       );
       this.context.source.reset();

@@ -5,50 +5,23 @@
  * never published), in commit order, each change once.
  */
 import { EventRecorder } from '@elasticjob-ts/registry-conformance';
-import { type RedisTestServer, startRedisServer } from '@elasticjob-ts/test-support';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
 import { PERSIST } from '../src/lua.js';
 import { CHANGE_FEED_MAX_LENGTH } from '../src/options.js';
-import { adminClient } from './support/redis-fixture.js';
+import { useRedisServer } from './support/redis-fixture.js';
 
 /** Long enough that no heartbeat (every timeout/3) falls inside a counted window. */
 const QUIET_SESSION_TIMEOUT_MS = 60_000;
 /** Heartbeat every second: the lag check of the feed runs at each one. */
 const SHORT_SESSION_TIMEOUT_MS = 3_000;
 
-let server: RedisTestServer;
-let admin: Redis;
-const clients: RedisRegistryCenter[] = [];
-let namespaceSeq = 0;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  admin = adminClient(server);
-}, 60_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
-});
-
-function namespace(): string {
-  return `push-${process.pid}-${namespaceSeq++}`;
-}
+const redis = useRedisServer('push');
 
 async function client(ns: string, sessionTimeoutMs: number): Promise<RedisRegistryCenter> {
-  const created = new RedisRegistryCenter({
-    type: 'redis',
-    url: server.url,
-    namespace: ns,
-    sessionTimeoutMs,
-  });
-  clients.push(created);
+  const created = redis.track(
+    new RedisRegistryCenter({ type: 'redis', url: redis.server.url, namespace: ns, sessionTimeoutMs }),
+  );
   await created.start();
   return created;
 }
@@ -56,7 +29,7 @@ async function client(ns: string, sessionTimeoutMs: number): Promise<RedisRegist
 /** Calls per command from `INFO commandstats`. */
 async function commandCalls(): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
-  for (const line of (await admin.info('commandstats')).split('\r\n')) {
+  for (const line of (await redis.admin.info('commandstats')).split('\r\n')) {
     const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
     if (match !== null) calls.set(match[1] as string, Number(match[2]));
   }
@@ -88,14 +61,14 @@ function delta(
 async function persistUnpushed(ns: string, path: string, value: string): Promise<void> {
   const unpushed = PERSIST.lua.replace("redis.call('SPUBLISH', P .. 'f', cjson.encode(pushed))", '');
   expect(unpushed).not.toBe(PERSIST.lua);
-  await admin.eval(unpushed, 1, `elasticjob:{${ns}}:`, CHANGE_FEED_MAX_LENGTH, path, value);
+  await redis.admin.eval(unpushed, 1, `elasticjob:{${ns}}:`, CHANGE_FEED_MAX_LENGTH, path, value);
 }
 
 const FEED_COMMANDS = ['script', 'xread', 'xrange', 'ssubscribe', 'subscribe'];
 
 describe('redis pushed change feed', () => {
   it('a write watched by another client costs one request (its script call); delivery costs none', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const recorder = new EventRecorder();
@@ -117,7 +90,7 @@ describe('redis pushed change feed', () => {
   });
 
   it('a lost message is read from the stream before the next one is delivered, in commit order', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const recorder = new EventRecorder();
@@ -139,7 +112,7 @@ describe('redis pushed change feed', () => {
   });
 
   it('changes committed while the subscriber connection was down arrive once, in order, after it is back', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const recorder = new EventRecorder();
@@ -149,7 +122,7 @@ describe('redis pushed change feed', () => {
     const before = await commandCalls();
     // Both clients' subscribed connections are dropped; the writes below are sent before either
     // reconnects (the first reconnect attempt waits for its backoff).
-    expect(Number(await admin.client('KILL', 'TYPE', 'pubsub'))).toBe(2);
+    expect(Number(await redis.admin.client('KILL', 'TYPE', 'pubsub'))).toBe(2);
     await Promise.all([0, 1, 2, 3, 4].map((index) => writer.persist(`/r/while${index}`, `${index}`)));
     await writer.update('/r/before', 'changed');
     await recorder.waitForEvent({ type: 'UPDATED', key: '/r/before', value: 'changed' });
@@ -169,21 +142,21 @@ describe('redis pushed change feed', () => {
 
   it('a subscriber the server disconnects for falling behind (output buffer limit) still sees every change once, in order', async () => {
     const large = 'x'.repeat(32 * 1024);
-    const ns = namespace();
+    const ns = redis.namespace();
     const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
     const recorder = new EventRecorder();
     await watcher.watch('/s', recorder.listener);
-    const [, limits] = (await admin.config('GET', 'client-output-buffer-limit')) as [string, string];
+    const [, limits] = (await redis.admin.config('GET', 'client-output-buffer-limit')) as [string, string];
     // A message larger than a client's fixed reply buffer (16 kB) goes to its output list, which
     // may now hold 1 kB: the server closes the subscribed connection instead of delivering it.
-    await admin.config('SET', 'client-output-buffer-limit', 'pubsub 1024 0 0');
+    await redis.admin.config('SET', 'client-output-buffer-limit', 'pubsub 1024 0 0');
     try {
       for (let index = 0; index < 3; index++) await writer.persist(`/s/n${index}`, `${index}${large}`);
       await writer.persist('/s/small', 'fits');
       await recorder.waitForEvent({ type: 'ADDED', key: '/s/small', value: 'fits' }, { timeoutMs: 15_000 });
     } finally {
-      await admin.config('SET', 'client-output-buffer-limit', limits);
+      await redis.admin.config('SET', 'client-output-buffer-limit', limits);
     }
     expect(recorder.events).toEqual([
       { type: 'ADDED', key: '/s', value: '' },
@@ -192,18 +165,19 @@ describe('redis pushed change feed', () => {
     ]);
   });
 
-  it('a change that was never pushed and is followed by none reaches the watch by the second heartbeat', async () => {
-    const ns = namespace();
+  it('a change that was never pushed and is followed by none reaches the watch within three heartbeat intervals', async () => {
+    const ns = redis.namespace();
     await client(ns, SHORT_SESSION_TIMEOUT_MS);
     const watcher = await client(ns, SHORT_SESSION_TIMEOUT_MS);
     const recorder = new EventRecorder();
     await watcher.watch('/h', recorder.listener);
     await persistUnpushed(ns, '/h/silent', 's');
-    // One heartbeat sees the revision ahead of the cursor, the next one finds it still behind.
+    // A heartbeat (every timeout/3) sees the revision ahead of the cursor; a later one finds the
+    // cursor still behind it with no message in between: at most three intervals after the first.
     const heartbeatMs = SHORT_SESSION_TIMEOUT_MS / 3;
     await recorder.waitForEvent(
       { type: 'ADDED', key: '/h/silent', value: 's' },
-      { timeoutMs: 3 * heartbeatMs + 2_000 },
+      { timeoutMs: 4 * heartbeatMs + 2_000 },
     );
     expect(recorder.events).toEqual([
       { type: 'ADDED', key: '/h', value: '' },
