@@ -20,18 +20,9 @@ import {
   sortChildrenDescending,
   TransactionCoalescer,
 } from '@elasticjob-ts/core';
-import type { Redis } from 'ioredis';
-import { ChangeFeed, type FeedSource } from './change-feed.js';
-import {
-  callScript,
-  connectWithin,
-  createConnection,
-  type RedisConnection,
-  waitForReady,
-} from './connection.js';
-import { BlockingFeedSource } from './feed-blocking-source.js';
-import { parseStreamReply } from './feed-entry.js';
-import { PushFeedSource } from './feed-push-source.js';
+import type { ChangeFeed } from './change-feed.js';
+import { callScript, connectWithin, createConnection, type RedisConnection } from './connection.js';
+import { createChangeFeed } from './feed-setup.js';
 import { executeInLatch } from './leader-latch.js';
 import {
   CLOSE_SESSION,
@@ -68,9 +59,6 @@ export interface RedisRegistryCenterOptions {
 }
 
 type Lifecycle = 'new' | 'starting' | 'started' | 'closed';
-
-/** How long one blocking read of the change feed waits (Redis Cluster only), in ms. */
-const FEED_BLOCK_MS = 5_000;
 
 function assertValue(value: unknown, method: string): asserts value is string {
   if (typeof value !== 'string')
@@ -177,11 +165,15 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
     this.lifecycle = 'starting';
     const { options } = this;
     const connection = createConnection(options);
-    const cluster = options.topology.kind === 'cluster';
-    const feedConnection = cluster
-      ? createConnection(options, FEED_BLOCK_MS)
-      : createConnection(options, 0, { autoResubscribe: false });
-    let feed: ChangeFeed | undefined;
+    const { feed, feedConnection } = createChangeFeed({
+      options,
+      connection,
+      position: async () => {
+        const snapshot = await this.snapshot('', connection);
+        return { id: snapshot.id, revision: snapshot.revision, epoch: snapshot.epoch };
+      },
+      onError: this.reportError,
+    });
     const session = new RedisSession({
       connection,
       keyPrefix: options.keyPrefix,
@@ -189,25 +181,7 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
       sessionTimeoutMs: options.sessionTimeoutMs,
       report: (state) => this.emitState(state),
       onError: this.reportError,
-      onRevision: (revision) => feed?.observeRevision(revision),
-    });
-    const source: FeedSource = cluster
-      ? new BlockingFeedSource(feedConnection, `${options.keyPrefix}x`, FEED_BLOCK_MS, this.reportError)
-      : new PushFeedSource(feedConnection as Redis, `${options.keyPrefix}f`, this.reportError);
-    feed = new ChangeFeed({
-      source,
-      readAfter: async (afterId, count) =>
-        parseStreamReply(
-          (await connection.xrange(`${options.keyPrefix}x`, `(${afterId}`, '+', 'COUNT', count)) as Array<
-            [string, string[]]
-          >,
-        ),
-      position: async () => {
-        const snapshot = await this.snapshot('', connection);
-        return { id: snapshot.id, revision: snapshot.revision, epoch: snapshot.epoch };
-      },
-      waitForRetry: () => waitForReady(connection),
-      onError: this.reportError,
+      onRevision: (revision) => feed.observeRevision(revision),
     });
     const abandon = (): void => {
       session.stop();
