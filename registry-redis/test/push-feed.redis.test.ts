@@ -26,6 +26,23 @@ async function client(ns: string, sessionTimeoutMs: number): Promise<RedisRegist
   return created;
 }
 
+/**
+ * A fresh namespace with two clients of a quiet session: `writer`, and a watcher of `root` whose
+ * events `recorder` collects.
+ */
+async function watchedNamespace(root: string): Promise<{
+  ns: string;
+  writer: RedisRegistryCenter;
+  recorder: EventRecorder;
+}> {
+  const ns = redis.namespace();
+  const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
+  const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
+  const recorder = new EventRecorder();
+  await watcher.watch(root, recorder.listener);
+  return { ns, writer, recorder };
+}
+
 /** Calls per command from `INFO commandstats`. */
 async function commandCalls(): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
@@ -68,11 +85,7 @@ const FEED_COMMANDS = ['script', 'xread', 'xrange', 'ssubscribe', 'subscribe'];
 
 describe('redis pushed change feed', () => {
   it('a write watched by another client costs one request (its script call); delivery costs none', async () => {
-    const ns = redis.namespace();
-    const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const recorder = new EventRecorder();
-    await watcher.watch('/c', recorder.listener);
+    const { writer, recorder } = await watchedNamespace('/c');
     const before = await commandCalls();
     for (let index = 0; index < 10; index++) {
       await writer.persist(`/c/n${index}`, `v${index}`);
@@ -90,11 +103,7 @@ describe('redis pushed change feed', () => {
   });
 
   it('a lost message is read from the stream before the next one is delivered, in commit order', async () => {
-    const ns = redis.namespace();
-    const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const recorder = new EventRecorder();
-    await watcher.watch('/g', recorder.listener);
+    const { ns, writer, recorder } = await watchedNamespace('/g');
     const before = await commandCalls();
     await persistUnpushed(ns, '/g/lost', 'l');
     await writer.persist('/g/pushed', 'p');
@@ -112,11 +121,7 @@ describe('redis pushed change feed', () => {
   });
 
   it('changes committed while the subscriber connection was down arrive once, in order, after it is back', async () => {
-    const ns = redis.namespace();
-    const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const recorder = new EventRecorder();
-    await watcher.watch('/r', recorder.listener);
+    const { writer, recorder } = await watchedNamespace('/r');
     await writer.persist('/r/before', 'b');
     await recorder.waitForEvent({ type: 'ADDED', key: '/r/before', value: 'b' });
     const before = await commandCalls();
@@ -142,11 +147,7 @@ describe('redis pushed change feed', () => {
 
   it('a subscriber the server disconnects for falling behind (output buffer limit) still sees every change once, in order', async () => {
     const large = 'x'.repeat(32 * 1024);
-    const ns = redis.namespace();
-    const writer = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const watcher = await client(ns, QUIET_SESSION_TIMEOUT_MS);
-    const recorder = new EventRecorder();
-    await watcher.watch('/s', recorder.listener);
+    const { writer, recorder } = await watchedNamespace('/s');
     const [, limits] = (await redis.admin.config('GET', 'client-output-buffer-limit')) as [string, string];
     // A message larger than a client's fixed reply buffer (16 kB) goes to its output list, which
     // may now hold 1 kB: the server closes the subscribed connection instead of delivering it.
