@@ -201,33 +201,38 @@ export class ChangeFeed implements FeedSink {
 
   private kick(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.draining ??= this.positioned
-      .then(() => this.drain())
-      .finally(() => {
-        this.draining = undefined;
-      });
+    this.draining ??= this.drain();
     return this.draining;
   }
 
+  /**
+   * Handles the queue until it is empty. `draining` is cleared in the same step as the last
+   * emptiness check, so an item queued afterwards always starts a new drain.
+   */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 && !this.closed) {
-      const batch = this.queue;
-      this.queue = [];
-      for (let index = 0; index < batch.length && !this.closed; index++) {
-        const item = batch[index] as QueueItem;
-        try {
-          if (item === RECOVER) await this.ensureContinuity();
-          else if (!this.deliverNext(item)) await this.catchUp(item.revision);
-        } catch (error) {
-          if (this.closed) return;
-          if (registryErrorCodeOf(error) !== 'CONNECTION_LOSS') {
-            this.context.onError('change feed read failed; retrying', error);
+    try {
+      await this.positioned;
+      while (this.queue.length > 0 && !this.closed) {
+        const batch = this.queue;
+        this.queue = [];
+        for (let index = 0; index < batch.length && !this.closed; index++) {
+          const item = batch[index] as QueueItem;
+          try {
+            if (item === RECOVER) await this.ensureContinuity();
+            else if (!this.deliverNext(item)) await this.catchUp(item.revision);
+          } catch (error) {
+            if (this.closed) return;
+            if (registryErrorCodeOf(error) !== 'CONNECTION_LOSS') {
+              this.context.onError('change feed read failed; retrying', error);
+            }
+            this.queue = [...batch.slice(index), ...this.queue];
+            await this.context.waitForRetry();
+            break;
           }
-          this.queue = [...batch.slice(index), ...this.queue];
-          await this.context.waitForRetry();
-          break;
         }
       }
+    } finally {
+      this.draining = undefined;
     }
   }
 
