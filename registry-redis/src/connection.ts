@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ALL_SCRIPTS, type RegistryScript } from './lua.js';
 import type { ResolvedRedisOptions } from './options.js';
 
@@ -17,8 +17,14 @@ export type RedisConnection = Redis | Cluster;
  *
  * @param options - resolved options.
  * @param extraCommandTimeoutMs - added to the command timeout (the change feed's blocking read).
+ * @param overrides - ioredis options that win over the configured ones (the feed's subscribed
+ *   connection turns `autoResubscribe` off); for a cluster they apply to its node connections.
  */
-export function createConnection(options: ResolvedRedisOptions, extraCommandTimeoutMs = 0): RedisConnection {
+export function createConnection(
+  options: ResolvedRedisOptions,
+  extraCommandTimeoutMs = 0,
+  overrides: RedisOptions = {},
+): RedisConnection {
   const { topology } = options;
   const commandTimeout = options.commandTimeoutMs + extraCommandTimeoutMs;
   // Auto-pipelining sends the commands issued in one event-loop turn in one socket write (in
@@ -29,9 +35,9 @@ export function createConnection(options: ResolvedRedisOptions, extraCommandTime
       ? new Cluster([...topology.nodes], {
           enableAutoPipelining: true,
           ...topology.options,
-          redisOptions: { ...topology.options.redisOptions, commandTimeout },
+          redisOptions: { ...topology.options.redisOptions, ...overrides, commandTimeout },
         })
-      : new Redis({ enableAutoPipelining: true, ...topology.options, commandTimeout });
+      : new Redis({ enableAutoPipelining: true, ...topology.options, ...overrides, commandTimeout });
   for (const script of ALL_SCRIPTS) {
     connection.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
   }
@@ -129,5 +135,29 @@ export function connectWithin(
     connection.on('ready', onReady);
     connection.on('error', onError);
     connection.connect().catch(() => undefined);
+  });
+}
+
+/**
+ * Resolves when `connection` is ready again, or after a short pause (still "ready": a command
+ * timed out; or a missed event).
+ *
+ * @param connection - the connection.
+ * @param exposeWake - receives a function that ends the wait early (on close).
+ */
+export function waitForReady(
+  connection: RedisConnection,
+  exposeWake: (wake: (() => void) | undefined) => void = () => undefined,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      connection.off('ready', finish);
+      exposeWake(undefined);
+      resolve();
+    };
+    exposeWake(finish);
+    connection.once('ready', finish);
+    const timer = setTimeout(finish, connection.status === 'ready' ? 100 : 1_000);
   });
 }

@@ -5,7 +5,10 @@
  *   script (`EVALSHA`), atomic, that also appends its changes to the namespace's change-feed stream.
  * - Sessions are entries of a sorted set with a deadline in server time, extended by heartbeats;
  *   every script first removes expired sessions with their ephemeral nodes.
- * - Watches read the change feed with a blocking `XREAD` and resume from the last id seen.
+ * - Watches get the change feed pushed (`SSUBSCRIBE` to the namespace's shard channel, which
+ *   every script `SPUBLISH`es its entries to) and read the stream after the last id seen whenever
+ *   a push is missing (a gap in the revisions, a reconnect); on Redis Cluster they read it with a
+ *   blocking `XREAD`.
  * - All keys of a namespace share the hash tag `{namespace}`: the adapter works on Redis Cluster.
  * - Redis replicates asynchronously: a failover can lose acknowledged writes (see the README).
  *

@@ -2,7 +2,9 @@
  * The Lua scripts that make every write (and every read) of the Redis registry atomic. Each script
  * is one Redis command: it first removes the ephemeral nodes of expired sessions (by the server's
  * clock, `TIME`), then does its work, and appends one change-feed entry per changed node to the
- * namespace's stream in the same atomic step. Scripts are registered with ioredis'
+ * namespace's stream in the same atomic step, and pushes the same entries (with their stream ids
+ * and revisions) to the namespace's feed channel with `SPUBLISH` when it ends (at most
+ * {@link PUSH_BATCH} entries per message). Scripts are registered with ioredis'
  * `defineCommand`, which sends `EVALSHA` and loads the script once when the server answers
  * `NOSCRIPT` (first use, or after a server restart).
  *
@@ -20,6 +22,7 @@
  * | `x` | stream | change feed: one entry `n` (revision), `t` (ADDED/UPDATED/DELETED), `k` (path), `v` (value) per change |
  * | `rev` | string | revision counter (`INCR`): consecutive per entry, so a reader sees any gap |
  * | `epoch` | string | random id written once; a different value means the data was lost (server reset) |
+ * | `f` | shard channel | not a key: the change feed pushed, one JSON message `[[id, revision, type, path, value], ...]` per script (`SPUBLISH`, so on a Cluster it stays within the slot's shard) |
  *
  * Scripts build key names from `KEYS[1]` (every one is in `KEYS[1]`'s hash slot thanks to the
  * `{namespace}` hash tag); `ARGV[1]` is always the change feed's approximate maximum length.
@@ -27,11 +30,25 @@
  * @module
  */
 
+/**
+ * The most entries of one feed message: a script that changes more nodes (a large `remove`) sends
+ * several, so that no single message approaches the server's output buffer limit of subscribers.
+ */
+export const PUSH_BATCH = 1_000;
+
 /** Helpers shared by every script. */
 const PRELUDE = `
+local PUSH_BATCH = ${PUSH_BATCH}
 local P = KEYS[1]
 local D, E, S, X = P .. 'd', P .. 'e', P .. 's', P .. 'x'
 local MAXLEN = ARGV[1]
+local pushed = {}
+local function push()
+  if #pushed > 0 then
+    redis.call('SPUBLISH', P .. 'f', cjson.encode(pushed))
+    pushed = {}
+  end
+end
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -45,7 +62,9 @@ local function nameOf(p) return string.match(p, '[^/]*$') end
 local function childPath(p, c) if p == '/' then return '/' .. c end return p .. '/' .. c end
 local function emit(t, k, v)
   local n = redis.call('INCR', P .. 'rev')
-  redis.call('XADD', X, 'MAXLEN', '~', MAXLEN, '*', 'n', n, 't', t, 'k', k, 'v', v)
+  local id = redis.call('XADD', X, 'MAXLEN', '~', MAXLEN, '*', 'n', n, 't', t, 'k', k, 'v', v)
+  pushed[#pushed + 1] = { id, n, t, k, v }
+  if #pushed >= PUSH_BATCH then push() end
 end
 local function exists(p) return p == '/' or redis.call('HEXISTS', D, p) == 1 end
 local function makeNode(p, v)
@@ -103,8 +122,16 @@ export interface RegistryScript {
   readonly lua: string;
 }
 
+/**
+ * The body runs as a function so that every way it returns (a result or an `EJ` error reply) goes
+ * through the final push of its entries. A Lua runtime error skips the push; the entries are in the
+ * stream, and readers fetch them when they notice the gap (see `change-feed.ts`).
+ */
 function script(name: string, body: string): RegistryScript {
-  return { name, lua: PRELUDE + body };
+  return {
+    name,
+    lua: `${PRELUDE}local function main()\n${body}\nend\nlocal result = main()\npush()\nreturn result\n`,
+  };
 }
 
 /**
@@ -311,17 +338,19 @@ return { sid, redis.call('GET', P .. 'epoch'), tostring(T) }
  * after its validity bound `notAfter` (server ms): a heartbeat delayed in a network or a frozen
  * server must not extend a session its client may already have reported `LOST`. A session whose
  * deadline passed was removed by the prelude and is never revived.
- * ARGV: maxlen, session id, timeout ms, notAfter. Returns `[status, server time ms]`: status 1 =
- * extended, 0 = the session is gone, -1 = too late (not extended; the session is unchanged).
+ * ARGV: maxlen, session id, timeout ms, notAfter. Returns `[status, server time ms, revision]`:
+ * status 1 = extended, 0 = the session is gone, -1 = too late (not extended; the session is
+ * unchanged); revision is the change feed's latest (the feed checks it has seen that far).
  */
 export const HEARTBEAT = script(
   'ejHeartbeat',
   `
 local sid = ARGV[2]
-if not alive(sid) then return { 0, tostring(T) } end
-if T > tonumber(ARGV[4]) then return { -1, tostring(T) } end
+local rev = redis.call('GET', P .. 'rev') or '0'
+if not alive(sid) then return { 0, tostring(T), rev } end
+if T > tonumber(ARGV[4]) then return { -1, tostring(T), rev } end
 redis.call('ZADD', S, 'XX', T + tonumber(ARGV[3]), sid)
-return { 1, tostring(T) }
+return { 1, tostring(T), rev }
 `,
 );
 

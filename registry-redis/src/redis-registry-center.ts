@@ -20,8 +20,9 @@ import {
   sortChildrenDescending,
   TransactionCoalescer,
 } from '@elasticjob-ts/core';
-import { ChangeFeed } from './change-feed.js';
+import type { ChangeFeed } from './change-feed.js';
 import { callScript, connectWithin, createConnection, type RedisConnection } from './connection.js';
+import { createChangeFeed } from './feed-setup.js';
 import { executeInLatch } from './leader-latch.js';
 import {
   CLOSE_SESSION,
@@ -58,9 +59,6 @@ export interface RedisRegistryCenterOptions {
 }
 
 type Lifecycle = 'new' | 'starting' | 'started' | 'closed';
-
-/** How long one blocking read of the change feed waits, in ms. */
-const FEED_BLOCK_MS = 5_000;
 
 function assertValue(value: unknown, method: string): asserts value is string {
   if (typeof value !== 'string')
@@ -167,7 +165,15 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
     this.lifecycle = 'starting';
     const { options } = this;
     const connection = createConnection(options);
-    const feedConnection = createConnection(options, FEED_BLOCK_MS);
+    const { feed, feedConnection } = createChangeFeed({
+      options,
+      connection,
+      position: async () => {
+        const snapshot = await this.snapshot('', connection);
+        return { id: snapshot.id, revision: snapshot.revision, epoch: snapshot.epoch };
+      },
+      onError: this.reportError,
+    });
     const session = new RedisSession({
       connection,
       keyPrefix: options.keyPrefix,
@@ -175,18 +181,7 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
       sessionTimeoutMs: options.sessionTimeoutMs,
       report: (state) => this.emitState(state),
       onError: this.reportError,
-    });
-    const feed = new ChangeFeed({
-      connection: feedConnection,
-      streamKey: `${options.keyPrefix}x`,
-      epochKey: `${options.keyPrefix}epoch`,
-      revisionKey: `${options.keyPrefix}rev`,
-      position: async () => {
-        const snapshot = await this.snapshot('', connection);
-        return { id: snapshot.id, revision: snapshot.revision, epoch: snapshot.epoch };
-      },
-      blockMs: FEED_BLOCK_MS,
-      onError: this.reportError,
+      onRevision: (revision) => feed.observeRevision(revision),
     });
     const abandon = (): void => {
       session.stop();
@@ -221,10 +216,10 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
         throw toRegistryError(failure.error, 'start');
       }
       await session.open();
-      const position = await this.snapshot('', connection);
-      feed.start(position, position.epoch);
+      await feed.start();
     } catch (error) {
       abandon();
+      await feed.close();
       const closed = (this.lifecycle as Lifecycle) === 'closed';
       if (!closed) this.lifecycle = 'new';
       if (closed) throw new RegistryError('NOT_STARTED', 'The Redis registry was closed while starting');

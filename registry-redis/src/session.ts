@@ -38,6 +38,8 @@ export interface SessionContext {
   readonly report: (state: RegistryConnectionState) => void;
   /** Reports background failures. */
   readonly onError: (message: string, error: unknown) => void;
+  /** Receives the change feed's revision every answered heartbeat read (see `ChangeFeed`). */
+  readonly onRevision?: (revision: number) => void;
 }
 
 type Phase = 'live' | 'suspended' | 'lost' | 'closed';
@@ -234,7 +236,7 @@ export class RedisSession {
       this.expiredBy,
       sentAt + calibration.roundTripMs + this.windowMs + this.context.sessionTimeoutMs,
     );
-    let reply: [number, string];
+    let reply: [number, string, string];
     try {
       reply = (await callScript(
         this.context.connection,
@@ -242,7 +244,7 @@ export class RedisSession {
         this.context.keyPrefix,
         this.context.maxFeedLength,
         [id, this.context.sessionTimeoutMs, notAfter],
-      )) as [number, string];
+      )) as [number, string, string];
     } catch (error) {
       if (this.sessionIdValue !== id || this.phase === 'closed') return;
       this.suspend();
@@ -252,6 +254,7 @@ export class RedisSession {
       return;
     }
     if (this.sessionIdValue !== id || this.phase === 'closed') return;
+    this.context.onRevision?.(Number(reply[2]));
     const answeredAt = performance.now();
     const [status, serverMs] = [Number(reply[0]), Number(reply[1])];
     const next = { serverMs, sentAt, roundTripMs: answeredAt - sentAt };

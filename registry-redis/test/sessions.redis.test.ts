@@ -4,49 +4,27 @@
  * server that lost its data.
  */
 import { ConnectionStateRecorder, EventRecorder, readSubtree } from '@elasticjob-ts/registry-conformance';
-import { findFreePort, type RedisTestServer, startRedisServer } from '@elasticjob-ts/test-support';
+import { findFreePort, startRedisServer } from '@elasticjob-ts/test-support';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisRegistryCenter } from '../src/index.js';
 import { HEARTBEAT } from '../src/lua.js';
 import {
-  adminClient,
   expireSession,
   type ProxiedRedisRegistryCenter,
   proxiedClient,
+  useRedisServer,
 } from './support/redis-fixture.js';
 
 const SESSION_TIMEOUT_MS = 3_000;
 
-let server: RedisTestServer;
-let admin: Redis;
-const clients: RedisRegistryCenter[] = [];
-let namespaceSeq = 0;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  admin = adminClient(server);
-}, 60_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
-});
-
-function namespace(): string {
-  return `sessions-${process.pid}-${namespaceSeq++}`;
-}
+const redis = useRedisServer('sessions');
 
 async function client(
   ns: string,
   sessionTimeoutMs = SESSION_TIMEOUT_MS,
 ): Promise<ProxiedRedisRegistryCenter> {
-  const created = await proxiedClient(server, { namespace: ns, sessionTimeoutMs });
-  clients.push(created);
+  const created = redis.track(await proxiedClient(redis.server, { namespace: ns, sessionTimeoutMs }));
   await created.start();
   return created;
 }
@@ -57,7 +35,7 @@ describe('redis sessions', () => {
     const registry = new RedisRegistryCenter({
       type: 'redis',
       url: `redis://127.0.0.1:${port}`,
-      namespace: namespace(),
+      namespace: redis.namespace(),
       connectionTimeoutMs: 500,
     });
     const started = Date.now();
@@ -69,23 +47,23 @@ describe('redis sessions', () => {
   });
 
   it('an expired session is gone for every reader at once, before any heartbeat removed it', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const owner = await client(ns, 60_000);
     const reader = await client(ns, 60_000);
     await owner.persistEphemeral('/instances/i1', 'alive');
-    await expireSession(admin, owner);
+    await expireSession(redis.admin, owner);
     // No heartbeat runs for 20 s (timeout 60 s): the read itself applies the expiry.
     expect(await reader.isExisted('/instances/i1')).toBe(false);
     expect(await reader.getChildrenKeys('/instances')).toEqual([]);
   });
 
   it('a heartbeat that reaches the server after its validity bound does not extend the session', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const owner = await client(ns);
     const prefix = owner.keyPrefix;
     const sessionId = owner.sessionId as string;
-    const before = Number(await admin.zscore(`${prefix}s`, sessionId));
-    const script = new Redis(server.url);
+    const before = Number(await redis.admin.zscore(`${prefix}s`, sessionId));
+    const script = new Redis(redis.server.url);
     script.defineCommand('heartbeat', { numberOfKeys: 1, lua: HEARTBEAT.lua });
     try {
       const call = (script as unknown as Record<string, (...args: unknown[]) => Promise<[number, string]>>)
@@ -93,17 +71,17 @@ describe('redis sessions', () => {
       const [status, serverMs] = await call.call(script, prefix, 1000, sessionId, 60_000, 1);
       expect(status).toBe(-1);
       expect(Number(serverMs)).toBeGreaterThan(1);
-      expect(Number(await admin.zscore(`${prefix}s`, sessionId))).toBe(before);
+      expect(Number(await redis.admin.zscore(`${prefix}s`, sessionId))).toBe(before);
       const [accepted] = await call.call(script, prefix, 1000, sessionId, 60_000, Number(serverMs) + 60_000);
       expect(accepted).toBe(1);
-      expect(Number(await admin.zscore(`${prefix}s`, sessionId))).toBeGreaterThan(before);
+      expect(Number(await redis.admin.zscore(`${prefix}s`, sessionId))).toBeGreaterThan(before);
     } finally {
       script.disconnect();
     }
   });
 
   it('a cut longer than the session reports LOST while still cut off, after the server-side deadline', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const owner = await client(ns);
     const watcher = await client(ns);
     const states = new ConnectionStateRecorder().attach(owner);
@@ -118,9 +96,9 @@ describe('redis sessions', () => {
       timeoutMs: SESSION_TIMEOUT_MS * 4,
     });
     // The server agrees: the session's entry is already past its deadline (or removed).
-    const [seconds, micros] = await admin.time();
+    const [seconds, micros] = await redis.admin.time();
     const serverNowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const deadline = await admin.zscore(`${owner.keyPrefix}s`, sessionId);
+    const deadline = await redis.admin.zscore(`${owner.keyPrefix}s`, sessionId);
     expect(deadline === null || Number(deadline) < serverNowMs).toBe(true);
     await recorder.waitForEvent(
       { type: 'DELETED', key: '/e', value: 'doomed' },
@@ -134,7 +112,7 @@ describe('redis sessions', () => {
 
 describe('redis change feed', () => {
   it('a watcher whose unread entries were trimmed re-reads its subtree and delivers the differences', async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const writer = await client(ns);
     const watcher = await client(ns);
     await writer.persist('/w/kept', 'k');
@@ -147,7 +125,7 @@ describe('redis change feed', () => {
     await writer.update('/w/changed', 'new');
     await writer.remove('/w/removed');
     await writer.persist('/w/added', 'a');
-    await admin.xtrim(`${writer.keyPrefix}x`, 'MAXLEN', 0);
+    await redis.admin.xtrim(`${writer.keyPrefix}x`, 'MAXLEN', 0);
     watcher.proxy.restore();
     await recorder.waitFor(
       (events) => events.slice(from).length >= 3,
@@ -173,7 +151,7 @@ describe('redis change feed', () => {
 
 describe('redis latch', () => {
   it("a waiter that missed its predecessor's deletion (feed trimmed while cut off) still acquires", async () => {
-    const ns = namespace();
+    const ns = redis.namespace();
     const holder = await client(ns);
     const waiter = await client(ns);
     let release = (): void => undefined;
@@ -194,7 +172,7 @@ describe('redis latch', () => {
     waiter.proxy.cut();
     release();
     await holding;
-    await admin.xtrim(`${holder.keyPrefix}x`, 'MAXLEN', 0);
+    await redis.admin.xtrim(`${holder.keyPrefix}x`, 'MAXLEN', 0);
     waiter.proxy.restore();
     expect(await waiting).toBe('acquired');
   });
@@ -206,7 +184,7 @@ describe('redis server without persistence', () => {
   }, async () => {
     const volatile = await startRedisServer({ extraArgs: ['--appendonly', 'no'] });
     try {
-      const ns = namespace();
+      const ns = redis.namespace();
       const make = async () => {
         const created = new RedisRegistryCenter({
           type: 'redis',
@@ -214,7 +192,7 @@ describe('redis server without persistence', () => {
           namespace: ns,
           sessionTimeoutMs: SESSION_TIMEOUT_MS,
         });
-        clients.push(created);
+        redis.track(created);
         await created.start();
         return created;
       };
@@ -237,7 +215,7 @@ describe('redis server without persistence', () => {
       await recorder.waitForEvent({ type: 'ADDED', key: '/v/again', value: 'a' }, { timeoutMs: 20_000 });
       expect(recorder.anomalies()).toEqual([]);
     } finally {
-      await Promise.all(clients.splice(0).map((created) => created.close()));
+      await redis.closeClients();
       await volatile.stop();
     }
   });

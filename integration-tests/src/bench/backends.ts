@@ -272,12 +272,22 @@ function parseInfo(text: string): Map<string, string> {
   return values;
 }
 
+/** The commands the Redis registry sends as requests (every other one runs inside its scripts). */
+const CLIENT_REQUEST_COMMANDS = ['evalsha', 'eval', 'xread', 'xrange', 'ssubscribe', 'subscribe'];
+
+/** How many clients are subscribed to at least one shard channel (`ssub=` of `CLIENT LIST`). */
+async function shardSubscribers(admin: { client(subcommand: 'LIST'): Promise<unknown> }): Promise<number> {
+  const list = String(await admin.client('LIST'));
+  return list.split('\n').filter((line) => /\bssub=[1-9]/.test(line)).length;
+}
+
 /**
  * Starts a Redis test server (AOF with `appendfsync always`, like ZooKeeper's and etcd's fsynced
- * logs). Counters: client requests (`EVALSHA`/`EVAL` script calls and `XREAD`s from `INFO
- * commandstats`; commands a script runs inside the server are not requests), the registry nodes
- * of every namespace (`HLEN` of each `elasticjob:{ns}:d` hash), and `blocked_clients` (change-feed
- * readers blocked in `XREAD`) as watches.
+ * logs). Counters: client requests (from `INFO commandstats`: `EVALSHA`/`EVAL` script calls and
+ * the change feed's `XREAD`s, catch-up `XRANGE`s and (re-)subscriptions; commands a script runs
+ * inside the server are not requests), the registry nodes of every namespace (`HLEN` of each
+ * `elasticjob:{ns}:d` hash), and the change-feed readers as watches (`blocked_clients`, readers
+ * blocked in `XREAD`, plus the clients subscribed to a shard channel, `ssub=` of `CLIENT LIST`).
  *
  * @returns the backend.
  */
@@ -298,8 +308,8 @@ export async function startRedisBackend(): Promise<Backend> {
     }),
     async counters() {
       const info = parseInfo(await admin.info('all'));
-      // Client requests: script calls and change-feed reads. `total_commands_processed` would also
-      // count every command a script runs inside the server.
+      // Client requests: script calls and the change feed's reads and subscriptions.
+      // `total_commands_processed` would also count every command a script runs inside the server.
       const calls = (command: string) =>
         Number(/calls=(\d+)/.exec(info.get(`cmdstat_${command}`) ?? '')?.[1] ?? 0);
       let nodes = 0;
@@ -310,10 +320,10 @@ export async function startRedisBackend(): Promise<Backend> {
         for (const key of keys) nodes += await admin.hlen(key);
       } while (cursor !== '0');
       return {
-        requests: calls('evalsha') + calls('eval') + calls('xread'),
+        requests: CLIENT_REQUEST_COMMANDS.reduce((sum, command) => sum + calls(command), 0),
         streamMessages: 0,
         nodes,
-        watches: Number(info.get('blocked_clients') ?? Number.NaN),
+        watches: Number(info.get('blocked_clients') ?? Number.NaN) + (await shardSubscribers(admin)),
         cpuMs: processCpuMs(server.pid),
       };
     },

@@ -5,6 +5,7 @@
 import { CONFORMANCE_DIGEST } from '@elasticjob-ts/registry-conformance';
 import { type RedisTestServer, startRedisServer, TcpProxy } from '@elasticjob-ts/test-support';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { RedisRegistryCenter } from '../../src/index.js';
 
 /** Password of the `admin` user on the auth-enabled test server. */
@@ -131,4 +132,59 @@ export async function writeJobBasics(writer: RedisRegistryCenter): Promise<void>
     { type: 'check', key: '/jobs/orders/config', value: 'cron: 0/5 * * * * ?' },
     { type: 'create', key: '/jobs/orders/leader', value: 'i1' },
   ]);
+}
+
+/** A test file's Redis server, admin client and registry clients (see {@link useRedisServer}). */
+export interface RedisTestContext {
+  /** The server, started before the file's tests. */
+  readonly server: RedisTestServer;
+  /** An admin client of it. */
+  readonly admin: Redis;
+  /** A fresh namespace per call. */
+  namespace(): string;
+  /** Registers a client to close after the current test; returns it. */
+  track<T extends RedisRegistryCenter>(client: T): T;
+  /** Closes every registered client now. */
+  closeClients(): Promise<void>;
+}
+
+/**
+ * Starts a server for the calling test file (`beforeAll`), closes the clients each test registered
+ * (`afterEach`), and stops the server (`afterAll`).
+ *
+ * @param prefix - prefix of the namespaces the context hands out.
+ */
+export function useRedisServer(prefix: string): RedisTestContext {
+  let server: RedisTestServer | undefined;
+  let admin: Redis | undefined;
+  const clients: RedisRegistryCenter[] = [];
+  let sequence = 0;
+  const context: RedisTestContext = {
+    get server() {
+      if (server === undefined) throw new Error('the Redis test server is not started yet');
+      return server;
+    },
+    get admin() {
+      if (admin === undefined) throw new Error('the Redis test server is not started yet');
+      return admin;
+    },
+    namespace: () => `${prefix}-${process.pid}-${sequence++}`,
+    track: (client) => {
+      clients.push(client);
+      return client;
+    },
+    closeClients: async () => {
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+    },
+  };
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = adminClient(server);
+  }, 60_000);
+  afterEach(() => context.closeClients());
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  return context;
 }
