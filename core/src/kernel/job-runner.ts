@@ -160,7 +160,7 @@ export class JobRunner {
     this.#execution = execution;
     const failover = new FailoverService(context);
     this.#guarantee = new GuaranteeService(context);
-    const lead = new AdmissionLead();
+    const lead = AdmissionLead.of(this.#timers);
     const executor = new RunExecutor(
       context,
       new AdmissionService(context, this.#servers, this.#session, ownWrites),

@@ -15,7 +15,8 @@ export interface ElasticJobListener {
   /**
    * Called before the run's items are admitted and started. For a cron fire this may be shortly
    * before the scheduled time (`contexts.scheduledFireTimeMs`): the run is prepared ahead so its
-   * items start at that time (at most 500 ms ahead, by how long preparation took recently).
+   * items start at that time (at most 500 ms ahead, by how long preparations took in this process
+   * in the last 30 to 60 s).
    */
   beforeJobExecuted(contexts: ShardingContexts): void | Promise<void>;
   afterJobExecuted(contexts: ShardingContexts): void | Promise<void>;

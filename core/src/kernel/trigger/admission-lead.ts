@@ -9,32 +9,59 @@
  * time, the run is prepared and admitted, and its items wait for the scheduled time itself before
  * user code is called. Quartz acquires triggers ahead of their fire time for the same reason.
  *
- * The lead follows what preparation has cost recently: a margin over the slowest of the last
- * {@link LEAD_SAMPLE_COUNT} cron preparations of the job, capped by {@link MAX_ADMISSION_LEAD_MS}.
- * A job that has not fired yet, and a job whose preparation makes no registry call, get the
- * margin alone.
+ * One lead per timer service, so per process by default: what a preparation costs depends on the
+ * process (CPU taken by the other jobs firing in the same second, the registry client's queue)
+ * more than on the job, and the jobs of a burst must all be prepared early enough, including those
+ * whose own last preparation happened to be quick. The lead is {@link LEAD_FACTOR} × the slowest
+ * cron preparation (timer to admission) recorded in the current and the previous window of
+ * {@link LEAD_WINDOW_MS}, plus {@link ADMISSION_LEAD_MARGIN_MS}, at most
+ * {@link MAX_ADMISSION_LEAD_MS}: a slow preparation counts for 30 to 60 s. Before any preparation,
+ * and when preparation makes no registry call, the lead is about the margin.
  *
  * @module
  */
+import type { Clock } from '../../time/clock.js';
+import type { TimerService } from '../timer-service.js';
 
-/** Cron preparations remembered per job. */
-export const LEAD_SAMPLE_COUNT = 8;
 /** The most a run is prepared ahead of its fire, in ms. */
 export const MAX_ADMISSION_LEAD_MS = 500;
 /** Added to the slowest recent preparation, in ms: the timer's own lateness. */
 export const ADMISSION_LEAD_MARGIN_MS = 2;
+/** Length of one window of preparations, in ms. */
+export const LEAD_WINDOW_MS = 30_000;
 /** Factor over the slowest recent preparation. */
-const LEAD_FACTOR = 1.5;
+export const LEAD_FACTOR = 1.5;
 
-/** The preparation lead of one job's cron fires on this instance. */
+const LEADS = new WeakMap<TimerService, AdmissionLead>();
+
+/** The preparation lead of the cron fires of every job on one timer service. */
 export class AdmissionLead {
-  readonly #samplesMs: number[] = [];
-  #next = 0;
-  #leadMs = ADMISSION_LEAD_MARGIN_MS;
+  #window = Number.NEGATIVE_INFINITY;
+  #slowestMs = 0;
+  #previousSlowestMs = 0;
+
+  /** @param clock - the timer service's clock (windows are counted on it). */
+  constructor(private readonly clock: Clock) {}
+
+  /**
+   * The lead shared by the jobs of `timers` (created on first use).
+   *
+   * @param timers - the jobs' timer service.
+   */
+  static of(timers: TimerService): AdmissionLead {
+    let lead = LEADS.get(timers);
+    if (lead === undefined) {
+      lead = new AdmissionLead(timers.clock);
+      LEADS.set(timers, lead);
+    }
+    return lead;
+  }
 
   /** How long before a fire its run starts preparing, in ms (margin … {@link MAX_ADMISSION_LEAD_MS}). */
   get leadMs(): number {
-    return this.#leadMs;
+    this.#roll();
+    const slowest = Math.max(this.#slowestMs, this.#previousSlowestMs);
+    return Math.min(MAX_ADMISSION_LEAD_MS, Math.ceil(slowest * LEAD_FACTOR) + ADMISSION_LEAD_MARGIN_MS);
   }
 
   /**
@@ -43,15 +70,16 @@ export class AdmissionLead {
    * @param durationMs - elapsed ms (negative values count as 0).
    */
   record(durationMs: number): void {
-    const sample = Math.max(0, durationMs);
-    if (this.#samplesMs.length < LEAD_SAMPLE_COUNT) this.#samplesMs.push(sample);
-    else this.#samplesMs[this.#next] = sample;
-    this.#next = (this.#next + 1) % LEAD_SAMPLE_COUNT;
-    let slowest = 0;
-    for (const value of this.#samplesMs) if (value > slowest) slowest = value;
-    this.#leadMs = Math.min(
-      MAX_ADMISSION_LEAD_MS,
-      Math.ceil(slowest * LEAD_FACTOR) + ADMISSION_LEAD_MARGIN_MS,
-    );
+    this.#roll();
+    if (durationMs > this.#slowestMs) this.#slowestMs = durationMs;
+  }
+
+  /** Moves to the window of the clock's current time. */
+  #roll(): void {
+    const window = Math.floor(this.clock.now() / LEAD_WINDOW_MS);
+    if (window === this.#window) return;
+    this.#previousSlowestMs = window === this.#window + 1 ? this.#slowestMs : 0;
+    this.#slowestMs = 0;
+    this.#window = window;
   }
 }
