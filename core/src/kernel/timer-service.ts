@@ -12,11 +12,22 @@ export interface ScheduledTimer {
   cancel(): void;
 }
 
-interface Entry {
-  readonly dueMs: number;
-  readonly seq: number;
-  readonly callback: () => void;
-  cancelled: boolean;
+/** A scheduled callback in the heap; also its caller's handle (one object per scheduling). */
+class Entry implements ScheduledTimer {
+  cancelled = false;
+
+  constructor(
+    readonly dueMs: number,
+    readonly seq: number,
+    readonly callback: () => void,
+    private readonly onCancel: () => void,
+  ) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.onCancel();
+  }
 }
 
 /**
@@ -29,6 +40,8 @@ export class TimerService {
   #heap: Entry[] = [];
   #seq = 0;
   #armed: { dueMs: number; timer: ClockTimer } | undefined;
+  /** Re-arms after a cancellation (one function for every entry). */
+  readonly #rearm = () => this.#arm();
 
   /**
    * @param clock - time source (default the system clock).
@@ -58,16 +71,10 @@ export class TimerService {
    * @returns a handle to cancel it.
    */
   scheduleAt(dueMs: number, callback: () => void): ScheduledTimer {
-    const entry: Entry = { dueMs, seq: this.#seq++, callback, cancelled: false };
+    const entry = new Entry(dueMs, this.#seq++, callback, this.#rearm);
     this.#push(entry);
     this.#arm();
-    return {
-      cancel: () => {
-        if (entry.cancelled) return;
-        entry.cancelled = true;
-        this.#arm();
-      },
-    };
+    return entry;
   }
 
   #arm(): void {
