@@ -126,8 +126,11 @@ export class TimerService {
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#less(heap[i] as Entry, heap[parent] as Entry)) break;
-      [heap[i], heap[parent]] = [heap[parent] as Entry, heap[i] as Entry];
+      const child = heap[i] as Entry;
+      const above = heap[parent] as Entry;
+      if (!this.#less(child, above)) break;
+      heap[i] = above; // swapped through locals: a destructuring swap allocated an array each step
+      heap[parent] = child;
       i = parent;
     }
   }
@@ -147,7 +150,9 @@ export class TimerService {
         if (right < heap.length && this.#less(heap[right] as Entry, heap[smallest] as Entry))
           smallest = right;
         if (smallest === i) break;
-        [heap[i], heap[smallest]] = [heap[smallest] as Entry, heap[i] as Entry];
+        const moved = heap[i] as Entry;
+        heap[i] = heap[smallest] as Entry;
+        heap[smallest] = moved;
         i = smallest;
       }
     }

@@ -56,6 +56,8 @@ const HOSTNAME = hostname();
 export class RunExecutor {
   readonly #reserved = new Set<number>();
   #parsedParameters: { config: ResolvedJobConfiguration; parameters: Map<number, string> } | undefined;
+  #runtimeOf: JobRuntime | undefined;
+  readonly #isNeedSharding = async (): Promise<boolean> => this.components.isNeedSharding();
 
   constructor(
     private readonly context: JobContext,
@@ -211,10 +213,7 @@ export class RunExecutor {
   ): Promise<void> {
     const items = [...admission.admitted.keys()];
     this.#postStatus(contexts, source, 'TASK_RUNNING', '');
-    const runtime: JobRuntime = {
-      configuration: config,
-      isNeedSharding: async () => this.components.isNeedSharding(),
-    };
+    const runtime = this.#runtime(config);
     const dropped: number[] = [];
     const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
     const failures = await runItemsConcurrently(items, limit, async (item) => {
@@ -222,21 +221,16 @@ export class RunExecutor {
       // has ended never calls user code. A monitored item (fencing token > 0) also waits for the
       // registry's word that the session is still held: a process resuming from a long freeze
       // would otherwise start it before its client noticed the loss.
-      const aborted = () => abort.aborted;
-      const monitored = (admission.admitted.get(item)?.token ?? 0) > 0;
-      const mayStart = () => (monitored ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch));
-      if (aborted() || !(await mayStart()) || aborted()) {
+      const token = admission.admitted.get(item)?.token ?? 0;
+      if (
+        abort.aborted ||
+        !(await (token > 0 ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch))) ||
+        abort.aborted
+      ) {
         dropped.push(item);
         return;
       }
-      await this.#executeItem(
-        contexts,
-        abort,
-        item,
-        admission.admitted.get(item)?.token ?? 0,
-        source,
-        runtime,
-      );
+      await this.#executeItem(contexts, abort, item, token, source, runtime);
     });
     if (epoch !== this.session.epoch) {
       this.context.logger.warn(
@@ -396,6 +390,13 @@ export class RunExecutor {
       },
       ...(scheduledFireTimeMs === undefined ? {} : { scheduledFireTimeMs }),
     };
+  }
+
+  /** What the item executor is handed besides the context: one per configuration, not per run. */
+  #runtime(config: ResolvedJobConfiguration): JobRuntime {
+    if (this.#runtimeOf?.configuration !== config)
+      this.#runtimeOf = { configuration: config, isNeedSharding: this.#isNeedSharding };
+    return this.#runtimeOf;
   }
 
   /** The configuration's item parameters, parsed once per configuration (not on every run). */
