@@ -94,6 +94,34 @@ describe('JobEventBus', () => {
     await bus.close();
   });
 
+  it('hands a synchronous listener the queued events in one turn, in post order, a throw skipping one event', async () => {
+    const { logger, entries } = recordingLogger();
+    const bus = new JobEventBus({ logger });
+    const seen: string[] = [];
+    bus.subscribe((event) => {
+      const { message } = event as { message: string };
+      if (message === 'b') throw new Error('listener failed on b');
+      seen.push(message);
+    });
+    for (const message of ['a', 'b', 'c']) bus.post(statusEvent(message));
+    expect(seen).toEqual([]);
+    await Promise.resolve(); // the turn the drain starts in
+    await Promise.resolve();
+    expect(seen).toEqual(['a', 'c']);
+    expect(entries.filter((entry) => entry.level === 'error')).toHaveLength(1);
+    await bus.close();
+  });
+
+  it('tells whether anyone listens', async () => {
+    const bus = new JobEventBus();
+    expect(bus.hasSubscribers).toBe(false);
+    const unsubscribe = bus.subscribe(() => {});
+    expect(bus.hasSubscribers).toBe(true);
+    unsubscribe();
+    expect(bus.hasSubscribers).toBe(false);
+    await bus.close();
+  });
+
   it('isolates subscribers: a failing or stuck listener neither blocks others nor the poster', async () => {
     const { logger, entries } = recordingLogger();
     const bus = new JobEventBus({ logger });

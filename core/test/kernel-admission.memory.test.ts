@@ -925,3 +925,54 @@ describe('shutdown', () => {
     h.clients.get(1)?.faults.heal();
   });
 });
+
+describe('work of a fire nobody asks for', () => {
+  it('builds no job events (draws no event ids) while nobody listens, and all of them for a listener', async () => {
+    const h = await harness();
+    const drawn = { quiet: 0, heard: 0 };
+    const config = job({ shardingTotalCount: 1, failover: false });
+    await h.start(1, config, undefined, {
+      onEvent: undefined,
+      idGenerator: () => `quiet-${drawn.quiet++}`,
+    });
+    await h.start(2, { ...config, jobName: 'heard' }, undefined, {
+      idGenerator: () => `heard-${drawn.heard++}`,
+    });
+    await h.settled('orders', 1, [h.id(1)]);
+    await h.settled('heard', 1, [h.id(2)]);
+    await h.fire();
+    await waitFor(() => expect(h.executions.filter((e) => e.done)).toHaveLength(2));
+    // The listened job: resharding, staging, running, finished, and the item's start and end.
+    await waitFor(() =>
+      expect(h.events.map((e) => e.kind).sort()).toEqual([
+        'execution',
+        'execution',
+        'resharding',
+        'status',
+        'status',
+        'status',
+      ]),
+    );
+    expect(drawn.heard).toBe(new Set(h.events.map((e) => e.id)).size); // an item's end reuses its start's id
+    expect(drawn.quiet).toBe(0);
+  });
+
+  it("a run's signal read only after the run was aborted is already aborted, with the run's reason", async () => {
+    const h = await harness();
+    const gates = new Gates();
+    let signal: AbortSignal | undefined;
+    const bootstrap = await h.start(1, job({ shardingTotalCount: 1, failover: false }), async (ctx) => {
+      await gates.wait(); // the signal is not read before the shutdown aborts the run
+      signal = ctx.signal;
+    });
+    await h.settled('orders', 1, [h.id(1)]);
+    await h.fire();
+    await waitFor(() => expect(gates.waiting).toBe(1));
+    const shutdown = bootstrap.shutdown();
+    await waitFor(() => expect(h.events.some((e) => e.kind === 'status')).toBe(true));
+    gates.releaseAll();
+    await shutdown;
+    expect(signal?.aborted).toBe(true);
+    expect((signal?.reason as { abortCause?: string } | undefined)?.abortCause).toBe('SHUTDOWN');
+  });
+});

@@ -48,6 +48,21 @@ describe('TransactionCoalescer', () => {
     ]);
   });
 
+  it('finds an ancestor shared by keys added one after another (the walk stops at a known ancestor)', async () => {
+    const { sent, commit } = wire();
+    const coalescer = new TransactionCoalescer(commit, 10);
+    await Promise.all([
+      coalescer.execute([op('/j/sharding/0/running'), op('/j/sharding/0/fencing')]),
+      coalescer.execute([op('/j/sharding/1/running')]),
+      coalescer.execute([op('/j/sharding')]), // an ancestor of all three, recorded by the first key
+      coalescer.execute([op('/i/sharding/0/running')]),
+    ]);
+    expect(sent).toEqual([
+      ['/j/sharding/0/running', '/j/sharding/0/fencing', '/j/sharding/1/running'],
+      ['/j/sharding', '/i/sharding/0/running'],
+    ]);
+  });
+
   it('keeps a merged transaction within maxOperations and sends a large one alone at once', async () => {
     const { sent, commit } = wire();
     const coalescer = new TransactionCoalescer(commit, 3);

@@ -10,9 +10,20 @@ import { JobConfigurationError } from '../config/job-configuration-error.js';
 /** Returns the maximum number of items in flight; a positive integer. */
 export type ExecutorPoolSizeProvider = () => number;
 
+/**
+ * `os.availableParallelism()`, read once per process: it is a system call, and the pool size is
+ * asked on every run (ElasticJob reads `availableProcessors()` once, when it builds the pool).
+ */
+let parallelism: number | undefined;
+
+function cpuParallelism(): number {
+  parallelism ??= availableParallelism();
+  return parallelism;
+}
+
 const providers = new Map<string, ExecutorPoolSizeProvider>([
   // ElasticJob `CPUUsageJobExecutorThreadPoolSizeProvider`: availableProcessors() × 2.
-  ['CPU', () => availableParallelism() * 2],
+  ['CPU', () => cpuParallelism() * 2],
   // ElasticJob `SingleThreadJobExecutorThreadPoolSizeProvider`.
   ['SINGLE_THREAD', () => 1],
 ]);

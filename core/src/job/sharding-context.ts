@@ -92,7 +92,10 @@ export function shardingContextOf(
     jobParameter: contexts.jobParameter,
     shardingItem: item,
     shardingParameter: contexts.shardingItemParameters.get(item),
-    signal: contexts.signal,
+    // Read from the run when asked for: a run makes its signal only on first use.
+    get signal() {
+      return contexts.signal;
+    },
     fencingToken,
     ...(contexts.scheduledFireTimeMs === undefined
       ? {}

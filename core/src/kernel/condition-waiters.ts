@@ -49,6 +49,7 @@ export class ConditionWaiters {
 
   /** Re-checks every pending predicate. */
   notify(): void {
+    if (this.#waiters.size === 0) return; // every registry event and run end notifies
     for (const waiter of [...this.#waiters]) {
       if (waiter.predicate()) waiter.resolve(true);
     }

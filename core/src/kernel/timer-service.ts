@@ -12,11 +12,22 @@ export interface ScheduledTimer {
   cancel(): void;
 }
 
-interface Entry {
-  readonly dueMs: number;
-  readonly seq: number;
-  readonly callback: () => void;
-  cancelled: boolean;
+/** A scheduled callback in the heap; also its caller's handle (one object per scheduling). */
+class Entry implements ScheduledTimer {
+  cancelled = false;
+
+  constructor(
+    readonly dueMs: number,
+    readonly seq: number,
+    readonly callback: () => void,
+    private readonly onCancel: () => void,
+  ) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.onCancel();
+  }
 }
 
 /**
@@ -29,6 +40,8 @@ export class TimerService {
   #heap: Entry[] = [];
   #seq = 0;
   #armed: { dueMs: number; timer: ClockTimer } | undefined;
+  /** Re-arms after a cancellation (one function for every entry). */
+  readonly #rearm = () => this.#arm();
 
   /**
    * @param clock - time source (default the system clock).
@@ -58,16 +71,10 @@ export class TimerService {
    * @returns a handle to cancel it.
    */
   scheduleAt(dueMs: number, callback: () => void): ScheduledTimer {
-    const entry: Entry = { dueMs, seq: this.#seq++, callback, cancelled: false };
+    const entry = new Entry(dueMs, this.#seq++, callback, this.#rearm);
     this.#push(entry);
     this.#arm();
-    return {
-      cancel: () => {
-        if (entry.cancelled) return;
-        entry.cancelled = true;
-        this.#arm();
-      },
-    };
+    return entry;
   }
 
   #arm(): void {
@@ -119,8 +126,11 @@ export class TimerService {
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#less(heap[i] as Entry, heap[parent] as Entry)) break;
-      [heap[i], heap[parent]] = [heap[parent] as Entry, heap[i] as Entry];
+      const child = heap[i] as Entry;
+      const above = heap[parent] as Entry;
+      if (!this.#less(child, above)) break;
+      heap[i] = above; // swapped through locals: a destructuring swap allocated an array each step
+      heap[parent] = child;
       i = parent;
     }
   }
@@ -140,7 +150,9 @@ export class TimerService {
         if (right < heap.length && this.#less(heap[right] as Entry, heap[smallest] as Entry))
           smallest = right;
         if (smallest === i) break;
-        [heap[i], heap[smallest]] = [heap[smallest] as Entry, heap[i] as Entry];
+        const moved = heap[i] as Entry;
+        heap[i] = heap[smallest] as Entry;
+        heap[smallest] = moved;
         i = smallest;
       }
     }

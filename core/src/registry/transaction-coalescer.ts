@@ -129,12 +129,19 @@ class KeySet {
 
   add(key: string): void {
     this.#keys.add(key);
-    for (const ancestor of ancestorsOf(key)) this.#ancestors.add(ancestor);
+    // Nearest first: an ancestor already recorded had all of its own recorded with it (the keys
+    // of one merge mostly share their job's and item's nodes, so this stops after one or two).
+    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) {
+      const ancestor = key.slice(0, i);
+      if (this.#ancestors.has(ancestor)) return;
+      this.#ancestors.add(ancestor);
+    }
   }
 
   overlaps(key: string): boolean {
     if (this.#keys.has(key) || this.#ancestors.has(key)) return true;
-    for (const ancestor of ancestorsOf(key)) if (this.#keys.has(ancestor)) return true;
+    for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1))
+      if (this.#keys.has(key.slice(0, i))) return true;
     return false;
   }
 
@@ -142,11 +149,6 @@ class KeySet {
     this.#keys.clear();
     this.#ancestors.clear();
   }
-}
-
-/** The proper ancestors of a `/`-separated key, nearest first (`/a/b/c` → `/a/b`, `/a`). */
-function* ancestorsOf(key: string): Generator<string> {
-  for (let i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) yield key.slice(0, i);
 }
 
 /** The index in `batch` of the transaction holding merged operation `index`; -1 when none. */

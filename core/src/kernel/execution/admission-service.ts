@@ -72,6 +72,16 @@ function servedRefusal(
   return `the fire of ${new Date(stamp.lastFireTimeMs as number).toISOString()} has run`;
 }
 
+/** Whether `map`'s keys are in ascending order (admitted in item order: the usual case). */
+function ascending(map: ReadonlyMap<number, unknown>): boolean {
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const key of map.keys()) {
+    if (key < previous) return false;
+    previous = key;
+  }
+  return true;
+}
+
 interface ItemPlan {
   readonly item: number;
   readonly ops: RegistryTransactionOperation[];
@@ -176,7 +186,11 @@ export class AdmissionService {
       for (const item of admitted.keys()) refused.set(item, 'the registry session ended during admission');
       return { admitted: new Map(), refused, epoch, abandoned: admitted };
     }
-    return { admitted: new Map([...admitted].sort((a, b) => a[0] - b[0])), refused, epoch };
+    return {
+      admitted: ascending(admitted) ? admitted : new Map([...admitted].sort((a, b) => a[0] - b[0])),
+      refused,
+      epoch,
+    };
   }
 
   /**
@@ -221,11 +235,10 @@ export class AdmissionService {
   #refusal(mode: AdmissionMode, item: number): string | undefined {
     const { cache, paths, instance } = this.context;
     const me = instance.jobInstanceId;
-    const live = new Set(this.servers.liveInstanceIds());
     if (mode === 'OWN') {
       if (cache.has(paths.shardingNode(item, 'disabled'))) return 'disabled';
       const failover = cache.get(paths.shardingNode(item, 'failover'));
-      if (failover !== undefined && failover !== me && live.has(failover))
+      if (failover !== undefined && failover !== me && this.servers.isLive(failover))
         return `being failed over to ${failover}`;
     }
     // A failover claim read the item's nodes directly under the latch just now, and the cache may
@@ -233,7 +246,8 @@ export class AdmissionService {
     if (mode === 'FAILOVER') return undefined;
     const running = cache.get(paths.shardingNode(item, 'running'));
     if (running === '') return 'running on a Java ElasticJob instance';
-    if (running !== undefined && running !== me && live.has(running)) return `running on ${running}`;
+    if (running !== undefined && running !== me && this.servers.isLive(running))
+      return `running on ${running}`;
     return undefined;
   }
 

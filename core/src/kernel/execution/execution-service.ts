@@ -55,7 +55,9 @@ export class ExecutionService {
     const { registry, paths, instance } = this.context;
     // Clears that failed before ride along; a later token of the same item supersedes its entry.
     // Token 0: admitted without a `running` mark (monitorExecution off), nothing to clear.
-    const all = new Map([...this.#pendingClears, ...[...stamps].filter(([, stamp]) => stamp.token > 0)]);
+    const all = new Map(this.#pendingClears);
+    for (const [item, stamp] of stamps) if (stamp.token > 0) all.set(item, stamp);
+    if (all.size === 0) return;
     const entries = [...all];
     let committed: boolean[];
     try {

@@ -23,6 +23,7 @@ import type { TimerService } from '../timer-service.js';
 import type { AdmissionLead } from '../trigger/admission-lead.js';
 import type { Admission, AdmissionService } from './admission-service.js';
 import type { ExecutionService } from './execution-service.js';
+import type { RunAbort } from './run-abort.js';
 
 /** What caused a run. */
 export type RunKind = 'CRON' | 'TRIGGER' | 'MISFIRE' | 'FAILOVER';
@@ -56,6 +57,9 @@ const HOSTNAME = hostname();
 /** Executes runs; reserves items locally so two runs of this instance never run one item. */
 export class RunExecutor {
   readonly #reserved = new Set<number>();
+  #parsedParameters: { config: ResolvedJobConfiguration; parameters: Map<number, string> } | undefined;
+  #runtimeOf: JobRuntime | undefined;
+  readonly #isNeedSharding = async (): Promise<boolean> => this.components.isNeedSharding();
 
   constructor(
     private readonly context: JobContext,
@@ -86,7 +90,7 @@ export class RunExecutor {
   async execute(
     kind: RunKind,
     candidates: readonly number[],
-    abort: AbortController,
+    abort: RunAbort,
     scheduledFireTimeMs?: number,
   ): Promise<Admission | undefined> {
     const config = this.context.configuration();
@@ -94,13 +98,15 @@ export class RunExecutor {
       kind === 'FAILOVER' ? 'FAILOVER' : kind === 'MISFIRE' ? 'MISFIRE' : 'NORMAL_TRIGGER';
     const epoch = this.session.epoch;
     const preparedFromMs = this.context.clock.now();
-    if (abort.signal.aborted) {
+    if (abort.aborted) {
       // Created after the job began to shut down (a claim or fire already on its way): nothing is
       // admitted or started, and failover claims are given up for another instance to take.
       if (kind === 'FAILOVER') await this.#releaseClaims(candidates, undefined, epoch);
       return undefined;
     }
-    if (kind !== 'FAILOVER' && !(await this.#checkTimeDiff(config))) return undefined;
+    // Off by default (`maxTimeDiffSeconds: -1`): no registry read, and no await, on each fire.
+    if (kind !== 'FAILOVER' && config.maxTimeDiffSeconds >= 0 && !(await this.#checkTimeDiff(config)))
+      return undefined;
     const mode = kind === 'FAILOVER' ? 'FAILOVER' : 'OWN';
     const { eligible, refused: prechecked } = this.admission.precheck(mode, candidates);
     const mine = eligible.filter((item) => !this.#reserved.has(item));
@@ -110,7 +116,7 @@ export class RunExecutor {
       for (const item of items) if (held.delete(item)) this.#reserved.delete(item);
     };
     try {
-      const staged = this.#contexts(config, mine, abort.signal, scheduledFireTimeMs);
+      const staged = this.#contexts(config, mine, abort, scheduledFireTimeMs);
       if (mine.length === 0) {
         if (kind === 'FAILOVER') await this.#releaseClaims(candidates, undefined, epoch);
         // Refused from the cache alone (an operator's `disabled` flag is not news on every fire).
@@ -126,7 +132,7 @@ export class RunExecutor {
         return { admitted: new Map(), refused: prechecked, epoch };
       }
       this.#postStatus(staged, source, 'TASK_STAGING', `Job '${config.jobName}' execute begin.`);
-      await this.#callListeners('before', staged, kind !== 'FAILOVER');
+      if (this.#hasListeners(staged)) await this.#callListeners('before', staged, kind !== 'FAILOVER');
       let admission: Admission | undefined;
       try {
         admission = await this.admission.admit(mode, mine, epoch, scheduledFireTimeMs);
@@ -141,11 +147,14 @@ export class RunExecutor {
             { refused: Object.fromEntries(admission.refused), kind },
             'items not admitted',
           );
-        const contexts = this.#contexts(config, items, abort.signal, scheduledFireTimeMs);
+        // The staged contexts when every staged item was admitted (the usual fire): the same values.
+        const contexts = sameItems(staged, items)
+          ? staged
+          : this.#contexts(config, items, abort, scheduledFireTimeMs);
         if (kind === 'CRON' && scheduledFireTimeMs !== undefined) {
           this.lead.record(this.context.clock.now() - preparedFromMs);
           // Prepared ahead of the fire: user code starts at the scheduled time, not before.
-          if (items.length > 0) await this.#untilFire(scheduledFireTimeMs, abort.signal);
+          if (items.length > 0) await this.#untilFire(scheduledFireTimeMs, abort);
         }
         if (items.length === 0) {
           const why = [...new Set(admission.refused.values())].join('; ');
@@ -164,14 +173,14 @@ export class RunExecutor {
             `Run dropped before it started: the registry session it was admitted under has ended.`,
           );
         } else {
-          await this.#runItems(config, contexts, source, admission, epoch);
+          await this.#runItems(config, contexts, abort, source, admission, epoch);
           // A run of the item here also ends a claim of this instance on it that a failover run
           // could not clear (its bookkeeping failed while the connection was away).
           const claimed = kind === 'FAILOVER' ? items : this.#claimedHere(items);
           if (claimed.length > 0) await this.#bookkeeping(this.failover.completeFailover(claimed), epoch);
         }
       } finally {
-        await this.#callListeners('after', staged, kind !== 'FAILOVER');
+        if (this.#hasListeners(staged)) await this.#callListeners('after', staged, kind !== 'FAILOVER');
       }
       return admission;
     } catch (error) {
@@ -185,19 +194,18 @@ export class RunExecutor {
     }
   }
 
-  /** Resolves at `fireTimeMs` on the clock (at once if past), or when `signal` aborts. */
-  #untilFire(fireTimeMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.context.clock.now() >= fireTimeMs) return Promise.resolve();
+  /** Resolves at `fireTimeMs` on the clock (at once if past), or when the run is aborted. */
+  #untilFire(fireTimeMs: number, abort: RunAbort): Promise<void> {
+    if (abort.aborted || this.context.clock.now() >= fireTimeMs) return Promise.resolve();
     return new Promise((resolve) => {
-      const onAbort = () => {
-        timer.cancel();
-        resolve();
-      };
       const timer = this.timers.scheduleAt(fireTimeMs, () => {
-        signal.removeEventListener('abort', onAbort);
+        stopListening();
         resolve();
       });
-      signal.addEventListener('abort', onAbort, { once: true });
+      const stopListening = abort.onAbort(() => {
+        timer.cancel();
+        resolve();
+      });
     });
   }
 
@@ -225,16 +233,14 @@ export class RunExecutor {
   async #runItems(
     config: ResolvedJobConfiguration,
     contexts: ShardingContexts,
+    abort: RunAbort,
     source: ExecutionSource,
     admission: Admission,
     epoch: number,
   ): Promise<void> {
     const items = [...admission.admitted.keys()];
     this.#postStatus(contexts, source, 'TASK_RUNNING', '');
-    const runtime: JobRuntime = {
-      configuration: config,
-      isNeedSharding: async () => this.components.isNeedSharding(),
-    };
+    const runtime = this.#runtime(config);
     const dropped: number[] = [];
     const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
     const failures = await runItemsConcurrently(items, limit, async (item) => {
@@ -242,14 +248,16 @@ export class RunExecutor {
       // has ended never calls user code. A monitored item (fencing token > 0) also waits for the
       // registry's word that the session is still held: a process resuming from a long freeze
       // would otherwise start it before its client noticed the loss.
-      const aborted = () => contexts.signal.aborted;
-      const monitored = (admission.admitted.get(item)?.token ?? 0) > 0;
-      const mayStart = () => (monitored ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch));
-      if (aborted() || !(await mayStart()) || aborted()) {
+      const token = admission.admitted.get(item)?.token ?? 0;
+      if (
+        abort.aborted ||
+        !(await (token > 0 ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch))) ||
+        abort.aborted
+      ) {
         dropped.push(item);
         return;
       }
-      await this.#executeItem(contexts, item, admission.admitted.get(item)?.token ?? 0, source, runtime);
+      await this.#executeItem(contexts, abort, item, token, source, runtime);
     });
     if (epoch !== this.session.epoch) {
       this.context.logger.warn(
@@ -260,7 +268,7 @@ export class RunExecutor {
     } else {
       await this.#bookkeeping(this.execution.registerJobCompleted(admission.admitted), epoch);
     }
-    const shutdownAbort = isShutdownAbort(contexts.signal);
+    const shutdownAbort = isShutdownAbort(abort);
     const real = [...failures].filter(() => !shutdownAbort);
     if (real.length > 0) {
       const messages = real.map(([item, error]) => `${item}=${errorMessage(error)}`).join(', ');
@@ -284,9 +292,8 @@ export class RunExecutor {
     }
   }
 
-  /** ElasticJob's `maxTimeDiffSeconds` check against the registry's clock. */
+  /** ElasticJob's `maxTimeDiffSeconds` check against the registry's clock (when it is on). */
   async #checkTimeDiff(config: ResolvedJobConfiguration): Promise<boolean> {
-    if (config.maxTimeDiffSeconds < 0) return true;
     const { registry, paths, clock } = this.context;
     const registryTimeMs = await registry.getRegistryCenterTime(paths.systemTime);
     const diffMs = Math.abs(clock.now() - registryTimeMs);
@@ -325,35 +332,40 @@ export class RunExecutor {
 
   async #executeItem(
     contexts: ShardingContexts,
+    abort: RunAbort,
     item: number,
     fencingToken: number,
     source: ExecutionSource,
     runtime: JobRuntime,
   ): Promise<void> {
     const { clock, instance, events, logger } = this.context;
-    const base = {
-      kind: 'execution' as const,
-      id: this.context.newId(),
-      hostname: HOSTNAME,
-      ip: instance.serverIp,
-      taskId: contexts.taskId,
-      jobName: contexts.jobName,
-      source,
-      shardingItem: item,
-      startTimeMs: clock.now(),
-    };
-    events.post(base);
+    // Not built when nobody listens (no tracing, no `onEvent`).
+    const base = events.hasSubscribers
+      ? {
+          kind: 'execution' as const,
+          id: this.context.newId(),
+          hostname: HOSTNAME,
+          ip: instance.serverIp,
+          taskId: contexts.taskId,
+          jobName: contexts.jobName,
+          source,
+          shardingItem: item,
+          startTimeMs: clock.now(),
+        }
+      : undefined;
+    if (base !== undefined) events.post(base);
     try {
       await this.components.itemExecutor().process(shardingContextOf(contexts, item, fencingToken), runtime);
-      events.post({ ...base, completeTimeMs: clock.now(), success: true });
+      if (base !== undefined) events.post({ ...base, completeTimeMs: clock.now(), success: true });
     } catch (error) {
-      events.post({
-        ...base,
-        completeTimeMs: clock.now(),
-        success: false,
-        failureCause: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-      if (isShutdownAbort(contexts.signal)) {
+      if (base !== undefined)
+        events.post({
+          ...base,
+          completeTimeMs: clock.now(),
+          success: false,
+          failureCause: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+      if (isShutdownAbort(abort)) {
         logger.info({ item }, 'item aborted: the job is shutting down');
         return;
       }
@@ -362,6 +374,11 @@ export class RunExecutor {
       });
       throw error;
     }
+  }
+
+  /** Whether {@link #callListeners} has anything to call (checked first: most jobs have none). */
+  #hasListeners(contexts: ShardingContexts): boolean {
+    return contexts.shardingItemParameters.size > 0 && this.components.listeners().length > 0;
   }
 
   async #callListeners(
@@ -384,19 +401,41 @@ export class RunExecutor {
   #contexts(
     config: ResolvedJobConfiguration,
     items: readonly number[],
-    signal: AbortSignal,
+    abort: RunAbort,
     scheduledFireTimeMs: number | undefined,
   ): ShardingContexts {
-    const parameters = parseShardingItemParameters(config.shardingItemParameters, config.shardingTotalCount);
+    const parameters = this.#itemParameters(config);
     return {
       taskId: buildTaskId(config.jobName, items, this.context.instance.jobInstanceId),
       jobName: config.jobName,
       shardingTotalCount: config.shardingTotalCount,
       jobParameter: config.jobParameter,
       shardingItemParameters: new Map(items.map((item) => [item, parameters.get(item)])),
-      signal,
+      // Made when first read (by user code, mostly never): see RunAbort.
+      get signal() {
+        return abort.signal;
+      },
       ...(scheduledFireTimeMs === undefined ? {} : { scheduledFireTimeMs }),
     };
+  }
+
+  /** What the item executor is handed besides the context: one per configuration, not per run. */
+  #runtime(config: ResolvedJobConfiguration): JobRuntime {
+    if (this.#runtimeOf?.configuration !== config)
+      this.#runtimeOf = { configuration: config, isNeedSharding: this.#isNeedSharding };
+    return this.#runtimeOf;
+  }
+
+  /** The configuration's item parameters, parsed once per configuration (not on every run). */
+  #itemParameters(config: ResolvedJobConfiguration): Map<number, string> {
+    if (this.#parsedParameters?.config !== config) {
+      const parameters = parseShardingItemParameters(
+        config.shardingItemParameters,
+        config.shardingTotalCount,
+      );
+      this.#parsedParameters = { config, parameters };
+    }
+    return this.#parsedParameters.parameters;
   }
 
   #postStatus(
@@ -405,6 +444,7 @@ export class RunExecutor {
     state: JobRunState,
     message: string,
   ): void {
+    if (!this.context.events.hasSubscribers) return; // nobody listens: nothing to build
     this.context.events.post({
       kind: 'status',
       id: this.context.newId(),
@@ -421,8 +461,16 @@ export class RunExecutor {
   }
 }
 
-function isShutdownAbort(signal: AbortSignal): boolean {
-  return signal.aborted && signal.reason instanceof RunAbortReason && signal.reason.abortCause === 'SHUTDOWN';
+/** Whether `contexts` are of exactly `items`, in that order. */
+function sameItems(contexts: ShardingContexts, items: readonly number[]): boolean {
+  if (contexts.shardingItemParameters.size !== items.length) return false;
+  let index = 0;
+  for (const item of contexts.shardingItemParameters.keys()) if (item !== items[index++]) return false;
+  return true;
+}
+
+function isShutdownAbort(abort: RunAbort): boolean {
+  return abort.aborted && abort.reason instanceof RunAbortReason && abort.reason.abortCause === 'SHUTDOWN';
 }
 
 function errorMessage(error: unknown): string {

@@ -10,6 +10,7 @@ import type { ExecutionService } from '../execution/execution-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
 import type { ShardingService } from '../sharding/sharding-service.js';
+import { RunAbort } from './run-abort.js';
 import type { RunAbortReason, RunExecutor, RunKind } from './run-executor.js';
 
 /** Options of {@link RunLanes}. */
@@ -47,7 +48,7 @@ export class RunLanes {
   #misfireWrite: Promise<number[]> = Promise.resolve([]);
   /** The session epoch those writes were started in. */
   #misfireWriteEpoch = 0;
-  readonly #aborts = new Set<AbortController>();
+  readonly #aborts = new Set<RunAbort>();
   /** Set by {@link close}: every run created from then on starts aborted with it. */
   #closedBy: RunAbortReason | undefined;
 
@@ -187,8 +188,8 @@ export class RunLanes {
   }
 
   /** A registered abort controller for a new run, aborted at once after {@link close}. */
-  #newAbort(): AbortController {
-    const abort = new AbortController();
+  #newAbort(): RunAbort {
+    const abort = new RunAbort();
     this.#aborts.add(abort);
     if (this.#closedBy !== undefined) abort.abort(this.#closedBy);
     return abort;

@@ -19,13 +19,21 @@ export type GuaranteePhase = 'started' | 'completed';
 export class GuaranteeService {
   readonly #deletions: Record<GuaranteePhase, number> = { started: 0, completed: 0 };
 
-  constructor(private readonly context: JobContext) {}
+  /** The phase roots, `guarantee/{phase}` (built once: every deletion event is compared). */
+  readonly #roots: Record<GuaranteePhase, string>;
+
+  constructor(private readonly context: JobContext) {
+    this.#roots = {
+      started: context.paths.full('guarantee/started'),
+      completed: context.paths.full('guarantee/completed'),
+    };
+  }
 
   /** Called by the job for every registry event; counts deletions of the phase roots. */
   onEvent(key: string, type: string): void {
     if (type !== 'DELETED') return;
     for (const phase of ['started', 'completed'] as const) {
-      if (key === this.#root(phase)) {
+      if (key === this.#roots[phase]) {
         this.#deletions[phase]++;
         this.context.waiters.notify();
       }
@@ -33,7 +41,7 @@ export class GuaranteeService {
   }
 
   #root(phase: GuaranteePhase): string {
-    return this.context.paths.full(`guarantee/${phase}`);
+    return this.#roots[phase];
   }
 
   /**

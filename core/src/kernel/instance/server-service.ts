@@ -111,6 +111,16 @@ export class ServerService {
     return this.isServerEnabled(instance.serverIp) && cache.has(paths.instance(instance.jobInstanceId));
   }
 
+  /**
+   * Whether `instances/{instanceId}` is present in the cache (one of {@link liveInstanceIds},
+   * without listing and sorting them all).
+   *
+   * @param instanceId - a job instance id.
+   */
+  isLive(instanceId: string): boolean {
+    return this.context.cache.has(this.context.paths.instance(instanceId));
+  }
+
   /** Ids of every instance node present, in the registry's descending order. */
   liveInstanceIds(): string[] {
     return sortChildrenDescending(this.context.cache.children(this.context.paths.instances));

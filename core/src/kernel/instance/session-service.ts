@@ -15,6 +15,9 @@ import type { ServerService } from './server-service.js';
 /** What {@link SessionService.whileEpochLasts} saw first: the work's value, or the session's end. */
 export type EpochBound<T> = { readonly settled: true; readonly value: T } | { readonly settled: false };
 
+/** {@link SessionService.whileEpochLasts}'s answer once the session has ended. */
+const EPOCH_ENDED: EpochBound<never> = Object.freeze({ settled: false });
+
 /** What the session service asks of the rest of the job. */
 export interface SessionHooks {
   /** The session ended: abort running items (their `running` nodes may be taken over). */
@@ -88,7 +91,8 @@ export class SessionService {
    * registry error (no proof) is logged and resolves `false`; the item is dropped.
    */
   async confirmedIn(epoch: number): Promise<boolean> {
-    if (!(await this.connectedIn(epoch))) return false;
+    // Connected (the usual case): no wait, and no await of one.
+    if ((epoch !== this.#epoch || this.#suspended) && !(await this.connectedIn(epoch))) return false;
     const confirmation = this.context.registry.confirmSession().then(
       () => true,
       (error: unknown) => {
@@ -114,17 +118,22 @@ export class SessionService {
    *   the caller keeps track of it.
    */
   whileEpochLasts<T>(epoch: number, work: Promise<T>): Promise<EpochBound<T>> {
-    let unsubscribe = () => {};
+    // On every item start and run end: no `finally`, whose extra promises each run paid for.
     return new Promise<EpochBound<T>>((resolve, reject) => {
-      work.then((value) => resolve({ settled: true, value }), reject);
-      if (epoch !== this.#epoch) {
-        resolve({ settled: false });
-        return;
-      }
-      const listener = () => resolve({ settled: false });
-      this.#epochEndListeners.add(listener);
-      unsubscribe = () => this.#epochEndListeners.delete(listener);
-    }).finally(() => unsubscribe());
+      const listener = () => resolve(EPOCH_ENDED);
+      work.then(
+        (value) => {
+          this.#epochEndListeners.delete(listener);
+          resolve({ settled: true, value });
+        },
+        (error: unknown) => {
+          this.#epochEndListeners.delete(listener);
+          reject(error);
+        },
+      );
+      if (epoch !== this.#epoch) resolve(EPOCH_ENDED);
+      else this.#epochEndListeners.add(listener);
+    });
   }
 
   /** Starts listening to connection states. */

@@ -297,14 +297,15 @@ export class ShardingService {
     this.#assignment = new Map(owner);
     const assignment = Object.fromEntries([...byInstance].map(([id, items]) => [id, [...items]]));
     logger.info({ assignment }, 'resharding committed');
-    this.context.events.post({
-      kind: 'resharding',
-      id: this.context.newId(),
-      jobName: config.jobName,
-      leaderInstanceId: self.jobInstanceId,
-      assignment,
-      creationTimeMs: this.context.clock.now(),
-    });
+    if (this.context.events.hasSubscribers)
+      this.context.events.post({
+        kind: 'resharding',
+        id: this.context.newId(),
+        jobName: config.jobName,
+        leaderInstanceId: self.jobInstanceId,
+        assignment,
+        creationTimeMs: this.context.clock.now(),
+      });
     return 'committed';
   }
 
