@@ -235,6 +235,21 @@ const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
   ...overrides,
 });
 
+/**
+ * Instance 1 owns both items of `orders` and runs item 0 (held by `gates`) with no failover
+ * capacity left; instance 2 is live and idle (its server is disabled: no items, full capacity).
+ */
+async function busyOwnerAndIdlePeer(h: Awaited<ReturnType<typeof harness>>, gates: Gates): Promise<void> {
+  const config = job({ shardingTotalCount: 2 });
+  await h.start(1, config, (ctx) => (ctx.shardingItem === 0 ? gates.wait() : Promise.resolve()), {
+    failoverReservedSlots: 0,
+  });
+  await h.settled('orders', 2, [h.id(1)]);
+  await h.fire();
+  await waitFor(() => expect(gates.waiting).toBe(1));
+  await h.start(2, { ...config, disabled: true });
+}
+
 describe('failover capacity and starvation', () => {
   it("busy survivor: a dead instance's items start while the survivor's single slot runs its own long item", async () => {
     const h = await harness();
@@ -316,14 +331,7 @@ describe('failover claims', () => {
   it('never claims an item a live instance is running, and clears what a dead claimer left on it', async () => {
     const h = await harness();
     const gates = new Gates();
-    const config = job({ shardingTotalCount: 2 });
-    await h.start(1, config, (ctx) => (ctx.shardingItem === 0 ? gates.wait() : Promise.resolve()), {
-      failoverReservedSlots: 0,
-    });
-    await h.settled('orders', 2, [h.id(1)]);
-    await h.fire();
-    await waitFor(() => expect(gates.waiting).toBe(1));
-    await h.start(2, { ...config, disabled: true });
+    await busyOwnerAndIdlePeer(h, gates);
     const gone = '10.0.0.9@-@1009';
     // Item 0 runs on instance 1 and still names a dead claimer; item 1 is an orphan of that claimer.
     await h.admin.persist('/orders/sharding/0/failovering', gone);
@@ -390,14 +398,7 @@ describe('failover claims take the latch only for something to claim', () => {
     const h = await harness();
     const latches = watchFailoverLatches(h);
     const gates = new Gates();
-    const config = job({ shardingTotalCount: 2 });
-    await h.start(1, config, (ctx) => (ctx.shardingItem === 0 ? gates.wait() : Promise.resolve()), {
-      failoverReservedSlots: 0,
-    });
-    await h.settled('orders', 2, [h.id(1)]);
-    await h.fire();
-    await waitFor(() => expect(gates.waiting).toBe(1));
-    await h.start(2, { ...config, disabled: true });
+    await busyOwnerAndIdlePeer(h, gates);
     await latches.ended(2); // whatever its start claimed has been read and decided
     // A mark whose owner's deletion was delivered before the mark itself: no instance event follows.
     await h.admin.persist('/orders/sharding/1/running', '10.0.0.9@-@1009');
