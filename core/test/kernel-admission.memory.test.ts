@@ -235,6 +235,21 @@ const job = (overrides: Partial<JobConfiguration> = {}): JobConfiguration => ({
   ...overrides,
 });
 
+/**
+ * Instance 1 owns both items of `orders` and runs item 0 (held by `gates`) with no failover
+ * capacity left; instance 2 is live and idle (its server is disabled: no items, full capacity).
+ */
+async function busyOwnerAndIdlePeer(h: Awaited<ReturnType<typeof harness>>, gates: Gates): Promise<void> {
+  const config = job({ shardingTotalCount: 2 });
+  await h.start(1, config, (ctx) => (ctx.shardingItem === 0 ? gates.wait() : Promise.resolve()), {
+    failoverReservedSlots: 0,
+  });
+  await h.settled('orders', 2, [h.id(1)]);
+  await h.fire();
+  await waitFor(() => expect(gates.waiting).toBe(1));
+  await h.start(2, { ...config, disabled: true });
+}
+
 describe('failover capacity and starvation', () => {
   it("busy survivor: a dead instance's items start while the survivor's single slot runs its own long item", async () => {
     const h = await harness();
@@ -316,14 +331,7 @@ describe('failover claims', () => {
   it('never claims an item a live instance is running, and clears what a dead claimer left on it', async () => {
     const h = await harness();
     const gates = new Gates();
-    const config = job({ shardingTotalCount: 2 });
-    await h.start(1, config, (ctx) => (ctx.shardingItem === 0 ? gates.wait() : Promise.resolve()), {
-      failoverReservedSlots: 0,
-    });
-    await h.settled('orders', 2, [h.id(1)]);
-    await h.fire();
-    await waitFor(() => expect(gates.waiting).toBe(1));
-    await h.start(2, { ...config, disabled: true });
+    await busyOwnerAndIdlePeer(h, gates);
     const gone = '10.0.0.9@-@1009';
     // Item 0 runs on instance 1 and still names a dead claimer; item 1 is an orphan of that claimer.
     await h.admin.persist('/orders/sharding/0/failovering', gone);
@@ -337,6 +345,66 @@ describe('failover claims', () => {
     expect(h.executions.filter((e) => e.item === 0).map((e) => e.instanceId)).toEqual([h.id(1)]);
     // The live run covers item 0: what the dead claimer left on it is cleared by the same claim.
     expect(await h.admin.isExisted('/orders/sharding/0/failovering')).toBe(false);
+    gates.releaseAll();
+  });
+});
+
+describe('failover claims take the latch only for something to claim', () => {
+  const FAILOVER_LATCH = '/orders/leader/failover/latch';
+  /** Each client's calls of `executeInLeader` on the failover latch: how many, and their ends. */
+  function watchFailoverLatches(h: Awaited<ReturnType<typeof harness>>) {
+    const spy = vi.spyOn(MemoryRegistryCenter.prototype, 'executeInLeader');
+    cleanups.push(async () => spy.mockRestore());
+    const callsOf = (n: number) =>
+      spy.mock.results.filter(
+        (_, i) => spy.mock.calls[i]?.[0] === FAILOVER_LATCH && spy.mock.contexts[i] === h.clients.get(n),
+      );
+    return {
+      count: (n: number) => callsOf(n).length,
+      /** Resolves once every claim instance `n` has begun so far has ended. */
+      ended: async (n: number) => {
+        await Promise.allSettled(callsOf(n).map((result) => result.value as Promise<unknown>));
+      },
+    };
+  }
+
+  it("a start beside live instances' running marks takes no latch; a crashed instance's item is still claimed", async () => {
+    const h = await harness();
+    const latches = watchFailoverLatches(h);
+    const gates = new Gates();
+    const config = job({ shardingTotalCount: 2 });
+    // Instance 1 runs its item (long) with no failover capacity; instance 3 runs the other one.
+    await h.start(1, config, () => gates.wait(), { failoverReservedSlots: 0 });
+    await h.start(3, config, () => new Promise<void>(() => {})); // never finishes: it will crash
+    await h.settled('orders', 2, [h.id(1), h.id(3)]);
+    const victimItems = await h.itemsOf('orders', 2, 3);
+    await h.fire();
+    await waitFor(() => expect(h.executions).toHaveLength(2));
+    for (const n of [1, 3])
+      for (const item of await h.itemsOf('orders', 2, n))
+        expect(await h.admin.getDirectly(`/orders/sharding/${item}/running`)).toBe(h.id(n));
+    // Instance 2 (idle: its server is disabled) starts while both items run on live instances.
+    await h.start(2, { ...config, disabled: true });
+    expect(latches.count(2)).toBe(0);
+    await h.crash(3);
+    await waitFor(() =>
+      expect(h.executions.filter((e) => e.instanceId === h.id(2)).map((e) => e.item)).toEqual(victimItems),
+    );
+    expect(latches.count(2)).toBeGreaterThan(0);
+    gates.releaseAll();
+  });
+
+  it('a running mark of an instance the cache does not show live asks for a claim by itself', async () => {
+    const h = await harness();
+    const latches = watchFailoverLatches(h);
+    const gates = new Gates();
+    await busyOwnerAndIdlePeer(h, gates);
+    await latches.ended(2); // whatever its start claimed has been read and decided
+    // A mark whose owner's deletion was delivered before the mark itself: no instance event follows.
+    await h.admin.persist('/orders/sharding/1/running', '10.0.0.9@-@1009');
+    await waitFor(() =>
+      expect(h.executions.some((e) => e.instanceId === h.id(2) && e.item === 1)).toBe(true),
+    );
     gates.releaseAll();
   });
 });

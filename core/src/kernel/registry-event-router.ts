@@ -80,7 +80,16 @@ export class RegistryEventRouter {
         return;
       case 'sharding':
         if (parts[2] === 'instance') this.s.sharding.invalidateAssignment();
-        if (parts.length === 3) this.s.misfire.onItemEvent(Number(parts[1]), parts[2] as string, event.type);
+        if (parts.length === 3) {
+          this.s.misfire.onItemEvent(Number(parts[1]), parts[2] as string, event.type);
+          // A mark of an instance already gone (its deletion seen first): the item is an orphan.
+          if (
+            (parts[2] === 'running' || parts[2] === 'failovering') &&
+            event.type !== 'DELETED' &&
+            this.s.failoverState.namesGoneInstance(event.value)
+          )
+            this.s.failover.tryFailover();
+        }
         return;
       case 'trigger':
         if (parts.length === 2 && own && event.type !== 'DELETED') this.s.triggers.onTrigger();

@@ -67,6 +67,16 @@ export class FailoverService {
   }
 
   /**
+   * Whether a `running` or `failovering` node with value `owner` names another instance that the
+   * watch cache does not show live: an item it orphans, for a claim to look at. `''` (a Java
+   * peer's live ephemeral node) and this instance's own id never do.
+   */
+  namesGoneInstance(owner: string): boolean {
+    const { cache, paths, instance } = this.context;
+    return owner !== '' && owner !== instance.jobInstanceId && !cache.has(paths.instance(owner));
+  }
+
+  /**
    * Items this instance runs as failover right now, or that another live instance claimed:
    * `sharding/{item}/failover` names a live instance other than this one (ElasticJob's "take-off"
    * items, skipped by the regular owner).
@@ -82,8 +92,10 @@ export class FailoverService {
 
   /**
    * Under the failover latch, re-reads the registry directly and claims orphaned and queued items,
-   * up to `limit`; the rest are queued. A queued item that a live instance is running by now is
-   * covered by that run: its queue entry is dropped, it is never claimed.
+   * up to `limit`; the rest are queued. Takes no latch and reads nothing when the watch cache shows
+   * nothing to claim or tidy (running marks and claims of live instances are not). A queued item
+   * that a live instance is running by now is covered by that run: its queue entry is dropped, it
+   * is never claimed.
    *
    * Every claim is conditional on what was read: the item's fencing counter is compared and
    * advanced (so a run admitted anywhere since the read makes the claim of that item fail, and a
@@ -106,7 +118,8 @@ export class FailoverService {
   ): Promise<FailoverClaim> {
     const { registry, paths, instance } = this.context;
     const none: FailoverClaim = { claimed: [], queued: [], failed: 0, deferred: 0 };
-    if (this.#nothingToClaimInCache()) return none;
+    const deferredInCache = this.#deferredIfNothingToClaimInCache(isRunningLocally, includeOwnStale);
+    if (deferredInCache !== undefined) return { ...none, deferred: deferredInCache };
     return registry.executeInLeader(paths.failoverLatch, async () => {
       if (this.context.isShutdown()) return none;
       const queued = new Set((await registry.getChildrenKeys(paths.failoverItems)).map(Number));
@@ -133,14 +146,8 @@ export class FailoverService {
         if (this.#orphaned(item, live, (node) => nodes[node], isRunningLocally, includeOwnStale))
           backlog.add(item);
       }
-      // A node is stale when it names an instance no longer live, or, in the first claim after a
-      // start or a session loss, this instance while no run here holds the item (a claim the
-      // previous session could not use).
       const stale = (item: number, owner: string | undefined): owner is string =>
-        owner !== undefined &&
-        owner !== '' &&
-        (!live.has(owner) ||
-          (includeOwnStale && owner === instance.jobInstanceId && !isRunningLocally(item)));
+        this.#stale(item, owner, live, isRunningLocally, includeOwnStale);
       const covered: RegistryTransactionOperation[][] = [];
       for (const [item, nodes] of state) {
         if (!this.#runningLive(item, nodes.running, live, isRunningLocally)) continue;
@@ -196,22 +203,62 @@ export class FailoverService {
   }
 
   /**
-   * Whether the watch cache shows nothing a claim could take or tidy: no queued item, and no item
-   * with a `running` mark or a claim node. Such nodes are written before the events that ask for a
-   * claim (an instance's deletion, a queue entry), and one watch delivers a job's events in commit
-   * order, so the cache shows them by then. Spares the latch and the reads of every start of a job
-   * with nothing in flight (one latch round per job of a 10,000-job start).
+   * What a claim would find, judged from the watch cache with the cache's membership: `undefined`
+   * when the cache shows something to take or tidy (a queued item; an orphaned item; a stale
+   * `failover`/`failovering` node on an item a live run covers), else the number of items a run
+   * here holds that carry a claim node of this instance (see {@link FailoverClaim.deferred}).
+   * Running marks and claims of live instances are nothing to claim (ElasticJob claims only items
+   * of a crashed instance): a job start beside live peers takes no latch and reads nothing.
+   *
+   * Every change that orphans an item asks for a claim once the cache shows it: an instance's
+   * deletion (its marks were written before it), a queue entry, and a `running`/`failovering` mark
+   * naming an instance the cache does not show live (see `RegistryEventRouter`). A cache lagging
+   * behind a deletion shows the owner live; the deletion's event then asks for the claim.
    */
-  #nothingToClaimInCache(): boolean {
-    const { cache, paths } = this.context;
-    if (cache.children(paths.failoverItems).length > 0) return false;
+  #deferredIfNothingToClaimInCache(
+    isRunningLocally: (item: number) => boolean,
+    includeOwnStale: boolean,
+  ): number | undefined {
+    const { cache, paths, instance } = this.context;
+    if (cache.children(paths.failoverItems).length > 0) return undefined;
+    const live = new Set(cache.children(paths.instances));
+    const total = this.context.configuration().shardingTotalCount;
+    let deferred = 0;
     for (const child of cache.children(paths.sharding)) {
       const item = Number(child);
-      if (!Number.isInteger(item)) continue;
-      for (const node of ['running', 'failover', 'failovering'] as const)
-        if (cache.has(paths.shardingNode(item, node))) return false;
+      if (!Number.isInteger(item) || item >= total) continue;
+      const read = (node: keyof ItemNodes) => cache.get(paths.shardingNode(item, node));
+      const claimedHere =
+        read('failover') === instance.jobInstanceId || read('failovering') === instance.jobInstanceId;
+      if (isRunningLocally(item)) {
+        if (claimedHere) deferred++;
+      } else if (this.#orphaned(item, live, read, isRunningLocally, includeOwnStale)) return undefined;
+      const staleClaim = (['failover', 'failovering'] as const).some((node) =>
+        this.#stale(item, read(node), live, isRunningLocally, includeOwnStale),
+      );
+      if (staleClaim && this.#runningLive(item, read('running'), live, isRunningLocally)) return undefined;
     }
-    return true;
+    return deferred;
+  }
+
+  /**
+   * Whether a node naming `owner` is stale: it names an instance not in `live`, or, in the first
+   * claim after a start or a session loss, this instance while no run here holds the item (a claim
+   * the previous session could not use). `''` (a Java peer's live ephemeral node) never is.
+   */
+  #stale(
+    item: number,
+    owner: string | undefined,
+    live: ReadonlySet<string>,
+    isRunningLocally: (item: number) => boolean,
+    includeOwnStale: boolean,
+  ): owner is string {
+    return (
+      owner !== undefined &&
+      owner !== '' &&
+      (!live.has(owner) ||
+        (includeOwnStale && owner === this.context.instance.jobInstanceId && !isRunningLocally(item)))
+    );
   }
 
   async #readItem(item: number): Promise<ItemNodes> {
