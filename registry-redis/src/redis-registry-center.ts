@@ -37,6 +37,7 @@ import {
   UPDATE,
 } from './lua.js';
 import { CHANGE_FEED_MAX_LENGTH, type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { assertSupportedServer } from './server-version.js';
 import { RedisSession } from './session.js';
 import { type SubtreeSnapshot, SubtreeWatch } from './subtree-watch.js';
 import { toRegistryError } from './to-registry-error.js';
@@ -155,8 +156,8 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
    * @throws {RegistryError} `TIMEOUT` naming the URL when no server answers within
    *   `connectionTimeoutMs`; `NO_AUTH` when credentials are missing or refused; `CONNECTION_LOSS`
    *   at once, naming the TLS error, when the server's certificate does not verify (wrong or
-   *   missing `tls.ca`, a host the certificate does not name); `INVALID_STATE` when already started
-   *   or closed.
+   *   missing `tls.ca`, a host the certificate does not name); `NOT_SUPPORTED` naming the version
+   *   when the server is older than Redis 7.0; `INVALID_STATE` when already started or closed.
    */
   async start(): Promise<void> {
     if (this.lifecycle !== 'new') {
@@ -215,6 +216,7 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
         }
         throw toRegistryError(failure.error, 'start');
       }
+      await assertSupportedServer(connection, options.displayUrl);
       await session.open();
       await feed.start();
     } catch (error) {
