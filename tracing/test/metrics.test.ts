@@ -113,7 +113,7 @@ describe('metrics', () => {
     expect(value(text, `${METRIC_NAMES.executionDuration}_bucket`, '{le="86400",job="orders"}')).toBe(
       completed,
     );
-    // The first fire's runs on both instances, staged at the fire time (ManualClock): delay 0 s.
+    // The first fire's runs on both instances, started at the fire time (ManualClock): delay 0 s.
     // (The second fire misfired; the misfire run's staging is not matched to a fire time.)
     expect(value(text, `${METRIC_NAMES.scheduleDelay}_count`, job)).toBe(2);
     expect(value(text, `${METRIC_NAMES.scheduleDelay}_bucket`, '{le="0.001",job="orders"}')).toBe(2);

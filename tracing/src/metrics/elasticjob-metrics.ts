@@ -111,7 +111,7 @@ export class ElasticJobMetrics {
     });
     this.#scheduleDelay = new Histogram({
       name: METRIC_NAMES.scheduleDelay,
-      help: 'Delay from the cron fire time to the start of the run (status TASK_STAGING), in seconds; cron runs only.',
+      help: "Delay from the cron fire time to the start of the run's items (status TASK_RUNNING), in seconds; cron runs only.",
       labelNames: ['job'],
       buckets: [...(options.scheduleDelayBucketsSeconds ?? DEFAULT_SCHEDULE_DELAY_BUCKETS_SECONDS)],
       registers,
@@ -305,13 +305,17 @@ export class ElasticJobMetrics {
 
   /**
    * The events carry no fire time, so the schedule delay is measured against the fire time the job
-   * announced (`nextFireTimeMs`) before the run: a cron run's `TASK_STAGING` is observed against it,
-   * then the next one is read. An event later than the expected fire time without a staging in
-   * between means that fire was skipped (misfire): the expectation moves on.
+   * announced (`nextFireTimeMs`) before the run: a cron run's `TASK_RUNNING` (its items starting)
+   * is observed against it, then the next one is read. Its `TASK_STAGING` is ignored: a cron run is
+   * staged up to 500 ms before its fire (runs prepared ahead). An event later than the expected
+   * fire time without a start in between means that fire was skipped (misfire): the expectation
+   * moves on.
    */
   #trackFireTime(observed: ObservedJob, event: JobExecutionEvent | JobStatusTraceEvent): void {
     const expected = observed.expectedFireTimeMs;
-    if (event.kind === 'status' && event.state === 'TASK_STAGING' && event.source === 'NORMAL_TRIGGER') {
+    const cronRun = event.kind === 'status' && event.source === 'NORMAL_TRIGGER';
+    if (cronRun && event.state === 'TASK_STAGING') return;
+    if (cronRun && event.state === 'TASK_RUNNING') {
       if (expected !== undefined && event.creationTimeMs >= expected) {
         this.#scheduleDelay.observe({ job: event.jobName }, (event.creationTimeMs - expected) / 1000);
       }
