@@ -108,7 +108,7 @@ function rangeOf(response: { response_range?: IRangeResponse } | undefined): IRa
 export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * Authentication is enforced (etcd users); server time has a 1 s resolution (HTTP `Date`);
-   * transactions of at most `floor(maxTxnOps / 3)` operations (42 for etcd's default 128).
+   * transactions of at most `floor(maxTxnOps / 2)` operations (64 for etcd's default 128).
    */
   readonly capabilities: RegistryCapabilities;
   /** The namespace (key prefix without the leading `/`). */

@@ -31,8 +31,10 @@ export interface ResolvedEtcdOptions {
   readonly auth: { readonly username: string; readonly password: string } | undefined;
   readonly tls: EtcdTlsConfiguration | undefined;
   /**
-   * Registry operations per Txn: `floor(maxTxnOps / 3)`, each compiling to at most two compares
-   * and one request (40 → 42 for etcd's default 128).
+   * Registry operations per Txn: `floor(maxTxnOps / 2)` (64 for etcd's default 128). etcd bounds
+   * each of a Txn's compare, success and failure lists by `--max-txn-ops` separately, and an
+   * operation compiles to at most two compares (a `create`: its parent present, itself absent) and
+   * at most two requests (a `delete`: the key and its subtree range).
    */
   readonly maxTransactionOperations: number;
 }
@@ -200,6 +202,6 @@ export function resolveEtcdOptions(configuration: EtcdRegistryConfiguration): Re
     connectionTimeoutMs,
     auth,
     tls,
-    maxTransactionOperations: Math.floor(maxTxnOpsOf(configuration.maxTxnOps) / 3),
+    maxTransactionOperations: Math.floor(maxTxnOpsOf(configuration.maxTxnOps) / 2),
   };
 }

@@ -226,17 +226,11 @@ export function compileTransaction(
   subtreeSnapshots: ReadonlyMap<string, { readonly keys: readonly string[]; readonly revision: bigint }>,
 ): CompiledTransaction {
   const compare: ICompare[] = plan.requirements.flatMap(({ key, present, value }): ICompare[] => {
-    const existence: ICompare = {
-      key: Buffer.from(key),
-      target: 'Create',
-      result: present ? 'Greater' : 'Equal',
-      create_revision: 0,
-    };
-    if (value === undefined) return [existence];
-    return [
-      existence,
-      { key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(value) },
-    ];
+    // etcd fails a Value compare on an absent key, so a value requirement needs no existence compare.
+    if (value !== undefined) {
+      return [{ key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(value) }];
+    }
+    return [{ key: Buffer.from(key), target: 'Create', result: present ? 'Greater' : 'Equal', create_revision: 0 }];
   });
   const success: IRequestOp[] = [];
   const deletedExactly = new Set<string>();

@@ -296,7 +296,7 @@ describe('configuration', () => {
     expect(registry.capabilities).toEqual({
       authentication: true,
       registryCenterTimeResolutionMs: 1000,
-      maxTransactionOperations: 42,
+      maxTransactionOperations: 64,
     });
     await registry.persist('/via-factory', 'yes');
     expect(await registry.getDirectly('/via-factory')).toBe('yes');

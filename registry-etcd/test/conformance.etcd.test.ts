@@ -45,7 +45,7 @@ function proxied(client: CoordinatorRegistryCenter): ProxiedEtcdRegistryCenter {
 
 registryConformanceSuite({
   name: 'etcd',
-  capabilities: { authentication: true, registryCenterTimeResolutionMs: 1000, maxTransactionOperations: 42 },
+  capabilities: { authentication: true, registryCenterTimeResolutionMs: 1000, maxTransactionOperations: 64 },
   create: ({ namespace, digest, sessionTimeoutMs, authentication }) =>
     proxiedClient(authentication === true ? authServer : server, {
       namespace,

@@ -42,9 +42,9 @@ const creates = (count: number): RegistryTransactionOperation[] =>
   Array.from({ length: count }, (_, i) => ({ type: 'create', key: `/t/k${i}`, value: `${i}` }));
 
 describe('maxTxnOps', () => {
-  it('declares floor(maxTxnOps / 3) operations per transaction: 42 by default, 341 for servers at 1024', async () => {
-    expect((await started(standard, 'cap-default')).capabilities.maxTransactionOperations).toBe(42);
-    expect((await started(wide, 'cap-wide', 1024)).capabilities.maxTransactionOperations).toBe(341);
+  it('declares floor(maxTxnOps / 2) operations per transaction: 64 by default, 512 for servers at 1024', async () => {
+    expect((await started(standard, 'cap-default')).capabilities.maxTransactionOperations).toBe(64);
+    expect((await started(wide, 'cap-wide', 1024)).capabilities.maxTransactionOperations).toBe(512);
   });
 
   it('commits a transaction of the declared size as one Txn on servers configured for it', async () => {
@@ -53,6 +53,45 @@ describe('maxTxnOps', () => {
     const size = client.capabilities.maxTransactionOperations as number;
     await client.executeInTransaction(creates(size));
     expect(await client.getNumChildren('/t')).toBe(size);
+  });
+
+  it('commits the declared size at the default 128 whatever the operations compile to: creates under distinct parents, value checks, deletes', async () => {
+    const client = await started(standard, 'worst-default');
+    const size = client.capabilities.maxTransactionOperations as number;
+    await client.persist('/p', '');
+    for (let i = 0; i < size; i++) await client.persist(`/p/${i}`, `${i}`);
+    // Each create: its parent present and itself absent, two compares (128 in all).
+    await client.executeInTransaction(
+      Array.from({ length: size }, (_, i): RegistryTransactionOperation => ({ type: 'create', key: `/p/${i}/c`, value: 'x' })),
+    );
+    // Each value check and update: one compare and one put.
+    await client.executeInTransaction(
+      Array.from({ length: size / 2 }, (_, i): RegistryTransactionOperation[] => [
+        { type: 'check', key: `/p/${i}`, value: `${i}` },
+        { type: 'update', key: `/p/${i}`, value: `${i}+` },
+      ]).flat(),
+    );
+    expect(await client.get(`/p/0`)).toBe('0+');
+    // Each delete: the key and its subtree range, two requests (128 in all).
+    await client.executeInTransaction(
+      Array.from({ length: size }, (_, i): RegistryTransactionOperation => ({ type: 'delete', key: `/p/${i}` })),
+    );
+    expect(await client.getNumChildren('/p')).toBe(0);
+  });
+
+  it('a value check of an absent node fails the transaction with NO_NODE naming it', async () => {
+    const client = await started(standard, 'absent-check');
+    await client.persist('/t', '');
+    const error = await client
+      .executeInTransaction([
+        { type: 'create', key: '/t/a', value: '1' },
+        { type: 'check', key: '/t/missing', value: 'v' },
+      ])
+      .catch((caught: unknown) => caught);
+    expect(RegistryError.is(error, 'TRANSACTION_FAILED')).toBe(true);
+    expect((error as RegistryError).failedOperationIndex).toBe(1);
+    expect(RegistryError.is((error as RegistryError).cause, 'NO_NODE')).toBe(true);
+    expect(await client.getNumChildren('/t')).toBe(0);
   });
 
   it('a client claiming more than its servers allow gets TRANSACTION_FAILED for a large transaction, and nothing is written', async () => {

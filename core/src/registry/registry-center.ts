@@ -94,7 +94,7 @@ export interface RegistryCapabilities {
    * server's limits (after any expansion the adapter makes). The kernel splits larger batches into
    * transactions of at most this many. Absent: 40, which fits etcd's default `--max-txn-ops` (128
    * compares or requests). ZooKeeper, Redis and memory declare 1,000, so a 64-item run is admitted
-   * in one transaction and cleared in one more; etcd declares a third of its `maxTxnOps` option.
+   * in one transaction and cleared in one more; etcd declares half of its `maxTxnOps` option.
    */
   readonly maxTransactionOperations?: number;
 }

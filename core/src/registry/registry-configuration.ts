@@ -100,9 +100,10 @@ export interface EtcdRegistryConfiguration {
   readonly tls?: EtcdTlsConfiguration;
   /**
    * The servers' `--max-txn-ops` (most compares, and most requests, etcd accepts in one Txn). The
-   * client sizes its transactions from it: at most `floor(maxTxnOps / 3)` registry operations per
-   * Txn (an operation compiles to up to two compares and one request), so that a run of 64 items
-   * is admitted in one Txn once the servers allow 1024. Set it to the servers' value: a higher one
+   * client sizes its transactions from it: at most `floor(maxTxnOps / 2)` registry operations per
+   * Txn (64 by default; etcd bounds the compares and the requests of a Txn separately, and an
+   * operation compiles to up to two of each), so that a run of 64 items is admitted in one Txn
+   * once the servers allow 1024. Set it to the servers' value: a higher one
    * makes large transactions fail with `TRANSACTION_FAILED` ("too many operations in txn request").
    * An integer from 6 to 1,000,000.
    * @defaultValue 128 (etcd's default)
