@@ -3,6 +3,7 @@
  * computed by Quartz's own `CronExpression.getTimeAfter` (the same engine as the shared corpus).
  */
 import { describe, expect, it } from 'vitest';
+import { parseCronInProcessZone } from '../src/cron/cron-expression.js';
 import { type CronExpression, CronExpressionError, parseCron, parseTimeZone } from '../src/cron/index.js';
 
 /** The next `count` fire times after `fromIso`, as ISO strings. */
@@ -335,6 +336,48 @@ describe('time zones', () => {
     const error = errorOf(() => parseCron('0 0 12 * * ?', { timeZone: 'Asia/Atlantis' }));
     expect(error.field).toBe('timeZone');
     expect(error.expression).toBe('Asia/Atlantis');
+  });
+});
+
+describe('parseCronInProcessZone: the process zone (TZ), as the kernel uses for a job without timeZone', () => {
+  /** Runs `check` with `process.env.TZ` set to `zone`, then restores it. */
+  function inZone(zone: string, check: () => void): void {
+    const saved = process.env.TZ;
+    process.env.TZ = zone;
+    try {
+      check();
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  }
+
+  it.each([
+    ['America/New_York', '0 0/20 * * * ?', '2026-11-01T04:00:00Z', 8],
+    ['America/New_York', '0 30 2 * * ?', '2026-03-07T05:00:00Z', 3],
+    ['America/New_York', '0 30 1 * * ?', '2026-10-31T04:00:00Z', 3],
+    ['Australia/Lord_Howe', '0 15 2 * * ?', '2026-04-03T00:00:00Z', 3],
+    ['Asia/Kolkata', '0 30 9 ? * MON-FRI', '2026-01-01T00:00:00Z', 4],
+    ['Asia/Kolkata', '0 0 12 * * ?', '1890-01-01T00:00:00Z', 2],
+    ['Europe/Amsterdam', '0 0 0 L * ?', '1930-01-01T00:00:00Z', 3],
+  ])('in TZ=%s, %s fires as in that named zone', (zone, expression, fromIso, count) => {
+    inZone(zone, () => {
+      expect(fires(parseCronInProcessZone(expression), fromIso, count)).toEqual(
+        fires(parseCron(expression, { timeZone: zone }), fromIso, count),
+      );
+    });
+  });
+
+  it('follows a change of TZ, and is not the UTC parse', () => {
+    const cron = parseCronInProcessZone('0 0 9 * * ?');
+    expect(cron).not.toBe(parseCron('0 0 9 * * ?'));
+    expect(cron.timeZone).toBeUndefined();
+    inZone('Asia/Shanghai', () => {
+      expect(cron.next(new Date('2026-01-01T00:00:00Z'))?.toISOString()).toBe('2026-01-01T01:00:00.000Z');
+    });
+    inZone('America/New_York', () => {
+      expect(cron.next(new Date('2026-01-02T00:00:00Z'))?.toISOString()).toBe('2026-01-02T14:00:00.000Z');
+    });
   });
 });
 

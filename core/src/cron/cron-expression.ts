@@ -27,7 +27,7 @@ import {
   parseQuartzFields,
   type QuartzFields,
 } from './quartz-fields.js';
-import { parseTimeZone, type ZoneClock, zoneClock } from './time-zone.js';
+import { parseTimeZone, processZoneClock, type ZoneClock, zoneClock } from './time-zone.js';
 
 const SECOND_MS = 1000;
 
@@ -48,7 +48,10 @@ export interface ParseCronOptions {
 export interface CronExpression {
   /** The expression as given to {@link parseCron}. */
   readonly expression: string;
-  /** The normalised zone ({@link parseTimeZone}), or `undefined` when none was given (UTC). */
+  /**
+   * The normalised zone ({@link parseTimeZone}), or `undefined` when none was given: UTC, or the
+   * process's own zone for an expression of `parseCronInProcessZone` (the kernel's, internal).
+   */
   readonly timeZone: string | undefined;
   /**
    * The first fire time strictly after `after`, as Quartz 2.3's `CronExpression.getTimeAfter`
@@ -104,17 +107,42 @@ export interface CronExpression {
  * ```
  */
 export function parseCron(expression: string, options: ParseCronOptions = {}): CronExpression {
-  const key = `${options.timeZone ?? ''}\u0000${expression}`;
-  const shared = PARSED.get(key);
-  if (shared !== undefined) {
+  return shared(`${options.timeZone ?? ''}\u0000${expression}`, () => {
+    const timeZone = options.timeZone === undefined ? undefined : parseTimeZone(options.timeZone);
+    return new QuartzCronExpression(expression, timeZone, zoneClock(timeZone), parseQuartzFields(expression));
+  });
+}
+
+/**
+ * Like {@link parseCron}, in the process's own zone (ElasticJob: the JVM default zone), the one
+ * `TZ` or the host selects, followed when `process.env.TZ` changes later. What the kernel uses for
+ * a job without `timeZone`. Unlike naming that zone (`Intl.DateTimeFormat().resolvedOptions()`),
+ * it loads no ICU locale data (about 8 MB of resident memory). Internal to the kernel.
+ *
+ * @param expression - A Quartz cron expression.
+ * @returns The parsed expression; its `timeZone` is `undefined`.
+ * @throws {CronExpressionError} as {@link parseCron}.
+ */
+export function parseCronInProcessZone(expression: string): CronExpression {
+  return shared(
+    `\u0001process\u0000${expression}`,
+    () => new QuartzCronExpression(expression, undefined, processZoneClock(), parseQuartzFields(expression)),
+  );
+}
+
+/**
+ * The parsed expression kept under `key`, else the one `parse` builds, kept (least recently parsed
+ * evicted first beyond {@link MAX_SHARED_EXPRESSIONS}).
+ */
+function shared(key: string, parse: () => QuartzCronExpression): QuartzCronExpression {
+  const kept = PARSED.get(key);
+  if (kept !== undefined) {
     // Re-inserted so that the least recently parsed expression is evicted first.
     PARSED.delete(key);
-    PARSED.set(key, shared);
-    return shared;
+    PARSED.set(key, kept);
+    return kept;
   }
-  const timeZone = options.timeZone === undefined ? undefined : parseTimeZone(options.timeZone);
-  const fields = parseQuartzFields(expression);
-  const parsed = new QuartzCronExpression(expression, timeZone, fields);
+  const parsed = parse();
   if (PARSED.size >= MAX_SHARED_EXPRESSIONS) {
     const oldest = PARSED.keys().next();
     if (oldest.done !== true) PARSED.delete(oldest.value);
@@ -131,7 +159,7 @@ export function parseCron(expression: string, options: ParseCronOptions = {}): C
  */
 const MAX_SHARED_EXPRESSIONS = 1024;
 
-/** Parsed expressions by time zone (as given) and expression, least recently parsed first. */
+/** Parsed expressions by time zone (as given, or the process's) and expression, least recently parsed first. */
 const PARSED = new Map<string, QuartzCronExpression>();
 
 class QuartzCronExpression implements CronExpression {
@@ -147,15 +175,17 @@ class QuartzCronExpression implements CronExpression {
   #memoAfterSecond: number | undefined;
   #memoNextMs: number | undefined;
 
-  constructor(expression: string, timeZone: string | undefined, fields: QuartzFields) {
+  constructor(expression: string, timeZone: string | undefined, clock: ZoneClock, fields: QuartzFields) {
     this.expression = expression;
     this.timeZone = timeZone;
     this.#fields = fields;
-    this.#clock = zoneClock(timeZone);
+    this.#clock = clock;
     try {
       this.#cron = new Cron(toCronerPattern(fields), {
         paused: true,
-        timezone: 'Etc/UTC',
+        // A numeric offset, not the zone 'Etc/UTC': croner then reads UTC fields with Date's UTC
+        // methods instead of an Intl.DateTimeFormat (whose first use loads ICU's locale data).
+        utcOffset: 0,
         alternativeWeekdays: true,
         domAndDow: true,
         mode: '7-part',

@@ -143,19 +143,70 @@ function ianaClock(timeZone: string): ZoneClock {
       else if (part.type !== 'literal') fields[part.type] = Number(part.value);
     }
     const year = bc ? 1 - (fields.year ?? 0) : (fields.year ?? 0);
-    const wall = Date.UTC(
-      2000,
-      (fields.month ?? 1) - 1,
-      fields.day ?? 1,
-      fields.hour ?? 0,
-      fields.minute ?? 0,
-      fields.second ?? 0,
+    return (
+      wallFromFields(
+        year,
+        (fields.month ?? 1) - 1,
+        fields.day ?? 1,
+        fields.hour ?? 0,
+        fields.minute ?? 0,
+        fields.second ?? 0,
+      ) - instant
     );
-    // Date.UTC maps years 0-99 to 1900-1999; set the year separately.
-    const wallDate = new Date(wall);
-    wallDate.setUTCFullYear(year);
-    return wallDate.getTime() - instant;
   };
+  return offsetClock(offsetAt);
+}
+
+/**
+ * A {@link ZoneClock} for the process's own zone (ElasticJob: the JVM default zone), the one `TZ`
+ * or the host selects. Read from `Date`'s local-time fields, which follow the same zone rules as
+ * `Intl` and follow a later change of `process.env.TZ`. No `Intl.DateTimeFormat` is built: the
+ * first one loads ICU's locale data, about 8 MB of resident memory in a process that otherwise
+ * never needs it.
+ */
+export function processZoneClock(): ZoneClock {
+  return offsetClock((instantMs) => {
+    const instant = floorToSecond(instantMs);
+    const local = new Date(instant);
+    return (
+      wallFromFields(
+        local.getFullYear(),
+        local.getMonth(),
+        local.getDate(),
+        local.getHours(),
+        local.getMinutes(),
+        local.getSeconds(),
+      ) - instant
+    );
+  });
+}
+
+/**
+ * The wall time (ms, the local fields read as if they were UTC) of local date-time fields.
+ *
+ * @param year - full year (1 BC = 0).
+ * @param month - 0-11.
+ */
+function wallFromFields(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): number {
+  // Date.UTC maps years 0-99 to 1900-1999; set the year separately.
+  const wallDate = new Date(Date.UTC(2000, month, day, hour, minute, second));
+  wallDate.setUTCFullYear(year);
+  return wallDate.getTime();
+}
+
+/**
+ * A {@link ZoneClock} from the offset in force at each instant.
+ *
+ * @param offsetAt - offset (ms, local minus UTC) in force at an instant (whole seconds).
+ */
+function offsetClock(offsetAt: (instantMs: number) => number): ZoneClock {
   return {
     wallOf: (instantMs) => floorToSecond(instantMs) + offsetAt(instantMs),
     resolve: (wallMs) => {

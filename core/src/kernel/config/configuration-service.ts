@@ -13,6 +13,7 @@ import {
   resolveJobConfiguration,
   toJobConfigurationYaml,
 } from '../../config/index.js';
+import { parseCronInProcessZone } from '../../cron/cron-expression.js';
 import { type CronExpression, parseCron } from '../../cron/index.js';
 import type { JobErrorHandler } from '../../error-handler/index.js';
 import { createJobErrorHandler } from '../../error-handler/index.js';
@@ -66,7 +67,7 @@ export class ConfigurationService {
         `Job '${name}': 'cron' must be empty for OneOffJobBootstrap; use ScheduleJobBootstrap for cron jobs`,
       );
     }
-    if (scheduled) parseCron(this.local.cron, { timeZone: this.local.timeZone ?? processTimeZone() });
+    if (scheduled) cronOf(this.local.cron, this.local.timeZone);
     this.#current = this.local;
     const resolved = resolveJobItemExecutor(job, this.local);
     this.#itemExecutor = resolved.executor;
@@ -140,7 +141,7 @@ export class ConfigurationService {
     try {
       next = parseJobConfigurationYaml(yaml);
       validateRuntimeTypes(next);
-      if (this.scheduled) parseCron(next.cron, { timeZone: next.timeZone ?? processTimeZone() });
+      if (this.scheduled) cronOf(next.cron, next.timeZone);
     } catch (error) {
       logger.error({ err: error }, 'ignoring an invalid configuration written to the registry');
       return undefined;
@@ -157,8 +158,7 @@ export class ConfigurationService {
     track: (work: Promise<unknown>) => void,
   ): void {
     const config = this.#current;
-    if (this.scheduled)
-      this.#cron = parseCron(config.cron, { timeZone: config.timeZone ?? processTimeZone() });
+    if (this.scheduled) this.#cron = cronOf(config.cron, config.timeZone);
     const handlerKey = `${config.jobErrorHandlerType}:${JSON.stringify(config.props)}`;
     if (handlerKey !== this.#errorHandlerKey) {
       const previous = this.#errorHandler;
@@ -186,17 +186,12 @@ function validateRuntimeTypes(config: ResolvedJobConfiguration): void {
   getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
 }
 
-/** The zone last resolved, and the `TZ` it was resolved under. */
-let resolvedZone: { readonly tz: string | undefined; readonly zone: string } | undefined;
-
 /**
- * The process's IANA time zone (ElasticJob: the JVM default zone), used when `timeZone` is unset.
- * Resolved again only when `TZ` changes: building an `Intl.DateTimeFormat` per configuration
- * event cost 7 % of the CPU of a 6,000-job start.
+ * A job's parsed cron: in its `timeZone`, else in the process's zone (ElasticJob: the JVM default
+ * zone), followed when `TZ` changes.
+ *
+ * @throws {CronExpressionError} for an invalid expression or zone.
  */
-function processTimeZone(): string {
-  const tz = process.env.TZ;
-  if (resolvedZone === undefined || resolvedZone.tz !== tz)
-    resolvedZone = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone };
-  return resolvedZone.zone;
+function cronOf(cron: string, timeZone: string | undefined): CronExpression {
+  return timeZone === undefined ? parseCronInProcessZone(cron) : parseCron(cron, { timeZone });
 }
