@@ -162,6 +162,33 @@ export class EventLog extends Collected<RegistryEvent> {
     return state;
   }
 
+  /**
+   * Waits until replaying the events gives exactly `tree` (events of different keys are not
+   * ordered with each other, so a later change of one key may arrive before an earlier one of
+   * another).
+   */
+  async waitForMirror(tree: ReadonlyMap<string, string>, timeoutMs = 15_000): Promise<void> {
+    await this.waitFor(
+      () => {
+        const mirror = this.mirror();
+        return mirror.size === tree.size && [...tree].every(([key, value]) => mirror.get(key) === value);
+      },
+      timeoutMs,
+      `the events to replay to ${JSON.stringify([...tree])}`,
+    );
+  }
+
+  /** The events from index `from` on, grouped by key (each key's events in arrival order). */
+  byKey(from = 0): Record<string, RegistryEvent[]> {
+    const grouped: Record<string, RegistryEvent[]> = {};
+    for (const event of this.items.slice(from)) {
+      const ofKey = grouped[event.key] ?? [];
+      ofKey.push(event);
+      grouped[event.key] = ofKey;
+    }
+    return grouped;
+  }
+
   /** Events that contradict earlier ones (duplicates, updates of absent keys, ...). */
   anomalies(): string[] {
     const state = new Map<string, string>();
