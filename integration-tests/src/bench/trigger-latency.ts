@@ -1,8 +1,9 @@
 /**
  * Benchmark 1, trigger latency: scheduled fire time (the whole second; the cron is
  * `* * * * * ?`) → item handler start, for 1 and 3 job instances (separate OS processes) × 8
- * items, on each backend; plus the peers in the same run: node-cron 4 (single process: the floor a
- * local timer gives) and BullMQ's job scheduler on a local Redis with 3 workers.
+ * items, on each backend; plus, in the same run, a bare `setTimeout` in a process of its own (the
+ * floor a timer gives on this machine) and the peers node-cron 4 (in the benchmark's process) and
+ * BullMQ's job scheduler on a local Redis with 3 workers.
  *
  * @module
  */
@@ -13,6 +14,8 @@ import {
   machineCpu,
   startRedisServer,
 } from './backends.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { BenchProcess, everySecondJobs, measureWindow, sleep } from './processes.js';
 import { type BenchTable, formatMs, type LatencySummary, summarize } from './stats.js';
 
@@ -121,6 +124,41 @@ async function nodeCronRow(fires: number): Promise<Row> {
   };
 }
 
+/**
+ * A bare `setTimeout` armed for each whole second, in a Node.js process of its own, as each
+ * ElasticJob-TS instance is: the lateness of a timer on this machine at this time (one sample per
+ * second), the floor any scheduler's trigger latency sits on.
+ */
+const TIMER_FLOOR_SCRIPT = `
+const fires = Number(process.argv[1]);
+const latencies = [];
+const arm = () => setTimeout(() => {
+  const now = Date.now();
+  latencies.push(now - Math.round(now / 1000) * 1000);
+  if (latencies.length < fires + 1) arm(); else console.log(JSON.stringify(latencies.slice(1)));
+}, 1000 - (Date.now() % 1000));
+arm();
+`;
+
+async function timerFloorRow(fires: number): Promise<Row> {
+  const cpuBefore = machineCpu();
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', TIMER_FLOOR_SCRIPT, String(fires)]);
+  const machineBusy = machineBusyPercent(cpuBefore, machineCpu());
+  const latencies = JSON.parse(stdout) as number[];
+  return {
+    system: 'setTimeout to the second (floor)',
+    backend: 'none',
+    processes: '1 (own process)',
+    fires,
+    expectedStarts: fires,
+    starts: latencies.length,
+    summary: summarize(latencies),
+    staging: undefined,
+    machineBusyPercent: machineBusy,
+    note: 'bare Node.js timer, nothing else in the process',
+  };
+}
+
 async function bullmqRow(fires: number): Promise<Row> {
   const base = {
     system: 'BullMQ job scheduler (peer)',
@@ -210,6 +248,7 @@ export async function benchTriggerLatency(
     }
     rows.push(await elasticJobRow(backend, 1, items, options.fires, false));
   }
+  rows.push(await timerFloorRow(options.fires));
   rows.push(await nodeCronRow(options.fires));
   rows.push(await bullmqRow(options.fires));
   return {
