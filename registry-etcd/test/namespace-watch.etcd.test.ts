@@ -5,84 +5,34 @@
  * differences).
  */
 import type { RegistryEvent } from '@elasticjob-ts/core';
-import {
-  ConnectionStateRecorder,
-  EventRecorder,
-  readSubtree,
-  sortedEntries,
-} from '@elasticjob-ts/registry-conformance';
-import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
-import type { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, type ProxiedEtcdRegistryCenter, proxiedClient } from './support/etcd-fixture.js';
+import { type EventRecorder, readSubtree, sortedEntries } from '@elasticjob-ts/registry-conformance';
+import { describe, expect, it } from 'vitest';
+import { proxiedClient } from './support/etcd-fixture.js';
+import { useEtcdSuite } from './support/etcd-suite.js';
 
-const TIMEOUT_MS = 15_000;
+const suite = useEtcdSuite('shared-watch');
+const { recorder, currentRevision } = suite;
 
-let server: EtcdTestServer;
-let admin: Etcd3;
-let counter = 0;
-const clients: ProxiedEtcdRegistryCenter[] = [];
-const recorders: Array<EventRecorder | ConnectionStateRecorder> = [];
-
-beforeAll(async () => {
-  server = await startEtcdServer();
-  admin = adminClient(server);
-}, 60_000);
-
-afterEach(async () => {
-  for (const recorder of recorders.splice(0)) recorder.cancelWaits('test ended');
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-
-afterAll(async () => {
-  admin?.close();
-  await server?.stop();
-});
-
-async function startClient(): Promise<{
-  client: ProxiedEtcdRegistryCenter;
-  states: ConnectionStateRecorder;
-}> {
-  counter += 1;
-  const client = await proxiedClient(server, { namespace: `shared-watch-${process.pid}-${counter}` });
-  clients.push(client);
-  const states = new ConnectionStateRecorder({ defaultTimeoutMs: TIMEOUT_MS }).attach(client);
-  recorders.push(states);
-  await client.start();
-  return { client, states };
+function startClient() {
+  return suite.startClient(suite.namespace());
 }
 
-async function startPair(): Promise<{
-  watcher: ProxiedEtcdRegistryCenter;
-  states: ConnectionStateRecorder;
-  writer: ProxiedEtcdRegistryCenter;
-}> {
+async function startPair() {
   const { client: watcher, states } = await startClient();
-  const writer = await proxiedClient(server, { namespace: watcher.namespace });
-  clients.push(writer);
+  const writer = suite.track(await proxiedClient(suite.server, { namespace: watcher.namespace }));
   await writer.start();
   return { watcher, states, writer };
 }
 
-function recorder(): EventRecorder {
-  const result = new EventRecorder({ defaultTimeoutMs: TIMEOUT_MS });
-  recorders.push(result);
-  return result;
-}
-
 /** The number of watchers the server holds, from its metrics endpoint. */
 async function serverWatchers(): Promise<number> {
-  const response = await fetch(`${server.endpoints[0]}/metrics`);
+  const response = await fetch(`${suite.server.endpoints[0]}/metrics`);
   const text = await response.text();
   const line = text
     .split('\n')
     .find((candidate) => candidate.startsWith('etcd_debugging_mvcc_watcher_total '));
   if (line === undefined) throw new Error('etcd_debugging_mvcc_watcher_total missing from /metrics');
   return Number(line.slice(line.indexOf(' ') + 1));
-}
-
-async function currentRevision(): Promise<string> {
-  return (await admin.kv.range({ key: Buffer.from('/') })).header.revision;
 }
 
 /** The values of `key`'s events, which must be consecutive integers (each write is one commit). */
@@ -192,7 +142,7 @@ describe('subtree watches share the watcher without losing continuity', () => {
     await writer.persist('/a/x/new', 'n1');
     await writer.remove('/b/gone');
     await writer.update('/b/change', 'v1');
-    await admin.kv.compact({ revision: await currentRevision(), physical: true });
+    await suite.admin.kv.compact({ revision: await currentRevision(), physical: true });
     watcher.proxy.restore();
     await states.waitForState('RECONNECTED');
     await writer.persist('/a/x/marker', 'after');
