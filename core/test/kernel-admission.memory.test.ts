@@ -492,6 +492,44 @@ describe('late fires', () => {
     await waitFor(() => expect(finishedOn2(nextMark)).toBe(true));
     expect(ranOn(2, nextExecutions)).toEqual([0, 1, 2, 3]);
   });
+
+  it('a cron run held back past its next fire serves its own fire, then the misfire re-run of the next one follows: their start events tell them apart', async () => {
+    const h = await harness();
+    await h.start(1, job({ cron: '0/10 * * * * ?', shardingTotalCount: 1, failover: false }));
+    await h.settled('orders', 1, [h.id(1)]);
+    // The fire's admission transaction is held (a registry slow to answer, as under load).
+    const client = h.clients.get(1) as MemoryRegistryCenter;
+    const transact = client.executeInTransaction.bind(client);
+    const gates = new Gates();
+    let hold = true;
+    client.executeInTransaction = async (operations) => {
+      if (hold) {
+        hold = false;
+        await gates.wait();
+      }
+      return transact(operations);
+    };
+    await h.fire();
+    const fireTimeMs = h.clock.now();
+    await waitFor(() => expect(gates.waiting).toBe(1));
+    await h.fire(); // the next fire finds the run in progress: misfire
+    expect(h.clock.now()).toBe(fireTimeMs + 10_000);
+    await waitFor(async () => expect(await h.admin.isExisted('/orders/sharding/0/misfire')).toBe(true));
+    gates.releaseAll();
+    const starts = () =>
+      h.events.flatMap((e) =>
+        e.kind === 'execution' && e.completeTimeMs === undefined
+          ? [{ source: e.source, fireMs: e.scheduledFireTimeMs, atMs: e.startTimeMs }]
+          : [],
+      );
+    await waitFor(() => expect(starts()).toHaveLength(2));
+    // Both start after the second fire; only the first serves a fire, and it is the first one.
+    expect(starts()).toEqual([
+      { source: 'NORMAL_TRIGGER', fireMs: fireTimeMs, atMs: fireTimeMs + 10_000 },
+      { source: 'MISFIRE', fireMs: undefined, atMs: fireTimeMs + 10_000 },
+    ]);
+    expect(h.executions.map((e) => e.scheduledFireTimeMs)).toEqual([fireTimeMs, undefined]);
+  });
 });
 
 describe('runs prepared ahead of the fire', () => {

@@ -30,14 +30,16 @@ import {
   type IRequestOp,
   type Watcher,
 } from 'etcd3';
+import { cancelWatcher } from './cancel-watcher.js';
 import { cappedExponentialBackoff, passthroughPolicy, retryUnavailablePolicy } from './fault-handling.js';
 import { KeyCodec, prefixEnd } from './keys.js';
 import { executeInLatch, type LatchContext } from './leader-latch.js';
+import { NamespaceWatch } from './namespace-watch.js';
 import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
 import { RaftTermTracker, readAcrossTermChanges } from './raft-term.js';
 import { readServerTime } from './server-time.js';
 import { LeaseSession } from './session.js';
-import { cancelWatcher, SubtreeWatch } from './subtree-watch.js';
+import { SubtreeWatch } from './subtree-watch.js';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 import {
   compileTransaction,
@@ -134,11 +136,14 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * An idle watcher held for the client's lifetime, so that `etcd3` never tears its shared watch
    * stream down when the last real watcher goes (it cancels the stream, counts the cancellation as
-   * a host failure and resets every gRPC channel of the host).
+   * a host failure and resets every gRPC channel of the host). Still needed beside the namespace
+   * watcher: that one only exists after the first `watch()` and is cancelled by a compaction, and
+   * the latch's watchers come and go.
    */
   private sentinel: Watcher | undefined;
   private readonly stateListeners = new Set<RegistryConnectionStateListener>();
-  private readonly watches = new Set<SubtreeWatch>();
+  /** The client's one etcd watcher, shared by every `watch()`; created by the first one. */
+  private namespaceWatch: NamespaceWatch | undefined;
   private readonly cleanups = new Set<() => void>();
   /** Transactions of one event-loop turn go as one Txn (see `TransactionCoalescer`). */
   readonly #transactions: TransactionCoalescer;
@@ -261,12 +266,12 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     this.lifecycle = 'closed';
     for (const cleanup of [...this.cleanups]) cleanup();
     this.cleanups.clear();
-    const watches = [...this.watches];
-    this.watches.clear();
-    // stop() ends delivery synchronously; the lease is revoked while the cancellations travel.
-    const stopping = watches.map((watch) => watch.stop());
+    const namespaceWatch = this.namespaceWatch;
+    this.namespaceWatch = undefined;
+    // close() ends delivery synchronously; the lease is revoked while the cancellation travels.
+    const stopping = namespaceWatch?.close();
     await this.session?.close();
-    await Promise.all(stopping);
+    await stopping;
     const sentinel = this.sentinel;
     this.sentinel = undefined;
     if (sentinel !== undefined) await cancelWatcher(sentinel);
@@ -655,8 +660,10 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * Watches `key` and its subtree: delivers the current nodes as `ADDED` (parents first) before
    * resolving, then every change with prev-KV (`UPDATED` for a put over an existing key, `ADDED`
-   * otherwise, `DELETED` with the last value). Reconnects resume from the last delivered revision;
-   * a cancelled watch (compaction) re-reads the subtree and delivers the differences.
+   * otherwise, `DELETED` with the last value). Every watch of this client shares one etcd watcher
+   * over the namespace (created by the first call, see `namespace-watch.ts`). Reconnects resume
+   * from the last delivered revision; a cancelled watcher (compaction) re-reads every watched
+   * subtree and delivers the differences.
    *
    * @param key - subtree root (may be `/`).
    * @param listener - receives the events.
@@ -667,6 +674,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     assertRegistryPath(key);
     if (typeof listener !== 'function') throw new TypeError('watch: listener must be a function');
     const client = this.requireClient(key);
+    this.namespaceWatch ??= new NamespaceWatch({ client, codec: this.codec, onError: this.reportError });
+    const namespaceWatch = this.namespaceWatch;
     const watch = new SubtreeWatch({
       client,
       codec: this.codec,
@@ -675,22 +684,17 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       requestTimeoutMs: this.options.connectionTimeoutMs,
       onError: this.reportError,
     });
-    this.watches.add(watch);
     try {
-      await watch.start();
+      await namespaceWatch.add(watch);
     } catch (error) {
-      this.watches.delete(watch);
-      await watch.stop();
       throw toRegistryError(error, 'watch', key);
     }
     if (this.lifecycle !== 'started') {
-      this.watches.delete(watch);
-      await watch.stop();
+      namespaceWatch.remove(watch);
       throw new RegistryError('NOT_STARTED', 'The etcd registry was closed', { path: key });
     }
     return async () => {
-      this.watches.delete(watch);
-      await watch.stop();
+      namespaceWatch.remove(watch);
     };
   }
 

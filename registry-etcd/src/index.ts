@@ -7,7 +7,8 @@
  *   ephemeral nodes are attached to it. `SUSPENDED` on the first failed keep-alive, `LOST` once the
  *   TTL ran out since the last acknowledged one, then a new lease and `RECONNECTED`.
  * - Transactions are one Txn with create-revision compares; the latch is a fair lease-backed queue;
- *   watches use prev-KV and resume from the last delivered revision.
+ *   watches share one prev-KV etcd watcher per client over the namespace, dispatched by path, and
+ *   resume from the last delivered revision.
  * - Server time comes from the `Date` header of etcd's HTTP gateway (1 s resolution).
  * - Authentication: pass `username`/`password`; the user needs read-write rights on the key
  *   prefix `/{namespace}/` (`etcdctl role grant-permission <role> --prefix=true readwrite /{namespace}/`).

@@ -1,26 +1,39 @@
 /**
- * One `watch(key)` subscription: an initial range read (delivered as `ADDED`, parents before
- * children), then an etcd watch with prev-KV from the read's revision + 1 over `[key, key + '0')`
- * (the key and everything below `key/`; siblings such as `key-x` are filtered out).
+ * One `watch(key)` subscription of a {@link NamespaceWatch}: a cache of the subtree (`key` and
+ * everything below `key/`), filled by range reads and by the namespace watch's events.
  *
- * No event is lost or duplicated:
- * - the last delivered revision is tracked here; when the watch stream reconnects, `etcd3` resumes
- *   from it (we set the resume revision ourselves: `etcd3` would resume from the *created* header's
- *   revision, which can skip events still in flight), and events at or below it are dropped;
- * - when etcd cancels the watch (its resume revision was compacted, or any other cancel), the
- *   subtree is read again and the differences against our cache are delivered as events, then a new
- *   watch starts after that read.
+ * The subscription is *stale* from its creation until its first read, and again whenever the
+ * namespace watch loses continuity (etcd cancelled it): while stale, the events dispatched to it
+ * are buffered. {@link SubtreeWatch.synchronize} reads the subtree at some revision R, delivers the
+ * differences against the cache (everything as `ADDED`, parents first, the first time; deletions
+ * deepest first, then additions and changes), then delivers the buffered events after R and drops
+ * those at or below R (the read already holds them). Later events are delivered as they come,
+ * except those at or below the last read's revision.
+ *
+ * This is exact as long as the namespace watch was established before the read was sent: every
+ * event after R then reaches the buffer or the cache.
  *
  * @module
  */
 import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core';
-import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import type { KeyCodec } from './keys.js';
 import { readAcrossTermChanges } from './raft-term.js';
 
 interface CachedNode {
   readonly value: string;
   readonly modRevision: bigint;
+}
+
+/** One etcd event as the namespace watch dispatches it (a put or a delete, with prev-KV). */
+export interface SubtreeEvent {
+  readonly type: 'Put' | 'Delete';
+  /** The node's etcd key. */
+  readonly key: string;
+  readonly kv: IKeyValue;
+  readonly prevKv: IKeyValue | undefined;
+  /** The event's revision (`kv.mod_revision`). */
+  readonly revision: bigint;
 }
 
 /** Dependencies of a {@link SubtreeWatch}. */
@@ -32,61 +45,76 @@ export interface SubtreeWatchOptions {
   readonly listener: RegistryWatchListener;
   /** Deadline of one range read, in ms. */
   readonly requestTimeoutMs: number;
-  /** Reports a listener that threw, or a background failure. */
+  /** Reports a listener that threw. */
   readonly onError: (message: string, error: unknown) => void;
 }
-
-const RESYNC_INITIAL_DELAY_MS = 100;
-const CANCEL_WAIT_MS = 1000;
-
-/**
- * Cancels an `etcd3` watcher, waiting at most 1 s for etcd to confirm (an unreachable server
- * never does; the stream is torn down with the client anyway).
- */
-export async function cancelWatcher(watcher: Watcher): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    watcher.cancel().catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, CANCEL_WAIT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-}
-const RESYNC_MAX_DELAY_MS = 2000;
 
 /** A subtree watch with its node cache (see the module docs). */
 export class SubtreeWatch {
   private readonly cache = new Map<string, CachedNode>();
-  private lastRevision = 0n;
-  private watcher: Watcher | undefined;
-  private closed = false;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private resyncing = false;
+  /** Events received while stale; `undefined` while synchronised. */
+  private buffer: SubtreeEvent[] | undefined = [];
+  /** Counts {@link markStale} calls, to tell whether one happened during a read. */
+  private staleMarks = 0;
+  /** Revision of the last read: events at or below it are already in the cache. */
+  private readRevision = 0n;
+  private stopped = false;
+  /** Serialises reads: an older read must never be applied after a newer one. */
+  private reads: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SubtreeWatchOptions) {}
 
-  /**
-   * Reads the subtree, delivers it as `ADDED` events and attaches the etcd watch.
-   *
-   * @throws the vendor error of the read or of the watch creation (the caller maps it).
-   */
-  async start(): Promise<void> {
-    const revision = await this.readAndDiff();
-    await this.attach(revision);
+  /** Registry path of the watched subtree root. */
+  get path(): string {
+    return this.options.path;
   }
 
-  /** Cancels the etcd watch; no event is delivered after the returned promise resolves. */
-  async stop(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.resyncTimer);
-    const watcher = this.watcher;
-    this.watcher = undefined;
-    if (watcher !== undefined) {
-      watcher.removeAllListeners('data');
-      await cancelWatcher(watcher);
-    }
+  /** Whether the watch waits for a read (buffering events meanwhile). */
+  get stale(): boolean {
+    return this.buffer !== undefined && !this.stopped;
+  }
+
+  /** Starts buffering events: the namespace watch lost continuity and a re-read must follow. */
+  markStale(): void {
+    this.staleMarks += 1;
+    this.buffer ??= [];
+  }
+
+  /**
+   * When stale, reads the subtree and delivers the differences and the buffered later events (see
+   * the module docs); does nothing otherwise. Calls are serialised.
+   *
+   * @throws the vendor error of the read (the watch stays stale).
+   */
+  synchronize(): Promise<void> {
+    const read = this.reads.then(() => this.readAndFlush());
+    this.reads = read.catch(() => undefined);
+    return read;
+  }
+
+  /** Receives an event of the subtree from the namespace watch. */
+  deliver(event: SubtreeEvent): void {
+    if (this.stopped) return;
+    if (this.buffer !== undefined) this.buffer.push(event);
+    else this.apply(event);
+  }
+
+  /** Stops delivery at once (synchronously). */
+  stop(): void {
+    this.stopped = true;
+    this.buffer = undefined;
+  }
+
+  private async readAndFlush(): Promise<void> {
+    if (!this.stale) return;
+    const marks = this.staleMarks;
+    const revision = await this.readAndDiff();
+    if (this.stopped) return;
+    this.readRevision = revision;
+    if (marks !== this.staleMarks) return; // continuity lost again during the read: read again
+    const buffered = this.buffer ?? [];
+    this.buffer = undefined;
+    for (const event of buffered) this.apply(event);
   }
 
   /** Reads the subtree and delivers the differences to the cache; returns the read's revision. */
@@ -97,6 +125,7 @@ export class SubtreeWatch {
       (deadline) => client.kv.range({ key: range.key, range_end: range.range_end }, { deadline }),
       Date.now() + this.options.requestTimeoutMs,
     );
+    if (this.stopped) return 0n;
     const fresh = new Map<string, { kv: IKeyValue; value: string }>();
     for (const kv of response.kvs) {
       const key = kv.key.toString();
@@ -107,7 +136,7 @@ export class SubtreeWatch {
     for (const key of gone) {
       const old = this.cache.get(key);
       this.cache.delete(key);
-      this.deliver('DELETED', key, old?.value ?? '');
+      this.emit('DELETED', key, old?.value ?? '');
     }
     const present = [...fresh.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const key of present) {
@@ -116,112 +145,29 @@ export class SubtreeWatch {
       const modRevision = BigInt(entry.kv.mod_revision);
       const old = this.cache.get(key);
       this.cache.set(key, { value: entry.value, modRevision });
-      if (old === undefined) this.deliver('ADDED', key, entry.value);
-      else if (old.modRevision !== modRevision) this.deliver('UPDATED', key, entry.value);
+      if (old === undefined) this.emit('ADDED', key, entry.value);
+      else if (old.modRevision !== modRevision) this.emit('UPDATED', key, entry.value);
     }
-    const revision = BigInt(response.header.revision);
-    this.lastRevision = revision;
-    return revision;
+    return BigInt(response.header.revision);
   }
 
-  private async attach(revision: bigint): Promise<void> {
-    const { client, codec, path } = this.options;
-    const range = codec.subtree(path);
-    const watcher = client
-      .watch()
-      .inRange({ start: range.key, end: range.range_end })
-      .withPreviousKV()
-      .startRevision((revision + 1n).toString())
-      .watcher();
-    this.watcher = watcher;
-    watcher.on('data', (response: IWatchResponse) => {
-      if (this.watcher === watcher) this.onResponse(response);
-    });
-    watcher.on('disconnected', () => {
-      // Resume exactly after what we delivered (see the module docs).
-      watcher.request.start_revision = (this.lastRevision + 1n).toString();
-    });
-    const created = new Promise<void>((resolve, reject) => {
-      watcher.once('connected', () => resolve());
-      watcher.on('error', (error: Error) => {
-        reject(error);
-        if (this.watcher === watcher) this.onCancelled(error);
-      });
-    });
-    if (this.closed) {
-      await watcher.cancel().catch(() => undefined);
-      return;
-    }
-    await created;
-  }
-
-  private onResponse(response: IWatchResponse): void {
-    if (this.closed) return;
-    const { codec, path } = this.options;
-    if (response.events.length === 0) {
-      // A progress notification: every event up to this revision has been sent.
-      if (!response.created && !response.canceled) {
-        const revision = BigInt(response.header.revision);
-        if (revision > this.lastRevision) this.lastRevision = revision;
-      }
-      return;
-    }
-    let highest = this.lastRevision;
-    for (const event of response.events) {
-      const modRevision = BigInt(event.kv.mod_revision);
-      if (modRevision <= this.lastRevision) continue; // already delivered before a reconnect
-      if (modRevision > highest) highest = modRevision;
-      const key = event.kv.key.toString();
-      if (!codec.isInSubtree(key, path)) continue;
-      if (event.type === 'Delete') {
-        const old = this.cache.get(key);
-        this.cache.delete(key);
-        this.deliver('DELETED', key, event.prev_kv?.value.toString() ?? old?.value ?? '');
-      } else {
-        const value = event.kv.value.toString();
-        const existed = event.prev_kv !== null && event.prev_kv !== undefined;
-        this.cache.set(key, { value, modRevision });
-        this.deliver(existed ? 'UPDATED' : 'ADDED', key, value);
-      }
-    }
-    this.lastRevision = highest;
-  }
-
-  private onCancelled(error: Error): void {
-    if (this.closed) return;
-    this.watcher = undefined;
-    this.options.onError(
-      `watch of '${this.options.path}' was cancelled by etcd; re-reading the subtree`,
-      error,
-    );
-    this.scheduleResync(0);
-  }
-
-  private scheduleResync(delayMs: number): void {
-    if (this.closed || this.resyncing) return;
-    this.resyncTimer = setTimeout(() => void this.resync(delayMs), delayMs);
-  }
-
-  private async resync(delayMs: number): Promise<void> {
-    if (this.closed) return;
-    this.resyncing = true;
-    try {
-      const revision = await this.readAndDiff();
-      if (this.closed) return;
-      await this.attach(revision);
-      this.resyncing = false;
-    } catch (error) {
-      this.resyncing = false;
-      if (this.closed) return;
-      this.watcher = undefined;
-      this.options.onError(`re-reading watched subtree '${this.options.path}' failed; retrying`, error);
-      this.scheduleResync(Math.min(RESYNC_MAX_DELAY_MS, Math.max(RESYNC_INITIAL_DELAY_MS, delayMs * 2)));
+  private apply(event: SubtreeEvent): void {
+    if (event.revision <= this.readRevision) return; // already in the last read
+    const { key } = event;
+    if (event.type === 'Delete') {
+      const old = this.cache.get(key);
+      this.cache.delete(key);
+      this.emit('DELETED', key, event.prevKv?.value.toString() ?? old?.value ?? '');
+    } else {
+      const value = event.kv.value.toString();
+      this.cache.set(key, { value, modRevision: event.revision });
+      this.emit(event.prevKv === undefined ? 'ADDED' : 'UPDATED', key, value);
     }
   }
 
-  private deliver(type: RegistryEventType, key: string, value: string): void {
+  private emit(type: RegistryEventType, key: string, value: string): void {
     const path = this.options.codec.toPath(key);
-    if (path === undefined || this.closed) return;
+    if (path === undefined || this.stopped) return;
     const event: RegistryEvent = { type, key: path, value };
     try {
       this.options.listener(event);

@@ -5,70 +5,15 @@
  */
 import { createServer, type Server } from 'node:net';
 import { RegistryError } from '@elasticjob-ts/core';
-import {
-  ConnectionStateRecorder,
-  EventRecorder,
-  readSubtree,
-  sortedEntries,
-} from '@elasticjob-ts/registry-conformance';
-import { type EtcdTestServer, findFreePort, startEtcdServer } from '@elasticjob-ts/test-support';
-import type { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readSubtree, sortedEntries } from '@elasticjob-ts/registry-conformance';
+import { findFreePort } from '@elasticjob-ts/test-support';
+import { describe, expect, it } from 'vitest';
 import { EtcdRegistryCenter } from '../src/index.js';
-import {
-  adminClient,
-  type ProxiedEtcdRegistryCenter,
-  proxiedClient,
-  revokeSession,
-} from './support/etcd-fixture.js';
+import { revokeSession } from './support/etcd-fixture.js';
+import { useEtcdSuite } from './support/etcd-suite.js';
 
-let server: EtcdTestServer;
-let admin: Etcd3;
-let counter = 0;
-const clients: EtcdRegistryCenter[] = [];
-const recorders: Array<EventRecorder | ConnectionStateRecorder> = [];
-
-beforeAll(async () => {
-  server = await startEtcdServer();
-  admin = adminClient(server);
-}, 60_000);
-
-afterEach(async () => {
-  for (const recorder of recorders.splice(0)) recorder.cancelWaits('test ended');
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-
-afterAll(async () => {
-  admin?.close();
-  await server?.stop();
-});
-
-function namespace(): string {
-  counter += 1;
-  return `sessions-${process.pid}-${counter}`;
-}
-
-async function startClient(
-  ns: string,
-  sessionTimeoutMs: number,
-): Promise<{ client: ProxiedEtcdRegistryCenter; states: ConnectionStateRecorder }> {
-  const client = await proxiedClient(server, { namespace: ns, sessionTimeoutMs });
-  clients.push(client);
-  const states = new ConnectionStateRecorder({ defaultTimeoutMs: 15_000 }).attach(client);
-  recorders.push(states);
-  await client.start();
-  return { client, states };
-}
-
-function recorder(): EventRecorder {
-  const result = new EventRecorder({ defaultTimeoutMs: 15_000 });
-  recorders.push(result);
-  return result;
-}
-
-async function currentRevision(): Promise<string> {
-  return (await admin.kv.range({ key: Buffer.from('/') })).header.revision;
-}
+const suite = useEtcdSuite('sessions');
+const { namespace, startClient, recorder, currentRevision } = suite;
 
 describe('forced session expiry (lease revoked by another client)', () => {
   it('other clients see DELETED at once; the victim reports LOST, then RECONNECTED with a new lease', async () => {
@@ -82,7 +27,7 @@ describe('forced session expiry (lease revoked by another client)', () => {
     const oldSession = victim.sessionId;
 
     const revokedAt = performance.now();
-    await revokeSession(admin, victim);
+    await revokeSession(suite.admin, victim);
     await events.waitForEvent({ type: 'DELETED', key: '/instances/i1', value: 'alive' });
     const deletedAfterMs = performance.now() - revokedAt;
     const lostAt = await states.waitForState('LOST');
@@ -106,7 +51,7 @@ describe('forced session expiry (lease revoked by another client)', () => {
   it('an ephemeral write with the revoked lease fails with SESSION_EXPIRED and ends the session at once', async () => {
     const ns = namespace();
     const { client, states } = await startClient(ns, 30_000);
-    await revokeSession(admin, client);
+    await revokeSession(suite.admin, client);
     const error = await client.persistEphemeral('/e', 'x').catch((caught: unknown) => caught);
     expect(RegistryError.is(error, 'SESSION_EXPIRED')).toBe(true);
     await states.waitForState('LOST', { timeoutMs: 2_000 });
@@ -145,7 +90,7 @@ describe('unreachable server', () => {
     expect(deletedAfterMs).toBeGreaterThan(2_000 - 667 - 400);
     expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
     expect(client.sessionId).not.toBe(oldSession);
-    const leases = await admin.leaseClient.leaseLeases();
+    const leases = await suite.admin.leaseClient.leaseLeases();
     expect(leases.leases.map((lease) => lease.ID)).not.toContain(oldSession);
     await client.persistEphemeral('/e', 'reborn');
     await events.waitForEvent({ type: 'ADDED', key: '/e', value: 'reborn' });
@@ -184,7 +129,7 @@ describe('server restart', () => {
     watcher.proxy.cut();
     await watcherStates.waitForState('SUSPENDED');
     const restartAt = performance.now();
-    await server.restart();
+    await suite.server.restart();
     await writerStates.waitForState('RECONNECTED', { timeoutMs: 20_000 });
     const writerBackAfterMs = performance.now() - restartAt;
     await writer.update('/w/a', 'a1');
@@ -225,7 +170,7 @@ describe('watch recovery', () => {
     await writer.update('/w/change', 'c2');
     await writer.remove('/w/gone');
     await writer.persist('/w/new', 'n1');
-    await admin.kv.compact({ revision: await currentRevision(), physical: true });
+    await suite.admin.kv.compact({ revision: await currentRevision(), physical: true });
     watcher.proxy.restore();
     await states.waitForState('RECONNECTED');
     await writer.persist('/w/marker', 'after');
@@ -254,7 +199,7 @@ describe('bounded start', () => {
       namespace: 'dead',
       connectionTimeoutMs: 1_500,
     });
-    clients.push(client);
+    suite.track(client);
     const startedAt = performance.now();
     const error = await client.start().catch((caught: unknown) => caught);
     const elapsedMs = performance.now() - startedAt;
@@ -284,7 +229,7 @@ describe('bounded start', () => {
         namespace: 'hole',
         connectionTimeoutMs: 1_000,
       });
-      clients.push(client);
+      suite.track(client);
       const startedAt = performance.now();
       const error = await client.start().catch((caught: unknown) => caught);
       const elapsedMs = performance.now() - startedAt;

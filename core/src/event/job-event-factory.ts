@@ -28,6 +28,8 @@ export interface JobExecutionEventInit {
   readonly shardingItem: number;
   /** Start time, epoch ms. @defaultValue Date.now() */
   readonly startTimeMs?: number;
+  /** The cron fire the run serves, epoch ms; omitted when the run serves none. */
+  readonly scheduledFireTimeMs?: number;
   /** This instance's IP. @defaultValue the IP part of `taskId` ({@link ipOfTaskId}) */
   readonly ip?: string;
   /** This host's name. @defaultValue os.hostname() */
@@ -51,6 +53,7 @@ export function createJobExecutionEvent(init: JobExecutionEventInit): JobExecuti
     source: init.source,
     shardingItem: init.shardingItem,
     startTimeMs: init.startTimeMs ?? Date.now(),
+    ...(init.scheduledFireTimeMs === undefined ? {} : { scheduledFireTimeMs: init.scheduledFireTimeMs }),
   };
 }
 

@@ -21,6 +21,13 @@ export interface JobExecutionEvent {
   readonly shardingItem: number;
   /** Epoch ms. */
   readonly startTimeMs: number;
+  /**
+   * The scheduled time of the cron fire the run serves, epoch ms (the item's
+   * `ShardingContext.scheduledFireTimeMs`); absent for one-off triggers, misfire re-runs and
+   * failover runs. A cron run held back past its next fire (a resharding to wait for, a slow
+   * admission) starts after that fire: this tells it from a second run of the later fire.
+   */
+  readonly scheduledFireTimeMs?: number;
   /** Epoch ms; absent on the start event. */
   readonly completeTimeMs?: number;
   /** Absent on the start event. */

@@ -197,7 +197,13 @@ async function main(): Promise<void> {
           shutdownTimeoutMs: 10_000,
           onEvent: (event) => {
             if (event.kind === 'execution' && event.completeTimeMs === undefined) {
-              startLog?.append(index, event.shardingItem, event.startTimeMs, event.source);
+              startLog?.append(
+                index,
+                event.shardingItem,
+                event.startTimeMs,
+                event.source,
+                event.scheduledFireTimeMs,
+              );
             } else if (
               event.kind === 'status' &&
               event.state === 'TASK_STAGING' &&

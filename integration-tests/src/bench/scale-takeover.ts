@@ -113,6 +113,13 @@ interface Row {
    */
   readonly duplicates?: number;
   readonly duplicateExamples?: readonly string[];
+  /**
+   * From the steady window to the end of the run, cron item starts at or after the next fire of
+   * their job (held back a whole period: a resharding waited for, a slow admission). Each belongs
+   * to the fire it serves; a misfire re-run of the next fire usually follows it.
+   */
+  readonly lateCronStarts?: number;
+  readonly lateCronExamples?: readonly string[];
 }
 
 function round(value: number, digits = 1): number {
@@ -121,7 +128,10 @@ function round(value: number, digits = 1): number {
 }
 
 /**
- * The fire time a start belongs to: the latest fire of job `jobIndex` at or before `startMs`.
+ * The latest fire of job `jobIndex` at or before `startMs`: the fire a start serves when it does
+ * not say (see {@link attributeMisfires}; a cron start says which fire it serves,
+ * {@link ItemStart.fireMs}, which may be an earlier one; failover runs are attributed by
+ * {@link analyse}).
  *
  * @param jobIndex - the job's index (its fires are at second `jobIndex mod period` of each period).
  * @param startMs - the start, epoch ms.
@@ -143,8 +153,47 @@ function tag(starts: readonly ItemStart[], instance: 'A' | 'B', periodSeconds: n
   return starts.map((start) => ({
     ...start,
     instance,
-    fireMs: fireOf(start.jobIndex, start.startMs, periodSeconds),
+    fireMs: start.fireMs ?? fireOf(start.jobIndex, start.startMs, periodSeconds),
   }));
+}
+
+/**
+ * Attributes each misfire re-run (it says no fire) to the fire it makes up for: the latest fire of
+ * its item at or before its start, back to `fromMs`, that no other start serves, in start order. A
+ * re-run held back past the next fire (a resharding waited for) makes up for the earlier fire, and
+ * the next fire's own re-run follows it. A re-run finding every such fire served is attributed to
+ * the latest one (a duplicate).
+ *
+ * @param starts - every start, cron and failover ones attributed.
+ * @param periodSeconds - the jobs' period, s.
+ * @param fromMs - the earliest fire to attribute a re-run to, epoch ms.
+ */
+function attributeMisfires(
+  starts: readonly TaggedStart[],
+  periodSeconds: number,
+  fromMs: number,
+): TaggedStart[] {
+  const periodMs = periodSeconds * 1000;
+  const served = new Set<string>();
+  for (const start of starts)
+    if (start.source !== 'MISFIRE') served.add(`${start.jobIndex}/${start.item}/${start.fireMs}`);
+  const reruns = starts.filter((start) => start.source === 'MISFIRE').sort((a, b) => a.startMs - b.startMs);
+  const attributed = new Map<TaggedStart, number>();
+  for (const start of reruns) {
+    let fireMs = start.fireMs;
+    for (let candidate = start.fireMs; candidate >= fromMs; candidate -= periodMs) {
+      if (!served.has(`${start.jobIndex}/${start.item}/${candidate}`)) {
+        fireMs = candidate;
+        break;
+      }
+    }
+    served.add(`${start.jobIndex}/${start.item}/${fireMs}`);
+    attributed.set(start, fireMs);
+  }
+  return starts.map((start) => {
+    const fireMs = attributed.get(start);
+    return fireMs === undefined ? start : { ...start, fireMs };
+  });
 }
 
 function describe(start: TaggedStart): string {
@@ -199,7 +248,9 @@ function analyse(
       start.source === 'FAILOVER' ? interruptedFire.get(`${start.jobIndex}/${start.item}`) : undefined;
     return fireMs === undefined ? start : { ...start, fireMs };
   });
-  const all = [...taggedA, ...taggedB].filter((start) => start.fireMs >= steadyFromMs);
+  const all = attributeMisfires([...taggedA, ...taggedB], periodSeconds, steadyFromMs).filter(
+    (start) => start.fireMs >= steadyFromMs,
+  );
   const byFire = new Map<string, TaggedStart[]>();
   for (const start of all) {
     const key = `${start.jobIndex}/${start.item}/${start.fireMs}`;
@@ -243,6 +294,11 @@ function analyse(
       if (duplicateExamples.length < MAX_EXAMPLES) duplicateExamples.push(starts.map(describe).join(' | '));
     }
   }
+
+  // Cron runs held back past their job's next fire.
+  const late = all.filter(
+    (start) => start.source === 'NORMAL_TRIGGER' && start.startMs - start.fireMs >= periodMs,
+  );
 
   // Takeover of each job's B item by A.
   const boundMs = options.sessionTimeoutMs + periodSeconds * 1000 + options.marginMs;
@@ -298,6 +354,8 @@ function analyse(
     boundMs,
     duplicates,
     duplicateExamples,
+    lateCronStarts: late.length,
+    lateCronExamples: late.slice(0, MAX_EXAMPLES).map(describe),
   };
 }
 
@@ -383,7 +441,7 @@ async function takeoverRow(backend: Backend, options: TakeoverOptions): Promise<
     b.child.kill('SIGKILL');
     await b.exited;
     const startsB = readStartLog(startsFile(B_ID)).filter(
-      (start) => fireOf(start.jobIndex, start.startMs, periodSeconds) >= steadyFromMs,
+      (start) => (start.fireMs ?? fireOf(start.jobIndex, start.startMs, periodSeconds)) >= steadyFromMs,
     );
     const boundMs = sessionTimeoutMs + periodSeconds * 1000 + options.marginMs;
     while (Date.now() - killedAtMs < boundMs && !allTakenOver(startsFile(A_ID), startsB, killedAtMs)) {
@@ -468,7 +526,9 @@ export async function benchTakeover(
       'by a FAILOVER run (kill → last one); instance gone = kill → `instances/B` DELETED (first / last job); ' +
       "taken over = kill → the job's former B item started on A, median / max over jobs; not taken = jobs " +
       'whose B item did not start on A within session + period + margin; duplicates = starts beyond the ' +
-      'first of one (job, item, fire) in the steady window / from then to the end (one FAILOVER re-run of ' +
+      'first of one (job, item, fire), a cron start counted for the fire it serves, a misfire re-run for ' +
+      'the latest fire before it that no other start serves, in the steady window / from then to the end (late cron = cron starts ' +
+      'a period or more after their fire, held back past the next one; one FAILOVER re-run of ' +
       'an item in flight at the kill is not counted). Backends one after the other.',
     header: [
       'backend',
@@ -518,7 +578,9 @@ export async function benchTakeover(
         ? 'n/a'
         : `${cell(row.takeoverP50Ms, seconds)} / ${cell(row.takeoverMaxMs, seconds)}`,
       row.notTakenOver === undefined ? 'n/a' : `${row.notTakenOver} (bound ${seconds(row.boundMs ?? 0)} s)`,
-      row.duplicates === undefined ? 'n/a' : `${row.steadyDuplicates} / ${row.duplicates}`,
+      row.duplicates === undefined
+        ? 'n/a'
+        : `${row.steadyDuplicates} / ${row.duplicates} (late cron ${row.lateCronStarts ?? 'n/a'})`,
       row.loadAverage === undefined ? 'n/a' : row.loadAverage.join(' → '),
       row.note,
     ]),

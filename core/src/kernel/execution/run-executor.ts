@@ -351,6 +351,9 @@ export class RunExecutor {
           source,
           shardingItem: item,
           startTimeMs: clock.now(),
+          ...(contexts.scheduledFireTimeMs === undefined
+            ? {}
+            : { scheduledFireTimeMs: contexts.scheduledFireTimeMs }),
         }
       : undefined;
     if (base !== undefined) events.post(base);
