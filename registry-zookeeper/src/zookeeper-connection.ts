@@ -11,6 +11,7 @@
  */
 import { RegistryError } from '@elasticjob-ts/core';
 import * as zookeeper from 'node-zookeeper-client';
+import { PacketFramer } from './packet-framer.js';
 import { PersistentWatchDispatcher, type PersistentWatchHandler } from './persistent-watch-dispatcher.js';
 import {
   addPersistentRecursiveWatch,
@@ -66,7 +67,7 @@ interface ConnectionManagerInternals {
   servers?: unknown[];
   serverAttempts?: number;
   findNextServer?: (callback: (server: unknown) => void) => void;
-  onSocketData?: (...args: unknown[]) => unknown;
+  onSocketData?: (chunk: unknown) => unknown;
   onSocketConnected?: (...args: unknown[]) => unknown;
   state?: number;
   packetQueue?: { queue?: unknown[] };
@@ -477,15 +478,26 @@ export class ZookeeperConnection {
   /**
    * Records when the server last sent anything. The library sends a ping after a third of the
    * session timeout of idleness but never notices missing answers, so a silent partition (no
-   * FIN/RST) would leave it "connected" forever while the server expires the session.
+   * FIN/RST) would leave it "connected" forever while the server expires the session. Also hands
+   * the library one whole packet at a time ({@link PacketFramer}).
    */
   #trackReceivedData(): void {
     const manager = this.#manager;
     const original = manager?.onSocketData;
     if (manager === undefined || typeof original !== 'function') return;
-    manager.onSocketData = (...args: unknown[]) => {
+    // Whole packets only (see PacketFramer); the framer starts afresh with every new socket.
+    const framer = new PacketFramer();
+    let framedSocket: unknown;
+    const deliver = (packet: Buffer): unknown => original.call(manager, packet);
+    manager.onSocketData = (chunk: unknown) => {
       this.#lastReceivedAt = Date.now();
-      return original.apply(manager, args);
+      if (!Buffer.isBuffer(chunk)) return original.call(manager, chunk);
+      if (manager.socket !== framedSocket) {
+        framedSocket = manager.socket;
+        framer.reset();
+      }
+      framer.push(chunk, deliver);
+      return undefined;
     };
   }
 
