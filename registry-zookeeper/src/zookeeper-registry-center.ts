@@ -23,6 +23,7 @@ import {
 } from '@elasticjob-ts/core';
 import { ACL, CreateMode, Id, Permission, type Stat } from 'node-zookeeper-client';
 import { acquireLatch, type LatchHost } from './leader-latch.js';
+import { type MultiOperation, sendMulti, type WireAcl } from './multi-request.js';
 import {
   type ResolvedZookeeperOptions,
   resolveZookeeperOptions,
@@ -66,8 +67,17 @@ const COALESCED_TRANSACTION_MAX_OPERATIONS = 1000;
 
 type Client = ZookeeperConnection['client'];
 
+/** The value of a node created or set without one. */
+const EMPTY = Buffer.alloc(0);
+
+/** `type` of an operation's result in a failed multi. */
+const ERROR_RESULT_TYPE = -1;
+
 const OPEN_ACL = [new ACL(Permission.ALL, new Id('world', 'anyone'))];
 const CREATOR_ALL_ACL = [new ACL(Permission.ALL, new Id('auth', ''))];
+/** {@link OPEN_ACL} and {@link CREATOR_ALL_ACL} as a multi writes them (`multi-request.ts`). */
+const OPEN_WIRE_ACL: readonly WireAcl[] = [{ perms: Permission.ALL, scheme: 'world', id: 'anyone' }];
+const CREATOR_ALL_WIRE_ACL: readonly WireAcl[] = [{ perms: Permission.ALL, scheme: 'auth', id: '' }];
 
 const SESSION_CREDENTIALS = new WeakMap<
   ZookeeperRegistryCenter,
@@ -911,29 +921,32 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       const results = await this.#request<MultiOutcome>('multi', this.#rootPath, 'once', (client, done) => {
         const batch = new OwnWriteBatch(this.#watches, expanded);
         ownWrites = batch;
-        const transaction = client.transaction();
-        for (const op of expanded) {
+        const acls = this.#options.digest === undefined ? OPEN_WIRE_ACL : CREATOR_ALL_WIRE_ACL;
+        const requests = expanded.map((op): MultiOperation => {
           switch (op.type) {
-            case 'check':
-              addCheck(transaction, op.path, op.version);
-              break;
             case 'create':
-              transaction.create(op.path, op.data ?? Buffer.alloc(0), this.#acls(), CreateMode.PERSISTENT);
-              break;
+              return {
+                type: 'create',
+                path: op.path,
+                data: op.data ?? EMPTY,
+                acls,
+                mode: CreateMode.PERSISTENT,
+              };
             case 'update':
-              transaction.setData(op.path, op.data ?? Buffer.alloc(0), ANY_VERSION);
-              break;
-            case 'delete':
-              transaction.remove(op.path, ANY_VERSION);
-              break;
+              return { type: 'update', path: op.path, data: op.data ?? EMPTY, version: ANY_VERSION };
+            case 'check':
+              return { type: 'check', path: op.path, version: op.version };
+            default:
+              return { type: 'delete', path: op.path, version: ANY_VERSION };
           }
-        }
-        transaction.commit((error, outcome) => {
+        });
+        sendMulti(client, requests, (error, answer) => {
           // Synchronously, before any later answer or notification is handled.
-          const succeeded = !error && Array.isArray(outcome);
-          batch.settle(succeeded ? (outcome as MultiResult[]) : undefined, lastAnswerZxidOf(client));
-          if (Array.isArray(outcome)) done(null, { results: outcome as MultiResult[] });
-          else done(error);
+          const outcome = answer?.results as MultiResult[] | undefined;
+          const succeeded = !error && Array.isArray(outcome) && !outcome.some(failedResult);
+          batch.settle(succeeded ? outcome : undefined, lastAnswerZxidOf(client));
+          if (Array.isArray(outcome)) done(null, { results: outcome });
+          else done(error ?? new Error('multi answered without results'));
         });
       }).finally(() => ownWrites?.settle(undefined, undefined)); // never answered: unknown
       const failedIndex = results.results.findIndex(
@@ -1217,19 +1230,7 @@ function transactionFailed(
   );
 }
 
-type Transaction = ReturnType<Client['transaction']>;
-
-/**
- * Adds a `check` to a multi. `node-zookeeper-client` 1.1.3 turns version `0` into `-1` ("any")
- * (`version = version || -1`), which would let a check of a never-updated node pass whatever
- * happened to it; the queued op's version is therefore set after the call.
- */
-function addCheck(transaction: Transaction, path: string, version: number): void {
-  transaction.check(path, version);
-  const ops = (transaction as unknown as { ops: Array<{ version: number }> }).ops;
-  const added = ops[ops.length - 1];
-  if (added === undefined || added.version !== (version || -1)) {
-    throw new Error('node-zookeeper-client: unexpected transaction internals; cannot add a version check');
-  }
-  added.version = version;
+/** ZooKeeper's error result of one operation of a multi (type -1, a code other than OK). */
+function failedResult(result: MultiResult): boolean {
+  return result.type === ERROR_RESULT_TYPE && typeof result.err === 'number' && result.err !== 0;
 }
