@@ -46,4 +46,18 @@ describe('RegistryPathIndex', () => {
     expect(index.covering('/a/c')).toEqual([]);
     expect([...index]).toEqual([]);
   });
+
+  it('finds roots of one length apart, and keeps finding the others after a length has no root left', () => {
+    const index = new RegistryPathIndex<string>();
+    index.add('/ns/job', 'job');
+    index.add('/ns/jab', 'jab');
+    index.add('/ns/jobs', 'jobs');
+    expect(index.covering('/ns/jab/x')).toEqual(['jab']);
+    index.delete('job');
+    index.delete('jab');
+    expect(index.covering('/ns/job/x')).toEqual([]);
+    expect(index.covering('/ns/jobs/x')).toEqual(['jobs']);
+    index.add('/ns/job', 'job again');
+    expect(index.covering('/ns/job/x')).toEqual(['job again']);
+  });
 });

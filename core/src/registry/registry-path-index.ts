@@ -6,10 +6,8 @@
  *
  * @module
  */
-function parentOf(path: string): string {
-  const index = path.lastIndexOf('/');
-  return index <= 0 ? '/' : path.slice(0, index);
-}
+/** Char code of `/`. */
+const SLASH = 47;
 
 /**
  * A set of values, each registered under one root path, with a lookup of the values whose root is a
@@ -22,6 +20,12 @@ export class RegistryPathIndex<T> implements Iterable<T> {
   readonly #byRoot = new Map<string, Set<T>>();
   /** Every value with its root, in insertion order; the number gives the order in lookups. */
   readonly #entries = new Map<T, { readonly root: string; readonly order: number }>();
+  /**
+   * The lengths of the roots in {@link #byRoot}, and how many roots have each: a lookup tries only
+   * the ancestors of a path that are that long (one or two, where there are thousands of roots of
+   * a few lengths, instead of every ancestor: a slice and a hash each).
+   */
+  readonly #rootLengths = new Map<number, number>();
   #added = 0;
 
   /** Number of registered values. */
@@ -42,6 +46,7 @@ export class RegistryPathIndex<T> implements Iterable<T> {
     if (values === undefined) {
       values = new Set();
       this.#byRoot.set(root, values);
+      this.#rootLengths.set(root.length, (this.#rootLengths.get(root.length) ?? 0) + 1);
     }
     values.add(value);
   }
@@ -57,13 +62,19 @@ export class RegistryPathIndex<T> implements Iterable<T> {
     this.#entries.delete(value);
     const values = this.#byRoot.get(entry.root);
     values?.delete(value);
-    if (values?.size === 0) this.#byRoot.delete(entry.root);
+    if (values?.size === 0) {
+      this.#byRoot.delete(entry.root);
+      const roots = (this.#rootLengths.get(entry.root.length) ?? 1) - 1;
+      if (roots === 0) this.#rootLengths.delete(entry.root.length);
+      else this.#rootLengths.set(entry.root.length, roots);
+    }
   }
 
   /** Removes every value. */
   clear(): void {
     this.#entries.clear();
     this.#byRoot.clear();
+    this.#rootLengths.clear();
   }
 
   /**
@@ -75,10 +86,12 @@ export class RegistryPathIndex<T> implements Iterable<T> {
    */
   covering(path: string): T[] {
     const found: T[] = [];
-    for (let root = path; ; root = parentOf(root)) {
-      const values = this.#byRoot.get(root);
+    for (const length of this.#rootLengths.keys()) {
+      // `path` itself, `/`, or an ancestor ending at a segment boundary.
+      const ancestor =
+        length === path.length || length === 1 || (length < path.length && path.charCodeAt(length) === SLASH);
+      const values = ancestor ? this.#byRoot.get(path.slice(0, length)) : undefined;
       if (values !== undefined) found.push(...values);
-      if (root === '/') break;
     }
     if (found.length > 1) {
       found.sort((a, b) => (this.#entries.get(a)?.order ?? 0) - (this.#entries.get(b)?.order ?? 0));
