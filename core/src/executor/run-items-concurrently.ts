@@ -39,6 +39,8 @@ export async function runItemsConcurrently<T>(
     }
   };
   const workers = Math.min(limit, items.length);
-  await Promise.all(Array.from({ length: workers }, worker));
+  // One worker (a run of one item, or a limit of 1): no array of workers to wait for.
+  if (workers === 1) await worker();
+  else await Promise.all(Array.from({ length: workers }, worker));
   return failures;
 }

@@ -71,18 +71,15 @@ export async function executeGroupsInChunks(
 ): Promise<boolean[]> {
   const committed = groups.map(() => false);
   let chunk: number[] = [];
-  let size = 0;
+  /** The operations of the groups in `chunk`, in order. */
+  let operations: RegistryTransactionOperation[] = [];
   const flush = async () => {
     const indexes = chunk;
+    const transaction = operations;
     chunk = [];
-    size = 0;
+    operations = [];
     if (indexes.length === 0) return;
-    if (
-      await tryTransaction(
-        registry,
-        indexes.flatMap((i) => groups[i] ?? []),
-      )
-    ) {
+    if (await tryTransaction(registry, transaction)) {
       for (const i of indexes) committed[i] = true;
       return;
     }
@@ -96,9 +93,9 @@ export async function executeGroupsInChunks(
       committed[i] = true;
       continue;
     }
-    if (size + length > limit) await flush();
+    if (operations.length + length > limit) await flush();
     chunk.push(i);
-    size += length;
+    operations.push(...(groups[i] ?? []));
   }
   await flush();
   return committed;

@@ -147,12 +147,15 @@ export class AdmissionService {
     };
     const room = Math.max(1, maxTransactionOperations(this.context.registry) - 1);
     let chunk: ItemPlan[] = [];
+    let operations: RegistryTransactionOperation[] = [fence];
     const flush = async () => {
       if (chunk.length === 0) return;
       const batch = chunk;
+      const transaction = operations;
       chunk = [];
+      operations = [fence];
       try {
-        await this.context.registry.executeInTransaction([fence, ...batch.flatMap((p) => p.ops)]);
+        await this.context.registry.executeInTransaction(transaction);
         for (const plan of batch) {
           admitted.set(plan.item, plan.stamp);
           this.ownWrites.admitted(plan.item, plan.stamp, me);
@@ -175,11 +178,14 @@ export class AdmissionService {
       }
     };
     for (const plan of plans) {
-      if (chunk.reduce((n, p) => n + p.ops.length, 0) + plan.ops.length > room) await flush();
+      // `operations` holds the fence and the chunk's operations.
+      if (operations.length - 1 + plan.ops.length > room) await flush();
       chunk.push(plan);
+      operations.push(...plan.ops);
     }
     await flush();
-    await this.#admitEachDirectly(mode, direct, { fence, scheduledFireTimeMs }, admitted, refused);
+    if (direct.length > 0)
+      await this.#admitEachDirectly(mode, direct, { fence, scheduledFireTimeMs }, admitted, refused);
     if (epoch !== this.session.epoch && admitted.size > 0) {
       // The session ended while the marks were written: they are not ours to run on, and they
       // name this instance, live again, so nobody else would ever clear them.
