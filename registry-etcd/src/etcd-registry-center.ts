@@ -37,6 +37,7 @@ import { executeInLatch, type LatchContext } from './leader-latch.js';
 import { NamespaceWatch } from './namespace-watch.js';
 import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
 import { RaftTermTracker, readAcrossTermChanges } from './raft-term.js';
+import { RequestGate } from './request-gate.js';
 import { readServerTime } from './server-time.js';
 import { LeaseSession } from './session.js';
 import { SubtreeWatch } from './subtree-watch.js';
@@ -144,6 +145,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private readonly stateListeners = new Set<RegistryConnectionStateListener>();
   /** The client's one etcd watcher, shared by every `watch()`; created by the first one. */
   private namespaceWatch: NamespaceWatch | undefined;
+  /** Every unary request of this client passes it (see `request-gate.ts`). */
+  private readonly gate = new RequestGate();
   private readonly cleanups = new Set<() => void>();
   /** Transactions of one event-loop turn go as one Txn (see `TransactionCoalescer`). */
   readonly #transactions: TransactionCoalescer;
@@ -628,6 +631,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       codec: this.codec,
       session,
       requestTimeoutMs: this.options.connectionTimeoutMs,
+      gate: this.gate,
       putWithParents: async (path, leaseId) => {
         const response = await this.write(
           'executeInLeader',
@@ -682,6 +686,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       path: key,
       listener,
       requestTimeoutMs: this.options.connectionTimeoutMs,
+      gate: this.gate,
       onError: this.reportError,
     });
     try {
@@ -844,13 +849,15 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     path: string | undefined,
     fn: (callOptions: { deadline: number }) => Promise<T>,
   ): Promise<T> {
-    const deadlineAt = Date.now() + this.options.connectionTimeoutMs;
     return this.call(operation, path, () =>
-      readAcrossTermChanges((deadline) => fn({ deadline }), deadlineAt),
+      readAcrossTermChanges((deadline) => fn({ deadline }), Date.now() + this.options.connectionTimeoutMs),
     );
   }
 
-  /** Runs a vendor call, mapping its error; a refused lease ends the session at once. */
+  /**
+   * Runs a vendor call through the {@link RequestGate} (its deadline starts when it is sent),
+   * mapping its error; a refused lease ends the session at once.
+   */
   private async call<T>(
     operation: string,
     path: string | undefined,
@@ -858,7 +865,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     leaseId?: string,
   ): Promise<T> {
     try {
-      return await fn();
+      return await this.gate.run(fn);
     } catch (error) {
       const registryError = toRegistryError(error, operation, path);
       if (registryError.code === 'SESSION_EXPIRED' && leaseId !== undefined)

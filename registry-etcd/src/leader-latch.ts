@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { KeyCodec } from './keys.js';
+import type { RequestGate } from './request-gate.js';
 import { readAcrossTermChanges } from './raft-term.js';
 import type { LeaseSession } from './session.js';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
@@ -28,6 +29,8 @@ export interface LatchContext {
   readonly session: LeaseSession;
   /** Deadline of one request, in ms. */
   readonly requestTimeoutMs: number;
+  /** The client's request gate: the latch's own requests pass it. */
+  readonly gate: RequestGate;
   /** Creates the parents of `path` (if absent) and puts `key` with the lease; returns the Txn revision. */
   readonly putWithParents: (path: string, leaseId: string) => Promise<bigint>;
   /** Reports background failures. */
@@ -108,30 +111,32 @@ async function waitForTurn(
     let predecessor: string | undefined;
     let revision: bigint;
     try {
-      const response = await readAcrossTermChanges(
-        (deadline) =>
-          client.kv.txn(
-            {
-              compare: [],
-              success: [
-                { request_range: { key: Buffer.from(waiterKey), keys_only: true } },
-                {
-                  request_range: {
-                    key: range.key,
-                    range_end: range.range_end,
-                    max_create_revision: (myRevision - 1n).toString(),
-                    sort_target: 'Create',
-                    sort_order: 'Descend',
-                    limit: 1,
-                    keys_only: true,
+      const response = await context.gate.run(() =>
+        readAcrossTermChanges(
+          (deadline) =>
+            client.kv.txn(
+              {
+                compare: [],
+                success: [
+                  { request_range: { key: Buffer.from(waiterKey), keys_only: true } },
+                  {
+                    request_range: {
+                      key: range.key,
+                      range_end: range.range_end,
+                      max_create_revision: (myRevision - 1n).toString(),
+                      sort_target: 'Create',
+                      sort_order: 'Descend',
+                      limit: 1,
+                      keys_only: true,
+                    },
                   },
-                },
-              ],
-              failure: [],
-            },
-            { deadline },
-          ),
-        Date.now() + context.requestTimeoutMs,
+                ],
+                failure: [],
+              },
+              { deadline },
+            ),
+          Date.now() + context.requestTimeoutMs,
+        ),
       );
       const own = response.responses[0]?.response_range as IRangeResponse | undefined;
       const before = response.responses[1]?.response_range as IRangeResponse | undefined;
@@ -225,9 +230,11 @@ function waitForDeletion(
 /** Deletes our queue entry; retried in the background while our lease lives if it fails now. */
 async function deleteWaiterKey(context: LatchContext, key: string, leaseId: string): Promise<void> {
   const attempt = () =>
-    context.client.kv.deleteRange(
-      { key: Buffer.from(key) },
-      { deadline: Date.now() + context.requestTimeoutMs },
+    context.gate.run(() =>
+      context.client.kv.deleteRange(
+        { key: Buffer.from(key) },
+        { deadline: Date.now() + context.requestTimeoutMs },
+      ),
     );
   try {
     await attempt();

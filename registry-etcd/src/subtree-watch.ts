@@ -18,6 +18,7 @@
 import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { KeyCodec } from './keys.js';
+import type { RequestGate } from './request-gate.js';
 import { readAcrossTermChanges } from './raft-term.js';
 
 interface CachedNode {
@@ -45,6 +46,8 @@ export interface SubtreeWatchOptions {
   readonly listener: RegistryWatchListener;
   /** Deadline of one range read, in ms. */
   readonly requestTimeoutMs: number;
+  /** The client's request gate: the subtree reads pass it. */
+  readonly gate: RequestGate;
   /** Reports a listener that threw. */
   readonly onError: (message: string, error: unknown) => void;
 }
@@ -119,11 +122,13 @@ export class SubtreeWatch {
 
   /** Reads the subtree and delivers the differences to the cache; returns the read's revision. */
   private async readAndDiff(): Promise<bigint> {
-    const { client, codec, path } = this.options;
+    const { client, codec, path, gate } = this.options;
     const range = codec.subtree(path);
-    const response = await readAcrossTermChanges(
-      (deadline) => client.kv.range({ key: range.key, range_end: range.range_end }, { deadline }),
-      Date.now() + this.options.requestTimeoutMs,
+    const response = await gate.run(() =>
+      readAcrossTermChanges(
+        (deadline) => client.kv.range({ key: range.key, range_end: range.range_end }, { deadline }),
+        Date.now() + this.options.requestTimeoutMs,
+      ),
     );
     if (this.stopped) return 0n;
     const fresh = new Map<string, { kv: IKeyValue; value: string }>();

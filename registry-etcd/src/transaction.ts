@@ -230,7 +230,9 @@ export function compileTransaction(
     if (value !== undefined) {
       return [{ key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(value) }];
     }
-    return [{ key: Buffer.from(key), target: 'Create', result: present ? 'Greater' : 'Equal', create_revision: 0 }];
+    return [
+      { key: Buffer.from(key), target: 'Create', result: present ? 'Greater' : 'Equal', create_revision: 0 },
+    ];
   });
   const success: IRequestOp[] = [];
   const deletedExactly = new Set<string>();
