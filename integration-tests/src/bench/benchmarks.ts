@@ -14,7 +14,7 @@
  * (the cost and scale benchmarks also run this build with those Node.js flags, in rows of their own); takeover: `BENCH_TAKEOVER_JOBS`
  * (10000), `BENCH_TAKEOVER_PERIOD_SECONDS` (60, a divisor of 60), `BENCH_TAKEOVER_PERIODS` (steady
  * periods, 2), `BENCH_TAKEOVER_SESSION_MS` (10000), `BENCH_TAKEOVER_ITEM_MS` (5000),
- * `BENCH_TAKEOVER_CONCURRENCY` (jobs started at once per process, 25), `BENCH_KEEP_STARTS=1` (keep
+ * `BENCH_TAKEOVER_CONCURRENCY` (jobs started at once per process, 25), `BENCH_TAKEOVER_MARGIN_MS` (added to session + period for the takeover bound, 20000), `BENCH_KEEP_STARTS=1` (keep
  * the item-start logs in `bench-results/logs/`).
  *
  * @module
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
           steadyPeriods: numberEnv('BENCH_TAKEOVER_PERIODS', 2),
           sessionTimeoutMs: numberEnv('BENCH_TAKEOVER_SESSION_MS', 10_000),
           itemDurationMs: numberEnv('BENCH_TAKEOVER_ITEM_MS', 5000),
-          marginMs: 20_000,
+          marginMs: numberEnv('BENCH_TAKEOVER_MARGIN_MS', 20_000),
           startConcurrency: numberEnv('BENCH_TAKEOVER_CONCURRENCY', 25),
         }),
     };
