@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { KeyCodec } from './keys.js';
-import type { RequestGate } from './request-gate.js';
 import { readAcrossTermChanges } from './raft-term.js';
+import type { RequestGate } from './request-gate.js';
 import type { LeaseSession } from './session.js';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
 

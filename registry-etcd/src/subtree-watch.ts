@@ -18,8 +18,8 @@
 import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { KeyCodec } from './keys.js';
-import type { RequestGate } from './request-gate.js';
 import { readAcrossTermChanges } from './raft-term.js';
+import type { RequestGate } from './request-gate.js';
 
 interface CachedNode {
   readonly value: string;

@@ -62,7 +62,10 @@ describe('maxTxnOps', () => {
     for (let i = 0; i < size; i++) await client.persist(`/p/${i}`, `${i}`);
     // Each create: its parent present and itself absent, two compares (128 in all).
     await client.executeInTransaction(
-      Array.from({ length: size }, (_, i): RegistryTransactionOperation => ({ type: 'create', key: `/p/${i}/c`, value: 'x' })),
+      Array.from(
+        { length: size },
+        (_, i): RegistryTransactionOperation => ({ type: 'create', key: `/p/${i}/c`, value: 'x' }),
+      ),
     );
     // Each value check and update: one compare and one put.
     await client.executeInTransaction(
@@ -74,7 +77,10 @@ describe('maxTxnOps', () => {
     expect(await client.get(`/p/0`)).toBe('0+');
     // Each delete: the key and its subtree range, two requests (128 in all).
     await client.executeInTransaction(
-      Array.from({ length: size }, (_, i): RegistryTransactionOperation => ({ type: 'delete', key: `/p/${i}` })),
+      Array.from(
+        { length: size },
+        (_, i): RegistryTransactionOperation => ({ type: 'delete', key: `/p/${i}` }),
+      ),
     );
     expect(await client.getNumChildren('/p')).toBe(0);
   });

@@ -7,6 +7,9 @@
  *
  * @module
  */
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   type Backend,
   findRedisServer,
@@ -14,8 +17,6 @@ import {
   machineCpu,
   startRedisServer,
 } from './backends.js';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { BenchProcess, everySecondJobs, measureWindow, sleep } from './processes.js';
 import { type BenchTable, formatMs, type LatencySummary, summarize } from './stats.js';
 
