@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { RegistryError, RegistryPathIndex } from '@elasticjob-ts/core';
+import { RegistryError, RegistryPathIndex, runItemsConcurrently } from '@elasticjob-ts/core';
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { cancelWatcher } from './cancel-watcher.js';
 import type { KeyCodec } from './keys.js';
@@ -212,20 +212,12 @@ export class NamespaceWatch {
       return;
     }
     const stale = [...this.subscriptions].filter((watch) => watch.stale);
-    let failed = 0;
-    const worker = async () => {
-      for (let watch = stale.shift(); watch !== undefined; watch = stale.shift()) {
-        try {
-          await watch.synchronize();
-        } catch (error) {
-          if (this.closed) return;
-          failed += 1;
-          this.options.onError(`re-reading watched subtree '${watch.path}' failed; retrying`, error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
-    if (this.closed || this.watcher === undefined) return; // cancelled again: a new pass is scheduled
-    if (failed > 0) this.scheduleResync(retryMs);
+    // A watch stopped meanwhile (close) is no longer stale: its synchronize() reads nothing.
+    const failures = await runItemsConcurrently(stale, RESYNC_CONCURRENCY, (watch) => watch.synchronize());
+    if (this.closed) return;
+    for (const [watch, error] of failures)
+      this.options.onError(`re-reading watched subtree '${watch.path}' failed; retrying`, error);
+    if (this.watcher === undefined) return; // cancelled again: a new pass is scheduled
+    if (failures.size > 0) this.scheduleResync(retryMs);
   }
 }
