@@ -94,6 +94,8 @@ export class ZookeeperConnection {
   #readTimer: ReturnType<typeof setInterval> | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReceivedAt = 0;
+  /** See {@link sessionProvenUntilMs}. */
+  #sessionProvenUntilMs = Number.NEGATIVE_INFINITY;
   #persistentWatches: PersistentWatchDispatcher | undefined;
 
   /** @param options - servers, session timeout, credentials, state callbacks. */
@@ -142,6 +144,21 @@ export class ZookeeperConnection {
   /** Whether the session was established at least once. */
   get everConnected(): boolean {
     return this.#everConnected;
+  }
+
+  /**
+   * Until when the server is known to hold this connection's session, on the `performance.now()`
+   * timeline (ms): the send time of the latest request answered successfully, plus the negotiated
+   * session timeout. A request answered on the session reached the server after it was sent, and
+   * ZooKeeper expires a session only after the session timeout without hearing from its client.
+   * Every successful answer of {@link send} renews it, so a client that talks to the server at
+   * least once per session timeout never needs a round trip of its own to prove its session.
+   *
+   * @returns the bound, or `-Infinity` before any answer and once the session has expired or the
+   *   connection is closed.
+   */
+  sessionProvenUntilMs(): number {
+    return this.#expired || this.#closed ? Number.NEGATIVE_INFINITY : this.#sessionProvenUntilMs;
   }
 
   /** The session id (8 bytes; zeros before the first connect). */
@@ -248,13 +265,16 @@ export class ZookeeperConnection {
     }
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const sentAtMs = performance.now();
     const finish = (error: unknown, result?: R): void => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       this.#pending.delete(pending);
-      if (error === null || error === undefined) callback(undefined, result);
-      else callback(toRegistryError(error, operation, path), undefined);
+      if (error === null || error === undefined) {
+        this.#proveSession(sentAtMs);
+        callback(undefined, result);
+      } else callback(toRegistryError(error, operation, path), undefined);
     };
     // While disconnected the library keeps requests in its packet queue and sends them after a
     // reconnect, however late. A request we gave up on must not be sent then (a stale write could
@@ -295,6 +315,12 @@ export class ZookeeperConnection {
       return;
     }
     if (queue !== undefined && queue.length > queuedBefore) packet = queue[queue.length - 1];
+  }
+
+  /** Renews {@link sessionProvenUntilMs} with an answer to a request sent at `sentAtMs`. */
+  #proveSession(sentAtMs: number): void {
+    const untilMs = sentAtMs + this.negotiatedSessionTimeoutMs();
+    if (untilMs > this.#sessionProvenUntilMs) this.#sessionProvenUntilMs = untilMs;
   }
 
   /**

@@ -147,10 +147,8 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   #suspended = false;
   /** The subtree watch mode in use: the configured one, until `'auto'` falls back to one-shot. */
   #watchMode: SubtreeWatchMode;
-  /** The latest proof that the server held the session (see {@link confirmSession}). */
-  #sessionProof:
-    | { readonly connection: ZookeeperConnection; readonly sessionId: Buffer; readonly untilMs: number }
-    | undefined;
+  /** The round trip of {@link confirmSession} in flight, shared by every caller on its connection. */
+  #confirmation: { readonly connection: ZookeeperConnection; readonly done: Promise<void> } | undefined;
   #closing: Promise<void> | undefined;
   readonly #background = new Set<Promise<unknown>>();
   /** Transactions of one event-loop turn go as one `multi` (see `TransactionCoalescer`). */
@@ -628,10 +626,12 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
-   * Resolves once the server is known to hold the current session: at once while an earlier proof
-   * lasts (an `exists` of the namespace node sent less than the negotiated session timeout ago and
-   * answered on this session: ZooKeeper expires a session only after that long without hearing from
-   * its client), else after one such round trip, not retried.
+   * Resolves once the server is known to hold the current session: at once while an earlier answer
+   * proves it (any request answered successfully on this session and sent less than the negotiated
+   * session timeout ago, see `ZookeeperConnection.sessionProvenUntilMs`: ZooKeeper expires a session
+   * only after that long without hearing from its client), else after one `exists` round trip, not
+   * retried. Callers that find no proof at the same time share that one round trip: a thousand
+   * jobs starting in the same second send one request, not a thousand.
    *
    * @throws {RegistryError} `CONNECTION_LOSS` while suspended or when the round trip fails;
    *   `SESSION_EXPIRED` when the server says so or the session changed meanwhile; `NOT_STARTED`.
@@ -645,17 +645,22 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
         'The ZooKeeper connection is suspended: the session cannot be confirmed',
       );
     }
-    const sessionId = connection.sessionId();
-    const proof = this.#sessionProof;
-    if (
-      proof !== undefined &&
-      proof.connection === connection &&
-      proof.sessionId.equals(sessionId) &&
-      performance.now() < proof.untilMs
-    ) {
-      return;
+    if (performance.now() < connection.sessionProvenUntilMs()) return;
+    if (this.#confirmation?.connection !== connection) {
+      const done = this.#confirmRoundTrip(connection);
+      const confirmation = { connection, done };
+      this.#confirmation = confirmation;
+      const clear = () => {
+        if (this.#confirmation === confirmation) this.#confirmation = undefined;
+      };
+      done.then(clear, clear);
     }
-    const sentAt = performance.now();
+    await this.#confirmation.done;
+  }
+
+  /** One `exists` of the namespace node on `connection`; its answer renews the session's proof. */
+  async #confirmRoundTrip(connection: ZookeeperConnection): Promise<void> {
+    const sessionId = connection.sessionId();
     await this.#request('exists', this.#rootPath, 'once', (client, done) =>
       client.exists(this.#rootPath, (error, stat) => done(error, stat ?? null)),
     );
@@ -665,7 +670,6 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
         'The ZooKeeper session changed while it was being confirmed',
       );
     }
-    this.#sessionProof = { connection, sessionId, untilMs: sentAt + connection.negotiatedSessionTimeoutMs() };
   }
 
   /**

@@ -7,11 +7,13 @@
 import { FaultProxy, TcpProxy } from '@elasticjob-ts/test-support';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentSessionOf } from '../src/zookeeper-registry-center.js';
+import { countRequests, EXISTS_OPCODE } from './support/request-counter.js';
 import {
   EventLog,
   expireSession,
   rawClient,
   readTree,
+  SHORT_SESSION_MS,
   StateRecorder,
   useClients,
   useZookeeperServer,
@@ -327,5 +329,35 @@ describe('ZooKeeper sessions', () => {
       '/w/marker': [{ type: 'ADDED', key: '/w/marker', value: 'end' }],
     });
     expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'LOST', 'RECONNECTED']);
+  });
+
+  it('confirmSession rides on any answered request, and callers without a proof share one exists', async () => {
+    const client = await clients.start({
+      namespace: clients.namespace(),
+      sessionTimeoutMs: SHORT_SESSION_MS,
+    });
+    const counter = countRequests();
+    try {
+      // A write answered on the session proves it for a session timeout from when it was sent.
+      await client.persist('/proof', 'answered');
+      const afterWrite = counter.all();
+      await Promise.all(Array.from({ length: 10 }, () => client.confirmSession()));
+      expect(counter.all() - afterWrite, 'requests sent to confirm a proven session').toBe(0);
+
+      // Nothing sent for longer than the session timeout: the proof has lapsed (pings do not count).
+      const lapsedAt = performance.now() + SHORT_SESSION_MS;
+      await new Promise((resolve) => setTimeout(resolve, lapsedAt - performance.now() + 50));
+      const existsBefore = counter.ofType(EXISTS_OPCODE);
+      const allBefore = counter.all();
+      await Promise.all(Array.from({ length: 50 }, () => client.confirmSession()));
+      expect(counter.ofType(EXISTS_OPCODE) - existsBefore, 'exists sent for 50 callers at once').toBe(1);
+      expect(counter.all() - allBefore).toBe(1);
+
+      // That answer is itself the next proof.
+      await client.confirmSession();
+      expect(counter.all() - allBefore).toBe(1);
+    } finally {
+      counter.stop();
+    }
   });
 });

@@ -3,7 +3,6 @@
  * ZooKeeper: nested events exactly once and in order, a connection drop, a server restart, the
  * removal of a persistent watch, the fallback decision, and the ZooKeeper requests a change costs.
  */
-import { createRequire } from 'node:module';
 import { RegistryError } from '@elasticjob-ts/core';
 import { TcpProxy } from '@elasticjob-ts/test-support';
 import * as zookeeper from 'node-zookeeper-client';
@@ -12,6 +11,7 @@ import type { ZookeeperWatchMode } from '../src/options.js';
 import { ZK_UNIMPLEMENTED } from '../src/persistent-watch-protocol.js';
 import { toRegistryError } from '../src/to-registry-error.js';
 import { fallbackWatchMode, initialWatchMode, isAddWatchRefusal } from '../src/watch-mode.js';
+import { countRequests } from './support/request-counter.js';
 import {
   EventLog,
   readTree,
@@ -21,46 +21,6 @@ import {
 } from './support/zookeeper-fixture.js';
 
 const MODES: readonly ZookeeperWatchMode[] = ['persistent', 'one-shot'];
-
-/** Read opcodes as `node-zookeeper-client` numbers them: exists, getData, getChildren, getChildren2. */
-const READ_OPCODES = new Set([3, 4, 8, 12]);
-
-interface QueuedRequest {
-  readonly type: number;
-}
-
-/** Opcode of `multi`. */
-const MULTI_OPCODE = 14;
-
-/**
- * Counts the requests every client of this process hands to the library, by opcode; `reads`
- * counts the reads of the clients that sent no `multi` (the watchers) unless `ofWriters`.
- */
-function countRequests(): { reads(ofWriters: boolean): number; all(): number; stop(): void } {
-  const require = createRequire(import.meta.url);
-  const manager = require('node-zookeeper-client/lib/ConnectionManager.js') as {
-    prototype: { queue(request: { header?: QueuedRequest | null }, callback?: unknown): unknown };
-  };
-  const original = manager.prototype.queue;
-  const seen: Array<{ by: unknown; type: number }> = [];
-  manager.prototype.queue = function (this: unknown, request, callback) {
-    const type = request.header?.type;
-    if (type !== undefined && type !== 11 /* ping */ && type !== 100 /* auth */)
-      seen.push({ by: this, type });
-    return original.call(this, request, callback);
-  };
-  return {
-    reads: (ofWriters) => {
-      const writers = new Set(seen.filter((entry) => entry.type === MULTI_OPCODE).map((entry) => entry.by));
-      return seen.filter((entry) => READ_OPCODES.has(entry.type) && (ofWriters || !writers.has(entry.by)))
-        .length;
-    },
-    all: () => seen.length,
-    stop: () => {
-      manager.prototype.queue = original;
-    },
-  };
-}
 
 function serverWatchCount(wchs: string): number {
   const match = /Total watches:\s*(\d+)/.exec(wchs);
