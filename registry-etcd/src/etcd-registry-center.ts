@@ -28,6 +28,7 @@ import {
   type IOptions,
   type IRangeResponse,
   type IRequestOp,
+  type IResponseOp,
   type Watcher,
 } from 'etcd3';
 import { cancelWatcher } from './cancel-watcher.js';
@@ -37,6 +38,7 @@ import { executeInLatch, type LatchContext } from './leader-latch.js';
 import { NamespaceWatch } from './namespace-watch.js';
 import { type ResolvedEtcdOptions, resolveEtcdOptions } from './options.js';
 import { RaftTermTracker, readAcrossTermChanges } from './raft-term.js';
+import { ReadBatcher } from './read-batcher.js';
 import { RequestGate } from './request-gate.js';
 import { readServerTime } from './server-time.js';
 import { LeaseSession } from './session.js';
@@ -147,6 +149,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   private namespaceWatch: NamespaceWatch | undefined;
   /** Every unary request of this client passes it (see `request-gate.ts`). */
   private readonly gate = new RequestGate();
+  /** Point reads waiting for the gate go as one Txn (see `read-batcher.ts`); set by `start()`. */
+  private reads: ReadBatcher | undefined;
   private readonly cleanups = new Set<() => void>();
   /** Transactions of one event-loop turn go as one Txn (see `TransactionCoalescer`). */
   readonly #transactions: TransactionCoalescer;
@@ -222,6 +226,18 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     });
     this.client = client;
     this.session = session;
+    this.reads = new ReadBatcher({
+      gate: this.gate,
+      send: async (operations, deadline) => {
+        const response = await client.kv.txn(
+          { compare: [], success: [...operations], failure: [] },
+          { deadline },
+        );
+        return { responses: response.responses, revision: BigInt(response.header.revision) };
+      },
+      maxOperations: options.maxTxnOps,
+      requestTimeoutMs: options.connectionTimeoutMs,
+    });
     const deadlineAt = performance.now() + options.connectionTimeoutMs;
     try {
       await this.untilConnected(deadlineAt, (timeoutMs) =>
@@ -303,11 +319,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getDirectly(key: string): Promise<string | undefined> {
     assertRegistryPath(key);
-    const client = this.requireClient(key);
+    this.requireClient(key);
     if (key === '/') return '';
-    const { own, child } = await this.read('getDirectly', key, (options) =>
-      this.readNode(client, key, false, options),
-    );
+    const { own, child } = await this.readNode('getDirectly', key, false);
     const kv = own.kvs[0];
     if (kv !== undefined) return kv.value.toString();
     return child.kvs.length > 0 ? '' : undefined;
@@ -341,11 +355,9 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    */
   async isExisted(key: string): Promise<boolean> {
     assertRegistryPath(key);
-    const client = this.requireClient(key);
+    this.requireClient(key);
     if (key === '/') return true;
-    const { own, child } = await this.read('isExisted', key, (options) =>
-      this.readNode(client, key, true, options),
-    );
+    const { own, child } = await this.readNode('isExisted', key, true);
     return own.kvs.length > 0 || child.kvs.length > 0;
   }
 
@@ -359,10 +371,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getChildrenKeys(key: string): Promise<string[]> {
     assertRegistryPath(key);
-    const client = this.requireClient(key);
-    return sortChildrenDescending(
-      await this.read('getChildrenKeys', key, (options) => this.childNames(client, key, options)),
-    );
+    this.requireClient(key);
+    return sortChildrenDescending(await this.childNames('getChildrenKeys', key));
   }
 
   /**
@@ -373,8 +383,8 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
    */
   async getNumChildren(key: string): Promise<number> {
     assertRegistryPath(key);
-    const client = this.requireClient(key);
-    return (await this.read('getNumChildren', key, (options) => this.childNames(client, key, options))).size;
+    this.requireClient(key);
+    return (await this.childNames('getNumChildren', key)).size;
   }
 
   /**
@@ -632,6 +642,7 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       session,
       requestTimeoutMs: this.options.connectionTimeoutMs,
       gate: this.gate,
+      reads: this.reads as ReadBatcher,
       putWithParents: async (path, leaseId) => {
         const response = await this.write(
           'executeInLeader',
@@ -867,17 +878,27 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     try {
       return await this.gate.run(fn);
     } catch (error) {
-      const registryError = toRegistryError(error, operation, path);
-      if (registryError.code === 'SESSION_EXPIRED' && leaseId !== undefined)
-        this.session?.leaseInvalid(leaseId);
-      if (this.lifecycle === 'closed' && registryError.code === 'CONNECTION_LOSS') {
-        throw new RegistryError('NOT_STARTED', `etcd ${operation} interrupted: the registry was closed`, {
-          path,
-          cause: error,
-        });
-      }
-      throw registryError;
+      throw this.registryErrorOf(error, operation, path, leaseId);
     }
+  }
+
+  /** The registry error of a failed vendor call; a refused lease ends the session at once. */
+  private registryErrorOf(
+    error: unknown,
+    operation: string,
+    path: string | undefined,
+    leaseId?: string,
+  ): RegistryError {
+    const registryError = toRegistryError(error, operation, path);
+    if (registryError.code === 'SESSION_EXPIRED' && leaseId !== undefined)
+      this.session?.leaseInvalid(leaseId);
+    if (this.lifecycle === 'closed' && registryError.code === 'CONNECTION_LOSS') {
+      return new RegistryError('NOT_STARTED', `etcd ${operation} interrupted: the registry was closed`, {
+        path,
+        cause: error,
+      });
+    }
+    return registryError;
   }
 
   /** Nested Txns creating each missing ancestor of `path` with value `''`. */
@@ -894,33 +915,35 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     });
   }
 
+  /**
+   * Reads a node and whether it has descendants (two ranges), through the {@link ReadBatcher}:
+   * with the other point reads waiting for the gate, in one Txn.
+   */
   private async readNode(
-    client: Etcd3,
+    operation: string,
     path: string,
     keysOnly: boolean,
-    callOptions: { deadline: number },
   ): Promise<{ own: IRangeResponse; child: IRangeResponse }> {
+    const reads = this.reads as ReadBatcher;
     const descendants = this.codec.descendants(path);
-    const response = await client.kv.txn(
-      {
-        compare: [],
-        success: [
-          { request_range: { key: Buffer.from(this.codec.toKey(path)), keys_only: keysOnly } },
-          {
-            request_range: {
-              key: descendants.key,
-              range_end: descendants.range_end,
-              keys_only: true,
-              limit: 1,
-            },
+    let responses: readonly IResponseOp[];
+    try {
+      ({ responses } = await reads.read([
+        { request_range: { key: Buffer.from(this.codec.toKey(path)), keys_only: keysOnly } },
+        {
+          request_range: {
+            key: descendants.key,
+            range_end: descendants.range_end,
+            keys_only: true,
+            limit: 1,
           },
-        ],
-        failure: [],
-      },
-      callOptions,
-    );
-    const own = rangeOf(response.responses[0]);
-    const child = rangeOf(response.responses[1]);
+        },
+      ]));
+    } catch (error) {
+      throw this.registryErrorOf(error, operation, path);
+    }
+    const own = rangeOf(responses[0]);
+    const child = rangeOf(responses[1]);
     if (own === undefined || child === undefined) {
       throw new RegistryError('CONNECTION_LOSS', `etcd answered a read of '${path}' without range results`, {
         path,
@@ -929,16 +952,24 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     return { own, child };
   }
 
-  private async childNames(
-    client: Etcd3,
-    path: string,
-    callOptions: { deadline: number },
-  ): Promise<Set<string>> {
+  /** Names of the direct children of `path`: one range of its descendants' keys, through the {@link ReadBatcher}. */
+  private async childNames(operation: string, path: string): Promise<Set<string>> {
+    const reads = this.reads as ReadBatcher;
     const descendants = this.codec.descendants(path);
-    const response = await client.kv.range(
-      { key: descendants.key, range_end: descendants.range_end, keys_only: true },
-      callOptions,
-    );
+    let response: IRangeResponse | undefined;
+    try {
+      const { responses } = await reads.read([
+        { request_range: { key: descendants.key, range_end: descendants.range_end, keys_only: true } },
+      ]);
+      response = rangeOf(responses[0]);
+    } catch (error) {
+      throw this.registryErrorOf(error, operation, path);
+    }
+    if (response === undefined) {
+      throw new RegistryError('CONNECTION_LOSS', `etcd answered a read of '${path}' without a range result`, {
+        path,
+      });
+    }
     const prefixLength = descendants.key.length;
     const names = new Set<string>();
     for (const kv of response.kvs) {

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { KeyCodec } from './keys.js';
-import { readAcrossTermChanges } from './raft-term.js';
+import type { ReadBatcher } from './read-batcher.js';
 import type { RequestGate } from './request-gate.js';
 import type { LeaseSession } from './session.js';
 import { registryErrorCodeOf, toRegistryError } from './to-registry-error.js';
@@ -29,8 +29,10 @@ export interface LatchContext {
   readonly session: LeaseSession;
   /** Deadline of one request, in ms. */
   readonly requestTimeoutMs: number;
-  /** The client's request gate: the latch's own requests pass it. */
+  /** The client's request gate: the latch's own writes pass it. */
   readonly gate: RequestGate;
+  /** The client's read batcher: the latch's reads pass it (and the gate). */
+  readonly reads: ReadBatcher;
   /** Creates the parents of `path` (if absent) and puts `key` with the lease; returns the Txn revision. */
   readonly putWithParents: (path: string, leaseId: string) => Promise<bigint>;
   /** Reports background failures. */
@@ -103,7 +105,7 @@ async function waitForTurn(
   waitTimeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const { client, codec, session } = context;
+  const { codec, session } = context;
   const range = codec.descendants(latchPath);
   for (;;) {
     signal?.throwIfAborted();
@@ -111,38 +113,25 @@ async function waitForTurn(
     let predecessor: string | undefined;
     let revision: bigint;
     try {
-      const response = await context.gate.run(() =>
-        readAcrossTermChanges(
-          (deadline) =>
-            client.kv.txn(
-              {
-                compare: [],
-                success: [
-                  { request_range: { key: Buffer.from(waiterKey), keys_only: true } },
-                  {
-                    request_range: {
-                      key: range.key,
-                      range_end: range.range_end,
-                      max_create_revision: (myRevision - 1n).toString(),
-                      sort_target: 'Create',
-                      sort_order: 'Descend',
-                      limit: 1,
-                      keys_only: true,
-                    },
-                  },
-                ],
-                failure: [],
-              },
-              { deadline },
-            ),
-          Date.now() + context.requestTimeoutMs,
-        ),
-      );
+      const response = await context.reads.read([
+        { request_range: { key: Buffer.from(waiterKey), keys_only: true } },
+        {
+          request_range: {
+            key: range.key,
+            range_end: range.range_end,
+            max_create_revision: (myRevision - 1n).toString(),
+            sort_target: 'Create',
+            sort_order: 'Descend',
+            limit: 1,
+            keys_only: true,
+          },
+        },
+      ]);
       const own = response.responses[0]?.response_range as IRangeResponse | undefined;
       const before = response.responses[1]?.response_range as IRangeResponse | undefined;
       if (own === undefined || own.kvs.length === 0) throw sessionEnded(latchPath);
       predecessor = before?.kvs[0]?.key.toString();
-      revision = BigInt(response.header.revision);
+      revision = response.revision;
     } catch (error) {
       throw toRegistryError(error, 'executeInLeader (wait)', latchPath);
     }

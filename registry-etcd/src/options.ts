@@ -37,6 +37,8 @@ export interface ResolvedEtcdOptions {
    * at most two requests (a `delete`: the key and its subtree range).
    */
   readonly maxTransactionOperations: number;
+  /** The servers' `--max-txn-ops` (128 by default): operations per list of one Txn at most. */
+  readonly maxTxnOps: number;
 }
 
 function maxTxnOpsOf(value: unknown): number {
@@ -194,6 +196,7 @@ export function resolveEtcdOptions(configuration: EtcdRegistryConfiguration): Re
       );
     }
   }
+  const maxTxnOps = maxTxnOpsOf(configuration.maxTxnOps);
   return {
     endpoints,
     namespace,
@@ -202,6 +205,7 @@ export function resolveEtcdOptions(configuration: EtcdRegistryConfiguration): Re
     connectionTimeoutMs,
     auth,
     tls,
-    maxTransactionOperations: Math.floor(maxTxnOpsOf(configuration.maxTxnOps) / 2),
+    maxTransactionOperations: Math.floor(maxTxnOps / 2),
+    maxTxnOps,
   };
 }
