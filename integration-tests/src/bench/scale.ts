@@ -277,7 +277,9 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       `Jobs of one item each, cron every second (idle: \`${IDLE_CRON}\`, not firing in the window), ` +
       'monitorExecution on, handler returns at once; every process ' +
       `holds one instance of every job (3 processes = 3 instances per job). Window ${options.windowSeconds} s ` +
-      'after startup + 3 s. RSS/heap: the largest process (heap used after a full GC / heap committed); CPU: mean per process, % of one core; server CPU: ' +
+      'after startup + 3 s. RSS/heap: the largest process (heap used after a full GC / heap committed), read once inside the process after ' +
+      `that GC at the end of the window (${options.windowSeconds + 3.5}–${options.windowSeconds + 4.5} s after its last job was scheduled, ` +
+      'early in a run: at 100 jobs the steady state differs by up to 25 MB either way, see `bench:rss`); CPU: mean per process, % of one core; server CPU: ' +
       'the registry server process, % of one core; machine busy: all cores, % (includes other users); nodes and ' +
       "server watches: growth of the server's counts per job (ZooKeeper `zk_znode_count`/`zk_watch_count`, " +
       'etcd `etcd_debugging_mvcc_keys_total`/`watcher_total`); watch() calls: registrations through the ' +
