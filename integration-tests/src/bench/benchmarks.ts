@@ -9,7 +9,7 @@
  * `BENCH_QUICK=1` (short windows, for development), `BENCH_FIRES` (trigger fires per configuration),
  * `BENCH_REPS` (failover/resharding repetitions), `BENCH_SCALE=1x1,1x100,1x1000,1x1000i,3x100` (processes × jobs, `i` = idle-scheduled;
  * `3x1000` does not fit the 15-minute budget on a 2-core machine: run it on its own),
- * `BENCH_BASELINE=<dir>` (another built checkout of this repository: the cost and scale benchmarks
+ * `BENCH_BASELINE=<dir>` (another built checkout of this repository: the trigger, cost and scale benchmarks
  * also run its build, row beside row, as a baseline in the same run), `BENCH_NODE_FLAGS='--max-semi-space-size=2'`
  * (the cost and scale benchmarks also run this build with those Node.js flags, in rows of their own); takeover: `BENCH_TAKEOVER_JOBS`
  * (10000), `BENCH_TAKEOVER_PERIOD_SECONDS` (60, a divisor of 60), `BENCH_TAKEOVER_PERIODS` (steady

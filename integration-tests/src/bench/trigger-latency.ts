@@ -17,7 +17,14 @@ import {
   machineCpu,
   startRedisServer,
 } from './backends.js';
-import { BenchProcess, everySecondJobs, measureWindow, sleep } from './processes.js';
+import {
+  type BenchBuild,
+  BenchProcess,
+  benchBuilds,
+  everySecondJobs,
+  measureWindow,
+  sleep,
+} from './processes.js';
 import { type BenchTable, formatMs, type LatencySummary, summarize } from './stats.js';
 
 /** Options of {@link benchTriggerLatency}. */
@@ -32,6 +39,8 @@ export interface TriggerLatencyOptions {
 
 interface Row {
   readonly system: string;
+  /** The build the instances ran ({@link benchBuilds}), or `—` for a peer. */
+  readonly build: string;
   readonly backend: string;
   readonly processes: string;
   readonly fires: number;
@@ -51,19 +60,24 @@ async function elasticJobRow(
   items: number,
   fires: number,
   monitorExecution: boolean,
+  build: BenchBuild,
 ): Promise<Row> {
   const namespace = `bench-trigger-${instances}-${monitorExecution ? 'm' : 'nm'}-${Date.now()}`;
   const processes: BenchProcess[] = [];
   try {
     for (let i = 0; i < instances; i++) {
       processes.push(
-        await BenchProcess.start({
-          registry: backend.connection,
-          namespace,
-          sessionTimeoutMs: 10_000,
-          instanceId: `127.0.0.1@-@t${i}`,
-          jobs: everySecondJobs('trigger', items, monitorExecution),
-        }),
+        await BenchProcess.start(
+          {
+            registry: backend.connection,
+            namespace,
+            sessionTimeoutMs: 10_000,
+            instanceId: `127.0.0.1@-@t${i}`,
+            jobs: everySecondJobs('trigger', items, monitorExecution),
+          },
+          undefined,
+          build,
+        ),
       );
     }
     await sleep(2500); // resharding after the last join, JIT warm-up
@@ -73,6 +87,7 @@ async function elasticJobRow(
     const latencies = measurements.flatMap((m) => m.latenciesMs);
     return {
       system: 'ElasticJob-TS',
+      build: build.label,
       backend: backend.name,
       processes: instances === 1 ? '1 (one process)' : `${instances} (${instances} processes)`,
       fires,
@@ -113,6 +128,7 @@ async function nodeCronRow(fires: number): Promise<Row> {
   const got = latencies.slice(0, fires);
   return {
     system: 'node-cron 4 (peer)',
+    build: '—',
     backend: 'none',
     processes: '1 (this process)',
     fires,
@@ -147,6 +163,7 @@ async function timerFloorRow(fires: number): Promise<Row> {
   const machineBusy = machineBusyPercent(cpuBefore, machineCpu());
   const latencies = JSON.parse(stdout) as number[];
   return {
+    build: '—',
     system: 'setTimeout to the second (floor)',
     backend: 'none',
     processes: '1 (own process)',
@@ -163,6 +180,7 @@ async function timerFloorRow(fires: number): Promise<Row> {
 async function bullmqRow(fires: number): Promise<Row> {
   const base = {
     system: 'BullMQ job scheduler (peer)',
+    build: '—',
     processes: '3 workers (this process)',
     fires,
     expectedStarts: fires,
@@ -243,11 +261,15 @@ export async function benchTriggerLatency(
 ): Promise<BenchTable> {
   const items = options.items ?? 8;
   const rows: Row[] = [];
+  const builds = benchBuilds();
   for (const backend of backends) {
     for (const instances of options.instanceCounts ?? [1, 3]) {
-      rows.push(await elasticJobRow(backend, instances, items, options.fires, true));
+      for (const build of builds) {
+        rows.push(await elasticJobRow(backend, instances, items, options.fires, true, build));
+      }
     }
-    rows.push(await elasticJobRow(backend, 1, items, options.fires, false));
+    for (const build of builds)
+      rows.push(await elasticJobRow(backend, 1, items, options.fires, false, build));
   }
   rows.push(await timerFloorRow(options.fires));
   rows.push(await nodeCronRow(options.fires));
@@ -265,6 +287,7 @@ export async function benchTriggerLatency(
       `busy" = all cores during the window (other engineers' load included).`,
     header: [
       'system',
+      'build',
       'backend',
       'instances',
       'fires',
@@ -278,6 +301,7 @@ export async function benchTriggerLatency(
     ],
     rows: rows.map((row) => [
       row.system,
+      row.build,
       row.backend,
       row.processes,
       String(row.fires),
