@@ -9,6 +9,11 @@
  * at the current revision and a subscription reads its subtree only once the watcher is
  * established, so every event after the read reaches it (see `subtree-watch.ts`).
  *
+ * The watcher does not ask for prev-KV: etcd would read every event's previous revision before
+ * sending it, which under a burst of changes (a takeover) slows delivery down until the watcher
+ * falls behind and etcd re-reads its backlog; each subscription derives previous values from its
+ * cache instead (see `subtree-watch.ts`).
+ *
  * No event is lost or duplicated:
  * - the last revision received is tracked here; when the watch stream reconnects, `etcd3` resumes
  *   from it (we set the resume revision ourselves: `etcd3` would resume from the last response's
@@ -121,8 +126,8 @@ export class NamespaceWatch {
     const range = codec.subtree('/');
     const watcher = client
       .watch()
+      // No prev-KV: the subscriptions' caches supply previous values (see `subtree-watch.ts`).
       .inRange({ start: range.key, end: range.range_end })
-      .withPreviousKV()
       .watcher();
     this.watcher = watcher;
     let connected = false;
@@ -174,8 +179,7 @@ export class NamespaceWatch {
       const key = event.kv.key.toString();
       const path = codec.toPath(key);
       if (path === undefined) continue; // the adapter's bookkeeping keys
-      const prevKv = event.prev_kv ?? undefined;
-      const subtreeEvent = { type: event.type, key, kv: event.kv, prevKv, revision };
+      const subtreeEvent = { type: event.type, key, kv: event.kv, revision };
       for (const watch of this.subscriptions.covering(path)) watch.deliver(subtreeEvent);
     }
     this.lastRevision = highest;

@@ -3,9 +3,13 @@
  * our own loop (not `etcd3`'s `Lease`, which declares the lease lost on a local timer after
  * 2 × TTL):
  *
- * - a keep-alive every TTL/3 over one bidirectional stream; a failed or unanswered keep-alive ⇒
- *   `SUSPENDED` at once, and keep-alives are retried (on a new stream, to any endpoint) every
- *   250 ms for as long as it takes; a keep-alive whose endpoint was unavailable (`UNAVAILABLE`:
+ * - a keep-alive every TTL/3 (from the previous one's sending) over one bidirectional stream; a
+ *   failed keep-alive or a broken stream ⇒ `SUSPENDED` at once; a keep-alive not answered ⇒
+ *   `SUSPENDED` after TTL/3, or later if the lease is known held longer (see below): an answer
+ *   that is merely late (a server or an event loop busy with a burst of work) suspends nothing
+ *   while the server holds the lease whatever happens. While `SUSPENDED`, keep-alives are retried
+ *   (on a new stream, to any endpoint) every 250 ms for as long as it takes; a keep-alive whose
+ *   endpoint was unavailable (`UNAVAILABLE`:
  *   it reached no server, e.g. a dead cluster member) is sent again at once on a new stream, up
  *   to one endpoint count in a row, so that a dead member picked at random costs no retry delay;
  * - `LOST` is a fact the server states, never a local guess: a keep-alive answered with TTL ≤ 0
@@ -35,7 +39,6 @@
  *
  * @module
  */
-import { performance } from 'node:perf_hooks';
 import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core';
 import {
   castGrpcError,
@@ -70,6 +73,7 @@ export interface LeaseSessionOptions {
   readonly endpointCount: number;
 }
 
+/** Monotonic time, in ms (the global `performance`, which tests can fake). */
 const now = () => performance.now();
 const RETRY_DELAY_MS = 250;
 /**
@@ -309,10 +313,18 @@ export class LeaseSession {
     let sentAt: number;
     try {
       // While suspended, probe quickly: a probe stuck on a dead member must not delay the next
-      // one (each probe opens a new stream, to any endpoint).
-      const timeoutMs =
-        this.stateValue === 'suspended' ? SUSPENDED_PROBE_TIMEOUT_MS : Math.max(500, this.intervalMs);
+      // one (each probe opens a new stream, to any endpoint). While alive, wait for the answer
+      // TTL/3, and longer as long as the lease is known held: until then a late answer is no
+      // reason to suspend.
       sentAt = now();
+      const timeoutMs =
+        this.stateValue === 'suspended'
+          ? SUSPENDED_PROBE_TIMEOUT_MS
+          : Math.max(
+              SUSPENDED_PROBE_TIMEOUT_MS,
+              this.intervalMs,
+              this.heldUntil - CONFIRM_MARGIN_MS - sentAt,
+            );
       response = await this.keepAliveOnce(lease, timeoutMs);
     } catch (error) {
       if (lease !== this.lease) return;
@@ -349,7 +361,8 @@ export class LeaseSession {
       this.stateValue = 'alive';
       this.emit('RECONNECTED');
     }
-    this.scheduleTick(this.intervalMs);
+    // TTL/3 after this keep-alive was sent: a late answer does not push the next one back.
+    this.scheduleTick(Math.max(0, sentAt + this.intervalMs - now()));
   }
 
   private async keepAliveOnce(lease: string, timeoutMs: number): Promise<ILeaseKeepAliveResponse> {

@@ -13,6 +13,14 @@
  * This is exact as long as the namespace watch was established before the read was sent: every
  * event after R then reaches the buffer or the cache.
  *
+ * The events carry no previous value (the namespace watcher does not ask etcd for prev-KV: etcd
+ * would read each event's previous revision, which slows its delivery down so much under a burst
+ * of changes that the watcher falls behind). The cache supplies it instead: since every event
+ * after the last read is applied in revision order, the cache holds each key's state just before
+ * the event being applied. A put of a key absent from the cache is therefore `ADDED` (exactly when
+ * the put created the key: `create_revision === mod_revision`), of a cached key `UPDATED`, and a
+ * delete reports the cached value, which is the key's last value.
+ *
  * @module
  */
 import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core';
@@ -26,13 +34,13 @@ interface CachedNode {
   readonly modRevision: bigint;
 }
 
-/** One etcd event as the namespace watch dispatches it (a put or a delete, with prev-KV). */
+/** One etcd event as the namespace watch dispatches it (a put or a delete, without prev-KV). */
 export interface SubtreeEvent {
   readonly type: 'Put' | 'Delete';
   /** The node's etcd key. */
   readonly key: string;
+  /** The put's key-value, or for a delete the key and the deletion's revision only. */
   readonly kv: IKeyValue;
-  readonly prevKv: IKeyValue | undefined;
   /** The event's revision (`kv.mod_revision`). */
   readonly revision: bigint;
 }
@@ -158,15 +166,16 @@ export class SubtreeWatch {
 
   private apply(event: SubtreeEvent): void {
     if (event.revision <= this.readRevision) return; // already in the last read
+    // The cache holds the key's state just before this event (see the module docs).
     const { key } = event;
+    const old = this.cache.get(key);
     if (event.type === 'Delete') {
-      const old = this.cache.get(key);
       this.cache.delete(key);
-      this.emit('DELETED', key, event.prevKv?.value.toString() ?? old?.value ?? '');
+      this.emit('DELETED', key, old?.value ?? '');
     } else {
       const value = event.kv.value.toString();
       this.cache.set(key, { value, modRevision: event.revision });
-      this.emit(event.prevKv === undefined ? 'ADDED' : 'UPDATED', key, value);
+      this.emit(old === undefined ? 'ADDED' : 'UPDATED', key, value);
     }
   }
 

@@ -2,7 +2,7 @@
  * The shared namespace watcher against a real etcd: one server-side watcher however many subtrees a
  * client watches, subtree watches added while changes flow (nothing missed or duplicated), and a
  * compaction past the shared watcher's resume revision (every subtree re-reads and reports just its
- * differences).
+ * differences); event types and deleted values derived from the subtree caches (no prev-KV).
  */
 import type { RegistryEvent } from '@elasticjob-ts/core';
 import { type EventRecorder, readSubtree, sortedEntries } from '@elasticjob-ts/registry-conformance';
@@ -120,6 +120,39 @@ describe('subtree watches share the watcher without losing continuity', () => {
       expect(events.anomalies()).toEqual([]);
       expect(gapsAndRepeats(events.all, '/flow/counter')).toEqual([]);
     }
+  });
+
+  it('rapid changes arrive typed and valued from the cache: etcd sends no previous values', async () => {
+    const { watcher, writer } = await startPair();
+    await writer.persist('/rapid/known', 'k0');
+    const events = recorder();
+    await events.watch(watcher, '/rapid');
+    const from = events.mark();
+    // Written without waiting for events, so that several arrive in one watch response.
+    for (let round = 1; round <= 3; round++) {
+      await writer.persist('/rapid/brief', `b${round}`);
+      await writer.update('/rapid/brief', `b${round}u`);
+      await writer.remove('/rapid/brief');
+      await writer.update('/rapid/known', `k${round}`);
+    }
+    await writer.remove('/rapid/known');
+    await writer.persist('/rapid/done', 'yes');
+    await events.waitForEvent({ type: 'ADDED', key: '/rapid/done' }, { from });
+    const expected: RegistryEvent[] = [];
+    for (let round = 1; round <= 3; round++) {
+      expected.push(
+        { type: 'ADDED', key: '/rapid/brief', value: `b${round}` },
+        { type: 'UPDATED', key: '/rapid/brief', value: `b${round}u` },
+        { type: 'DELETED', key: '/rapid/brief', value: `b${round}u` },
+        { type: 'UPDATED', key: '/rapid/known', value: `k${round}` },
+      );
+    }
+    expected.push(
+      { type: 'DELETED', key: '/rapid/known', value: 'k3' },
+      { type: 'ADDED', key: '/rapid/done', value: 'yes' },
+    );
+    expect(events.since(from)).toEqual(expected);
+    expect(events.anomalies()).toEqual([]);
   });
 
   it('a compaction past the shared watcher resumes every subtree watch with just its differences', async () => {
