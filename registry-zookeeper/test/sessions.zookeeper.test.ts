@@ -332,21 +332,23 @@ describe('ZooKeeper sessions', () => {
   });
 
   it('confirmSession rides on any answered request, and callers without a proof share one exists', async () => {
-    const client = await clients.start({
-      namespace: clients.namespace(),
-      sessionTimeoutMs: SHORT_SESSION_MS,
-    });
+    // The proof is kept on the monotonic clock (`performance.now()`): a faked one lets it lapse
+    // at once, while the server, on real time, still holds the session.
+    vi.useFakeTimers({ toFake: ['performance'] });
     const counter = countRequests();
     try {
+      const client = await clients.start({
+        namespace: clients.namespace(),
+        sessionTimeoutMs: SHORT_SESSION_MS,
+      });
       // A write answered on the session proves it for a session timeout from when it was sent.
       await client.persist('/proof', 'answered');
       const afterWrite = counter.all();
       await Promise.all(Array.from({ length: 10 }, () => client.confirmSession()));
       expect(counter.all() - afterWrite, 'requests sent to confirm a proven session').toBe(0);
 
-      // Nothing sent for longer than the session timeout: the proof has lapsed (pings do not count).
-      const lapsedAt = performance.now() + SHORT_SESSION_MS;
-      await new Promise((resolve) => setTimeout(resolve, lapsedAt - performance.now() + 50));
+      // A session timeout later with nothing answered meanwhile: the proof has lapsed.
+      vi.advanceTimersByTime(SHORT_SESSION_MS);
       const existsBefore = counter.ofType(EXISTS_OPCODE);
       const allBefore = counter.all();
       await Promise.all(Array.from({ length: 50 }, () => client.confirmSession()));
@@ -358,6 +360,7 @@ describe('ZooKeeper sessions', () => {
       expect(counter.all() - allBefore).toBe(1);
     } finally {
       counter.stop();
+      vi.useRealTimers();
     }
   });
 });
