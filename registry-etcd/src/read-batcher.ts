@@ -22,6 +22,7 @@
 import type { IRequestOp, IResponseOp } from 'etcd3';
 import { readAcrossTermChanges } from './raft-term.js';
 import type { RequestGate } from './request-gate.js';
+import { TXN_TOO_MANY_OPERATIONS } from './to-registry-error.js';
 
 /**
  * Sends one read-only Txn of `operations` with the given gRPC deadline (epoch ms) and resolves
@@ -46,7 +47,7 @@ export interface ReadResult {
  */
 function refusedForSize(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return message.includes('too many operations in txn request') || message.includes('larger than max');
+  return message.includes(TXN_TOO_MANY_OPERATIONS) || message.includes('larger than max');
 }
 
 /** Dependencies of a {@link ReadBatcher}. */

@@ -25,6 +25,9 @@ const AUTH_MESSAGES = [
   'etcdserver: invalid auth management',
 ];
 
+/** What etcd answers a Txn of more operations than its `--max-txn-ops` with (nothing is applied). */
+export const TXN_TOO_MANY_OPERATIONS = 'too many operations in txn request';
+
 /**
  * Classifies a vendor error.
  *
@@ -56,7 +59,7 @@ export function registryErrorCodeOf(error: unknown): RegistryErrorCode {
   if (cast instanceof ClientClosedError) return 'NOT_STARTED';
   // A transaction the server refuses outright (over --max-txn-ops, 128 by default) committed
   // nothing: a definite failure, not an unknown outcome.
-  if (message.includes('too many operations in txn request')) return 'TRANSACTION_FAILED';
+  if (message.includes(TXN_TOO_MANY_OPERATIONS)) return 'TRANSACTION_FAILED';
   return 'CONNECTION_LOSS';
 }
 
