@@ -10,19 +10,9 @@
  * @module
  */
 import type { RegistryPathIndex } from '@elasticjob-ts/core';
-import type { Stat } from 'node-zookeeper-client';
-import { type SubtreeWatch, type WrittenNode, zxidOf } from './subtree-watch.js';
+import type { MultiResult } from './multi-request.js';
+import type { SubtreeWatch, WrittenNode } from './subtree-watch.js';
 import type { ExpandedOperation } from './transaction-plan.js';
-
-/** One operation's result in a `multi` answer, as `node-zookeeper-client` reports it. */
-export interface MultiResult {
-  /** Opcode of the operation, or `-1` for an error result. */
-  readonly type: number;
-  /** Error code of an error result. */
-  readonly err?: number;
-  /** The node's `Stat` after a `setData`. */
-  readonly stat?: Stat;
-}
 
 interface Announced {
   readonly watch: SubtreeWatch;
@@ -79,5 +69,5 @@ function writtenNode(
   }
   const stat = result.stat;
   if (stat === undefined) return undefined;
-  return { value, czxid: zxidOf(stat.czxid), mzxid: zxidOf(stat.mzxid), version: stat.version };
+  return { value, czxid: stat.czxid, mzxid: stat.mzxid, version: stat.version };
 }

@@ -11,6 +11,7 @@
  */
 import { RegistryError } from '@elasticjob-ts/core';
 import * as zookeeper from 'node-zookeeper-client';
+import { multiReplyDecoderOf } from './multi-request.js';
 import { PacketFramer } from './packet-framer.js';
 import { PersistentWatchDispatcher, type PersistentWatchHandler } from './persistent-watch-dispatcher.js';
 import {
@@ -505,7 +506,8 @@ export class ZookeeperConnection {
    * Records when the server last sent anything. The library sends a ping after a third of the
    * session timeout of idleness but never notices missing answers, so a silent partition (no
    * FIN/RST) would leave it "connected" forever while the server expires the session. Also hands
-   * the library one whole packet at a time ({@link PacketFramer}).
+   * the library one whole packet at a time ({@link PacketFramer}), multi answers already decoded
+   * ({@link MultiReplyDecoder}).
    */
   #trackReceivedData(): void {
     const manager = this.#manager;
@@ -513,14 +515,18 @@ export class ZookeeperConnection {
     if (manager === undefined || typeof original !== 'function') return;
     // Whole packets only (see PacketFramer); the framer starts afresh with every new socket.
     const framer = new PacketFramer();
+    // Multi answers are decoded before the library sees them (see MultiReplyDecoder).
+    const replies = multiReplyDecoderOf(manager);
     let framedSocket: unknown;
-    const deliver = (packet: Buffer): unknown => original.call(manager, packet);
+    const deliver = (packet: Buffer): unknown => original.call(manager, replies.take(packet));
     manager.onSocketData = (chunk: unknown) => {
       this.#lastReceivedAt = Date.now();
       if (!Buffer.isBuffer(chunk)) return original.call(manager, chunk);
       if (manager.socket !== framedSocket) {
         framedSocket = manager.socket;
         framer.reset();
+        // Nothing sent on an earlier socket is answered on this one.
+        replies.clear();
       }
       framer.push(chunk, deliver);
       return undefined;

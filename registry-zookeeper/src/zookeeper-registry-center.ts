@@ -23,13 +23,13 @@ import {
 } from '@elasticjob-ts/core';
 import { ACL, CreateMode, Id, Permission, type Stat } from 'node-zookeeper-client';
 import { acquireLatch, type LatchHost } from './leader-latch.js';
-import { type MultiOperation, sendMulti, type WireAcl } from './multi-request.js';
+import { type MultiOperation, type MultiResult, sendMulti, type WireAcl } from './multi-request.js';
 import {
   type ResolvedZookeeperOptions,
   resolveZookeeperOptions,
   type ZookeeperRegistryCenterOptions,
 } from './options.js';
-import { type MultiResult, OwnWriteBatch } from './own-writes.js';
+import { OwnWriteBatch } from './own-writes.js';
 import { SubtreeWatch, type SubtreeWatchHost, type SubtreeWatchMode, zxidOf } from './subtree-watch.js';
 import { registryErrorOfCode, ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';
 import {
@@ -944,13 +944,12 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
               return { type: 'delete', path: op.path, version: ANY_VERSION };
           }
         });
-        sendMulti(client, requests, (error, answer) => {
+        sendMulti(client, requests, (error, outcome) => {
           // Synchronously, before any later answer or notification is handled.
-          const outcome = answer?.results as MultiResult[] | undefined;
-          const succeeded = !error && Array.isArray(outcome) && !outcome.some(failedResult);
+          const succeeded = outcome !== undefined && !outcome.some(failedResult);
           batch.settle(succeeded ? outcome : undefined, lastAnswerZxidOf(client));
-          if (Array.isArray(outcome)) done(null, { results: outcome });
-          else done(error ?? new Error('multi answered without results'));
+          if (outcome !== undefined) done(null, { results: outcome });
+          else done(error);
         });
       }).finally(() => ownWrites?.settle(undefined, undefined)); // never answered: unknown
       const failedIndex = results.results.findIndex(
