@@ -60,16 +60,22 @@ export interface NodeVersion {
   readonly version: number;
 }
 
-/** The reads a plan needs from the server. */
+/**
+ * The reads a plan needs: answers a watch cache holds, asked first and synchronously (a plan whose
+ * nodes are all cached completes without waiting), then the server.
+ */
 export interface TransactionReads {
-  /** Every descendant path of `path` (none when absent). */
-  listDescendants(path: string): Promise<string[]>;
+  /** Every descendant path of `path` as a watch cache holds them, or `undefined` when none can tell. */
+  cachedDescendants(path: string): string[] | undefined;
   /**
-   * Value and version of `path`, `undefined` when absent. With `expected`, the reader may answer
-   * from a watch cache whose value equals it (the multi's version check then decides); without,
-   * it reads the server.
+   * Value and version of `path` from a watch cache that holds it with the value `expected` (the
+   * multi's version check then decides), or `undefined`.
    */
-  readNode(path: string, expected?: string): Promise<NodeVersion | undefined>;
+  cachedNode(path: string, expected: string): NodeVersion | undefined;
+  /** Every descendant path of `path`, from the server (none when absent). */
+  listDescendants(path: string): Promise<string[]>;
+  /** Value and version of `path` from the server, `undefined` when absent. */
+  readNode(path: string): Promise<NodeVersion | undefined>;
 }
 
 /** A plan: the multi to send, or a failure found before sending it. */
@@ -95,6 +101,20 @@ function parentPath(path: string): string {
   return index <= 0 ? '/' : path.slice(0, index);
 }
 
+/** Adds `path` to `childrenOf`, linked up to the root through its ancestors (written or not). */
+function link(childrenOf: Map<string, Set<string>>, path: string): void {
+  for (let child = path; child !== '/'; ) {
+    const parent = parentPath(child);
+    const children = childrenOf.get(parent);
+    if (children !== undefined) {
+      children.add(child);
+      return;
+    }
+    childrenOf.set(parent, new Set([child]));
+    child = parent;
+  }
+}
+
 /**
  * What the operations planned so far leave at each path they touched, answered in time linear in
  * the path's depth or in the number of nodes asked for, never in the size of the transaction: the
@@ -109,23 +129,18 @@ class StagedNodes {
   readonly #deletedRoots = new Set<string>();
   /**
    * Child paths by parent path, of every created/updated path and its ancestors: the staged
-   * descendants of a deleted node are found by walking down from it.
+   * descendants of a deleted node are found by walking down from it. Built at the first delete
+   * that follows a write (most transactions write or delete, not both), then kept up to date.
    */
-  readonly #childrenOf = new Map<string, Set<string>>();
+  #childrenOf: Map<string, Set<string>> | undefined;
+
+  /** Whether any create/update was staged. */
+  #written = false;
 
   write(path: string, data: Buffer): void {
     this.#values.set(path, data);
-    // Linked up to the root through the ancestors (written or not), once per path.
-    for (let child = path; child !== '/'; ) {
-      const parent = parentPath(child);
-      const children = this.#childrenOf.get(parent);
-      if (children !== undefined) {
-        children.add(child);
-        break;
-      }
-      this.#childrenOf.set(parent, new Set([child]));
-      child = parent;
-    }
+    this.#written = true;
+    if (this.#childrenOf !== undefined) link(this.#childrenOf, path);
   }
 
   /** The node's value as the plan leaves it: `null` deleted, `undefined` not touched. */
@@ -144,9 +159,15 @@ class StagedNodes {
   /** Descendants of `path` that earlier operations created or updated and that still exist. */
   liveDescendants(path: string): string[] {
     const found: string[] = [];
+    if (this.#childrenOf === undefined) {
+      if (!this.#written) return found;
+      this.#childrenOf = new Map();
+      for (const [node, value] of this.#values) if (value !== null) link(this.#childrenOf, node);
+    }
+    const childrenOf = this.#childrenOf;
     const pending = [path];
     for (let parent = pending.pop(); parent !== undefined; parent = pending.pop()) {
-      const children = this.#childrenOf.get(parent);
+      const children = childrenOf.get(parent);
       if (children === undefined) continue;
       for (const child of children) {
         pending.push(child);
@@ -220,7 +241,7 @@ export async function planTransaction(
           });
           break;
         }
-        const node = await reads.readNode(op.path, op.expected);
+        const node = reads.cachedNode(op.path, op.expected) ?? (await reads.readNode(op.path));
         const matches = node !== undefined && node.value === op.expected;
         if (!matches && onlyValueChecksBefore) {
           const key = relative(op.path);
@@ -240,7 +261,7 @@ export async function planTransaction(
         break;
       }
       case 'delete': {
-        const listed = await reads.listDescendants(op.path);
+        const listed = reads.cachedDescendants(op.path) ?? (await reads.listDescendants(op.path));
         const fromPlan = staged.liveDescendants(op.path);
         let removed: string[];
         if (listed.length === 0 && fromPlan.length === 0) {

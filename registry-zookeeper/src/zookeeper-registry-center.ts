@@ -909,11 +909,10 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     // plan reads the server.
     let listFromCache = true;
     const reads: TransactionReads = {
-      listDescendants: async (path) =>
-        (listFromCache ? this.#cachedDescendants(path) : undefined) ?? this.#listDescendants(path),
-      readNode: async (path, expected) =>
-        (listFromCache && expected !== undefined ? this.#cachedVersion(path, expected) : undefined) ??
-        this.#readNodeVersion(path),
+      cachedDescendants: (path) => (listFromCache ? this.#cachedDescendants(path) : undefined),
+      cachedNode: (path, expected) => (listFromCache ? this.#cachedVersion(path, expected) : undefined),
+      listDescendants: (path) => this.#listDescendants(path),
+      readNode: (path) => this.#readNodeVersion(path),
     };
     const relative = (path: string): string => this.#relative(path);
     for (let attempt = 0; ; attempt += 1) {

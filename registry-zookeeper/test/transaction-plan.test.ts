@@ -15,6 +15,8 @@ function serverReads(nodes: Record<string, string>): TransactionReads & { readon
   const listings: string[] = [];
   return {
     listings,
+    cachedDescendants: () => undefined,
+    cachedNode: () => undefined,
     async listDescendants(path) {
       listings.push(path);
       return Object.keys(nodes).filter((node) => node.startsWith(`${path}/`));
@@ -165,6 +167,33 @@ describe('planTransaction', () => {
       version: IMPOSSIBLE_VERSION,
       originIndex: 1,
     });
+  });
+
+  it('takes descendants and checked versions from the cache first, and reads the server only for the rest', async () => {
+    const server = serverReads({ '/ns/a': '', '/ns/a/b': '', '/ns/v': 'one', '/ns/w': 'two' });
+    const reads: TransactionReads = {
+      ...server,
+      cachedDescendants: (path) => (path === '/ns/a' ? ['/ns/a/b'] : undefined),
+      cachedNode: (path, expected) => (path === '/ns/v' ? { value: expected, version: 41 } : undefined),
+    };
+    const result = await planTransaction(
+      prepare([
+        { type: 'check', path: '/ns/v', value: 'one' },
+        { type: 'check', path: '/ns/w', value: 'two' },
+        { type: 'delete', path: '/ns/a' },
+        { type: 'delete', path: '/ns/w' },
+      ]),
+      reads,
+      (path) => path,
+    );
+    expect(multi(result).map(({ type, path, version }) => `${type} ${path} ${version}`)).toEqual([
+      'check /ns/v 41',
+      'check /ns/w 3',
+      `delete /ns/a/b ${ANY_VERSION}`,
+      `delete /ns/a ${ANY_VERSION}`,
+      `delete /ns/w ${ANY_VERSION}`,
+    ]);
+    expect(server.listings).toEqual(['/ns/w']);
   });
 
   it('plans the coalesced running-node writes of a thousand jobs: one operation each, in order', async () => {
