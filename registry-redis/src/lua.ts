@@ -258,20 +258,33 @@ return redis.call('SCARD', P .. 'c:' .. p)
  * `executeInTransaction`: validates every operation against the state the earlier ones leave
  * (nothing written yet), then applies them all. A failure returns `EJ TX {index} {code}`.
  * ARGV: maxlen, then per operation: type, path, '1' when a value is given else '0', value.
+ *
+ * The validation keeps, per path, the value and operation index of its latest create/update
+ * (`staged`, `stagedAt`) and the index of its latest delete (`goneAt`). A path's value is the
+ * staged one when it was written after every delete of the path or of an ancestor, absent when such
+ * a delete came later, and the server's otherwise: each lookup walks the path's ancestors (time
+ * linear in its depth), where clearing the staged writes below each deleted path scanned them all
+ * and a 1,000-operation transaction (the kernel coalesces that many) blocked the server for
+ * milliseconds per delete.
  */
 export const TRANSACTION = script(
   'ejTransaction',
   `
-local state, gone = {}, {}
+local staged, stagedAt, goneAt, anyGone = {}, {}, {}, false
 local function current(p)
-  local s = state[p]
-  if s ~= nil then return s end
-  local a = p
-  while true do
-    if gone[a] then return false end
-    if a == '/' then break end
-    a = parentOf(a)
+  local deletedAt = nil
+  if anyGone then
+    local a = p
+    while true do
+      local at = goneAt[a]
+      if at ~= nil and (deletedAt == nil or at > deletedAt) then deletedAt = at end
+      if a == '/' then break end
+      a = parentOf(a)
+    end
   end
+  local writtenAt = stagedAt[p]
+  if writtenAt ~= nil and (deletedAt == nil or writtenAt > deletedAt) then return staged[p] end
+  if deletedAt ~= nil then return false end
   if p == '/' then return '' end
   return redis.call('HGET', D, p)
 end
@@ -287,18 +300,13 @@ for i = 0, count - 1 do
   elseif op == 'create' then
     if cur ~= false then return txFail('NODE_EXISTS') end
     if current(parentOf(p)) == false then return txFail('NO_NODE') end
-    state[p] = v
+    staged[p], stagedAt[p] = v, i
   elseif op == 'update' then
     if cur == false or p == '/' then return txFail('NO_NODE') end
-    state[p] = v
+    staged[p], stagedAt[p] = v, i
   else
     if cur == false or p == '/' then return txFail('NO_NODE') end
-    local below = p .. '/'
-    for k, _ in pairs(state) do
-      if string.sub(k, 1, #below) == below then state[k] = nil end
-    end
-    state[p] = nil
-    gone[p] = true
+    goneAt[p], anyGone = i, true
   end
 end
 for i = 0, count - 1 do
