@@ -63,6 +63,89 @@ interface Known {
 }
 
 /**
+ * Key prefixes ending in `/` (deleted subtrees), each with a number, found from a key in time
+ * linear in its depth rather than in the number of prefixes: the prefixes a key starts with are its
+ * slices up to each `/`, and only the slices of a length some prefix has are built and looked up.
+ */
+class KeyPrefixes {
+  readonly #numbers = new Map<string, number>();
+  readonly #lengths = new Set<number>();
+  #shortest = Number.POSITIVE_INFINITY;
+  #longest = 0;
+
+  /** Records `prefix` with `number`, replacing an earlier one. */
+  add(prefix: string, number: number): void {
+    this.#numbers.set(prefix, number);
+    this.#lengths.add(prefix.length);
+    this.#shortest = Math.min(this.#shortest, prefix.length);
+    this.#longest = Math.max(this.#longest, prefix.length);
+  }
+
+  /** The largest number of the prefixes `key` starts with, `undefined` when it starts with none. */
+  latest(key: string): number | undefined {
+    let latest: number | undefined;
+    this.forEachOf(key, (_prefix, number) => {
+      if (latest === undefined || number > latest) latest = number;
+    });
+    return latest;
+  }
+
+  /** Calls `found` for each recorded prefix `key` starts with, longest first. */
+  forEachOf(key: string, found: (prefix: string, number: number) => void): void {
+    if (this.#numbers.size === 0 || key.length < this.#shortest) return;
+    // A prefix of length n ends at index n - 1.
+    for (let at = key.lastIndexOf('/', this.#longest - 1); at + 1 >= this.#shortest; ) {
+      if (this.#lengths.has(at + 1)) {
+        const prefix = key.slice(0, at + 1);
+        const number = this.#numbers.get(prefix);
+        if (number !== undefined) found(prefix, number);
+      }
+      if (at === 0) break;
+      at = key.lastIndexOf('/', at - 1);
+    }
+  }
+}
+
+/**
+ * The keys earlier operations wrote, indexed by the subtrees that operations of the transaction
+ * delete (known before planning starts), so that the writes a `delete` discards are found without
+ * a scan of every write: the kernel coalesces the writes of up to `maxTransactionOperations` jobs
+ * into one Txn, and a scan per `delete` made planning quadratic in its operations. A key is indexed
+ * under each deleted subtree holding it (at most its depth); a `delete` consumes its entry.
+ */
+class WritesBySubtree {
+  /** The prefixes (`key + '/'`) of every key a `delete` of the transaction names. */
+  readonly #deleted = new KeyPrefixes();
+  /** Written keys by deleted prefix; a key may be listed twice, and after it was discarded. */
+  readonly #written = new Map<string, string[]>();
+
+  /** @param deletedKeys - the keys of the transaction's `delete` operations. */
+  constructor(deletedKeys: Iterable<string>) {
+    for (const key of deletedKeys) this.#deleted.add(`${key}/`, 0);
+  }
+
+  /** Records a write of `key`. */
+  add(key: string): void {
+    this.#deleted.forEachOf(key, (prefix) => {
+      const written = this.#written.get(prefix);
+      if (written === undefined) this.#written.set(prefix, [key]);
+      else written.push(key);
+    });
+  }
+
+  /**
+   * Keys written below `prefix` since the last call for it: every key still written below it is
+   * among them (others may be too; they are below it as well).
+   */
+  take(prefix: string): readonly string[] {
+    const written = this.#written.get(prefix);
+    if (written === undefined) return [];
+    this.#written.delete(prefix);
+    return written;
+  }
+}
+
+/**
  * Simulates the operations. Without `server`, requirements on the server state are collected;
  * with it, they are evaluated against it (to find the failing operation after a failed Txn).
  *
@@ -77,10 +160,14 @@ export function planTransaction(
 ): TransactionPlan {
   let seq = 0;
   const exact = new Map<string, Known & { seq: number }>();
-  const deletedSubtrees: Array<{ prefix: string; seq: number }> = [];
+  /** Deleted subtree prefixes (`key + '/'`) with the seq of their latest delete. */
+  const deletedSubtrees = new KeyPrefixes();
   const requirements = new Map<string, boolean>();
   const valueRequirements = new Map<string, string>();
   const puts = new Map<string, { value: string; keepLease: boolean }>();
+  const staged = new WritesBySubtree(
+    operations.flatMap((operation) => (operation.type === 'delete' ? [codec.toKey(operation.key)] : [])),
+  );
   const deletes = new Set<string>();
   const deletedPrefixes: string[] = [];
   const rootKey = codec.root;
@@ -88,10 +175,7 @@ export function planTransaction(
   const overlay = (key: string): Known | undefined => {
     if (key === rootKey) return { present: true, value: '' };
     const entry = exact.get(key);
-    let subtreeSeq = -1;
-    for (const deleted of deletedSubtrees) {
-      if (key.startsWith(deleted.prefix) && deleted.seq > subtreeSeq) subtreeSeq = deleted.seq;
-    }
+    const subtreeSeq = deletedSubtrees.latest(key) ?? -1;
     if (entry !== undefined && entry.seq > subtreeSeq) return entry;
     return subtreeSeq >= 0 ? { present: false } : undefined;
   };
@@ -144,6 +228,7 @@ export function planTransaction(
         if (!holds(key, false).ok) return fail('NODE_EXISTS', `node '${path}' already exists`);
         exact.set(key, { present: true, value: operation.value ?? '', seq: seq++ });
         puts.set(key, { value: operation.value ?? '', keepLease: false });
+        staged.add(key);
         deletes.delete(key);
         break;
       }
@@ -153,16 +238,16 @@ export function planTransaction(
         const earlier = puts.get(key);
         exact.set(key, { present: true, value: operation.value, seq: seq++ });
         puts.set(key, { value: operation.value, keepLease: earlier?.keepLease ?? true });
+        staged.add(key);
         break;
       }
       case 'delete': {
         if (!holds(key, true).ok) return fail('NO_NODE', `node '${path}' does not exist`);
         const prefix = `${key}/`;
         exact.set(key, { present: false, seq: seq++ });
-        deletedSubtrees.push({ prefix, seq: seq++ });
-        for (const written of [...puts.keys()]) {
-          if (written === key || written.startsWith(prefix)) puts.delete(written);
-        }
+        deletedSubtrees.add(prefix, seq++);
+        puts.delete(key);
+        for (const written of staged.take(prefix)) puts.delete(written);
         deletes.add(key);
         deletedPrefixes.push(prefix);
         break;
@@ -274,11 +359,17 @@ export function compileTransaction(
   return { compare, success };
 }
 
-/** Deleted prefixes that also receive writes (they must be deleted key by key). */
+/**
+ * Deleted prefixes that also receive writes (they must be deleted key by key), in the order of
+ * `plan.deletedPrefixes`. One pass over the written keys, each looked up through its prefixes.
+ */
 export function prefixesNeedingSnapshots(plan: TransactionPlan): string[] {
-  return [...new Set(plan.deletedPrefixes)].filter((prefix) =>
-    [...plan.puts.keys()].some((key) => key.startsWith(prefix)),
-  );
+  if (plan.deletedPrefixes.length === 0 || plan.puts.size === 0) return [];
+  const deleted = new KeyPrefixes();
+  for (const prefix of plan.deletedPrefixes) deleted.add(prefix, 0);
+  const written = new Set<string>();
+  for (const key of plan.puts.keys()) deleted.forEachOf(key, (prefix) => written.add(prefix));
+  return [...new Set(plan.deletedPrefixes)].filter((prefix) => written.has(prefix));
 }
 
 /**
