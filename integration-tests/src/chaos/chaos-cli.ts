@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --minutes 30 --seed 7 --backend zookeeper|etcd --topology single|cluster`:
+ * `npm run chaos -- --minutes 30 --seed 7 --backend zookeeper|etcd|redis --topology single|cluster`:
  * a seeded chaos run (see `chaos-run.ts`), printing the table of faults by kind, violations,
  * missing runs, duplicates and convergence times, and writing the whole result as JSON
  * (`--report`, default `chaos-{backend}-{topology}-{seed}.json` in the current directory).
@@ -14,26 +14,41 @@ import { formatChaosTable } from './chaos-report.js';
 import { runChaos } from './chaos-run.js';
 
 const USAGE =
-  'usage: npm run chaos -- [--minutes N] [--seed S] [--backend zookeeper|etcd] [--topology single|cluster] ' +
-  '[--workers N] [--report FILE] [--keep-logs]';
+  'usage: npm run chaos -- [--minutes N] [--seed S] [--backend zookeeper|etcd|redis] [--topology single|cluster] ' +
+  '[--workers N] [--report FILE] [--keep-logs] [--help]';
 
 function fail(message: string): never {
   console.error(`chaos: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '5' },
-    seed: { type: 'string', default: String(Date.now() % 100_000) },
-    backend: { type: 'string', default: 'zookeeper' },
-    topology: { type: 'string', default: 'single' },
-    workers: { type: 'string', default: '3' },
-    report: { type: 'string' },
-    'keep-logs': { type: 'boolean', default: false },
-  },
-  strict: true,
-});
+/** The options; an unknown option or a missing value ends in {@link fail}, not a stack trace. */
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        minutes: { type: 'string', default: '5' },
+        seed: { type: 'string', default: String(Date.now() % 100_000) },
+        backend: { type: 'string', default: 'zookeeper' },
+        topology: { type: 'string', default: 'single' },
+        workers: { type: 'string', default: '3' },
+        report: { type: 'string' },
+        'keep-logs': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+const values = parseOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const minutes = Number(values.minutes);
 const seed = Number(values.seed);
 const workers = Number(values.workers);
@@ -42,11 +57,13 @@ if (!Number.isInteger(seed)) fail(`--seed must be an integer, got '${values.seed
 if (!Number.isInteger(workers) || workers < 2)
   fail(`--workers must be an integer ≥ 2, got '${values.workers}'`);
 const backend = values.backend;
-if (backend !== 'zookeeper' && backend !== 'etcd')
-  fail(`--backend must be zookeeper or etcd, got '${backend}'`);
+if (backend !== 'zookeeper' && backend !== 'etcd' && backend !== 'redis')
+  fail(`--backend must be zookeeper, etcd or redis, got '${backend}'`);
 const topology = values.topology;
 if (topology !== 'single' && topology !== 'cluster')
   fail(`--topology must be single or cluster, got '${topology}'`);
+if (backend === 'redis' && topology === 'cluster')
+  fail('--topology must be single with --backend redis (the harness starts no 3-member Redis)');
 
 const result = await runChaos({
   backend,

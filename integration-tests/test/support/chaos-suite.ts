@@ -14,7 +14,7 @@ const DURATION_MS = 60_000;
 /**
  * Registers the short chaos run for one backend.
  *
- * @param backend - `zookeeper` or `etcd`.
+ * @param backend - `zookeeper`, `etcd` or `redis` (single server).
  * @param defaultSeed - the seed unless `ELASTICJOB_CHAOS_SEED` is set.
  */
 export function chaosSuite(backend: RegistryBackendName, defaultSeed: number): void {
