@@ -25,9 +25,13 @@ import {
   type ZookeeperTestServer,
 } from '@elasticjob-ts/test-support';
 import type { WorkerRegistryConnection } from '../worker/worker-config.js';
+import { etcdMaxTxnOps } from './bench-env.js';
 
 /** Name of a real registry backend. */
 export type BackendName = 'zookeeper' | 'etcd' | 'redis';
+
+/** Every backend, in the order the benchmarks run them. */
+export const BACKEND_NAMES: readonly BackendName[] = ['zookeeper', 'etcd', 'redis'];
 
 /** Server-side counters at one instant. */
 export interface ServerCounters {
@@ -217,9 +221,9 @@ export async function startZookeeperBackend(): Promise<Backend> {
  * @returns the backend.
  */
 export async function startEtcdBackend(): Promise<Backend> {
-  const maxTxnOps = process.env.BENCH_ETCD_MAX_TXN_OPS;
+  const maxTxnOps = etcdMaxTxnOps(process.env);
   const server: EtcdTestServer = await startEtcdServer(
-    maxTxnOps === undefined ? {} : { extraArgs: ['--max-txn-ops', maxTxnOps] },
+    maxTxnOps === undefined ? {} : { extraArgs: ['--max-txn-ops', String(maxTxnOps)] },
   );
   const endpoint = server.endpoints[0] as string;
   let version = '?';
@@ -235,14 +239,14 @@ export async function startEtcdBackend(): Promise<Backend> {
     connection: {
       type: 'etcd',
       endpoints: [endpoint],
-      ...(maxTxnOps === undefined ? {} : { maxTxnOps: Number(maxTxnOps) }),
+      ...(maxTxnOps === undefined ? {} : { maxTxnOps }),
     },
     configuration: (namespace, sessionTimeoutMs) => ({
       type: 'etcd',
       endpoints: [endpoint],
       namespace,
       sessionTimeoutMs,
-      ...(maxTxnOps === undefined ? {} : { maxTxnOps: Number(maxTxnOps) }),
+      ...(maxTxnOps === undefined ? {} : { maxTxnOps }),
     }),
     async counters() {
       const text = await httpText(`${endpoint}/metrics`);

@@ -15,14 +15,24 @@
  * (10000), `BENCH_TAKEOVER_PERIOD_SECONDS` (60, a divisor of 60), `BENCH_TAKEOVER_PERIODS` (steady
  * periods, 2), `BENCH_TAKEOVER_SESSION_MS` (10000), `BENCH_TAKEOVER_ITEM_MS` (5000),
  * `BENCH_TAKEOVER_CONCURRENCY` (jobs started at once per process, 25), `BENCH_TAKEOVER_MARGIN_MS` (added to session + period for the takeover bound, 20000), `BENCH_KEEP_STARTS=1` (keep
- * the item-start logs in `bench-results/logs/`).
+ * the item-start logs in `bench-results/logs/`), `BENCH_ETCD_MAX_TXN_OPS` (etcd's `--max-txn-ops`, and
+ * the clients' `maxTxnOps`). Every value is checked before any server starts: a bad one ends the run
+ * with exit code 2 and a line naming the variable and what it accepts (`bench-env.ts`).
  *
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
-import { type Backend, type BackendName, findRedisServer, startBackend } from './backends.js';
+import { BACKEND_NAMES, type Backend, type BackendName, findRedisServer, startBackend } from './backends.js';
+import {
+  type BenchEnv,
+  BenchEnvError,
+  etcdMaxTxnOps,
+  listEnv,
+  positiveNumberEnv,
+  scaleEnv,
+} from './bench-env.js';
 import { benchFailover } from './failover.js';
 import { benchRegistryCost } from './registry-cost.js';
 import { benchResharding } from './resharding.js';
@@ -37,24 +47,48 @@ const ALL: BenchId[] = ['trigger', 'cost', 'failover', 'resharding', 'scale'];
 /** Run only when `BENCH_ONLY` names them (they take minutes). */
 const OPTIONAL: BenchId[] = ['takeover'];
 
-function listEnv<T extends string>(name: string, fallback: readonly T[]): T[] {
-  const value = process.env[name];
-  if (value === undefined || value.trim() === '') return [...fallback];
-  return value.split(',').map((entry) => entry.trim() as T);
+/** The default scale configurations (quick: the small ones only). */
+function scaleFallback(quick: boolean): string {
+  return quick ? '1x1,1x100' : '1x1,1x100,1x1000,1x1000i,3x100';
 }
 
-function numberEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
+/**
+ * Every setting of the run, read and checked before any server starts.
+ *
+ * @throws {BenchEnvError} naming the first variable with a value it does not accept.
+ */
+function readSettings(env: BenchEnv) {
+  const quick = env.BENCH_QUICK === '1';
+  return {
+    quick,
+    only: listEnv<BenchId>(env, 'BENCH_ONLY', [...ALL, ...OPTIONAL], ALL),
+    backendNames: listEnv<BackendName>(env, 'BENCH_BACKENDS', BACKEND_NAMES, BACKEND_NAMES),
+    fires: positiveNumberEnv(env, 'BENCH_FIRES', quick ? 10 : 30),
+    reps: positiveNumberEnv(env, 'BENCH_REPS', quick ? 1 : 3),
+    scale: scaleEnv(env, scaleFallback(quick)) satisfies ScaleConfiguration[],
+    takeover: {
+      jobs: positiveNumberEnv(env, 'BENCH_TAKEOVER_JOBS', 10_000),
+      periodSeconds: takeoverPeriodSeconds(env),
+      steadyPeriods: positiveNumberEnv(env, 'BENCH_TAKEOVER_PERIODS', 2),
+      sessionTimeoutMs: positiveNumberEnv(env, 'BENCH_TAKEOVER_SESSION_MS', 10_000),
+      itemDurationMs: positiveNumberEnv(env, 'BENCH_TAKEOVER_ITEM_MS', 5000),
+      marginMs: positiveNumberEnv(env, 'BENCH_TAKEOVER_MARGIN_MS', 20_000),
+      startConcurrency: positiveNumberEnv(env, 'BENCH_TAKEOVER_CONCURRENCY', 25),
+    },
+    etcdMaxTxnOps: etcdMaxTxnOps(env), // read again where the etcd server starts
+  };
 }
 
-function scaleConfigurations(quick: boolean): ScaleConfiguration[] {
-  const fallback = quick ? '1x1,1x100' : '1x1,1x100,1x1000,1x1000i,3x100';
-  return (process.env.BENCH_SCALE ?? fallback).split(',').map((entry) => {
-    const idle = entry.trim().endsWith('i');
-    const [processes, jobs] = entry.trim().replace(/i$/, '').split('x').map(Number);
-    return { processes: processes ?? 1, jobs: jobs ?? 1, idle };
-  });
+/** `BENCH_TAKEOVER_PERIOD_SECONDS`: a divisor of 60 (job `i` fires at second `i mod period`). */
+function takeoverPeriodSeconds(env: BenchEnv): number {
+  const period = positiveNumberEnv(env, 'BENCH_TAKEOVER_PERIOD_SECONDS', 60);
+  if (60 % period !== 0)
+    throw new BenchEnvError(
+      'BENCH_TAKEOVER_PERIOD_SECONDS',
+      'a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)',
+      String(env.BENCH_TAKEOVER_PERIOD_SECONDS),
+    );
+  return period;
 }
 
 function javaVersion(): string {
@@ -69,9 +103,16 @@ function redisVersion(): string {
 }
 
 async function main(): Promise<void> {
-  const quick = process.env.BENCH_QUICK === '1';
-  const only = listEnv<BenchId>('BENCH_ONLY', ALL);
-  const backendNames = listEnv<BackendName>('BENCH_BACKENDS', ['zookeeper', 'etcd', 'redis']);
+  let settings: ReturnType<typeof readSettings>;
+  try {
+    settings = readSettings(process.env);
+  } catch (error) {
+    if (!(error instanceof BenchEnvError)) throw error;
+    console.error(`bench: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { quick, only, backendNames, fires, reps } = settings;
   const startedAt = new Date();
   const loadBefore = loadavg();
   const backends: Backend[] = [];
@@ -97,25 +138,13 @@ async function main(): Promise<void> {
         `${backends.map((b) => `${b.name} ${b.version}`).join(', ')}; load average ${machine.loadAverageBefore.join(' ')}` +
         (quick ? ' [QUICK]' : ''),
     );
-    const fires = numberEnv('BENCH_FIRES', quick ? 10 : 30);
-    const reps = numberEnv('BENCH_REPS', quick ? 1 : 3);
     const steps: Record<BenchId, () => Promise<BenchTable>> = {
       trigger: () => benchTriggerLatency(backends, { fires }),
       cost: () => benchRegistryCost(backends, { fires: quick ? 3 : 6 }),
       failover: () => benchFailover(backends, { repetitions: reps }),
       resharding: () => benchResharding(backends, { repetitions: reps }),
-      scale: () =>
-        benchScale(backends, { windowSeconds: quick ? 5 : 10, configurations: scaleConfigurations(quick) }),
-      takeover: () =>
-        benchTakeover(backends, {
-          jobs: numberEnv('BENCH_TAKEOVER_JOBS', 10_000),
-          periodSeconds: numberEnv('BENCH_TAKEOVER_PERIOD_SECONDS', 60),
-          steadyPeriods: numberEnv('BENCH_TAKEOVER_PERIODS', 2),
-          sessionTimeoutMs: numberEnv('BENCH_TAKEOVER_SESSION_MS', 10_000),
-          itemDurationMs: numberEnv('BENCH_TAKEOVER_ITEM_MS', 5000),
-          marginMs: numberEnv('BENCH_TAKEOVER_MARGIN_MS', 20_000),
-          startConcurrency: numberEnv('BENCH_TAKEOVER_CONCURRENCY', 25),
-        }),
+      scale: () => benchScale(backends, { windowSeconds: quick ? 5 : 10, configurations: settings.scale }),
+      takeover: () => benchTakeover(backends, settings.takeover),
     };
     for (const id of [...ALL, ...OPTIONAL]) {
       if (!only.includes(id)) continue;

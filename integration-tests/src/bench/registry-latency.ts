@@ -16,9 +16,11 @@ import {
 } from '@elasticjob-ts/core';
 import { MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
 import { startEtcdServer, startRedisServer, startZookeeperServer } from '@elasticjob-ts/test-support';
+import { positiveNumberEnv } from './bench-env.js';
 import { formatMs, type LatencySummary, markdownTable, summarize } from './stats.js';
 
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
+/** Timed calls per operation (`BENCH_ITERATIONS`, default 300); a bad value fails before any server starts. */
+const ITERATIONS = positiveNumberEnv(process.env, 'BENCH_ITERATIONS', 300);
 const WARMUP = 20;
 
 type Operation =

@@ -18,7 +18,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { type BackendName, processCpuMs, startBackend } from './backends.js';
+import { BACKEND_NAMES, type BackendName, processCpuMs, startBackend } from './backends.js';
+import { BenchEnvError, listEnv, positiveNumberEnv } from './bench-env.js';
 import { type BenchBuild, BenchProcess, benchBuilds, everySecondJobs, sleep } from './processes.js';
 
 /** One per-second sample of a process. */
@@ -126,11 +127,19 @@ function builds(): BenchBuild[] {
 }
 
 async function main(): Promise<void> {
-  const backendNames = (process.env.BENCH_BACKENDS ?? 'zookeeper,etcd,redis')
-    .split(',')
-    .filter((name) => name !== '') as BackendName[];
-  const jobs = Number(process.env.RSS_JOBS ?? 100);
-  const seconds = Number(process.env.RSS_SECONDS ?? 120);
+  let backendNames: BackendName[];
+  let jobs: number;
+  let seconds: number;
+  try {
+    backendNames = listEnv<BackendName>(process.env, 'BENCH_BACKENDS', BACKEND_NAMES, BACKEND_NAMES);
+    jobs = positiveNumberEnv(process.env, 'RSS_JOBS', 100);
+    seconds = positiveNumberEnv(process.env, 'RSS_SECONDS', 120);
+  } catch (error) {
+    if (!(error instanceof BenchEnvError)) throw error;
+    console.error(`bench:rss: ${error.message}`);
+    process.exitCode = 2;
+    return;
+  }
   const parallel = process.env.RSS_PARALLEL === '1';
   const rows: SteadyRssRow[] = [];
   for (const name of backendNames) {
@@ -157,7 +166,7 @@ async function main(): Promise<void> {
 }
 
 main()
-  .then(() => process.exit(0))
+  .then(() => process.exit(process.exitCode ?? 0))
   .catch((error: unknown) => {
     console.error(error);
     process.exit(1);
