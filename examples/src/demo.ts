@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { parseArgs } from 'node:util';
 import {
   type CoordinatorRegistryCenter,
   createRegistryCenter,
@@ -35,9 +36,31 @@ interface Run {
   readonly parameter: string | undefined;
 }
 
+const USAGE = 'usage: npm start [-- --observe]   (node examples/dist/demo.js [--observe] [--help])';
+
+/** The demo's options: `--observe`, `--help`; anything else ends it with exit 2 and the usage. */
+function readOptions(): { observe: boolean } {
+  try {
+    const { values } = parseArgs({
+      options: { observe: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help === true) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return { observe: values.observe };
+  } catch (error) {
+    console.error(`demo: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
+  const options = readOptions();
   // Loaded only with --observe: plain `npm start` does not load the database drivers.
-  const observability: DemoObservability | undefined = process.argv.includes('--observe')
+  const observability: DemoObservability | undefined = options.observe
     ? await (await import('./demo-observability.js')).startDemoObservability(JOB.jobName)
     : undefined;
   const server = new MemoryRegistryServer();
