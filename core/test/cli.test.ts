@@ -194,6 +194,12 @@ describe('resolveRegistryConfiguration', () => {
     expect(
       describeRegistry({ type: 'zookeeper', serverLists: 'a:1,b:2', namespace: 's', digest: 'u:x' }),
     ).toBe('zookeeper://a:1,b:2/s');
+    expect(describeRegistry({ type: 'redis', url: 'rediss://u:secret@r:6380/', namespace: 's' })).toBe(
+      'rediss://u:***@r:6380/s',
+    );
+    expect(describeRegistry({ type: 'redis', url: 'redis+sentinel://a:1,b:2/main', namespace: 's' })).toBe(
+      'redis+sentinel://a:1,b:2/main/s',
+    );
   });
 });
 

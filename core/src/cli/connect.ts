@@ -102,19 +102,24 @@ function withFileCredentials(
 
 /**
  * A short, password-free description of where a configuration points, for messages:
- * `zookeeper://127.0.0.1:2181/shop`, `etcd://http://127.0.0.1:2379/shop`.
+ * `zookeeper://127.0.0.1:2181/shop`, `etcd://http://127.0.0.1:2379/shop`,
+ * `redis://127.0.0.1:6379/shop` (a Redis `url` keeps its own scheme: `rediss://`,
+ * `redis+sentinel://`, `redis+cluster://`).
  *
  * @param configuration - the registry configuration.
  */
 export function describeRegistry(configuration: RegistryCenterConfiguration): string {
   const options = configuration as unknown as Record<string, unknown>;
+  const namespace = String(options.namespace ?? '');
+  if (configuration.type === 'redis' && typeof options.url === 'string')
+    return redact(`${options.url.replace(/\/+$/, '')}/${namespace}`);
   const where =
     configuration.type === 'zookeeper'
       ? String(options.serverLists)
       : configuration.type === 'etcd'
         ? [options.endpoints].flat().join(',')
         : String(options.module ?? '');
-  return redact(`${configuration.type}://${where}/${String(options.namespace ?? '')}`);
+  return redact(`${configuration.type}://${where}/${namespace}`);
 }
 
 /**
