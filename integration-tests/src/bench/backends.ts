@@ -25,7 +25,6 @@ import {
   type ZookeeperTestServer,
 } from '@elasticjob-ts/test-support';
 import type { WorkerRegistryConnection } from '../worker/worker-config.js';
-import { etcdMaxTxnOps } from './bench-env.js';
 
 /** Name of a real registry backend. */
 export type BackendName = 'zookeeper' | 'etcd' | 'redis';
@@ -215,13 +214,13 @@ export async function startZookeeperBackend(): Promise<Backend> {
 }
 
 /**
- * Starts an etcd test server; with `BENCH_ETCD_MAX_TXN_OPS=<n>` the server runs with
+ * Starts an etcd test server; with `maxTxnOps` (`BENCH_ETCD_MAX_TXN_OPS`) the server runs with
  * `--max-txn-ops <n>` and the clients are configured with `maxTxnOps: n`.
  *
+ * @param maxTxnOps - the server's `--max-txn-ops`; `undefined` for etcd's default (128).
  * @returns the backend.
  */
-export async function startEtcdBackend(): Promise<Backend> {
-  const maxTxnOps = etcdMaxTxnOps(process.env);
+export async function startEtcdBackend(maxTxnOps?: number): Promise<Backend> {
   const server: EtcdTestServer = await startEtcdServer(
     maxTxnOps === undefined ? {} : { extraArgs: ['--max-txn-ops', String(maxTxnOps)] },
   );
@@ -342,13 +341,17 @@ export async function startRedisBackend(): Promise<Backend> {
  * Starts the backend named `name`.
  *
  * @param name - `zookeeper`, `etcd` or `redis`.
+ * @param options - `etcdMaxTxnOps`: see {@link startEtcdBackend}.
  */
-export function startBackend(name: BackendName): Promise<Backend> {
+export function startBackend(
+  name: BackendName,
+  options: { readonly etcdMaxTxnOps?: number | undefined } = {},
+): Promise<Backend> {
   switch (name) {
     case 'zookeeper':
       return startZookeeperBackend();
     case 'etcd':
-      return startEtcdBackend();
+      return startEtcdBackend(options.etcdMaxTxnOps);
     case 'redis':
       return startRedisBackend();
   }

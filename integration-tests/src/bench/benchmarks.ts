@@ -75,7 +75,7 @@ function readSettings(env: BenchEnv) {
       marginMs: positiveNumberEnv(env, 'BENCH_TAKEOVER_MARGIN_MS', 20_000),
       startConcurrency: positiveNumberEnv(env, 'BENCH_TAKEOVER_CONCURRENCY', 25),
     },
-    etcdMaxTxnOps: etcdMaxTxnOps(env), // read again where the etcd server starts
+    etcdMaxTxnOps: etcdMaxTxnOps(env),
   };
 }
 
@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   const tables: BenchTable[] = [];
   const errors: Record<string, string> = {};
   try {
-    for (const name of backendNames) backends.push(await startBackend(name));
+    for (const name of backendNames)
+      backends.push(await startBackend(name, { etcdMaxTxnOps: settings.etcdMaxTxnOps }));
     const machine = {
       date: startedAt.toISOString(),
       nproc: availableParallelism(),

@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BACKEND_NAMES, type BackendName, processCpuMs, startBackend } from './backends.js';
-import { BenchEnvError, listEnv, positiveNumberEnv } from './bench-env.js';
+import { BenchEnvError, etcdMaxTxnOps, listEnv, positiveNumberEnv } from './bench-env.js';
 import { type BenchBuild, BenchProcess, benchBuilds, everySecondJobs, sleep } from './processes.js';
 
 /** One per-second sample of a process. */
@@ -130,10 +130,12 @@ async function main(): Promise<void> {
   let backendNames: BackendName[];
   let jobs: number;
   let seconds: number;
+  let maxTxnOps: number | undefined;
   try {
     backendNames = listEnv<BackendName>(process.env, 'BENCH_BACKENDS', BACKEND_NAMES, BACKEND_NAMES);
     jobs = positiveNumberEnv(process.env, 'RSS_JOBS', 100);
     seconds = positiveNumberEnv(process.env, 'RSS_SECONDS', 120);
+    maxTxnOps = etcdMaxTxnOps(process.env);
   } catch (error) {
     if (!(error instanceof BenchEnvError)) throw error;
     console.error(`bench:rss: ${error.message}`);
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
   const parallel = process.env.RSS_PARALLEL === '1';
   const rows: SteadyRssRow[] = [];
   for (const name of backendNames) {
-    const backend = await startBackend(name);
+    const backend = await startBackend(name, { etcdMaxTxnOps: maxTxnOps });
     try {
       const runs = builds().map((build) => () => measure(name, backend.connection, build, jobs, seconds));
       if (parallel) rows.push(...(await Promise.all(runs.map((run) => run()))));
