@@ -27,16 +27,6 @@ export async function runItemsConcurrently<T>(
     throw new TypeError(`limit must be a positive integer or Infinity, got ${String(limit)}`);
   }
   const failures = new Map<T, unknown>();
-  if (items.length === 1) {
-    // One item (most runs): no worker closure and no promise of its own.
-    const [item] = items as [T];
-    try {
-      await run(item);
-    } catch (error) {
-      failures.set(item, error);
-    }
-    return failures;
-  }
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

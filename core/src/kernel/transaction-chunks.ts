@@ -69,11 +69,6 @@ export async function executeGroupsInChunks(
   registry: CoordinatorRegistryCenter,
   groups: readonly (readonly RegistryTransactionOperation[])[],
 ): Promise<boolean[]> {
-  if (groups.length === 1) {
-    // One group (a run of one job's items): one transaction, no chunking.
-    const [only] = groups as [readonly RegistryTransactionOperation[]];
-    return [only.length === 0 || (await tryTransaction(registry, only))];
-  }
   const committed = groups.map(() => false);
   let chunk: number[] = [];
   /** The operations of the groups in `chunk`, in order. */

@@ -55,7 +55,8 @@ export class ExecutionService {
     const { registry, paths, instance } = this.context;
     // Clears that failed before ride along; a later token of the same item supersedes its entry.
     // Token 0: admitted without a `running` mark (monitorExecution off), nothing to clear.
-    const all = this.#withPendingClears(stamps);
+    const all = new Map(this.#pendingClears);
+    for (const [item, stamp] of stamps) if (stamp.token > 0) all.set(item, stamp);
     if (all.size === 0) return;
     const entries = [...all];
     let committed: boolean[];
@@ -86,16 +87,6 @@ export class ExecutionService {
     // Done or no longer ours (the node is gone, or a later run's token is on the item).
     for (const [item, stamp] of all)
       if (this.#pendingClears.get(item)?.token === stamp.token) this.#pendingClears.delete(item);
-  }
-
-  /** `stamps` of items with a `running` mark, plus the pending clears (a copy only when needed). */
-  #withPendingClears(stamps: ReadonlyMap<number, FencingStamp>): ReadonlyMap<number, FencingStamp> {
-    let marked = true;
-    for (const stamp of stamps.values()) marked &&= stamp.token > 0;
-    if (marked && this.#pendingClears.size === 0) return stamps;
-    const all = new Map(this.#pendingClears);
-    for (const [item, stamp] of stamps) if (stamp.token > 0) all.set(item, stamp);
-    return all;
   }
 
   /**
