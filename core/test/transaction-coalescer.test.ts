@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RegistryError, type RegistryTransactionOperation, TransactionCoalescer } from '../src/index.js';
+import {
+  CountingTransactionMeter,
+  RegistryError,
+  type RegistryTransactionOperation,
+  TransactionCoalescer,
+} from '../src/index.js';
 
 const op = (key: string): RegistryTransactionOperation => ({ type: 'create', key, value: '' });
 
@@ -19,7 +24,7 @@ function wire(failing: ReadonlySet<string> = new Set(), error?: Error) {
 describe('TransactionCoalescer', () => {
   it('sends the transactions of one event-loop turn as one, in the order asked, and resolves each', async () => {
     const { sent, commit } = wire();
-    const coalescer = new TransactionCoalescer(commit, 10);
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(10));
     await Promise.all([
       coalescer.execute([op('/a/1'), op('/a/2')]),
       coalescer.execute([op('/b/1')]),
@@ -32,7 +37,7 @@ describe('TransactionCoalescer', () => {
 
   it('never merges transactions on the same node, its ancestors or its descendants', async () => {
     const { sent, commit } = wire();
-    const coalescer = new TransactionCoalescer(commit, 10);
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(10));
     await Promise.all([
       coalescer.execute([op('/j/sharding/0/running')]),
       coalescer.execute([op('/j/sharding/0/running')]), // the same node
@@ -50,7 +55,7 @@ describe('TransactionCoalescer', () => {
 
   it('finds an ancestor shared by keys added one after another (the walk stops at a known ancestor)', async () => {
     const { sent, commit } = wire();
-    const coalescer = new TransactionCoalescer(commit, 10);
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(10));
     await Promise.all([
       coalescer.execute([op('/j/sharding/0/running'), op('/j/sharding/0/fencing')]),
       coalescer.execute([op('/j/sharding/1/running')]),
@@ -63,23 +68,26 @@ describe('TransactionCoalescer', () => {
     ]);
   });
 
-  it('keeps a merged transaction within maxOperations and sends a large one alone at once', async () => {
+  it('keeps a merged transaction within what the meter takes and sends a large one alone', async () => {
     const { sent, commit } = wire();
-    const coalescer = new TransactionCoalescer(commit, 3);
-    const large = coalescer.execute([op('/l/1'), op('/l/2'), op('/l/3')]);
-    expect(sent).toEqual([['/l/1', '/l/2', '/l/3']]); // not deferred
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(3));
     await Promise.all([
-      large,
       coalescer.execute([op('/a/1'), op('/a/2')]),
+      coalescer.execute([op('/l/1'), op('/l/2'), op('/l/3'), op('/l/4')]),
       coalescer.execute([op('/b/1')]),
       coalescer.execute([op('/c/1')]),
+      coalescer.execute([op('/d/1')]),
     ]);
-    expect(sent.slice(1)).toEqual([['/a/1', '/a/2', '/b/1'], ['/c/1']]);
+    expect(sent).toEqual([
+      ['/a/1', '/a/2'],
+      ['/l/1', '/l/2', '/l/3', '/l/4'],
+      ['/b/1', '/c/1', '/d/1'],
+    ]);
   });
 
   it('runs the refused transaction of a merge alone and merges the others again: each caller gets its own outcome and index', async () => {
     const { sent, commit } = wire(new Set(['/b/2']));
-    const coalescer = new TransactionCoalescer(commit, 10);
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(10));
     const outcomes = await Promise.allSettled([
       coalescer.execute([op('/a/1')]),
       coalescer.execute([op('/b/1'), op('/b/2')]),
@@ -103,7 +111,7 @@ describe('TransactionCoalescer', () => {
       if (operations.length > 2)
         throw new RegistryError('TRANSACTION_FAILED', 'too many operations in txn request');
     };
-    const coalescer = new TransactionCoalescer(commit, 10);
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(10));
     const outcomes = await Promise.allSettled([
       coalescer.execute([op('/a/1'), op('/a/2')]),
       coalescer.execute([op('/b/1')]),
@@ -115,7 +123,7 @@ describe('TransactionCoalescer', () => {
   it('hands an error of unknown outcome to every caller of the merged transaction, without retrying', async () => {
     const lost = new RegistryError('CONNECTION_LOSS', 'connection lost');
     const { sent, commit } = wire(new Set(), lost);
-    const coalescer = new TransactionCoalescer(commit, 10);
+    const coalescer = new TransactionCoalescer(commit, () => new CountingTransactionMeter(10));
     const outcomes = await Promise.allSettled([
       coalescer.execute([op('/a/1')]),
       coalescer.execute([op('/b/1')]),
@@ -124,9 +132,9 @@ describe('TransactionCoalescer', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('names the field and the accepted values for a bad maxOperations', () => {
-    expect(() => new TransactionCoalescer(async () => {}, 0)).toThrow(
-      "TransactionCoalescer 'maxOperations' must be an integer >= 1, got 0",
+  it('names the field and the accepted values for a bad maxOperations of the counting meter', () => {
+    expect(() => new CountingTransactionMeter(0)).toThrow(
+      "CountingTransactionMeter 'maxOperations' must be an integer >= 1, got 0",
     );
   });
 });

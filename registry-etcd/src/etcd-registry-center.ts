@@ -21,6 +21,7 @@ import {
   type RegistryWatchListener,
   sortChildrenDescending,
   TransactionCoalescer,
+  type TransactionMeter,
 } from '@elasticjob-ts/core';
 import {
   Etcd3,
@@ -52,6 +53,7 @@ import {
   prefixesNeedingSnapshots,
   transactionFailedError,
 } from './transaction.js';
+import { EtcdTransactionMeter } from './transaction-meter.js';
 
 /** Extra, non-configuration options of {@link EtcdRegistryCenter}. */
 export interface EtcdRegistryCenterOptions {
@@ -113,7 +115,8 @@ function rangeOf(response: { response_range?: IRangeResponse } | undefined): IRa
 export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   /**
    * Authentication is enforced (etcd users); server time has a 1 s resolution (HTTP `Date`);
-   * transactions of at most `floor(maxTxnOps / 2)` operations (64 for etcd's default 128).
+   * transactions of at most `floor(maxTxnOps / 2)` operations (64 for etcd's default 128) for
+   * callers that count operations ({@link EtcdRegistryCenter.openTransactionMeter} packs more).
    */
   readonly capabilities: RegistryCapabilities;
   /** The namespace (key prefix without the leading `/`). */
@@ -171,12 +174,12 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
       registryCenterTimeResolutionMs: 1000,
       maxTransactionOperations,
     };
-    this.#transactions = new TransactionCoalescer(
-      (operations) => this.#commitTransaction(operations),
-      maxTransactionOperations,
-    );
     this.namespace = this.options.namespace;
     this.codec = new KeyCodec(this.namespace);
+    this.#transactions = new TransactionCoalescer(
+      (operations) => this.#commitTransaction(operations),
+      () => this.openTransactionMeter(),
+    );
     this.loggerOption = options.logger;
   }
 
@@ -576,6 +579,15 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     this.requireClient();
     if (operations.length === 0) return;
     await this.#transactions.execute(operations);
+  }
+
+  /**
+   * A meter that sizes one Txn as this client builds it: at most the servers' `--max-txn-ops`
+   * (option `maxTxnOps`, 128 by default) compares and as many requests (see `transaction-meter.ts`).
+   * A 64-item admission fits in 2 Txns at the default where counting operations took 5.
+   */
+  openTransactionMeter(): TransactionMeter {
+    return new EtcdTransactionMeter(this.codec, this.options.maxTxnOps);
   }
 
   /** One Txn (planned again after a race) for validated operations, of one or more transactions. */

@@ -171,6 +171,20 @@ export function planTransaction(
   const deletes = new Set<string>();
   const deletedPrefixes: string[] = [];
   const rootKey = codec.root;
+  /**
+   * Nodes known present because a node below them was found present (a node with a descendant
+   * exists, implicitly if not as a key), with the `generation` they were found in: a `delete`
+   * starts a new generation, as it may have removed the descendant.
+   */
+  const implied = new Map<string, number>();
+  let generation = 0;
+  const imply = (key: string) => {
+    for (let i = key.lastIndexOf('/'); i > rootKey.length; i = key.lastIndexOf('/', i - 1)) {
+      const ancestor = key.slice(0, i);
+      if (implied.get(ancestor) === generation) return;
+      implied.set(ancestor, generation);
+    }
+  };
 
   const overlay = (key: string): Known | undefined => {
     if (key === rootKey) return { present: true, value: '' };
@@ -209,7 +223,10 @@ export function planTransaction(
       case 'check': {
         if (!holds(key, true).ok) return fail('NO_NODE', `node '${path}' does not exist`);
         const expected = operation.value;
-        if (expected === undefined) break;
+        if (expected === undefined) {
+          imply(key);
+          break;
+        }
         const known = overlay(key)?.value;
         if (known === undefined) {
           // Only the server knows the value: require it, and assume it from here on.
@@ -218,11 +235,14 @@ export function planTransaction(
         } else if (known !== expected) {
           return fail('VALUE_MISMATCH', `node '${path}' holds another value than the expected one`);
         }
+        imply(key);
         break;
       }
       case 'create': {
         const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-        if (parent !== '/' && !holds(codec.toKey(parent), true).ok) {
+        const parentKey = codec.toKey(parent);
+        // A parent with a node found present below it in this transaction needs no compare.
+        if (parent !== '/' && implied.get(parentKey) !== generation && !holds(parentKey, true).ok) {
           return fail('NO_NODE', `parent '${parent}' of '${path}' does not exist`, parent);
         }
         if (!holds(key, false).ok) return fail('NODE_EXISTS', `node '${path}' already exists`);
@@ -236,6 +256,7 @@ export function planTransaction(
         const result = holds(key, true);
         if (!result.ok) return fail('NO_NODE', `node '${path}' does not exist`);
         const earlier = puts.get(key);
+        imply(key);
         exact.set(key, { present: true, value: operation.value, seq: seq++ });
         puts.set(key, { value: operation.value, keepLease: earlier?.keepLease ?? true });
         staged.add(key);
@@ -244,6 +265,7 @@ export function planTransaction(
       case 'delete': {
         if (!holds(key, true).ok) return fail('NO_NODE', `node '${path}' does not exist`);
         const prefix = `${key}/`;
+        generation++;
         exact.set(key, { present: false, seq: seq++ });
         deletedSubtrees.add(prefix, seq++);
         puts.delete(key);

@@ -1,6 +1,6 @@
 /**
- * `maxTxnOps`: the client sizes its transactions from the servers' `--max-txn-ops`, on real etcd
- * servers started with 1024 and with the default 128.
+ * `maxTxnOps`: the client sizes its transactions from the servers' `--max-txn-ops` (its declared
+ * operation count, and its meter), on real etcd servers started with 1024 and with the default 128.
  */
 import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core';
 import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
@@ -83,6 +83,57 @@ describe('maxTxnOps', () => {
       ),
     );
     expect(await client.getNumChildren('/p')).toBe(0);
+  });
+
+  it('packs a 64-item admission into 2 Txns and its clear into 1 by its meter at the default 128, and the server takes them', async () => {
+    const client = await started(standard, 'metered');
+    const items = Array.from({ length: 64 }, (_, item) => item);
+    await client.persist('/job/instances/me', '');
+    for (const item of items) {
+      await client.persist(`/job/sharding/${item}/instance`, 'me');
+      await client.persist(`/job/sharding/${item}/fencing`, '7');
+    }
+    const fence: RegistryTransactionOperation = { type: 'check', key: '/job/instances/me' };
+    /** Packs the groups behind the fence the way the kernel's admission does. */
+    const pack = (groups: RegistryTransactionOperation[][]) => {
+      const transactions: RegistryTransactionOperation[][] = [];
+      let meter = client.openTransactionMeter();
+      meter.tryAdd([fence]);
+      let transaction: RegistryTransactionOperation[] = [fence];
+      for (const group of groups) {
+        if (!meter.tryAdd(group)) {
+          transactions.push(transaction);
+          meter = client.openTransactionMeter();
+          meter.tryAdd([fence, ...group]);
+          transaction = [fence];
+        }
+        transaction.push(...group);
+      }
+      transactions.push(transaction);
+      return transactions;
+    };
+    const admission = pack(
+      items.map((item) => [
+        { type: 'check', key: `/job/sharding/${item}/instance`, value: 'me' },
+        { type: 'create', key: `/job/sharding/${item}/running`, value: 'me' },
+        { type: 'check', key: `/job/sharding/${item}/fencing`, value: '7' },
+        { type: 'update', key: `/job/sharding/${item}/fencing`, value: '8' },
+      ]),
+    );
+    expect(admission).toHaveLength(2);
+    for (const transaction of admission) await client.executeInTransaction(transaction);
+    expect(await client.get('/job/sharding/63/running')).toBe('me');
+    expect(await client.get('/job/sharding/0/fencing')).toBe('8');
+    const clear = pack(
+      items.map((item) => [
+        { type: 'check', key: `/job/sharding/${item}/running`, value: 'me' },
+        { type: 'delete', key: `/job/sharding/${item}/running` },
+      ]),
+    );
+    expect(clear).toHaveLength(1);
+    await client.executeInTransaction(clear[0] as RegistryTransactionOperation[]);
+    expect(await client.isExisted('/job/sharding/0/running')).toBe(false);
+    expect(await client.isExisted('/job/sharding/63/running')).toBe(false);
   });
 
   it('a value check of an absent node fails the transaction with NO_NODE naming it', async () => {

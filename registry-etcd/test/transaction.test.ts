@@ -8,7 +8,13 @@
 import type { RegistryTransactionOperation } from '@elasticjob-ts/core';
 import { describe, expect, it } from 'vitest';
 import { KeyCodec } from '../src/keys.js';
-import { planTransaction, prefixesNeedingSnapshots, type TransactionPlan } from '../src/transaction.js';
+import {
+  compileTransaction,
+  planTransaction,
+  prefixesNeedingSnapshots,
+  type TransactionPlan,
+} from '../src/transaction.js';
+import { EtcdTransactionMeter } from '../src/transaction-meter.js';
 
 const codec = new KeyCodec('ns');
 
@@ -283,5 +289,83 @@ describe('planTransaction agrees with a model of the transaction semantics', () 
     // Both outcomes are exercised often enough to mean something.
     expect(committed).toBeGreaterThan(600);
     expect(failed).toBeGreaterThan(600);
+  });
+});
+
+describe('EtcdTransactionMeter bounds the Txn that transaction.ts builds', () => {
+  it('on 3,000 random transactions cut into random groups: every Txn of two or more groups stays within maxTxnOps', () => {
+    const next = random(20_261_208);
+    let packed = 0;
+    for (let round = 0; round < 3_000; round++) {
+      const { initial, operations } = randomCase(next);
+      if (!(model(initial, operations) instanceof Map)) continue;
+      const maxTxnOps = 2 + Math.floor(next() * 8);
+      const groups: RegistryTransactionOperation[][] = [];
+      for (let i = 0; i < operations.length; ) {
+        const length = 1 + Math.floor(next() * 3);
+        groups.push(operations.slice(i, i + length));
+        i += length;
+      }
+      const transactions: RegistryTransactionOperation[][][] = [];
+      let meter = new EtcdTransactionMeter(codec, maxTxnOps);
+      let current: RegistryTransactionOperation[][] = [];
+      for (const group of groups) {
+        if (!meter.tryAdd(group)) {
+          transactions.push(current);
+          current = [];
+          meter = new EtcdTransactionMeter(codec, maxTxnOps);
+          expect(meter.tryAdd(group)).toBe(true);
+        }
+        current.push(group);
+      }
+      transactions.push(current);
+      for (const transaction of transactions) {
+        if (transaction.length < 2) continue;
+        packed += 1;
+        const context = JSON.stringify({ maxTxnOps, transaction });
+        const planned = plan(transaction.flat());
+        expect(planned.staticFailure, context).toBeUndefined();
+        expect(prefixesNeedingSnapshots(planned), context).toEqual([]);
+        const compiled = compileTransaction(planned, new Map());
+        expect(compiled.compare.length, context).toBeLessThanOrEqual(maxTxnOps);
+        expect(compiled.success.length, context).toBeLessThanOrEqual(maxTxnOps);
+      }
+    }
+    expect(packed).toBeGreaterThan(500);
+  });
+
+  it('counts a 64-item admission as 2 Txns and its clear as 1 at the default 128', () => {
+    const admission = (item: number): RegistryTransactionOperation[] => [
+      { type: 'check', key: `/job/sharding/${item}/instance`, value: 'me' },
+      { type: 'create', key: `/job/sharding/${item}/running`, value: 'me' },
+      { type: 'check', key: `/job/sharding/${item}/fencing`, value: '7' },
+      { type: 'update', key: `/job/sharding/${item}/fencing`, value: '8' },
+    ];
+    const clear = (item: number): RegistryTransactionOperation[] => [
+      { type: 'check', key: `/job/sharding/${item}/running`, value: 'me' },
+      { type: 'delete', key: `/job/sharding/${item}/running` },
+    ];
+    const items = Array.from({ length: 64 }, (_, item) => item);
+    const count = (groups: RegistryTransactionOperation[][]) => {
+      let transactions = 1;
+      let meter = new EtcdTransactionMeter(codec, 128);
+      meter.tryAdd([{ type: 'check', key: '/job/instances/me' }]);
+      for (const group of groups) {
+        if (meter.tryAdd(group)) continue;
+        transactions += 1;
+        meter = new EtcdTransactionMeter(codec, 128);
+        meter.tryAdd([{ type: 'check', key: '/job/instances/me' }, ...group]);
+      }
+      return transactions;
+    };
+    expect(count(items.map(admission))).toBe(2);
+    expect(count(items.map(clear))).toBe(1);
+    // The parent of each running mark needs no compare: its `instance` child was checked.
+    const planned = plan(admission(3));
+    expect(planned.requirements.map(({ key }) => key)).toEqual([
+      '/ns/job/sharding/3/instance',
+      '/ns/job/sharding/3/running',
+      '/ns/job/sharding/3/fencing',
+    ]);
   });
 });

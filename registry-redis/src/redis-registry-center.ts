@@ -6,6 +6,7 @@
 import {
   assertRegistryPath,
   type CoordinatorRegistryCenter,
+  CountingTransactionMeter,
   createDefaultLogger,
   type LeaderLatchOptions,
   type Logger,
@@ -106,7 +107,7 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   /** Transactions of one event-loop turn go as one script call (see `TransactionCoalescer`). */
   readonly #transactions = new TransactionCoalescer(
     (operations) => this.#commitTransaction(operations),
-    COALESCED_TRANSACTION_MAX_OPERATIONS,
+    () => new CountingTransactionMeter(COALESCED_TRANSACTION_MAX_OPERATIONS),
   );
 
   /**

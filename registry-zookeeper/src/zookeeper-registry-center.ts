@@ -7,6 +7,7 @@
 import {
   assertRegistryPath,
   type CoordinatorRegistryCenter,
+  CountingTransactionMeter,
   createDefaultLogger,
   type LeaderLatchOptions,
   type Logger,
@@ -154,7 +155,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
   /** Transactions of one event-loop turn go as one `multi` (see `TransactionCoalescer`). */
   readonly #transactions = new TransactionCoalescer(
     (operations) => this.#commitTransaction(operations),
-    COALESCED_TRANSACTION_MAX_OPERATIONS,
+    () => new CountingTransactionMeter(COALESCED_TRANSACTION_MAX_OPERATIONS),
   );
 
   /**

@@ -1,20 +1,25 @@
 /**
- * Bounded transactions. Registries cap the operations of one transaction (etcd's default
- * `--max-txn-ops` is 128, counting compares, and the etcd adapter turns one `create` into two
- * compares and a put), so the kernel never sends more than the adapter's
- * `capabilities.maxTransactionOperations` ({@link maxTransactionOperations}) in one; larger
- * batches are split. Where atomicity across the whole batch matters (resharding),
- * the caller puts the gate (deleting `leader/sharding/necessary`) in the last chunk.
+ * Bounded transactions. Registries cap what one transaction may hold (etcd's default
+ * `--max-txn-ops` is 128 compares and 128 requests), so the kernel packs operations into
+ * transactions with the adapter's {@link TransactionMeter} ({@link openTransactionMeter}), or counts
+ * them against `capabilities.maxTransactionOperations` when the adapter has no meter; larger
+ * batches are split. Where atomicity across the whole batch matters (resharding), the caller puts
+ * the gate (deleting `leader/sharding/necessary`) in the last chunk.
  *
  * @module
  */
-import type { CoordinatorRegistryCenter, RegistryTransactionOperation } from '../registry/registry-center.js';
+import type {
+  CoordinatorRegistryCenter,
+  RegistryTransactionOperation,
+  TransactionMeter,
+} from '../registry/registry-center.js';
 import { RegistryError } from '../registry/registry-error.js';
+import { CountingTransactionMeter } from '../registry/transaction-meter.js';
 
 /** The bound when the adapter declares none (fits etcd's default 128 after expansion). */
 export const DEFAULT_MAX_TRANSACTION_OPERATIONS = 40;
 
-/** The most operations the kernel puts in one transaction of `registry` (at least 2). */
+/** The most operations the kernel counts into one transaction of a registry without a meter (at least 2). */
 export function maxTransactionOperations(registry: CoordinatorRegistryCenter): number {
   const declared = registry.capabilities.maxTransactionOperations;
   return declared !== undefined && Number.isInteger(declared) && declared >= 2
@@ -23,7 +28,18 @@ export function maxTransactionOperations(registry: CoordinatorRegistryCenter): n
 }
 
 /**
- * Runs `operations` in transactions of at most {@link maxTransactionOperations}, each prefixed by
+ * A meter for one transaction of `registry`: the adapter's own
+ * ({@link CoordinatorRegistryCenter.openTransactionMeter}), else one counting operations against
+ * {@link maxTransactionOperations}.
+ */
+export function openTransactionMeter(registry: CoordinatorRegistryCenter): TransactionMeter {
+  return (
+    registry.openTransactionMeter?.() ?? new CountingTransactionMeter(maxTransactionOperations(registry))
+  );
+}
+
+/**
+ * Runs `operations` in as few transactions as the registry's meter allows, each prefixed by
  * `prefix` (e.g. a `check` of the job root), with `last` appended to the final one.
  *
  * @param registry - the registry.
@@ -41,27 +57,47 @@ export async function executeInChunks(
 ): Promise<void> {
   const prefix = options.prefix ?? [];
   const last = options.last ?? [];
-  const room = Math.max(1, maxTransactionOperations(registry) - prefix.length);
   const chunks: RegistryTransactionOperation[][] = [];
-  for (let i = 0; i < operations.length; i += room) chunks.push(operations.slice(i, i + room));
-  if (chunks.length === 0) chunks.push([]);
-  const tail = chunks[chunks.length - 1] as RegistryTransactionOperation[];
-  if (tail.length + last.length > room) chunks.push([...last]);
-  else tail.push(...last);
-  for (const chunk of chunks) {
-    if (chunk.length === 0) continue;
-    await registry.executeInTransaction([...prefix, ...chunk]);
+  let chunk: RegistryTransactionOperation[] = [];
+  const withPrefix = () => {
+    const meter = openTransactionMeter(registry);
+    meter.tryAdd(prefix);
+    return meter;
+  };
+  let meter = withPrefix();
+  const add = (group: readonly RegistryTransactionOperation[]) => {
+    if (meter.tryAdd(group)) {
+      chunk.push(...group);
+      return;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    chunk = [];
+    meter = withPrefix();
+    if (meter.tryAdd(group)) chunk.push(...group);
+    else {
+      // Too large beside the prefix even alone: it goes alone, and the registry refuses it.
+      chunks.push([...group]);
+      meter = withPrefix();
+    }
+  };
+  for (const operation of operations) add([operation]);
+  if (last.length > 0) add(last);
+  chunks.push(chunk);
+  for (const operations of chunks) {
+    if (operations.length === 0) continue;
+    await registry.executeInTransaction([...prefix, ...operations]);
   }
 }
 
 /**
  * Runs groups of operations that must each commit whole (one item's conditional writes), as few
- * transactions as possible: groups are packed into chunks of at most
- * {@link maxTransactionOperations}; when a chunk fails on a condition, each of its groups is
- * retried alone, so one item whose state changed does not hold back the others.
+ * transactions as possible: groups are packed into chunks the registry's meter takes; when a
+ * chunk fails on a condition, each of its groups is retried alone, so one item whose state
+ * changed does not hold back the others.
  *
  * @param registry - the registry.
- * @param groups - the groups, in order; a group never exceeds the bound.
+ * @param groups - the groups, in order; a group too large for one transaction goes alone (and
+ *   the registry refuses it).
  * @returns for each group, whether it committed.
  * @throws {RegistryError} other than `TRANSACTION_FAILED` (connection loss, session expiry).
  */
@@ -73,11 +109,13 @@ export async function executeGroupsInChunks(
   let chunk: number[] = [];
   /** The operations of the groups in `chunk`, in order. */
   let operations: RegistryTransactionOperation[] = [];
+  let meter = openTransactionMeter(registry);
   const flush = async () => {
     const indexes = chunk;
     const transaction = operations;
     chunk = [];
     operations = [];
+    meter = openTransactionMeter(registry);
     if (indexes.length === 0) return;
     if (await tryTransaction(registry, transaction)) {
       for (const i of indexes) committed[i] = true;
@@ -86,16 +124,17 @@ export async function executeGroupsInChunks(
     if (indexes.length === 1) return;
     for (const i of indexes) committed[i] = await tryTransaction(registry, groups[i] ?? []);
   };
-  const limit = maxTransactionOperations(registry);
-  for (let i = 0; i < groups.length; i++) {
-    const length = groups[i]?.length ?? 0;
-    if (length === 0) {
+  for (const [i, group] of groups.entries()) {
+    if (group.length === 0) {
       committed[i] = true;
       continue;
     }
-    if (operations.length + length > limit) await flush();
+    if (!meter.tryAdd(group)) {
+      await flush();
+      meter.tryAdd(group);
+    }
     chunk.push(i);
-    operations.push(...(groups[i] ?? []));
+    operations.push(...group);
   }
   await flush();
   return committed;

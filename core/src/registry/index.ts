@@ -4,3 +4,4 @@ export * from './registry-error.js';
 export * from './registry-path.js';
 export * from './registry-path-index.js';
 export * from './transaction-coalescer.js';
+export * from './transaction-meter.js';

@@ -92,11 +92,34 @@ export interface RegistryCapabilities {
   /**
    * The most operations one {@link CoordinatorRegistryCenter.executeInTransaction} takes within the
    * server's limits (after any expansion the adapter makes). The kernel splits larger batches into
-   * transactions of at most this many. Absent: 40, which fits etcd's default `--max-txn-ops` (128
-   * compares or requests). ZooKeeper, Redis and memory declare 1,000, so a 64-item run is admitted
-   * in one transaction and cleared in one more; etcd declares half of its `maxTxnOps` option.
+   * transactions of at most this many, unless the adapter has a
+   * {@link CoordinatorRegistryCenter.openTransactionMeter} (then the meter decides). Absent: 40,
+   * which fits etcd's default `--max-txn-ops` (128 compares or requests). ZooKeeper, Redis and
+   * memory declare 1,000, so a 64-item run is admitted in one transaction and cleared in one more;
+   * etcd declares half of its `maxTxnOps` option, and its meter packs closer to the limit.
    */
   readonly maxTransactionOperations?: number;
+}
+
+/**
+ * Sizes one transaction against a registry's limits, group by group, so that callers pack as many
+ * operations into one {@link CoordinatorRegistryCenter.executeInTransaction} as the server takes
+ * (see {@link CoordinatorRegistryCenter.openTransactionMeter}). A meter is used for one transaction
+ * and then dropped.
+ */
+export interface TransactionMeter {
+  /**
+   * Adds `operations` (a group that must commit whole) to the transaction being sized when the
+   * transaction, with them after the ones added before, stays within the registry's limits.
+   * An empty meter takes any group: a group too large on its own goes alone, and the server's
+   * refusal reaches its caller.
+   *
+   * @param operations - the group, in order.
+   * @returns whether the group was added; when not, the meter is unchanged.
+   */
+  tryAdd(operations: readonly RegistryTransactionOperation[]): boolean;
+  /** Operations added so far. */
+  readonly size: number;
 }
 
 /** Options of {@link CoordinatorRegistryCenter.executeInLeader}. */
@@ -259,6 +282,14 @@ export interface CoordinatorRegistryCenter {
    *   when the outcome is unknown.
    */
   executeInTransaction(operations: readonly RegistryTransactionOperation[]): Promise<void>;
+
+  /**
+   * A new meter that sizes one transaction of this client exactly enough to stay within the
+   * server's limits while counting what the adapter sends, not operations (etcd bounds compares and
+   * requests per Txn, and merges the compares of one key). Optional: without it, callers count
+   * operations against {@link RegistryCapabilities.maxTransactionOperations}.
+   */
+  openTransactionMeter?(): TransactionMeter;
 
   /**
    * Distributed mutual exclusion (ElasticJob's `executeInLeader`, Curator's `LeaderLatch`):

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { RegistryTransactionOperation } from './registry-center.js';
+import type { RegistryTransactionOperation, TransactionMeter } from './registry-center.js';
 import { RegistryError } from './registry-error.js';
 
 interface Pending {
@@ -34,18 +34,14 @@ export class TransactionCoalescer {
   /**
    * @param commit - runs one transaction on the wire (the adapter's own transaction, after the
    *   operations were validated: a merged transaction must not fail on another caller's input).
-   * @param maxOperations - the most operations of one merged transaction; a transaction with
-   *   this many or more is sent alone.
+   * @param openMeter - a new meter for each merged transaction: a transaction joins a merge only
+   *   when the meter takes it (see {@link TransactionMeter}); one the meter takes on its own only is
+   *   sent alone.
    */
   constructor(
     private readonly commit: (operations: readonly RegistryTransactionOperation[]) => Promise<void>,
-    private readonly maxOperations: number,
-  ) {
-    if (!Number.isInteger(maxOperations) || maxOperations < 1)
-      throw new TypeError(
-        `TransactionCoalescer 'maxOperations' must be an integer >= 1, got ${maxOperations}`,
-      );
-  }
+    private readonly openMeter: () => TransactionMeter,
+  ) {}
 
   /**
    * Runs `operations` as one transaction, merged with the others asked for in this event-loop turn.
@@ -54,7 +50,6 @@ export class TransactionCoalescer {
    * @throws whatever `commit` throws for this transaction (see the module for merged failures).
    */
   execute(operations: readonly RegistryTransactionOperation[]): Promise<void> {
-    if (operations.length >= this.maxOperations) return this.commit(operations);
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ operations, resolve, reject });
       if (this.#scheduled) return;
@@ -68,18 +63,18 @@ export class TransactionCoalescer {
     const pending = this.#pending;
     this.#pending = [];
     let batch: Pending[] = [];
-    let size = 0;
+    let meter = this.openMeter();
     const keys = new KeySet();
     for (const transaction of pending) {
-      const full = size + transaction.operations.length > this.maxOperations;
-      if (batch.length > 0 && (full || transaction.operations.some((op) => keys.overlaps(op.key)))) {
+      const overlaps = batch.length > 0 && transaction.operations.some((op) => keys.overlaps(op.key));
+      if (overlaps || !meter.tryAdd(transaction.operations)) {
         void this.#send(batch);
         batch = [];
-        size = 0;
         keys.clear();
+        meter = this.openMeter();
+        meter.tryAdd(transaction.operations);
       }
       batch.push(transaction);
-      size += transaction.operations.length;
       for (const operation of transaction.operations) keys.add(operation.key);
     }
     if (batch.length > 0) void this.#send(batch);

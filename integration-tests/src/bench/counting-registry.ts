@@ -14,6 +14,7 @@ import type {
   RegistryTransactionOperation,
   RegistryUnwatch,
   RegistryWatchListener,
+  TransactionMeter,
 } from '@elasticjob-ts/core';
 
 /** Methods of the contract that talk to the registry (counted). */
@@ -197,6 +198,11 @@ export class CountingRegistryCenter implements CoordinatorRegistryCenter {
     this.#count('executeInTransaction');
     this.#transactionOps += operations.length;
     return this.#delegate.executeInTransaction(operations);
+  }
+
+  /** The delegate's meter (not counted: it makes no request). */
+  get openTransactionMeter(): (() => TransactionMeter) | undefined {
+    return this.#delegate.openTransactionMeter?.bind(this.#delegate);
   }
 
   executeInLeader<T>(

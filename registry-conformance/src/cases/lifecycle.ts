@@ -14,7 +14,13 @@ import { BASE_TEST_TIMEOUT_MS } from './common.js';
 /** Every contract method that needs a started client. */
 type KeyedMethod = Exclude<
   keyof CoordinatorRegistryCenter,
-  'start' | 'close' | 'addConnectionStateListener' | 'confirmSession' | 'capabilities' | 'namespace'
+  | 'start'
+  | 'close'
+  | 'addConnectionStateListener'
+  | 'confirmSession'
+  | 'capabilities'
+  | 'namespace'
+  | 'openTransactionMeter'
 >;
 
 /** One call per keyed method, with `key` as its path argument; the callback must never run. */

@@ -5,10 +5,12 @@
  *
  * @module
  */
-import type {
-  CoordinatorRegistryCenter,
-  RegistryErrorCode,
-  RegistryTransactionOperation,
+import {
+  type CoordinatorRegistryCenter,
+  CountingTransactionMeter,
+  type RegistryErrorCode,
+  type RegistryTransactionOperation,
+  type TransactionMeter,
 } from '@elasticjob-ts/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -433,6 +435,96 @@ export function defineTransactionTests(ctx: ConformanceContext): void {
         const keys = Array.from({ length: size }, (_, i) => ctx.path('big', `n${i}`));
         await client.executeInTransaction(keys.map((key) => ({ type: 'create', key, value: 'v' })));
         expect((await client.getChildrenKeys(ctx.path('big'))).length).toBe(size);
+      },
+      timeout,
+    );
+
+    it(
+      'transactions packed by the meter (openTransactionMeter, else maxTransactionOperations) commit whole',
+      async () => {
+        const client = await ctx.client();
+        const open = (): TransactionMeter =>
+          client.openTransactionMeter?.() ??
+          new CountingTransactionMeter(ctx.capabilities.maxTransactionOperations ?? 40);
+        /** Packs groups into transactions the way the kernel does: a new one when the meter refuses. */
+        const pack = (
+          groups: readonly RegistryTransactionOperation[][],
+        ): RegistryTransactionOperation[][] => {
+          const transactions: RegistryTransactionOperation[][] = [];
+          let meter = open();
+          let transaction: RegistryTransactionOperation[] = [];
+          for (const group of groups) {
+            if (!meter.tryAdd(group)) {
+              transactions.push(transaction);
+              transaction = [];
+              meter = open();
+              expect(meter.tryAdd(group)).toBe(true);
+            }
+            transaction.push(...group);
+          }
+          transactions.push(transaction);
+          return transactions;
+        };
+        const run = async (groups: readonly RegistryTransactionOperation[][]) => {
+          const transactions = pack(groups);
+          // More than one transaction (600 items exceed every adapter's bound at each step), and
+          // more than one group in each.
+          expect(transactions.length).toBeGreaterThan(1);
+          expect(transactions.length).toBeLessThan(groups.length / 2);
+          for (const transaction of transactions) await client.executeInTransaction(transaction);
+        };
+        const items = Array.from({ length: 600 }, (_, i) => i);
+        const node = (item: number, name?: string) =>
+          name === undefined ? ctx.path('packed', `${item}`) : ctx.path('packed', `${item}`, name);
+        await client.persist(ctx.path('packed'), '');
+        // Setup, then an admission's shape (ownership check, running mark, fencing compare-and-set),
+        // then a clear's (check and delete of the mark).
+        await run(
+          items.map((item) => [
+            { type: 'create', key: node(item) },
+            { type: 'create', key: node(item, 'instance'), value: 'me' },
+            { type: 'create', key: node(item, 'fencing'), value: '0' },
+          ]),
+        );
+        await run(
+          items.map((item) => [
+            { type: 'check', key: node(item, 'instance'), value: 'me' },
+            { type: 'create', key: node(item, 'running'), value: 'me' },
+            { type: 'check', key: node(item, 'fencing'), value: '0' },
+            { type: 'update', key: node(item, 'fencing'), value: '1' },
+          ]),
+        );
+        for (const item of [0, 300, 599]) {
+          expect(await client.getDirectly(node(item, 'running'))).toBe('me');
+          expect(await client.getDirectly(node(item, 'fencing'))).toBe('1');
+        }
+        await run(
+          items.map((item) => [
+            { type: 'check', key: node(item, 'running'), value: 'me' },
+            { type: 'delete', key: node(item, 'running') },
+          ]),
+        );
+        for (const item of [0, 300, 599]) expect(await client.isExisted(node(item, 'running'))).toBe(false);
+        // A refused group leaves the meter as it was; an empty meter takes any group.
+        const meter = open();
+        let added = 0;
+        while (
+          meter.tryAdd([
+            { type: 'check', key: node(added % items.length, 'instance') },
+            { type: 'create', key: ctx.path('packed', `n${added}`) },
+          ])
+        )
+          added++;
+        expect(added).toBeGreaterThan(1);
+        const size = meter.size;
+        expect(size).toBe(2 * added);
+        expect(meter.tryAdd(items.map((item) => ({ type: 'check', key: node(item) })))).toBe(false);
+        expect(meter.size).toBe(size);
+        const huge = Array.from(
+          { length: 2_000 },
+          (_, i): RegistryTransactionOperation => ({ type: 'check', key: node(i % items.length) }),
+        );
+        expect(open().tryAdd(huge)).toBe(true);
       },
       timeout,
     );

@@ -26,7 +26,7 @@ import { RegistryError } from '../../registry/registry-error.js';
 import type { ServerService } from '../instance/server-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
-import { maxTransactionOperations } from '../transaction-chunks.js';
+import { openTransactionMeter } from '../transaction-chunks.js';
 import {
   type FencingStamp,
   fireAlreadyServed,
@@ -145,7 +145,12 @@ export class AdmissionService {
       type: 'check',
       key: this.context.paths.instance(this.context.instance.jobInstanceId),
     };
-    const room = Math.max(1, maxTransactionOperations(this.context.registry) - 1);
+    const withFence = () => {
+      const meter = openTransactionMeter(this.context.registry);
+      meter.tryAdd([fence]);
+      return meter;
+    };
+    let meter = withFence();
     let chunk: ItemPlan[] = [];
     let operations: RegistryTransactionOperation[] = [fence];
     const flush = async () => {
@@ -154,6 +159,7 @@ export class AdmissionService {
       const transaction = operations;
       chunk = [];
       operations = [fence];
+      meter = withFence();
       try {
         await this.context.registry.executeInTransaction(transaction);
         for (const plan of batch) {
@@ -178,8 +184,12 @@ export class AdmissionService {
       }
     };
     for (const plan of plans) {
-      // `operations` holds the fence and the chunk's operations.
-      if (operations.length - 1 + plan.ops.length > room) await flush();
+      // `operations` holds the fence and the chunk's operations; a plan the meter refuses beside
+      // the fence alone still goes (alone), and the registry's refusal decides.
+      if (!meter.tryAdd(plan.ops) && chunk.length > 0) {
+        await flush();
+        meter.tryAdd(plan.ops);
+      }
       chunk.push(plan);
       operations.push(...plan.ops);
     }
