@@ -183,12 +183,14 @@ export class AdmissionService {
         );
       }
     };
+    /** The chunk holds a plan the meter refused beside the fence alone: it goes alone. */
+    let full = false;
     for (const plan of plans) {
-      // `operations` holds the fence and the chunk's operations; a plan the meter refuses beside
-      // the fence alone still goes (alone), and the registry's refusal decides.
-      if (!meter.tryAdd(plan.ops) && chunk.length > 0) {
+      // `operations` holds the fence and the chunk's operations.
+      if (full || !meter.tryAdd(plan.ops)) {
         await flush();
-        meter.tryAdd(plan.ops);
+        // Refused beside the fence alone: it still goes, alone, and the registry's refusal decides.
+        full = !meter.tryAdd(plan.ops);
       }
       chunk.push(plan);
       operations.push(...plan.ops);
