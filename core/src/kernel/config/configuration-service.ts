@@ -101,7 +101,12 @@ export class ConfigurationService {
   }
 
   /**
-   * Writes or adopts the configuration per ElasticJob's startup rule.
+   * Writes or adopts the configuration per ElasticJob's startup rule (`ConfigurationService.persist`
+   * of elasticjob-lite-core): the local one is written when the registry holds none or
+   * `overwrite` is set, else the registry's is adopted; the job root holds the job class name.
+   * A node that already holds what would be written is not written again, so that restarting
+   * instances with `overwrite` and an unchanged configuration sends the other instances no
+   * configuration event (and the registry no write).
    *
    * @throws {JobSetupError} on a job class conflict or an invalid registry copy.
    */
@@ -115,9 +120,9 @@ export class ConfigurationService {
     }
     const existing = await registry.getDirectly(paths.config);
     if (existing === undefined || this.local.overwrite) {
-      await registry.persist(paths.root, this.jobClassName);
+      if (rootValue !== this.jobClassName) await registry.persist(paths.root, this.jobClassName);
       const yaml = toJobConfigurationYaml(this.local);
-      await registry.persist(paths.config, yaml);
+      if (existing !== yaml) await registry.persist(paths.config, yaml);
       this.#current = this.local;
       this.#appliedYaml = yaml;
       return;
