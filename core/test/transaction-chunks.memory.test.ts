@@ -7,7 +7,7 @@
 import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryCapabilities, RegistryTransactionOperation, TransactionMeter } from '../src/index.js';
-import { executeGroupsInChunks, executeInChunks } from '../src/kernel/transaction-chunks.js';
+import { executeGroupsInChunks, executeInChunks, packGroups } from '../src/kernel/transaction-chunks.js';
 
 /** Takes groups while the transaction touches at most `maxKeys` distinct keys. */
 class DistinctKeyMeter implements TransactionMeter {
@@ -123,5 +123,19 @@ describe('executeInChunks', () => {
       last: [{ type: 'delete', key: '/j/gate' }],
     });
     expect(registry.transactions).toEqual([['check /j', 'create /j/a', 'create /j/b', 'delete /j/gate']]);
+  });
+});
+
+describe('packGroups', () => {
+  it('gives a group the meter refuses beside the prefix alone a transaction of its own, and packs the next ones anew', async () => {
+    const registry = await started({ maxKeys: 3 });
+    const prefix: RegistryTransactionOperation[] = [{ type: 'check', key: '/j' }];
+    const large = ['a', 'b', 'c'].map(create);
+    expect(packGroups(registry, [[create('x')], large, [create('y')], [create('z')]], prefix)).toEqual([
+      [0],
+      [1],
+      [2, 3],
+    ]);
+    expect(packGroups(registry, [], prefix)).toEqual([]);
   });
 });

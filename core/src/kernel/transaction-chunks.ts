@@ -39,6 +39,44 @@ export function openTransactionMeter(registry: CoordinatorRegistryCenter): Trans
 }
 
 /**
+ * Packs groups of operations (each must commit whole) into as few transactions as the registry's
+ * meter takes, each transaction behind `prefix`, in order. A group the meter refuses even beside
+ * the prefix alone gets a transaction of its own (and the registry's refusal decides).
+ *
+ * @param registry - the registry whose meter sizes the transactions.
+ * @param groups - the groups, in order.
+ * @param prefix - operations every transaction starts with (e.g. a fencing `check`).
+ * @returns the indexes of the groups of each transaction, in order.
+ */
+export function packGroups(
+  registry: CoordinatorRegistryCenter,
+  groups: readonly (readonly RegistryTransactionOperation[])[],
+  prefix: readonly RegistryTransactionOperation[] = [],
+): number[][] {
+  const withPrefix = () => {
+    const meter = openTransactionMeter(registry);
+    meter.tryAdd(prefix);
+    return meter;
+  };
+  const chunks: number[][] = [];
+  let chunk: number[] = [];
+  let meter = withPrefix();
+  /** The chunk holds a group the meter refused beside the prefix alone. */
+  let full = false;
+  for (const [i, group] of groups.entries()) {
+    if (full || !meter.tryAdd(group)) {
+      if (chunk.length > 0) chunks.push(chunk);
+      chunk = [];
+      meter = withPrefix();
+      full = !meter.tryAdd(group);
+    }
+    chunk.push(i);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
  * Runs `operations` in as few transactions as the registry's meter allows, each prefixed by
  * `prefix` (e.g. a `check` of the job root), with `last` appended to the final one.
  *
@@ -57,86 +95,47 @@ export async function executeInChunks(
 ): Promise<void> {
   const prefix = options.prefix ?? [];
   const last = options.last ?? [];
-  const chunks: RegistryTransactionOperation[][] = [];
-  let chunk: RegistryTransactionOperation[] = [];
-  const withPrefix = () => {
-    const meter = openTransactionMeter(registry);
-    meter.tryAdd(prefix);
-    return meter;
-  };
-  let meter = withPrefix();
-  const add = (group: readonly RegistryTransactionOperation[]) => {
-    if (meter.tryAdd(group)) {
-      chunk.push(...group);
-      return;
-    }
-    if (chunk.length > 0) chunks.push(chunk);
-    chunk = [];
-    meter = withPrefix();
-    if (meter.tryAdd(group)) chunk.push(...group);
-    else {
-      // Too large beside the prefix even alone: it goes alone, and the registry refuses it.
-      chunks.push([...group]);
-      meter = withPrefix();
-    }
-  };
-  for (const operation of operations) add([operation]);
-  if (last.length > 0) add(last);
-  chunks.push(chunk);
-  for (const operations of chunks) {
-    if (operations.length === 0) continue;
-    await registry.executeInTransaction([...prefix, ...operations]);
+  const groups = operations.map((operation) => [operation]);
+  if (last.length > 0) groups.push([...last]);
+  for (const chunk of packGroups(registry, groups, prefix)) {
+    await registry.executeInTransaction([...prefix, ...chunk.flatMap((i) => groups[i] ?? [])]);
   }
 }
 
 /**
  * Runs groups of operations that must each commit whole (one item's conditional writes), as few
- * transactions as possible: groups are packed into chunks the registry's meter takes; when a
- * chunk fails on a condition, each of its groups is retried alone, so one item whose state
- * changed does not hold back the others.
+ * transactions as possible ({@link packGroups}); when a transaction fails on a condition, each of
+ * its groups is retried alone, so one item whose state changed does not hold back the others.
  *
  * @param registry - the registry.
  * @param groups - the groups, in order; a group too large for one transaction goes alone (and
  *   the registry refuses it).
- * @returns for each group, whether it committed.
+ * @returns for each group, whether it committed (an empty group: yes).
  * @throws {RegistryError} other than `TRANSACTION_FAILED` (connection loss, session expiry).
  */
 export async function executeGroupsInChunks(
   registry: CoordinatorRegistryCenter,
   groups: readonly (readonly RegistryTransactionOperation[])[],
 ): Promise<boolean[]> {
-  const committed = groups.map(() => false);
-  let chunk: number[] = [];
-  /** The operations of the groups in `chunk`, in order. */
-  let operations: RegistryTransactionOperation[] = [];
-  let meter = openTransactionMeter(registry);
-  const flush = async () => {
-    const indexes = chunk;
-    const transaction = operations;
-    chunk = [];
-    operations = [];
-    meter = openTransactionMeter(registry);
-    if (indexes.length === 0) return;
-    if (await tryTransaction(registry, transaction)) {
+  const committed = groups.map((group) => group.length === 0);
+  const nonEmpty = groups.flatMap((group, i) => (group.length > 0 ? [i] : []));
+  const packed = packGroups(
+    registry,
+    nonEmpty.map((i) => groups[i] ?? []),
+  );
+  for (const chunk of packed) {
+    const indexes = chunk.map((j) => nonEmpty[j] as number);
+    if (
+      await tryTransaction(
+        registry,
+        indexes.flatMap((i) => groups[i] ?? []),
+      )
+    ) {
       for (const i of indexes) committed[i] = true;
-      return;
+    } else if (indexes.length > 1) {
+      for (const i of indexes) committed[i] = await tryTransaction(registry, groups[i] ?? []);
     }
-    if (indexes.length === 1) return;
-    for (const i of indexes) committed[i] = await tryTransaction(registry, groups[i] ?? []);
-  };
-  for (const [i, group] of groups.entries()) {
-    if (group.length === 0) {
-      committed[i] = true;
-      continue;
-    }
-    if (!meter.tryAdd(group)) {
-      await flush();
-      meter.tryAdd(group);
-    }
-    chunk.push(i);
-    operations.push(...group);
   }
-  await flush();
   return committed;
 }
 

@@ -26,7 +26,7 @@ import { RegistryError } from '../../registry/registry-error.js';
 import type { ServerService } from '../instance/server-service.js';
 import type { SessionService } from '../instance/session-service.js';
 import type { JobContext } from '../job-context.js';
-import { openTransactionMeter } from '../transaction-chunks.js';
+import { packGroups } from '../transaction-chunks.js';
 import {
   type FencingStamp,
   fireAlreadyServed,
@@ -145,23 +145,15 @@ export class AdmissionService {
       type: 'check',
       key: this.context.paths.instance(this.context.instance.jobInstanceId),
     };
-    const withFence = () => {
-      const meter = openTransactionMeter(this.context.registry);
-      meter.tryAdd([fence]);
-      return meter;
-    };
-    let meter = withFence();
-    let chunk: ItemPlan[] = [];
-    let operations: RegistryTransactionOperation[] = [fence];
-    const flush = async () => {
-      if (chunk.length === 0) return;
-      const batch = chunk;
-      const transaction = operations;
-      chunk = [];
-      operations = [fence];
-      meter = withFence();
+    // Packed behind the fence as the registry's meter allows; transactions run one after another.
+    for (const chunk of packGroups(
+      this.context.registry,
+      plans.map((plan) => plan.ops),
+      [fence],
+    )) {
+      const batch = chunk.map((i) => plans[i] as ItemPlan);
       try {
-        await this.context.registry.executeInTransaction(transaction);
+        await this.context.registry.executeInTransaction([fence, ...batch.flatMap((plan) => plan.ops)]);
         for (const plan of batch) {
           admitted.set(plan.item, plan.stamp);
           this.ownWrites.admitted(plan.item, plan.stamp, me);
@@ -172,7 +164,7 @@ export class AdmissionService {
         if (!RegistryError.is(error, 'TRANSACTION_FAILED')) throw error;
         if (error.failedOperationIndex === 0) {
           for (const plan of batch) refused.set(plan.item, 'own instance node is gone (session ended)');
-          return;
+          continue;
         }
         await this.#admitEachDirectly(
           mode,
@@ -182,20 +174,7 @@ export class AdmissionService {
           refused,
         );
       }
-    };
-    /** The chunk holds a plan the meter refused beside the fence alone: it goes alone. */
-    let full = false;
-    for (const plan of plans) {
-      // `operations` holds the fence and the chunk's operations.
-      if (full || !meter.tryAdd(plan.ops)) {
-        await flush();
-        // Refused beside the fence alone: it still goes, alone, and the registry's refusal decides.
-        full = !meter.tryAdd(plan.ops);
-      }
-      chunk.push(plan);
-      operations.push(...plan.ops);
     }
-    await flush();
     if (direct.length > 0)
       await this.#admitEachDirectly(mode, direct, { fence, scheduledFireTimeMs }, admitted, refused);
     if (epoch !== this.session.epoch && admitted.size > 0) {
