@@ -16,6 +16,7 @@ import { createDefaultLogger, type Logger } from '../logging/logger.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 import { ConditionWaiters } from './condition-waiters.js';
 import { ConfigurationService } from './config/configuration-service.js';
+import { CoordinationQueue, type CoordinationTurn } from './coordination-queue.js';
 import { LeaderService } from './election/leader-service.js';
 import { AdmissionService } from './execution/admission-service.js';
 import { ExecutionService } from './execution/execution-service.js';
@@ -63,6 +64,10 @@ export class JobRunner {
   readonly #session: SessionService;
   readonly #leader: LeaderService;
   readonly #sharding: ShardingService;
+  /** This job's turn on the process's coordination queue (elections, resharding passes). */
+  readonly #turn: CoordinationTurn;
+  /** The pending election of this instance, if any (callers join it). */
+  #election: Promise<void> | undefined;
   readonly #failover: FailoverCoordinator;
   readonly #guarantee: GuaranteeService;
   readonly #lanes: RunLanes;
@@ -136,7 +141,11 @@ export class JobRunner {
     const track = (work: Promise<unknown>) => this.#track(work);
     this.#servers = new ServerService(context);
     this.#leader = new LeaderService(context, this.#servers);
-    this.#sharding = new ShardingService(context, this.#servers, this.#leader);
+    // Elections and reshardings of this process's jobs take turns, the job firing soonest first.
+    const coordination = CoordinationQueue.of(this.#timers);
+    this.#turn = (task, dueMs) =>
+      coordination.run(dueMs ?? this.#fires.nextFireTimeMs ?? Number.POSITIVE_INFINITY, task);
+    this.#sharding = new ShardingService(context, this.#servers, this.#leader, this.#turn);
     this.#session = new SessionService(
       context,
       this.#servers,
@@ -186,6 +195,9 @@ export class JobRunner {
       {
         failoverReservedSlots: reserved,
         reshardingWaitTimeoutMs,
+        awaitLeader: async () => {
+          await withinMs(this.#timers.clock, this.#electIfNeeded(), reshardingWaitTimeoutMs);
+        },
         poolSize: () => this.#config.poolSize(),
         onIdle: () => this.#failover.tryFailover(),
         onRunEnded: () => {
@@ -311,20 +323,31 @@ export class JobRunner {
       this.#router.reshardInBackground(afterLoss);
   }
 
-  async #electIfNeeded(): Promise<void> {
+  /**
+   * Elects when the job has no leader, in the job's turn; a call while an election is pending joins
+   * it. Never rejects (a failed election is logged; the next leader event or fire tries again).
+   */
+  #electIfNeeded(): Promise<void> {
     if (
       this.#state !== 'STARTED' ||
       this.#session.suspended ||
       this.#leader.hasLeader() ||
       this.#router.serverDisabled()
     )
-      return;
-    try {
-      const leader = await this.#leader.electLeader();
-      if (leader && this.#sharding.needsResharding()) this.#router.reshardInBackground();
-    } catch (error) {
-      this.#logger.error({ err: error }, 'leader election failed');
-    }
+      return Promise.resolve();
+    if (this.#election !== undefined) return this.#election;
+    const election = (async () => {
+      try {
+        const leader = await this.#turn(() => this.#leader.electLeader());
+        if (leader && this.#sharding.needsResharding()) this.#router.reshardInBackground();
+      } catch (error) {
+        this.#logger.error({ err: error }, 'leader election failed');
+      }
+    })().finally(() => {
+      if (this.#election === election) this.#election = undefined;
+    });
+    this.#election = election;
+    return election;
   }
 
   async #handleError(error: unknown): Promise<void> {

@@ -17,8 +17,14 @@ import type { RunAbortReason, RunExecutor, RunKind } from './run-executor.js';
 export interface RunLanesOptions {
   /** Items this instance may run as failover beside its own run. */
   readonly failoverReservedSlots: number;
-  /** Bound of a normal run's wait for a pending resharding, in ms. */
+  /** Bound of a normal run's wait for a pending election or resharding, in ms. */
   readonly reshardingWaitTimeoutMs: number;
+  /**
+   * Resolves once the job has a leader: at once when it has one, else when an election of this
+   * instance ends (started or joined; bounded by {@link reshardingWaitTimeoutMs}). ElasticJob's
+   * `LeaderService.isLeaderUntilBlock` before each run's sharding.
+   */
+  awaitLeader(): Promise<void>;
   /** The executor pool size (items of one run executed at once). */
   poolSize(): number;
   /** Called when a lane becomes idle (failover claims may use the capacity). */
@@ -228,8 +234,14 @@ export class RunLanes {
     try {
       const fromFire = this.#misfireFromFire;
       if (kind === 'MISFIRE') this.#misfireFromFire = this.#pendingMisfire = false;
-      if (this.sharding.isNeedSharding()) {
-        const settled = await this.sharding.waitUntilSharded(this.options.reshardingWaitTimeoutMs);
+      // A run needs the assignment of the current membership: the leader a gone one left is
+      // elected, and a resharding the leader has not started yet is done first; both within one
+      // `reshardingWaitTimeoutMs`.
+      const deadline = this.context.clock.now() + this.options.reshardingWaitTimeoutMs;
+      await this.options.awaitLeader();
+      if (this.sharding.reshardingPending()) {
+        const remaining = Math.max(0, deadline - this.context.clock.now());
+        const settled = await this.sharding.waitUntilSharded(remaining);
         if (!settled)
           this.context.logger.warn('resharding still pending: running on the assignment as committed');
       }

@@ -14,9 +14,10 @@
 import type { JobInstance } from '../../instance/index.js';
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
 import { RegistryError } from '../../registry/registry-error.js';
+import type { CoordinationTurn } from '../coordination-queue.js';
 import type { LeaderService } from '../election/leader-service.js';
 import type { ServerService } from '../instance/server-service.js';
-import type { JobContext } from '../job-context.js';
+import { type JobContext, withinMs } from '../job-context.js';
 import { executeInChunks } from '../transaction-chunks.js';
 import { planAssignment, readAvailableInstances, registryHoldsAssignment } from './assignment-plan.js';
 import { removedItemOps } from './removed-items.js';
@@ -31,6 +32,8 @@ const MAX_RESHARDING_ATTEMPTS = 5;
 export class ShardingService {
   #requested = false;
   #forced = false;
+  /** A fire waits for the requested pass: it goes first in the coordination queue. */
+  #urgent = false;
   #retryDelayMs = 0;
   #retryTimer: { cancel(): void } | undefined;
   #loop: Promise<void> | undefined;
@@ -43,6 +46,7 @@ export class ShardingService {
     private readonly context: JobContext,
     private readonly servers: ServerService,
     private readonly leader: LeaderService,
+    private readonly turn: CoordinationTurn,
   ) {}
 
   /** Whether the resharding flag `leader/sharding/necessary` is set (cache). */
@@ -63,52 +67,72 @@ export class ShardingService {
    * @param force - reshard even if the current assignment looks valid (membership, server or
    *   total-count changes: ElasticJob's `setReshardingFlag`); otherwise only when
    *   {@link needsResharding}.
+   * @param urgent - a fire waits for it: the pass goes ahead of the reshardings of jobs that fire
+   *   later (see `coordination-queue.ts`); otherwise it is due at the job's next fire.
    * @returns resolves when the resharding loop that covers this request has finished.
    */
-  requestResharding(force = false): Promise<void> {
+  requestResharding(force = false, urgent = false): Promise<void> {
     this.#requested = true;
     if (force) this.#forced = true;
-    if (this.#loop === undefined) {
-      // Cleared in `finally`, never inside the passes: passes that end before their first await
-      // (this instance not yet the leader in the cache) would clear it before this assignment, and
-      // the settled promise kept here would then swallow every later request.
-      const loop: Promise<void> = this.#passes().finally(() => {
-        if (this.#loop === loop) this.#loop = undefined;
-      });
-      this.#loop = loop;
-    }
+    if (urgent) this.#urgent = true;
+    this.#loop ??= this.#passes();
     return this.#loop;
   }
 
-  /** Resharding passes while requests keep arriving (see {@link requestResharding}). */
+  /**
+   * Resharding passes while requests keep arriving (see {@link requestResharding}). The loop
+   * clears `#loop` in the same turn of the event loop as its last look at `#requested`: a request
+   * arriving after that look starts a new loop. (Clearing it in a `.finally()` of the returned
+   * promise left a few microtasks in between, in which a request could join a loop that had
+   * already decided to end, and be lost.)
+   */
   async #passes(): Promise<void> {
+    await undefined; // the caller assigns `#loop` before the first look
     // Right after a commit the cached assignment may still be the previous one: a request
     // that is not forced (a flag event, possibly of this pass's own write) then only checks
     // the flag. Membership changes after the commit come with forced requests of their own.
     let justCommitted = false;
-    while (this.#requested && !this.context.isShutdown()) {
-      this.#requested = false;
-      const forced = this.#forced;
-      this.#forced = false;
-      if (!this.leader.isLeader()) break;
-      if (!forced && !(await this.#needsReshardingNow(justCommitted))) continue;
-      let committed: boolean;
-      try {
-        committed = await this.#reshard();
-        this.#retryDelayMs = 0;
-      } catch (error) {
-        this.#scheduleRetry();
-        throw error;
+    try {
+      while (this.#requested && !this.context.isShutdown()) {
+        this.#requested = false;
+        const forced = this.#forced;
+        this.#forced = false;
+        const due = this.#urgent ? this.context.clock.now() : undefined;
+        this.#urgent = false;
+        if (!this.leader.isLeader()) break;
+        const passed = await this.turn(() => this.#pass(forced, justCommitted), due);
+        if (passed !== undefined) justCommitted = passed;
       }
-      justCommitted = committed;
-      if (!committed) continue;
-      // A flag set again after the commit (a returning instance) asks for one more. Read
-      // directly: the cache may still show the flag this pass wrote, its deletion late.
-      if (await this.context.registry.isExisted(this.context.paths.shardingNecessary)) {
-        this.#requested = true;
-        this.#forced = true;
-      }
+    } finally {
+      this.#loop = undefined; // in the same turn as the last look at `#requested`
     }
+  }
+
+  /**
+   * One resharding pass (in the job's turn on the coordination queue).
+   *
+   * @returns whether it committed a resharding; `undefined` when none was needed (or this instance
+   *   no longer leads, or the job shut down while the pass waited for its turn).
+   */
+  async #pass(forced: boolean, justCommitted: boolean): Promise<boolean | undefined> {
+    if (this.context.isShutdown() || !this.leader.isLeader()) return undefined;
+    if (!forced && !(await this.#needsReshardingNow(justCommitted))) return undefined;
+    let committed: boolean;
+    try {
+      committed = await this.#reshard();
+      this.#retryDelayMs = 0;
+    } catch (error) {
+      this.#scheduleRetry();
+      throw error;
+    }
+    if (!committed) return false;
+    // A flag set again after the commit (a returning instance) asks for one more. Read
+    // directly: the cache may still show the flag this pass wrote, its deletion late.
+    if (await this.context.registry.isExisted(this.context.paths.shardingNecessary)) {
+      this.#requested = true;
+      this.#forced = true;
+    }
+    return true;
   }
 
   /** After a failed resharding: try again after 1 s, doubling up to 30 s, until one succeeds. */
@@ -142,6 +166,15 @@ export class ShardingService {
    */
   needsResharding(): boolean {
     return this.isNeedSharding() || this.#assignmentNeedsResharding();
+  }
+
+  /**
+   * Whether a run must wait for a resharding: the flag is set, or this instance leads and its
+   * assignment needs one that has not started yet (a membership change whose pass waits for its
+   * turn). Cache only.
+   */
+  reshardingPending(): boolean {
+    return this.isNeedSharding() || (this.leader.isLeader() && this.#assignmentNeedsResharding());
   }
 
   /**
@@ -322,12 +355,15 @@ export class ShardingService {
    * @returns `false` when resharding is still pending after the timeout.
    */
   async waitUntilSharded(timeoutMs: number): Promise<boolean> {
+    const deadline = this.context.clock.now() + timeoutMs;
     if (this.leader.isLeader() && this.needsResharding()) {
-      await this.requestResharding().catch((error: unknown) => {
+      // Bounded too: the pass may wait for its turn behind other jobs' passes.
+      const pass = this.requestResharding(false, true).catch((error: unknown) => {
         this.context.logger.error({ err: error }, 'resharding failed');
       });
+      await withinMs(this.context.clock, pass, timeoutMs);
     }
-    return this.waitForFlagCleared(timeoutMs);
+    return this.waitForFlagCleared(Math.max(0, deadline - this.context.clock.now()));
   }
 
   /**
