@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { DueHeap } from './due-heap.js';
 import type { TimerService } from './timer-service.js';
 
 /** Elections and reshardings one process runs at once, at most. */
@@ -47,8 +48,7 @@ interface Waiting {
 export class CoordinationQueue {
   #running = 0;
   #seq = 0;
-  /** A binary min-heap on (`dueMs`, `seq`). */
-  readonly #heap: Waiting[] = [];
+  readonly #heap = new DueHeap<Waiting>();
 
   /**
    * @param maxConcurrent - tasks running at once, at most (an integer ≥ 1).
@@ -88,7 +88,7 @@ export class CoordinationQueue {
 
   /** Tasks waiting for their turn. */
   get waiting(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /**
@@ -102,51 +102,14 @@ export class CoordinationQueue {
    */
   async run<T>(dueMs: number, task: () => Promise<T>): Promise<T> {
     if (this.#running < this.maxConcurrent) this.#running += 1;
-    else await new Promise<void>((start) => this.#push({ dueMs, seq: this.#seq++, start }));
+    else await new Promise<void>((start) => this.#heap.push({ dueMs, seq: this.#seq++, start }));
     try {
       return await task();
     } finally {
-      const next = this.#pop();
+      const next = this.#heap.pop();
       // The slot passes to the most urgent waiting task, or is freed.
       if (next !== undefined) next.start();
       else this.#running -= 1;
     }
   }
-
-  #push(entry: Waiting): void {
-    const heap = this.#heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(entry, heap[parent] as Waiting)) break;
-      heap[i] = heap[parent] as Waiting;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  #pop(): Waiting | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child =
-        right < heap.length && before(heap[right] as Waiting, heap[left] as Waiting) ? right : left;
-      if (!before(heap[child] as Waiting, last)) break;
-      heap[i] = heap[child] as Waiting;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
-  }
-}
-
-function before(a: Waiting, b: Waiting): boolean {
-  return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Clock, type ClockTimer, systemClock } from '../time/clock.js';
+import { DueHeap } from './due-heap.js';
 
 /** A scheduled callback; `cancel()` is idempotent. */
 export interface ScheduledTimer {
@@ -37,7 +38,7 @@ class Entry implements ScheduledTimer {
 export class TimerService {
   readonly clock: Clock;
   readonly #onError: (error: unknown) => void;
-  #heap: Entry[] = [];
+  readonly #heap = new DueHeap<Entry>();
   #seq = 0;
   #armed: { dueMs: number; timer: ClockTimer } | undefined;
   /** Re-arms after a cancellation (one function for every entry). */
@@ -60,7 +61,7 @@ export class TimerService {
 
   /** Number of pending callbacks. */
   get size(): number {
-    return this.#heap.filter((entry) => !entry.cancelled).length;
+    return this.#heap.entries().filter((entry) => !entry.cancelled).length;
   }
 
   /**
@@ -72,14 +73,14 @@ export class TimerService {
    */
   scheduleAt(dueMs: number, callback: () => void): ScheduledTimer {
     const entry = new Entry(dueMs, this.#seq++, callback, this.#rearm);
-    this.#push(entry);
+    this.#heap.push(entry);
     this.#arm();
     return entry;
   }
 
   #arm(): void {
-    while (this.#heap[0]?.cancelled) this.#pop();
-    const head = this.#heap[0];
+    while (this.#heap.peek()?.cancelled) this.#heap.pop();
+    const head = this.#heap.peek();
     if (head === undefined) {
       this.#armed?.timer.cancel();
       this.#armed = undefined;
@@ -96,14 +97,13 @@ export class TimerService {
     this.#armed = undefined;
     const now = this.clock.now();
     const due: Entry[] = [];
-    while (this.#heap.length > 0) {
-      const head = this.#heap[0] as Entry;
+    for (let head = this.#heap.peek(); head !== undefined; head = this.#heap.peek()) {
       if (head.cancelled) {
-        this.#pop();
+        this.#heap.pop();
         continue;
       }
       if (head.dueMs > now) break;
-      due.push(this.#pop() as Entry);
+      due.push(this.#heap.pop() as Entry);
     }
     for (const entry of due) {
       entry.cancelled = true;
@@ -114,49 +114,6 @@ export class TimerService {
       }
     }
     this.#arm();
-  }
-
-  #less(a: Entry, b: Entry): boolean {
-    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
-  }
-
-  #push(entry: Entry): void {
-    const heap = this.#heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const child = heap[i] as Entry;
-      const above = heap[parent] as Entry;
-      if (!this.#less(child, above)) break;
-      heap[i] = above; // swapped through locals: a destructuring swap allocated an array each step
-      heap[parent] = child;
-      i = parent;
-    }
-  }
-
-  #pop(): Entry | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last !== undefined) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if (left < heap.length && this.#less(heap[left] as Entry, heap[smallest] as Entry)) smallest = left;
-        if (right < heap.length && this.#less(heap[right] as Entry, heap[smallest] as Entry))
-          smallest = right;
-        if (smallest === i) break;
-        const moved = heap[i] as Entry;
-        heap[i] = heap[smallest] as Entry;
-        heap[smallest] = moved;
-        i = smallest;
-      }
-    }
-    return top;
   }
 }
 
