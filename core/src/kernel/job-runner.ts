@@ -196,6 +196,8 @@ export class JobRunner {
         failoverReservedSlots: reserved,
         reshardingWaitTimeoutMs,
         awaitLeader: async () => {
+          // Every run asks: the usual answer (a leader in the cache) costs no timer.
+          if (this.#leader.hasLeader()) return;
           await withinMs(this.#timers.clock, this.#electIfNeeded(), reshardingWaitTimeoutMs);
         },
         poolSize: () => this.#config.poolSize(),
