@@ -249,6 +249,40 @@ describe('job event builders', () => {
     expect(jobExecutionSucceeded(failed, 3000)).not.toHaveProperty('failureCause');
   });
 
+  it('keeps a given id and the scheduled fire time in the start and its completion copies', () => {
+    const start = createJobExecutionEvent({
+      id: 'run-7',
+      jobName: 'orders',
+      taskId: TASK_ID,
+      source: 'NORMAL_TRIGGER',
+      shardingItem: 2,
+      startTimeMs: 1000,
+      scheduledFireTimeMs: 999,
+    });
+    expect(start).toMatchObject({ id: 'run-7', scheduledFireTimeMs: 999 });
+    expect(jobExecutionSucceeded(start, 1500)).toStrictEqual({
+      ...start,
+      completeTimeMs: 1500,
+      success: true,
+    });
+    expect(jobExecutionFailed(start, 'x', 1600)).toStrictEqual({
+      ...start,
+      completeTimeMs: 1600,
+      success: false,
+      failureCause: 'x',
+    });
+    // Absent, not `undefined`, when the run serves no fire (a trigger, misfire or failover run).
+    const triggered = createJobExecutionEvent({
+      jobName: 'orders',
+      taskId: TASK_ID,
+      source: 'NORMAL_TRIGGER',
+      shardingItem: 2,
+      scheduledFireTimeMs: undefined,
+    });
+    expect(Object.keys(triggered)).not.toContain('scheduledFireTimeMs');
+    expect(Object.keys(jobExecutionSucceeded(triggered))).not.toContain('scheduledFireTimeMs');
+  });
+
   it('lets callers override ip and hostname', () => {
     expect(
       createJobExecutionEvent({
@@ -288,6 +322,22 @@ describe('job event builders', () => {
       message: "Job 'orders' execute begin.",
       creationTimeMs: 5,
     });
+    // Any iterable of items, e.g. a run's item map's keys, copied once.
+    const parameters = new Map([
+      [3, 'c'],
+      [5, undefined],
+    ]);
+    const running = createJobStatusTraceEvent({
+      id: 'status-1',
+      jobName: 'orders',
+      taskId: TASK_ID,
+      source: 'NORMAL_TRIGGER',
+      shardingItems: parameters.keys(),
+      state: 'TASK_RUNNING',
+      message: '',
+    });
+    parameters.set(7, 'd');
+    expect(running).toMatchObject({ id: 'status-1', shardingItems: [3, 5] });
     expect(jobStatusMessages.finished()).toBe('');
     expect(
       jobStatusMessages.error(

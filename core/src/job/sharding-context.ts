@@ -24,7 +24,9 @@ export interface ShardingContext {
   readonly shardingParameter: string | undefined;
   /**
    * Aborted when the run must stop: the job is shut down, or this instance lost its registry
-   * session (another instance may take the item over). Long-running jobs should check it.
+   * session (another instance may take the item over). Long-running jobs should check it. In the
+   * contexts the kernel hands over it is an accessor, made on first read: a spread copy of the
+   * context (`{ ...context }`) does not carry it, so pass the context itself or the signal.
    */
   readonly signal: AbortSignal;
   /**
@@ -73,8 +75,80 @@ export function buildTaskId(jobName: string, items: readonly number[], instanceI
   return `${jobName}@-@${items.join(',')}@-@READY@-@${instanceId}`;
 }
 
+/** The fields of a run's {@link ShardingContexts}, besides its signal. */
+export type ShardingContextsFields = Omit<ShardingContexts, 'signal'>;
+
 /**
- * The per-item context of `item` within a run.
+ * A run's {@link ShardingContexts} as the kernel builds them. `signal` is an accessor on the
+ * prototype that reads the run's signal when first asked (a run makes its `AbortSignal` only on
+ * demand), so a spread copy of the object does not carry it. A class, not an object literal with
+ * a getter: V8 builds such a literal in dictionary mode, about 1 µs per object (Node.js 20), and
+ * every run of every job makes one.
+ */
+export class RunShardingContexts implements ShardingContexts {
+  readonly taskId: string;
+  readonly jobName: string;
+  readonly shardingTotalCount: number;
+  readonly jobParameter: string;
+  readonly shardingItemParameters: ReadonlyMap<number, string | undefined>;
+  /** Set only when the run serves a fire (`declare`: no own `undefined` property otherwise). */
+  declare readonly scheduledFireTimeMs?: number;
+  readonly #run: { readonly signal: AbortSignal };
+
+  /**
+   * @param fields - the run's fields; `scheduledFireTimeMs` is left out of the object when undefined.
+   * @param run - what holds the run's signal (read on each access of {@link signal}).
+   */
+  constructor(fields: ShardingContextsFields, run: { readonly signal: AbortSignal }) {
+    this.taskId = fields.taskId;
+    this.jobName = fields.jobName;
+    this.shardingTotalCount = fields.shardingTotalCount;
+    this.jobParameter = fields.jobParameter;
+    this.shardingItemParameters = fields.shardingItemParameters;
+    if (fields.scheduledFireTimeMs !== undefined) this.scheduledFireTimeMs = fields.scheduledFireTimeMs;
+    this.#run = run;
+  }
+
+  /** The run's signal; see {@link ShardingContext.signal}. */
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
+}
+
+/** One item's {@link ShardingContext}: a class for the reason {@link RunShardingContexts} gives. */
+class ItemShardingContext implements ShardingContext {
+  readonly jobName: string;
+  readonly taskId: string;
+  readonly shardingTotalCount: number;
+  readonly jobParameter: string;
+  readonly shardingItem: number;
+  readonly shardingParameter: string | undefined;
+  readonly fencingToken: number;
+  /** Set only when the run serves a fire (`declare`: no own `undefined` property otherwise). */
+  declare readonly scheduledFireTimeMs?: number;
+  readonly #contexts: ShardingContexts;
+
+  constructor(contexts: ShardingContexts, item: number, fencingToken: number) {
+    this.jobName = contexts.jobName;
+    this.taskId = contexts.taskId;
+    this.shardingTotalCount = contexts.shardingTotalCount;
+    this.jobParameter = contexts.jobParameter;
+    this.shardingItem = item;
+    this.shardingParameter = contexts.shardingItemParameters.get(item);
+    this.fencingToken = fencingToken;
+    if (contexts.scheduledFireTimeMs !== undefined) this.scheduledFireTimeMs = contexts.scheduledFireTimeMs;
+    this.#contexts = contexts;
+  }
+
+  /** The run's signal, read from the run when asked: a run makes its signal only on first use. */
+  get signal(): AbortSignal {
+    return this.#contexts.signal;
+  }
+}
+
+/**
+ * The per-item context of `item` within a run. Its `signal` is an accessor on the prototype (see
+ * {@link RunShardingContexts}); the other fields are own properties.
  *
  * @param contexts - the run's contexts.
  * @param item - one of the run's items.
@@ -85,20 +159,5 @@ export function shardingContextOf(
   item: number,
   fencingToken = 0,
 ): ShardingContext {
-  return {
-    jobName: contexts.jobName,
-    taskId: contexts.taskId,
-    shardingTotalCount: contexts.shardingTotalCount,
-    jobParameter: contexts.jobParameter,
-    shardingItem: item,
-    shardingParameter: contexts.shardingItemParameters.get(item),
-    // Read from the run when asked for: a run makes its signal only on first use.
-    get signal() {
-      return contexts.signal;
-    },
-    fencingToken,
-    ...(contexts.scheduledFireTimeMs === undefined
-      ? {}
-      : { scheduledFireTimeMs: contexts.scheduledFireTimeMs }),
-  };
+  return new ItemShardingContext(contexts, item, fencingToken);
 }

@@ -9,10 +9,22 @@
 import { hostname } from 'node:os';
 import { parseShardingItemParameters } from '../../config/index.js';
 import type { ResolvedJobConfiguration } from '../../config/job-configuration.js';
-import type { ExecutionSource, JobRunState } from '../../event/index.js';
+import {
+  createJobExecutionEvent,
+  createJobStatusTraceEvent,
+  type ExecutionSource,
+  type JobRunState,
+  jobExecutionFailed,
+  jobExecutionSucceeded,
+} from '../../event/index.js';
 import { getExecutorPoolSize, runItemsConcurrently } from '../../executor/index.js';
 import type { JobItemExecutor, JobRuntime } from '../../job/elastic-job.js';
-import { buildTaskId, type ShardingContexts, shardingContextOf } from '../../job/sharding-context.js';
+import {
+  buildTaskId,
+  RunShardingContexts,
+  type ShardingContexts,
+  shardingContextOf,
+} from '../../job/sharding-context.js';
 import type { ElasticJobListener } from '../../listener/index.js';
 import { DistributeOnceJobListener } from '../../listener/index.js';
 import type { FailoverService } from '../failover/failover-service.js';
@@ -340,9 +352,8 @@ export class RunExecutor {
   ): Promise<void> {
     const { clock, instance, events, logger } = this.context;
     // Not built when nobody listens (no tracing, no `onEvent`).
-    const base = events.hasSubscribers
-      ? {
-          kind: 'execution' as const,
+    const started = events.hasSubscribers
+      ? createJobExecutionEvent({
           id: this.context.newId(),
           hostname: HOSTNAME,
           ip: instance.serverIp,
@@ -351,23 +362,15 @@ export class RunExecutor {
           source,
           shardingItem: item,
           startTimeMs: clock.now(),
-          ...(contexts.scheduledFireTimeMs === undefined
-            ? {}
-            : { scheduledFireTimeMs: contexts.scheduledFireTimeMs }),
-        }
+          scheduledFireTimeMs: contexts.scheduledFireTimeMs,
+        })
       : undefined;
-    if (base !== undefined) events.post(base);
+    if (started !== undefined) events.post(started);
     try {
       await this.components.itemExecutor().process(shardingContextOf(contexts, item, fencingToken), runtime);
-      if (base !== undefined) events.post({ ...base, completeTimeMs: clock.now(), success: true });
+      if (started !== undefined) events.post(jobExecutionSucceeded(started, clock.now()));
     } catch (error) {
-      if (base !== undefined)
-        events.post({
-          ...base,
-          completeTimeMs: clock.now(),
-          success: false,
-          failureCause: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
+      if (started !== undefined) events.post(jobExecutionFailed(started, error, clock.now()));
       if (isShutdownAbort(abort)) {
         logger.info({ item }, 'item aborted: the job is shutting down');
         return;
@@ -408,18 +411,17 @@ export class RunExecutor {
     scheduledFireTimeMs: number | undefined,
   ): ShardingContexts {
     const parameters = this.#itemParameters(config);
-    return {
-      taskId: buildTaskId(config.jobName, items, this.context.instance.jobInstanceId),
-      jobName: config.jobName,
-      shardingTotalCount: config.shardingTotalCount,
-      jobParameter: config.jobParameter,
-      shardingItemParameters: new Map(items.map((item) => [item, parameters.get(item)])),
-      // Made when first read (by user code, mostly never): see RunAbort.
-      get signal() {
-        return abort.signal;
+    return new RunShardingContexts(
+      {
+        taskId: buildTaskId(config.jobName, items, this.context.instance.jobInstanceId),
+        jobName: config.jobName,
+        shardingTotalCount: config.shardingTotalCount,
+        jobParameter: config.jobParameter,
+        shardingItemParameters: new Map(items.map((item) => [item, parameters.get(item)])),
+        scheduledFireTimeMs,
       },
-      ...(scheduledFireTimeMs === undefined ? {} : { scheduledFireTimeMs }),
-    };
+      abort, // its signal is made when first read (by user code, mostly never): see RunAbort
+    );
   }
 
   /** What the item executor is handed besides the context: one per configuration, not per run. */
@@ -448,19 +450,19 @@ export class RunExecutor {
     message: string,
   ): void {
     if (!this.context.events.hasSubscribers) return; // nobody listens: nothing to build
-    this.context.events.post({
-      kind: 'status',
-      id: this.context.newId(),
-      jobName: contexts.jobName,
-      taskId: contexts.taskId,
-      slaveId: this.context.instance.serverIp,
-      source,
-      executionType: 'READY',
-      shardingItems: [...contexts.shardingItemParameters.keys()],
-      state,
-      message,
-      creationTimeMs: this.context.clock.now(),
-    });
+    this.context.events.post(
+      createJobStatusTraceEvent({
+        id: this.context.newId(),
+        jobName: contexts.jobName,
+        taskId: contexts.taskId,
+        slaveId: this.context.instance.serverIp,
+        source,
+        shardingItems: contexts.shardingItemParameters.keys(),
+        state,
+        message,
+        creationTimeMs: this.context.clock.now(),
+      }),
+    );
   }
 }
 
