@@ -26,5 +26,8 @@ const exitCode = await runCli(process.argv.slice(2), {
   waitForStopSignal,
 });
 process.exitCode = exitCode;
-// Everything was closed; should a library still hold a handle, do not hang the operator's shell.
+// Everything was closed: exit once stdout and stderr are flushed, without waiting for the timers
+// a client library keeps after its close (the etcd client's lingered about 200 ms on every command,
+// measured). Should a flush never complete, do not hang the operator's shell either.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
 setTimeout(() => process.exit(exitCode), 2_000).unref();
