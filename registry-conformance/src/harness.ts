@@ -11,7 +11,7 @@ import {
   type RegistryCapabilities,
   type RegistryError,
   type RegistryErrorCode,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { expect } from 'vitest';
 import type {
   RegistryClientOptions,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CoordinatorRegistryCenter, RegistryCapabilities } from '@elasticjob-ts/core';
+import type { CoordinatorRegistryCenter, RegistryCapabilities } from '@elasticjob-ts/core/adapter';
 
 /** What the suite asks of the factory for one client. */
 export interface RegistryClientOptions {

@@ -12,7 +12,7 @@ import type {
   RegistryEvent,
   RegistryUnwatch,
   RegistryWatchListener,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { ConditionTimeoutError } from './wait.js';
 
 /** Default wait bound of the recorders, in ms, when none is given. */

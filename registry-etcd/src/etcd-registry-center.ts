@@ -22,7 +22,7 @@ import {
   sortChildrenDescending,
   TransactionCoalescer,
   type TransactionMeter,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import {
   Etcd3,
   type ICompare,

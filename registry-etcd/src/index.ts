@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts
- * import { createRegistryCenter } from '@elasticjob-ts/core';
+ * import { createRegistryCenter } from '@elasticjob-ts/core/adapter';
  *
  * const registry = await createRegistryCenter({
  *   type: 'etcd',
@@ -34,7 +34,7 @@ import type {
   EtcdRegistryConfiguration,
   RegistryCenterConfiguration,
   RegistryCenterFactory,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { EtcdRegistryCenter } from './etcd-registry-center.js';
 
 export { EtcdRegistryCenter, type EtcdRegistryCenterOptions } from './etcd-registry-center.js';

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parentRegistryPath } from '@elasticjob-ts/core';
+import { parentRegistryPath } from '@elasticjob-ts/core/adapter';
 
 /** A half-open etcd key range `[key, range_end)`. */
 export interface KeyRange {

@@ -11,7 +11,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
+import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core/adapter';
 import type { Etcd3, IRangeResponse } from 'etcd3';
 import type { KeyCodec } from './keys.js';
 import type { ReadBatcher } from './read-batcher.js';

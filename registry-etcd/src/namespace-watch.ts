@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { RegistryError, RegistryPathIndex, runItemsConcurrently } from '@elasticjob-ts/core';
+import { RegistryError, RegistryPathIndex, runItemsConcurrently } from '@elasticjob-ts/core/adapter';
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { cancelWatcher } from './cancel-watcher.js';
 import type { KeyCodec } from './keys.js';

@@ -8,7 +8,7 @@ import {
   type EtcdTlsConfiguration,
   RegistryConfigurationError,
   validateNamespace,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 
 /** Default session lease TTL, in ms. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 60_000;

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type EtcdTlsConfiguration, RegistryError } from '@elasticjob-ts/core';
+import { type EtcdTlsConfiguration, RegistryError } from '@elasticjob-ts/core/adapter';
 
 function dateOf(endpoint: string, tls: EtcdTlsConfiguration | undefined, timeoutMs: number): Promise<number> {
   const url = `${endpoint}/version`;

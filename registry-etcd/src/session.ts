@@ -39,7 +39,7 @@
  *
  * @module
  */
-import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core';
+import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core/adapter';
 import {
   castGrpcError,
   GRPCUnavailableError,

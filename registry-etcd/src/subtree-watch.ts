@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core';
+import type { RegistryEvent, RegistryEventType, RegistryWatchListener } from '@elasticjob-ts/core/adapter';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { KeyCodec } from './keys.js';
 import { readAcrossTermChanges } from './raft-term.js';

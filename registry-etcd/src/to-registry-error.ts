@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RegistryError, type RegistryErrorCode } from '@elasticjob-ts/core';
+import { RegistryError, type RegistryErrorCode } from '@elasticjob-ts/core/adapter';
 import {
   ClientClosedError,
   castGrpcError,

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { RegistryTransactionOperation, TransactionMeter } from '@elasticjob-ts/core';
+import type { RegistryTransactionOperation, TransactionMeter } from '@elasticjob-ts/core/adapter';
 import type { KeyCodec } from './keys.js';
 
 /** What one `tryAdd` changed, to undo it when the group does not fit. */

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core';
+import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core/adapter';
 import type { ICompare, IRequestOp } from 'etcd3';
 import { type KeyCodec, prefixEnd } from './keys.js';
 

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { ManualClock } from '@elasticjob-ts/core';
+ * import { ManualClock } from '@elasticjob-ts/core/adapter';
  * import { MemoryRegistryCenter, MemoryRegistryServer } from '@elasticjob-ts/registry-memory';
  *
  * const clock = new ManualClock();

@@ -17,7 +17,7 @@ import {
   type RegistryUnwatch,
   type RegistryWatchListener,
   sortChildrenDescending,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { MemoryRegistryFaults } from './internal/fault-controls.js';
 import {
   type AbsoluteOperation,

@@ -1,4 +1,5 @@
-import { type Clock, type Logger, RegistryConfigurationError, validateNamespace } from '@elasticjob-ts/core';
+import type { Logger } from '@elasticjob-ts/core/adapter';
+import { type Clock, RegistryConfigurationError, validateNamespace } from '@elasticjob-ts/core/adapter';
 import { isMemoryRegistryServer } from './internal/server-state.js';
 import type { MemoryRegistryServer } from './memory-registry-server.js';
 

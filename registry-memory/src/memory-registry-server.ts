@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@elasticjob-ts/core';
+import { type Clock, systemClock } from '@elasticjob-ts/core/adapter';
 import { type ClientHandle, registerServerState, ServerState } from './internal/server-state.js';
 
 /** Options of the {@link MemoryRegistryServer} constructor. */

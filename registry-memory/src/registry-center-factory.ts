@@ -1,4 +1,4 @@
-import type { RegistryCenterConfiguration, RegistryCenterFactory } from '@elasticjob-ts/core';
+import type { RegistryCenterConfiguration, RegistryCenterFactory } from '@elasticjob-ts/core/adapter';
 import { MemoryRegistryCenter } from './memory-registry-center.js';
 import { type MemoryRegistryCenterOptions, resolveMemoryRegistryOptions } from './memory-registry-options.js';
 

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { RegistryPathIndex } from '@elasticjob-ts/core';
+import { RegistryPathIndex } from '@elasticjob-ts/core/adapter';
 import { compareStreamIds, type FeedEntry, type FeedPosition } from './feed-entry.js';
 import { registryErrorCodeOf } from './to-registry-error.js';
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RegistryEventType } from '@elasticjob-ts/core';
+import type { RegistryEventType } from '@elasticjob-ts/core/adapter';
 
 /** One change-feed entry. */
 export interface FeedEntry {

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { createRegistryCenter } from '@elasticjob-ts/core';
+ * import { createRegistryCenter } from '@elasticjob-ts/core/adapter';
  *
  * const registry = await createRegistryCenter({
  *   type: 'redis',
@@ -32,7 +32,7 @@ import type {
   RedisRegistryConfiguration,
   RegistryCenterConfiguration,
   RegistryCenterFactory,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { RedisRegistryCenter } from './redis-registry-center.js';
 
 export { DEFAULT_LATCH_WAIT_TIMEOUT_MS } from './leader-latch.js';

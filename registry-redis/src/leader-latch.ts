@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core';
+import { type LeaderLatchOptions, RegistryError } from '@elasticjob-ts/core/adapter';
 import type { ChangeFeed, FeedEntry } from './change-feed.js';
 import type { RedisSession } from './session.js';
 

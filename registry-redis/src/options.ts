@@ -9,7 +9,7 @@ import {
   type RedisRegistryConfiguration,
   RegistryConfigurationError,
   validateNamespace,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 
 /** Default session timeout, in ms (ElasticJob's ZooKeeper default). */

@@ -20,7 +20,7 @@ import {
   type RegistryWatchListener,
   sortChildrenDescending,
   TransactionCoalescer,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import type { ChangeFeed } from './change-feed.js';
 import { callScript, connectWithin, createConnection, type RedisConnection } from './connection.js';
 import { createChangeFeed } from './feed-setup.js';

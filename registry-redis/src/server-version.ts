@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RegistryError } from '@elasticjob-ts/core';
+import { RegistryError } from '@elasticjob-ts/core/adapter';
 import type { RedisConnection } from './connection.js';
 
 /** The oldest Redis major version the registry runs on. */

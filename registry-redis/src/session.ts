@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core';
+import { type RegistryConnectionState, RegistryError } from '@elasticjob-ts/core/adapter';
 import { callScript, type RedisConnection } from './connection.js';
 import { HEARTBEAT, OPEN_SESSION } from './lua.js';
 import { toRegistryError } from './to-registry-error.js';

@@ -8,7 +8,11 @@
  *
  * @module
  */
-import { isWithinRegistryPath, type RegistryEvent, type RegistryWatchListener } from '@elasticjob-ts/core';
+import {
+  isWithinRegistryPath,
+  type RegistryEvent,
+  type RegistryWatchListener,
+} from '@elasticjob-ts/core/adapter';
 import { compareStreamIds, type FeedEntry, type FeedPosition, type FeedSubscriber } from './change-feed.js';
 
 /** A consistent subtree snapshot and the stream id it corresponds to. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RegistryError, type RegistryErrorCode } from '@elasticjob-ts/core';
+import { RegistryError, type RegistryErrorCode } from '@elasticjob-ts/core/adapter';
 
 /** Prefix of the error replies the scripts return (`EJ NO_NODE`, `EJ TX 2 NODE_EXISTS`, ...). */
 const SCRIPT_ERROR = /^EJ (?:TX (\d+) )?([A-Z_]+)/;

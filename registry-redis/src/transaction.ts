@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assertRegistryPath, type RegistryTransactionOperation } from '@elasticjob-ts/core';
+import { assertRegistryPath, type RegistryTransactionOperation } from '@elasticjob-ts/core/adapter';
 import { type RegistryScript, TRANSACTION } from './lua.js';
 import { toRegistryError } from './to-registry-error.js';
 

@@ -16,7 +16,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { RegistryError } from '@elasticjob-ts/core';
+import { RegistryError } from '@elasticjob-ts/core/adapter';
 import { CreateMode, type Event, type Stat } from 'node-zookeeper-client';
 import type { ZookeeperConnection } from './zookeeper-connection.js';
 

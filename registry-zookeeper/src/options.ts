@@ -3,12 +3,13 @@
  *
  * @module
  */
+
+import type { Logger } from '@elasticjob-ts/core/adapter';
 import {
-  type Logger,
   RegistryConfigurationError,
   validateNamespace,
   type ZookeeperRegistryConfiguration,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 
 /**
  * How `watch()` learns of changes in a subtree (option `watchMode`):

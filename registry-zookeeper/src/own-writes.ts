@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RegistryPathIndex } from '@elasticjob-ts/core';
+import type { RegistryPathIndex } from '@elasticjob-ts/core/adapter';
 import type { MultiResult } from './multi-request.js';
 import type { SubtreeWatch, WrittenNode } from './subtree-watch.js';
 import type { ExpandedOperation } from './transaction-plan.js';

@@ -1,4 +1,4 @@
-import type { RegistryCenterConfiguration, RegistryCenterFactory } from '@elasticjob-ts/core';
+import type { RegistryCenterConfiguration, RegistryCenterFactory } from '@elasticjob-ts/core/adapter';
 import type { ZookeeperRegistryCenterOptions } from './options.js';
 import { ZookeeperRegistryCenter } from './zookeeper-registry-center.js';
 

@@ -34,12 +34,13 @@
  *
  * @module
  */
+
+import type { Logger } from '@elasticjob-ts/core/adapter';
 import {
-  type Logger,
   RegistryError,
   type RegistryEventType,
   type RegistryWatchListener,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import type { Event, Stat } from 'node-zookeeper-client';
 import type { PersistentWatchHandler } from './persistent-watch-dispatcher.js';
 import { ZK_CODE, zookeeperCodeOf } from './to-registry-error.js';

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core';
+import { RegistryError, type RegistryTransactionOperation } from '@elasticjob-ts/core/adapter';
 
 /** ZooKeeper's "any version" in a `check`/`setData`/`remove`. */
 export const ANY_VERSION = -1;

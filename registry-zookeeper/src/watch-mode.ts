@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { RegistryError } from '@elasticjob-ts/core';
+import { RegistryError } from '@elasticjob-ts/core/adapter';
 import type { ZookeeperWatchMode } from './options.js';
 import { ZK_UNIMPLEMENTED } from './persistent-watch-protocol.js';
 import type { SubtreeWatchMode } from './subtree-watch.js';

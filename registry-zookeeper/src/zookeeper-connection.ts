@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { RegistryError } from '@elasticjob-ts/core';
+import { RegistryError } from '@elasticjob-ts/core/adapter';
 import * as zookeeper from 'node-zookeeper-client';
 import { multiReplyDecoderOf } from './multi-request.js';
 import { PacketFramer } from './packet-framer.js';

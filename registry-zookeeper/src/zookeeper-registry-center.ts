@@ -21,7 +21,7 @@ import {
   type RegistryWatchListener,
   sortChildrenDescending,
   TransactionCoalescer,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { ACL, CreateMode, Id, Permission, type Stat } from 'node-zookeeper-client';
 import { acquireLatch, type LatchHost } from './leader-latch.js';
 import { type MultiOperation, type MultiResult, sendMulti, type WireAcl } from './multi-request.js';

@@ -5,7 +5,6 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { loadRegistryConfigurationFile } from '../bootstrap-file/jobs-file.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 import { buildRegistryCenter, type RegistryCenterConfiguration } from '../registry/registry-configuration.js';
 import { CliError, ExitCode } from './errors.js';
@@ -57,6 +56,8 @@ export async function resolveRegistryConfiguration(
         `--registry '${value}' is neither a registry URL nor an existing file; accepted: ${ACCEPTED_REGISTRY_URL_FORMS}`,
       );
     }
+    // Loaded only for a file: the jobs-file module brings the kernel, which a URL does not need.
+    const { loadRegistryConfigurationFile } = await import('../bootstrap-file/jobs-file.js');
     configuration = await loadRegistryConfigurationFile(value, { env: target.env });
     if (configuration.type === 'memory') {
       throw new CliError(

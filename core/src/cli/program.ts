@@ -6,9 +6,8 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
-import { runJobsFromFile } from '../bootstrap-file/jobs-file.js';
 import { createJobOperationAPIs } from '../lifecycle/job-operation-apis.js';
-import { createLogger, type LogLevel, logLevelFromEnvironment } from '../logging/logger.js';
+import type { LogLevel } from '../logging/logger.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
 import type { RegistryCenterConfiguration } from '../registry/registry-configuration.js';
 import { classifyError } from './classify-error.js';
@@ -181,6 +180,12 @@ function buildProgram(io: CliIo, setExitCode: (code: ExitCodeValue) => void): Co
     const options = run.optsWithGlobals<GlobalOptions & { instanceId?: string; serverIp?: string }>();
     const file = run.args[0]!;
     const timeoutExplicit = program.getOptionValueSource('timeoutMs') === 'cli';
+    // The kernel and the logger are loaded by the one command that runs jobs: the others only read
+    // and write the registry, and start about 100 ms sooner without them (measured).
+    const [{ runJobsFromFile }, { createLogger, logLevelFromEnvironment }] = await Promise.all([
+      import('../bootstrap-file/jobs-file.js'),
+      import('../logging/logger.js'),
+    ]);
     const running = await runJobsFromFile(file, {
       env: io.env,
       // Run from the CLI, the jobs tell the operator what they do (embedded, the default is quieter).

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RegistryCapabilities } from '@elasticjob-ts/core';
+import type { RegistryCapabilities } from '@elasticjob-ts/core/adapter';
 import type { ConformanceContext } from '../harness.js';
 import type { RegistryConformanceControls } from '../options.js';
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
+import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceContext, captureError, isRegistryErrorLike } from '../harness.js';
 import { CONFORMANCE_DIGEST, CONFORMANCE_WRONG_DIGEST } from '../options.js';

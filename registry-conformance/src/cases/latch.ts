@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
+import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core/adapter';
 import { describe, expect, it } from 'vitest';
 import {
   type ConformanceContext,

@@ -11,7 +11,7 @@ import {
   type RegistryErrorCode,
   type RegistryTransactionOperation,
   type TransactionMeter,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { describe, expect, it } from 'vitest';
 import {
   type ConformanceContext,

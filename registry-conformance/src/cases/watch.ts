@@ -8,7 +8,7 @@ import {
   type CoordinatorRegistryCenter,
   isWithinRegistryPath,
   type RegistryEvent,
-} from '@elasticjob-ts/core';
+} from '@elasticjob-ts/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceContext, readSubtree, sortedEntries } from '../harness.js';
 import type { EventRecorder } from '../recorders.js';

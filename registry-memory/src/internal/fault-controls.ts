@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type Clock, type ClockTimer, RegistryError } from '@elasticjob-ts/core';
+import { type Clock, type ClockTimer, RegistryError } from '@elasticjob-ts/core/adapter';
 import type { SessionRecord } from './server-state.js';
 
 /** A delay in ms: a constant, or a function sampled once per message (e.g. a seeded PRNG). */

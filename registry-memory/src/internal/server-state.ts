@@ -9,7 +9,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { type Clock, isWithinRegistryPath, RegistryError } from '@elasticjob-ts/core';
+import { type Clock, isWithinRegistryPath, RegistryError } from '@elasticjob-ts/core/adapter';
 
 /** One node of the tree. Paths are absolute (they include the client's namespace). */
 export interface MemoryNode {
