@@ -190,7 +190,13 @@ describe('resolveRegistryConfiguration', () => {
   it('describes a registry without its password', () => {
     expect(
       describeRegistry({ type: 'etcd', endpoints: ['http://e:2379'], namespace: 's', password: 'x' }),
-    ).toBe('etcd://http://e:2379/s');
+    ).toBe('etcd://e:2379/s');
+    expect(
+      describeRegistry({ type: 'etcd', endpoints: ['https://e:2379', 'https://f:2379/'], namespace: 's' }),
+    ).toBe('etcds://e:2379,f:2379/s');
+    expect(
+      describeRegistry({ type: 'etcd', endpoints: ['http://e:2379', 'https://f:2379'], namespace: 's' }),
+    ).toBe('etcd://http://e:2379,https://f:2379/s');
     expect(
       describeRegistry({ type: 'zookeeper', serverLists: 'a:1,b:2', namespace: 's', digest: 'u:x' }),
     ).toBe('zookeeper://a:1,b:2/s');

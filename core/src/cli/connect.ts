@@ -103,9 +103,10 @@ function withFileCredentials(
 
 /**
  * A short, password-free description of where a configuration points, for messages:
- * `zookeeper://127.0.0.1:2181/shop`, `etcd://http://127.0.0.1:2379/shop`,
- * `redis://127.0.0.1:6379/shop` (a Redis `url` keeps its own scheme: `rediss://`,
- * `redis+sentinel://`, `redis+cluster://`).
+ * `zookeeper://127.0.0.1:2181/shop`, `etcd://127.0.0.1:2379/shop` (`etcds://` when every endpoint is
+ * `https://`; endpoints of mixed schemes are listed whole), `redis://127.0.0.1:6379/shop` (a Redis
+ * `url` keeps its own scheme: `rediss://`, `redis+sentinel://`, `redis+cluster://`): the URL forms
+ * `--registry` accepts.
  *
  * @param configuration - the registry configuration.
  */
@@ -114,13 +115,25 @@ export function describeRegistry(configuration: RegistryCenterConfiguration): st
   const namespace = String(options.namespace ?? '');
   if (configuration.type === 'redis' && typeof options.url === 'string')
     return redact(`${options.url.replace(/\/+$/, '')}/${namespace}`);
+  if (configuration.type === 'etcd')
+    return redact(`${describeEtcdEndpoints(options.endpoints)}/${namespace}`);
   const where =
-    configuration.type === 'zookeeper'
-      ? String(options.serverLists)
-      : configuration.type === 'etcd'
-        ? [options.endpoints].flat().join(',')
-        : String(options.module ?? '');
+    configuration.type === 'zookeeper' ? String(options.serverLists) : String(options.module ?? '');
   return redact(`${configuration.type}://${where}/${namespace}`);
+}
+
+/** `etcd://a:2379,b:2379` for `http://` endpoints, `etcds://...` for `https://` ones. */
+function describeEtcdEndpoints(endpoints: unknown): string {
+  const all = [endpoints].flat().map(String);
+  for (const [scheme, protocol] of [
+    ['etcd', 'http://'],
+    ['etcds', 'https://'],
+  ] as const) {
+    if (all.every((endpoint) => endpoint.startsWith(protocol))) {
+      return `${scheme}://${all.map((endpoint) => endpoint.slice(protocol.length).replace(/\/+$/, '')).join(',')}`;
+    }
+  }
+  return `etcd://${all.join(',')}`;
 }
 
 /**
