@@ -4,12 +4,17 @@
  * vitest resolves `@elasticjob-ts/*` to sources for every package, so an undeclared import would
  * work in tests and break for users and in the build order.
  *
+ * For the packed tarballs a user installs (where those aliases do not exist), the published
+ * packages' `src/` loads at run time only their dependencies, peer or optional dependencies, and
+ * every `@elasticjob-ts/{package}/{subpath}` import names an entry of that package's `exports`.
+ *
  * One exception is listed explicitly: core's tests use the memory registry, which itself depends
  * on core; declaring it would be a dependency cycle (turbo refuses it). Those tests only need a
  * registry implementation and can move to a package that may depend on both (not done yet: other
  * branches are editing them); until then they are the only allowed undeclared import.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -85,4 +90,92 @@ describe('workspace dependencies', () => {
       expect(problems).toEqual([]);
     },
   );
+
+  // A user installs the packed tarballs, where vitest's aliases do not exist: what `src/` loads at
+  // run time must be a dependency (or peer or optional dependency) of the published package, and
+  // an `@elasticjob-ts/{package}/{subpath}` import must name an entry of that package's `exports`.
+  it.each(workspaces().filter((workspace) => readManifest(workspace).private !== true))(
+    '%s: every package its src/ loads at run time is a dependency, peer or optional dependency',
+    (workspace) => {
+      const manifest = readManifest(workspace);
+      const runtime = new Set([
+        String(manifest.name),
+        ...Object.keys(manifest.dependencies ?? {}),
+        ...Object.keys(manifest.peerDependencies ?? {}),
+        ...Object.keys(manifest.optionalDependencies ?? {}),
+      ]);
+      const problems = runtimeImports(workspace)
+        .filter(({ specifier }) => !runtime.has(packageName(specifier)))
+        .map(
+          ({ where, specifier }) => `${where} loads ${specifier}, not a runtime dependency of ${workspace}`,
+        );
+      expect(problems).toEqual([]);
+    },
+  );
+
+  it.each(workspaces())(
+    "%s: every @elasticjob-ts subpath import is in the package's exports",
+    (workspace) => {
+      const problems: string[] = [];
+      for (const file of [
+        ...sourceFiles(join(ROOT, workspace, 'src')),
+        ...sourceFiles(join(ROOT, workspace, 'test')),
+      ]) {
+        for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+          const parts = (match[1] ?? '').split('/');
+          if (parts[0] !== '@elasticjob-ts' || parts.length < 3) continue;
+          const target = parts[1] ?? '';
+          const exported = Object.keys(readManifest(target).exports ?? {});
+          const subpath = `./${parts.slice(2).join('/')}`;
+          if (!exported.includes(subpath)) {
+            problems.push(
+              `${relative(ROOT, file)} imports ${match[1]}, not in ${target}/package.json exports`,
+            );
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    },
+  );
 });
+
+interface Manifest {
+  readonly name?: string;
+  readonly private?: boolean;
+  readonly dependencies?: Record<string, string>;
+  readonly devDependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+  readonly optionalDependencies?: Record<string, string>;
+  readonly exports?: Record<string, unknown>;
+}
+
+function readManifest(workspace: string): Manifest {
+  return JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8')) as Manifest;
+}
+
+/** `@scope/name` or `name` of a bare specifier. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+/**
+ * The bare specifiers `src/` loads at run time: static imports and re-exports that are not
+ * `import type`/`export type`, side-effect imports, and `import('…')` calls with a literal (not
+ * `typeof import`).
+ */
+function runtimeImports(workspace: string): { where: string; specifier: string }[] {
+  const found: { where: string; specifier: string }[] = [];
+  const statement =
+    /^\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s*'([^']+)'|(?<!typeof )import\(\s*'([^']+)'\s*\)|^\s*import\s*'([^']+)'/gm;
+  for (const file of sourceFiles(join(ROOT, workspace, 'src'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(statement)) {
+      if (match[1] !== undefined) continue;
+      const specifier = match[2] ?? match[3] ?? match[4] ?? '';
+      if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier))
+        continue;
+      found.push({ where: relative(ROOT, file), specifier });
+    }
+  }
+  return found;
+}
