@@ -17,6 +17,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -114,7 +115,7 @@ describe('workspace dependencies', () => {
   );
 
   it.each(workspaces())(
-    "%s: every @elasticjob-ts subpath import is in the package's exports",
+    "%s: every @elasticjob-ts subpath import is in the package's exports and the root tsconfig's paths",
     (workspace) => {
       const problems: string[] = [];
       for (const file of [
@@ -132,6 +133,13 @@ describe('workspace dependencies', () => {
               `${relative(ROOT, file)} imports ${match[1]}, not in ${target}/package.json exports`,
             );
           }
+          // The root type check runs before any build (npm run lint on a clean clone), so it must
+          // map the subpath to its source: the `@elasticjob-ts/*` pattern would look in `{subpath}/src`.
+          if (!(String(match[1]) in rootTypeScriptPaths())) {
+            problems.push(
+              `${relative(ROOT, file)} imports ${match[1]}, not in the paths of the root tsconfig.json`,
+            );
+          }
         }
       }
       expect(problems).toEqual([]);
@@ -147,6 +155,14 @@ interface Manifest {
   readonly peerDependencies?: Record<string, string>;
   readonly optionalDependencies?: Record<string, string>;
   readonly exports?: Record<string, unknown>;
+}
+
+/** `compilerOptions.paths` of the root `tsconfig.json` (JSON with comments). */
+function rootTypeScriptPaths(): Record<string, unknown> {
+  const file = join(ROOT, 'tsconfig.json');
+  const { config, error } = ts.parseConfigFileTextToJson(file, readFileSync(file, 'utf8'));
+  if (error !== undefined) throw new Error(`cannot read ${file}: ${String(error.messageText)}`);
+  return (config as { compilerOptions?: { paths?: Record<string, unknown> } }).compilerOptions?.paths ?? {};
 }
 
 function readManifest(workspace: string): Manifest {
