@@ -351,6 +351,14 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
+   * Whether {@link confirmSession} would resolve at once now: started, and the session's lease is
+   * known to be held (`LeaseSession.leaseProven`). Never throws.
+   */
+  isSessionProven(): boolean {
+    return this.lifecycle === 'started' && this.client !== undefined && this.session?.leaseProven() === true;
+  }
+
+  /**
    * Whether a node exists (as a key, or implicitly as the parent of deeper keys).
    *
    * @param key - node path.

@@ -173,6 +173,18 @@ export class LeaseSession {
   }
 
   /**
+   * Whether {@link confirmLease} would resolve at once now: a lease is held and the server is known
+   * to keep it long enough for a write sent now. Never throws.
+   */
+  leaseProven(): boolean {
+    return (
+      this.lease !== undefined &&
+      (this.stateValue === 'alive' || this.stateValue === 'suspended') &&
+      now() + CONFIRM_MARGIN_MS < this.heldUntil
+    );
+  }
+
+  /**
    * Registers a listener called when the session with the given lease ends (`LOST` or `close`).
    *
    * @returns a function removing the listener.

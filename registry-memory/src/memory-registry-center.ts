@@ -313,6 +313,19 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
+   * Whether {@link confirmSession} would resolve at once now: connected, and the latest proof of
+   * the current session was had less than `sessionTimeoutMs` ago on the client's clock. Never
+   * throws.
+   */
+  isSessionProven(): boolean {
+    if (this.#status !== 'connected') return false;
+    const session = this.#session;
+    if (session === undefined || (!session.alive && !this.faults.partitioned)) return false;
+    const proof = this.#sessionProof;
+    return proof !== undefined && proof.session === session && this.#clock.now() < proof.untilMs;
+  }
+
+  /**
    * Names of the direct children, sorted descending by UTF-16 code units.
    *
    * @param key - parent path.

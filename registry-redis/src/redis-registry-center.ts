@@ -314,6 +314,14 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   }
 
   /**
+   * Whether {@link confirmSession} would resolve at once now: started, and the latest accepted
+   * heartbeat was sent less than `sessionTimeoutMs` ago. Never throws.
+   */
+  isSessionProven(): boolean {
+    return this.lifecycle === 'started' && this.connection !== undefined && this.session?.proven() === true;
+  }
+
+  /**
    * Names of the direct children of `key`, sorted descending by UTF-16 code units (ElasticJob's
    * order).
    *

@@ -120,6 +120,11 @@ export class RedisSession {
     return id;
   }
 
+  /** Whether {@link confirm} would resolve at once now (live, and proven by a recent heartbeat). */
+  proven(): boolean {
+    return this.sessionIdValue !== undefined && this.phase === 'live' && performance.now() < this.provenUntil;
+  }
+
   /**
    * Resolves once the server is known to hold the current session: at once while the latest
    * accepted heartbeat proves it, else after one more heartbeat.

@@ -659,6 +659,21 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
     await this.#confirmation.done;
   }
 
+  /**
+   * Whether {@link confirmSession} would resolve at once now: started, not suspended, and a request
+   * answered on the current session was sent less than the negotiated session timeout ago
+   * (`ZookeeperConnection.sessionProvenUntilMs`). Never throws.
+   */
+  isSessionProven(): boolean {
+    const connection = this.#connection;
+    return (
+      this.#phase === 'started' &&
+      connection !== undefined &&
+      !this.#suspended &&
+      performance.now() < connection.sessionProvenUntilMs()
+    );
+  }
+
   /** One `exists` of the namespace node on `connection`; its answer renews the session's proof. */
   async #confirmRoundTrip(connection: ZookeeperConnection): Promise<void> {
     const sessionId = connection.sessionId();

@@ -363,6 +363,21 @@ export interface CoordinatorRegistryCenter {
   confirmSession(): Promise<void>;
 
   /**
+   * Whether {@link confirmSession} would resolve at once now, an answer from the server proving
+   * that it still holds the current session (the same proof, on the same clock). Synchronous and
+   * free of I/O; never throws (`false` before `start()`, after `close()`, once the session is
+   * known to be gone, and whenever only a round trip could tell).
+   *
+   * The kernel asks it before user code of a monitored item starts: when it answers `true` the item
+   * starts in the same turn as its fire, without the promise of {@link confirmSession} (at 1,000
+   * jobs firing in one second, those promises' turns let every finished run's bookkeeping in
+   * before the later starts). Optional: without it the kernel awaits {@link confirmSession}.
+   *
+   * ElasticJob has no such call.
+   */
+  isSessionProven?(): boolean;
+
+  /**
    * Registers a connection state listener (see {@link RegistryConnectionState}).
    *
    * @param listener - called on every state change, in order.

@@ -18,6 +18,7 @@ type KeyedMethod = Exclude<
   | 'close'
   | 'addConnectionStateListener'
   | 'confirmSession'
+  | 'isSessionProven'
   | 'capabilities'
   | 'namespace'
   | 'openTransactionMeter'
@@ -138,6 +139,22 @@ export function defineLifecycleTests(ctx: ConformanceContext): void {
         await client.close();
         const after = await captureError(() => client.confirmSession());
         expect((after as { code?: unknown }).code, String(after)).toBe('NOT_STARTED');
+      },
+      timeout,
+    );
+
+    it(
+      'isSessionProven() (optional) is false before start() and after close(), and true once confirmSession() has resolved',
+      async () => {
+        const client = await ctx.client({ start: false });
+        // An adapter without it leaves the kernel to await confirmSession(), checked above.
+        if (client.isSessionProven === undefined) return;
+        expect(client.isSessionProven()).toBe(false);
+        await client.start();
+        await client.confirmSession();
+        expect(client.isSessionProven()).toBe(true);
+        await client.close();
+        expect(client.isSessionProven()).toBe(false);
       },
       timeout,
     );

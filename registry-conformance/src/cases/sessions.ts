@@ -113,6 +113,7 @@ export function defineSessionTests(ctx: ConformanceContext): void {
         expect(['CONNECTION_LOSS', 'SESSION_EXPIRED'], String(unconfirmed)).toContain(
           (unconfirmed as { code?: unknown }).code,
         );
+        expect(client.isSessionProven?.() ?? false).toBe(false);
         await control(ctx, 'reconnect')(client);
         const lostAt = await states.waitForState('LOST', { from: suspendedAt, timeoutMs: lostBoundMs });
         await states.waitForState('RECONNECTED', { from: lostAt, timeoutMs: ctx.ms(20_000) });

@@ -260,10 +260,14 @@ export class RunExecutor {
       // has ended never calls user code. A monitored item (fencing token > 0) also waits for the
       // registry's word that the session is still held: a process resuming from a long freeze
       // would otherwise start it before its client noticed the loss.
+      // Answered at once in the usual case: user code then starts in the turn of the fire.
       const token = admission.admitted.get(item)?.token ?? 0;
       if (
         abort.aborted ||
-        !(await (token > 0 ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch))) ||
+        !(
+          this.session.startableNow(epoch, token > 0) ??
+          (await (token > 0 ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch)))
+        ) ||
         abort.aborted
       ) {
         dropped.push(item);

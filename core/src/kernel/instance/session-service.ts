@@ -109,6 +109,21 @@ export class SessionService {
   }
 
   /**
+   * {@link connectedIn} (`confirmed: false`) or {@link confirmedIn} (`true`) answered without
+   * waiting when that is possible, so that an item's user code starts in the turn of its fire:
+   * `false` once the session of `epoch` has ended; `true` while connected in it and, for
+   * `confirmed`, the registry proves the session without a round trip
+   * (`CoordinatorRegistryCenter.isSessionProven`); `undefined` when only the asynchronous check
+   * can tell (suspended, no proof at hand, or an adapter without that call).
+   */
+  startableNow(epoch: number, confirmed: boolean): boolean | undefined {
+    if (epoch !== this.#epoch) return false;
+    if (this.#suspended) return undefined;
+    if (!confirmed) return true;
+    return this.context.registry.isSessionProven?.() === true ? true : undefined;
+  }
+
+  /**
    * Awaits `work` while the session of `epoch` lasts. Registry work started in a session may hang
    * in the registry client's retries through a loss and the reconnect for seconds (ZooKeeper: reads
    * retried with a backoff of up to 3 s); a run of the new session must not wait for it.
