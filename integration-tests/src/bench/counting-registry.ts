@@ -236,6 +236,11 @@ export class CountingRegistryCenter implements CoordinatorRegistryCenter {
     return this.#delegate.confirmSession();
   }
 
+  /** The delegate's answer, not counted (no request); `false` when the delegate has no such call. */
+  isSessionProven(): boolean {
+    return this.#delegate.isSessionProven?.() ?? false;
+  }
+
   addConnectionStateListener(listener: RegistryConnectionStateListener): () => void {
     return this.#delegate.addConnectionStateListener(listener);
   }
