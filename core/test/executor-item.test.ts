@@ -52,6 +52,24 @@ describe('SimpleJobItemExecutor', () => {
     });
     await expect(failing.process(context)).rejects.toThrow('boom');
   });
+
+  it('hands on the promise execute returned, and settles one of its own for a synchronous execute', async () => {
+    const context = contextOf();
+    const pending = Promise.reject(new Error('late boom'));
+    const asyncJob = new SimpleJobItemExecutor({ execute: () => pending });
+    expect(asyncJob.process(context)).toBe(pending);
+    await expect(pending).rejects.toThrow('late boom');
+    let ran = 0;
+    const syncJob = new SimpleJobItemExecutor({
+      execute: () => {
+        ran++;
+      },
+    });
+    const settled = syncJob.process(context);
+    expect(ran).toBe(1);
+    expect(settled).toBeInstanceOf(Promise);
+    await expect(settled).resolves.toBeUndefined();
+  });
 });
 
 describe('DataflowJobItemExecutor', () => {

@@ -63,8 +63,19 @@ export interface RunComponents {
 /** Bound of registry bookkeeping at the end of a run while the job shuts down, in ms. */
 const SHUTDOWN_BOOKKEEPING_BOUND_MS = 500;
 
+/** What an item that is not started hands back to its run (one settled promise for all). */
+const NOTHING_TO_AWAIT: Promise<void> = Promise.resolve();
+
 /** This host's name, read once (a system call per execution event cost 2.5 % of the simulator's CPU). */
 const HOSTNAME = hostname();
+
+/** What every item of one run is started with. */
+interface ItemsRun {
+  readonly contexts: ShardingContexts;
+  readonly abort: RunAbort;
+  readonly source: ExecutionSource;
+  readonly runtime: JobRuntime;
+}
 
 /** Executes runs; reserves items locally so two runs of this instance never run one item. */
 export class RunExecutor {
@@ -252,28 +263,23 @@ export class RunExecutor {
   ): Promise<void> {
     const items = [...admission.admitted.keys()];
     this.#postStatus(contexts, source, 'TASK_RUNNING', '');
-    const runtime = this.#runtime(config);
+    const run: ItemsRun = { contexts, abort, source, runtime: this.#runtime(config) };
     const dropped: number[] = [];
     const limit = getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
-    const failures = await runItemsConcurrently(items, limit, async (item) => {
-      // A queued item of a run aborted meanwhile (shutdown, LOST) or admitted under a session that
-      // has ended never calls user code. A monitored item (fencing token > 0) also waits for the
-      // registry's word that the session is still held: a process resuming from a long freeze
-      // would otherwise start it before its client noticed the loss.
-      // Answered at once in the usual case: user code then starts in the turn of the fire.
+    // A queued item of a run aborted meanwhile (shutdown, LOST) or admitted under a session that
+    // has ended never calls user code. A monitored item (fencing token > 0) also waits for the
+    // registry's word that the session is still held: a process resuming from a long freeze would
+    // otherwise start it before its client noticed the loss. Answered at once in the usual case:
+    // user code then starts in the turn of the fire, with no async layer of ours in between.
+    const failures = await runItemsConcurrently(items, limit, (item) => {
       const token = admission.admitted.get(item)?.token ?? 0;
-      if (
-        abort.aborted ||
-        !(
-          this.session.startableNow(epoch, token > 0) ??
-          (await (token > 0 ? this.session.confirmedIn(epoch) : this.session.connectedIn(epoch)))
-        ) ||
-        abort.aborted
-      ) {
+      const startable = abort.aborted ? false : this.session.startableNow(epoch, token > 0);
+      if (startable === true) return this.#executeItem(run, item, token);
+      if (startable === false) {
         dropped.push(item);
-        return;
+        return NOTHING_TO_AWAIT;
       }
-      await this.#executeItem(contexts, abort, item, token, source, runtime);
+      return this.#executeWhenStartable(run, item, token, epoch, dropped);
     });
     if (epoch !== this.session.epoch) {
       this.context.logger.warn(
@@ -306,6 +312,28 @@ export class RunExecutor {
     } else {
       this.#postStatus(contexts, source, 'TASK_FINISHED', '');
     }
+  }
+
+  /**
+   * {@link #executeItem} once the session's asynchronous check allows it (connected again, or the
+   * registry confirmed the session); the item is dropped into `dropped` when it does not, or when
+   * the run was aborted meanwhile.
+   */
+  async #executeWhenStartable(
+    run: ItemsRun,
+    item: number,
+    fencingToken: number,
+    epoch: number,
+    dropped: number[],
+  ): Promise<void> {
+    const startable = await (fencingToken > 0
+      ? this.session.confirmedIn(epoch)
+      : this.session.connectedIn(epoch));
+    if (!startable || run.abort.aborted) {
+      dropped.push(item);
+      return;
+    }
+    await this.#executeItem(run, item, fencingToken);
   }
 
   /** ElasticJob's `maxTimeDiffSeconds` check against the registry's clock (when it is on). */
@@ -347,12 +375,9 @@ export class RunExecutor {
   }
 
   async #executeItem(
-    contexts: ShardingContexts,
-    abort: RunAbort,
+    { contexts, abort, source, runtime }: ItemsRun,
     item: number,
     fencingToken: number,
-    source: ExecutionSource,
-    runtime: JobRuntime,
   ): Promise<void> {
     const { clock, instance, events, logger } = this.context;
     // Not built when nobody listens (no tracing, no `onEvent`).
