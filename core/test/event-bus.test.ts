@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createJobExecutionEvent,
   createJobStatusTraceEvent,
@@ -109,6 +109,35 @@ describe('JobEventBus', () => {
     await Promise.resolve();
     expect(seen).toEqual(['a', 'c']);
     expect(entries.filter((entry) => entry.level === 'error')).toHaveLength(1);
+    await bus.close();
+  });
+
+  it('goes on after an async listener rejects, with events posted while it waited, in order', async () => {
+    const { logger, entries } = recordingLogger();
+    const bus = new JobEventBus({ logger });
+    const seen: string[] = [];
+    let releaseA!: () => void;
+    bus.subscribe((event) => {
+      const { message } = event as { message: string };
+      seen.push(message);
+      if (message === 'a')
+        return new Promise<void>((_, reject) => {
+          releaseA = () => reject(new Error('listener rejected a'));
+        });
+      return undefined;
+    });
+    bus.post(statusEvent('a'));
+    await vi.waitFor(() => expect(seen).toEqual(['a']));
+    bus.post(statusEvent('b'));
+    bus.post(statusEvent('c'));
+    await Promise.resolve();
+    expect(seen).toEqual(['a']); // still waiting for a's promise
+    releaseA();
+    await bus.flush();
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(entries.filter((entry) => entry.level === 'error').map((entry) => entry.args[1])).toEqual([
+      'job event listener failed; the event is skipped for it',
+    ]);
     await bus.close();
   });
 
