@@ -978,6 +978,32 @@ describe('one admission gate for every run', () => {
   });
 });
 
+describe('a failing item', () => {
+  it.each([1, 2])(
+    'ends a run of %i item(s) TASK_ERROR naming the failed item and its error',
+    async (count) => {
+      const h = await harness();
+      const config = job({ shardingTotalCount: count, failover: false });
+      await h.start(1, config, (ctx) => {
+        if (ctx.shardingItem === 0) throw new Error('item 0 broke');
+      });
+      await h.settled('orders', count, [h.id(1)]);
+      await h.fire();
+      await waitFor(() =>
+        expect(
+          h.events.some(
+            (e) => e.kind === 'status' && (e.state === 'TASK_ERROR' || e.state === 'TASK_FINISHED'),
+          ),
+        ).toBe(true),
+      );
+      const ended = h.events.filter(
+        (e) => e.kind === 'status' && (e.state === 'TASK_ERROR' || e.state === 'TASK_FINISHED'),
+      );
+      expect(ended).toEqual([expect.objectContaining({ state: 'TASK_ERROR', message: '{0=item 0 broke}' })]);
+    },
+  );
+});
+
 describe('shutdown', () => {
   it('an abort the operator asked for is logged at info and traced as a shutdown, not as an error', async () => {
     const h = await harness();
