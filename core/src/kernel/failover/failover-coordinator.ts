@@ -24,6 +24,8 @@ export class FailoverCoordinator {
    * use while the session was away.
    */
   #ownStaleRecoveryPending = true;
+  /** Whether a run of this instance holds the item now (one function for every claim). */
+  readonly #runningHere = (item: number): boolean => this.executor.runningHere(item);
 
   constructor(
     private readonly context: JobContext,
@@ -60,6 +62,16 @@ export class FailoverCoordinator {
       this.#again = true;
       return;
     }
+    // Nothing to claim in the cache (asked on every run's end): settled here, with no claim's
+    // promise. The claim itself asks the cache the same first.
+    const deferred = this.failover.deferredIfNothingToClaimInCache(
+      this.#runningHere,
+      this.#ownStaleRecoveryPending,
+    );
+    if (deferred !== undefined) {
+      if (deferred === 0) this.#ownStaleRecoveryPending = false;
+      return;
+    }
     const claim = (async () => {
       let retries = 0;
       do {
@@ -67,7 +79,7 @@ export class FailoverCoordinator {
         const includeOwnStale = this.#ownStaleRecoveryPending;
         const result = await this.failover.claim(
           this.lanes.failoverCapacity(),
-          (item) => this.executor.runningHere(item),
+          this.#runningHere,
           includeOwnStale,
         );
         // A comparison that failed (an item changed meanwhile, e.g. a leftover mark cleared by the

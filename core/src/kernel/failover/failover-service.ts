@@ -118,7 +118,7 @@ export class FailoverService {
   ): Promise<FailoverClaim> {
     const { registry, paths, instance } = this.context;
     const none: FailoverClaim = { claimed: [], queued: [], failed: 0, deferred: 0 };
-    const deferredInCache = this.#deferredIfNothingToClaimInCache(isRunningLocally, includeOwnStale);
+    const deferredInCache = this.deferredIfNothingToClaimInCache(isRunningLocally, includeOwnStale);
     if (deferredInCache !== undefined) return { ...none, deferred: deferredInCache };
     return registry.executeInLeader(paths.failoverLatch, async () => {
       if (this.context.isShutdown()) return none;
@@ -214,8 +214,11 @@ export class FailoverService {
    * deletion (its marks were written before it), a queue entry, and a `running`/`failovering` mark
    * naming an instance the cache does not show live (see `RegistryEventRouter`). A cache lagging
    * behind a deletion shows the owner live; the deletion's event then asks for the claim.
+   *
+   * Synchronous, so that the claim asked for when a lane goes idle (every run's end) costs no
+   * promise when there is nothing to claim (`FailoverCoordinator.tryFailover`).
    */
-  #deferredIfNothingToClaimInCache(
+  deferredIfNothingToClaimInCache(
     isRunningLocally: (item: number) => boolean,
     includeOwnStale: boolean,
   ): number | undefined {
@@ -233,9 +236,9 @@ export class FailoverService {
       if (isRunningLocally(item)) {
         if (claimedHere) deferred++;
       } else if (this.#orphaned(item, live, read, isRunningLocally, includeOwnStale)) return undefined;
-      const staleClaim = (['failover', 'failovering'] as const).some((node) =>
-        this.#stale(item, read(node), live, isRunningLocally, includeOwnStale),
-      );
+      const staleClaim =
+        this.#stale(item, read('failover'), live, isRunningLocally, includeOwnStale) ||
+        this.#stale(item, read('failovering'), live, isRunningLocally, includeOwnStale);
       if (staleClaim && this.#runningLive(item, read('running'), live, isRunningLocally)) return undefined;
     }
     return deferred;
