@@ -53,6 +53,8 @@ export function packGroups(
   groups: readonly (readonly RegistryTransactionOperation[])[],
   prefix: readonly RegistryTransactionOperation[] = [],
 ): number[][] {
+  // One group goes alone whatever the meter says: no meter to open (a run's one-item transaction).
+  if (groups.length === 1) return [[0]];
   const withPrefix = () => {
     const meter = openTransactionMeter(registry);
     meter.tryAdd(prefix);

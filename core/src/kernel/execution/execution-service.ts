@@ -37,8 +37,9 @@ export class ExecutionService {
    *
    * @param stamps - the run's items and the fencing stamps they were admitted with.
    */
-  async registerJobCompleted(stamps: ReadonlyMap<number, FencingStamp>): Promise<void> {
-    await this.clearRunningNodesStillOwned(stamps);
+  registerJobCompleted(stamps: ReadonlyMap<number, FencingStamp>): Promise<void> {
+    // Its promise, not an async wrapper's: each suspended layer costs a run about 0.4 KB.
+    return this.clearRunningNodesStillOwned(stamps);
   }
 
   /**
