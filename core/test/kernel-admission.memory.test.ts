@@ -984,7 +984,7 @@ describe('a failing item', () => {
     async (count) => {
       const h = await harness();
       const config = job({ shardingTotalCount: count, failover: false });
-      await h.start(1, config, (ctx) => {
+      await h.start(1, config, async (ctx) => {
         if (ctx.shardingItem === 0) throw new Error('item 0 broke');
       });
       await h.settled('orders', count, [h.id(1)]);
