@@ -161,10 +161,10 @@ export class LeaseSession {
    */
   async confirmLease(path?: string): Promise<void> {
     this.requireLease(path);
-    if (now() + CONFIRM_MARGIN_MS < this.heldUntil) return;
+    if (this.leaseProven()) return;
     await this.tick();
     this.requireLease(path);
-    if (now() + CONFIRM_MARGIN_MS < this.heldUntil) return;
+    if (this.leaseProven()) return;
     throw new RegistryError(
       'CONNECTION_LOSS',
       'The etcd server did not confirm the session lease (no keep-alive answered); nothing was written',

@@ -294,9 +294,8 @@ export class MemoryRegistryCenter implements CoordinatorRegistryCenter {
    */
   async confirmSession(): Promise<void> {
     this.#ensureUsable();
+    if (this.isSessionProven()) return;
     const session = this.#session;
-    const proof = this.#sessionProof;
-    if (proof !== undefined && proof.session === session && this.#clock.now() < proof.untilMs) return;
     const sentAtMs = this.#clock.now();
     await this.#request((actor) => {
       if (!actor.session.alive) {

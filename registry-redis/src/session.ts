@@ -135,7 +135,7 @@ export class RedisSession {
    */
   async confirm(path: string): Promise<void> {
     const id = this.require(path);
-    if (this.phase === 'live' && performance.now() < this.provenUntil) return;
+    if (this.proven()) return;
     if (this.phase === 'live') {
       this.confirming ??= this.extend().finally(() => {
         this.confirming = undefined;

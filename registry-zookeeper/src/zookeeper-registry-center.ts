@@ -646,7 +646,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
         'The ZooKeeper connection is suspended: the session cannot be confirmed',
       );
     }
-    if (performance.now() < connection.sessionProvenUntilMs()) return;
+    if (this.isSessionProven()) return;
     if (this.#confirmation?.connection !== connection) {
       const done = this.#confirmRoundTrip(connection);
       const confirmation = { connection, done };

@@ -66,9 +66,6 @@ const SHUTDOWN_BOOKKEEPING_BOUND_MS = 500;
 /** What an item that is not started hands back to its run (one settled promise for all). */
 const NOTHING_TO_AWAIT: Promise<void> = Promise.resolve();
 
-/** The failures of a run whose items all succeeded (read only). */
-const NO_FAILURES: ReadonlyMap<number, unknown> = new Map();
-
 /** This host's name, read once (a system call per execution event cost 2.5 % of the simulator's CPU). */
 const HOSTNAME = hostname();
 
@@ -274,7 +271,7 @@ export class RunExecutor {
     // registry's word that the session is still held: a process resuming from a long freeze would
     // otherwise start it before its client noticed the loss. Answered at once in the usual case:
     // user code then starts in the turn of the fire, with no async layer of ours in between.
-    const startItem = (item: number): Promise<void> => {
+    const failures = await runItemsConcurrently(items, limit, (item) => {
       const token = admission.admitted.get(item)?.token ?? 0;
       const startable = abort.aborted ? false : this.session.startableNow(epoch, token > 0);
       if (startable === true) return this.#executeItem(run, item, token);
@@ -283,17 +280,7 @@ export class RunExecutor {
         return NOTHING_TO_AWAIT;
       }
       return this.#executeWhenStartable(run, item, token, epoch, dropped);
-    };
-    // A run of one item (most runs) awaits it here: no layer of runItemsConcurrently in between.
-    let failures: ReadonlyMap<number, unknown> = NO_FAILURES;
-    const only = items.length === 1 ? (items[0] as number) : undefined;
-    if (only === undefined) failures = await runItemsConcurrently(items, limit, startItem);
-    else
-      try {
-        await startItem(only);
-      } catch (error) {
-        failures = new Map([[only, error]]);
-      }
+    });
     if (epoch !== this.session.epoch) {
       this.context.logger.warn(
         { items },
