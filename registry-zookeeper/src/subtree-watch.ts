@@ -1,7 +1,8 @@
 /**
  * A subtree watch with a cache of the subtree, in one of two modes:
  *
- * - **persistent** (ZooKeeper ≥ 3.6): one persistent recursive watch on the root (`addWatch`,
+ * - **persistent** (ZooKeeper ≥ 3.6): the connection's persistent recursive watch over the
+ *   namespace (`addWatch`, one per connection for all subtree watches, see `namespace-watch.ts`;
  *   sent before the first read so that nothing is missed) notifies `NodeCreated`,
  *   `NodeDataChanged` and `NodeDeleted` for every node of the subtree. The snapshot is read once
  *   without watches; a created node costs one `getData` (its children are learned from their own
@@ -206,8 +207,8 @@ export class SubtreeWatch {
   }
 
   /**
-   * Stops delivery at once. One-shot watches still armed fire into nothing; a persistent watch is
-   * removed from the server when no other watch of this client has the same root (a failure to
+   * Stops delivery at once. One-shot watches still armed fire into nothing; the namespace's
+   * persistent watch is removed from the server with the client's last subtree watch (a failure to
    * remove it is logged).
    */
   dispose(): void {
@@ -405,7 +406,7 @@ export class SubtreeWatch {
     this.#host.logger().error({ err: error, key }, message);
   }
 
-  /** Drops the persistent watch registration (and the server's watch when it was the last). */
+  /** Drops the persistent watch registration (and the server's watch with the client's last one). */
   #release(): void {
     const connection = this.#armedOn;
     this.#armedOn = undefined;

@@ -12,6 +12,7 @@
 import { RegistryError } from '@elasticjob-ts/core/adapter';
 import * as zookeeper from 'node-zookeeper-client';
 import { multiReplyDecoderOf } from './multi-request.js';
+import { NamespaceWatch } from './namespace-watch.js';
 import { PacketFramer } from './packet-framer.js';
 import { PersistentWatchDispatcher, type PersistentWatchHandler } from './persistent-watch-dispatcher.js';
 import {
@@ -49,6 +50,12 @@ export interface ZookeeperConnectionOptions {
   readonly session?: { readonly id: Buffer; readonly password: Buffer } | undefined;
   /** State callbacks; none for helper connections. */
   readonly events?: ZookeeperConnectionEvents | undefined;
+  /**
+   * Absolute path of the namespace root: {@link ZookeeperConnection.watchPersistently} then keeps
+   * one server-side persistent recursive watch there for every watched subtree below it (see
+   * `namespace-watch.ts`). Absent (helper connections): one server watch per watched root.
+   */
+  readonly persistentWatchRoot?: string | undefined;
 }
 
 /** The library's `ConnectionManager` state while a connection attempt is under way. */
@@ -98,10 +105,17 @@ export class ZookeeperConnection {
   /** See {@link sessionProvenUntilMs}. */
   #sessionProvenUntilMs = Number.NEGATIVE_INFINITY;
   #persistentWatches: PersistentWatchDispatcher | undefined;
+  /** The shared server-side watch over the namespace, when {@link ZookeeperConnectionOptions.persistentWatchRoot} is set. */
+  readonly #namespaceWatch: NamespaceWatch | undefined;
 
   /** @param options - servers, session timeout, credentials, state callbacks. */
   constructor(options: ZookeeperConnectionOptions) {
     this.#options = options;
+    const root = options.persistentWatchRoot;
+    this.#namespaceWatch =
+      root === undefined
+        ? undefined
+        : new NamespaceWatch(root, (done) => this.#sendAddWatch(root, '/', done));
     const clientOptions: Record<string, unknown> = {
       sessionTimeout: options.sessionTimeoutMs,
       spinDelay: options.spinDelayMs,
@@ -325,19 +339,23 @@ export class ZookeeperConnection {
   }
 
   /**
-   * Adds a persistent recursive watch on `path` (ZooKeeper ≥ 3.6 `addWatch`) and routes the
-   * notifications for `path` and its descendants to `handler` from now on (synchronously, in
-   * arrival order, interleaved with the answers of {@link send}). Adding the same handler again
-   * (after a reconnect, when the server has dropped the connection's watches) sends `addWatch`
-   * again and keeps one registration. Requests sent after this one are processed by the server
-   * after the watch is in place.
+   * Routes the notifications for `path` and its descendants to `handler` from now on
+   * (synchronously, in arrival order, interleaved with the answers of {@link send}), and makes sure
+   * the server holds a persistent recursive watch (ZooKeeper ≥ 3.6 `addWatch`) covering it: the
+   * shared one over the namespace when {@link ZookeeperConnectionOptions.persistentWatchRoot} is
+   * set (sent once per socket, whatever the number of subtrees), else one on `path`. Call it again
+   * after a reconnect (the server drops a connection's watches with its socket); the handler keeps
+   * one registration. Requests sent after this call are processed by the server after the watch is
+   * in place.
    *
-   * @param path - absolute path of the watched node (it need not exist).
+   * @param path - absolute path of the watched node (it need not exist); at or below
+   *   `persistentWatchRoot` when that is set.
    * @param key - namespace-relative key, for errors.
    * @param handler - receives `(type, absolutePath)`; must not throw.
-   * @param callback - the outcome of `addWatch`: `undefined`, or the mapped error (its `cause`
-   *   carries the ZooKeeper code, `-6` UNIMPLEMENTED from a server older than 3.6). The handler
-   *   stays registered on error; {@link unwatchPersistently} removes it.
+   * @param callback - the outcome of the `addWatch` relied on: `undefined`, or the mapped error (its
+   *   `cause` carries the ZooKeeper code, `-6` UNIMPLEMENTED from a server older than 3.6). The
+   *   handler stays registered on error; {@link unwatchPersistently} removes it.
+   * @throws {Error} when `path` is outside `persistentWatchRoot` (a programming error).
    */
   watchPersistently(
     path: string,
@@ -345,12 +363,21 @@ export class ZookeeperConnection {
     handler: PersistentWatchHandler,
     callback: (error: RegistryError | undefined) => void,
   ): void {
+    const shared = this.#namespaceWatch;
+    if (shared !== undefined && !shared.covers(path)) {
+      throw new Error(`The watched path '${path}' is outside the namespace root '${shared.root}'`);
+    }
     if (this.#persistentWatches === undefined && !this.#closed) {
       const dispatcher = new PersistentWatchDispatcher();
       hookNotifications(this.client, (type, notified) => dispatcher.dispatch(type, notified));
       this.#persistentWatches = dispatcher;
     }
     this.#persistentWatches?.add(path, handler);
+    if (shared !== undefined) shared.join(callback);
+    else this.#sendAddWatch(path, key, callback);
+  }
+
+  #sendAddWatch(path: string, key: string, callback: (error: RegistryError | undefined) => void): void {
     this.send<void>(
       'addWatch',
       key,
@@ -361,9 +388,10 @@ export class ZookeeperConnection {
   }
 
   /**
-   * Stops routing notifications to `handler`; when it was the last handler of `path` and the
-   * client is connected, removes the connection's watches on `path` from the server
-   * (`removeWatches`, type Any; a disconnected client has none left there).
+   * Stops routing notifications to `handler`. When no handler is left on the server-side watch it
+   * relied on (the namespace's: none at all; else `path`'s) and the client is connected, removes the
+   * connection's watches there from the server (`removeWatches`, type Any; a disconnected client
+   * has none left).
    *
    * @param path - absolute path given to {@link watchPersistently}.
    * @param key - namespace-relative key, for errors.
@@ -377,16 +405,25 @@ export class ZookeeperConnection {
     handler: PersistentWatchHandler,
     callback: (error: RegistryError | undefined) => void,
   ): void {
-    const last = this.#persistentWatches?.delete(path, handler) ?? false;
-    if (!last || !this.connected) {
+    const dispatcher = this.#persistentWatches;
+    const lastOfRoot = dispatcher?.delete(path, handler) ?? false;
+    const shared = this.#namespaceWatch;
+    const last = shared === undefined ? lastOfRoot : dispatcher?.size === 0;
+    if (!last) {
       callback(undefined);
       return;
     }
+    shared?.forget();
+    if (!this.connected) {
+      callback(undefined);
+      return;
+    }
+    const watched = shared?.root ?? path;
     this.send<void>(
       'removeWatches',
-      key,
+      shared === undefined ? key : '/',
       undefined,
-      (client, done) => removeAllWatches(client, path, (error) => done(error)),
+      (client, done) => removeAllWatches(client, watched, (error) => done(error)),
       (error) => callback(zookeeperCodeOf(error?.cause) === ZK_NO_WATCHER ? undefined : error),
     );
   }
@@ -437,6 +474,7 @@ export class ZookeeperConnection {
   #onConnected(): void {
     if (this.#closed) return;
     this.#connected = true;
+    this.#namespaceWatch?.forget(); // a new socket: the server holds none of the old one's watches
     this.#clearHandshakeTimer();
     this.#startReadTimer();
     const first = !this.#everConnected;
@@ -449,6 +487,7 @@ export class ZookeeperConnection {
     if (this.#closed) return;
     const was = this.#connected;
     this.#connected = false;
+    this.#namespaceWatch?.forget();
     this.#stopReadTimer();
     if (was && !this.#expired) this.#options.events?.onDisconnected(this);
   }

@@ -267,6 +267,7 @@ export class ZookeeperRegistryCenter implements CoordinatorRegistryCenter {
       sessionTimeoutMs,
       spinDelayMs: Math.max(50, Math.min(1_000, baseSleepTimeMs)),
       digestCredentials: digest?.credentials,
+      persistentWatchRoot: this.#rootPath,
       events: {
         onReconnected: (connection) => this.#onReconnected(connection),
         onDisconnected: (connection) => this.#onDisconnected(connection),

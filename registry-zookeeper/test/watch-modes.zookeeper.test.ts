@@ -107,9 +107,13 @@ describe('ZooKeeper subtree watch modes', () => {
       await writer.persist('/d/keep', 'k1');
       await writer.persist('/d/gone/child', 'g1');
       await writer.persist('/d/changed', 'c1');
+      await writer.persist('/e/x', 'e1');
       const events = new EventLog();
       await watcher.watch('/d', events.listener);
       const initial = events.items.length;
+      // A second subtree: after the reconnect one re-added namespace watch serves both.
+      const others = new EventLog();
+      await watcher.watch('/e', others.listener);
 
       proxy.cut('reset');
       await states.waitForState('SUSPENDED');
@@ -126,7 +130,10 @@ describe('ZooKeeper subtree watch modes', () => {
       await events.waitForEvent({ type: 'ADDED', key: '/d/after/x', value: 'a1' }, initial);
       await writer.remove('/d/keep');
       await events.waitForEvent({ type: 'DELETED', key: '/d/keep', value: 'k1' }, initial);
+      await writer.update('/e/x', 'e2');
+      await others.waitForEvent({ type: 'UPDATED', key: '/e/x', value: 'e2' });
       expect(states.states).toEqual(['CONNECTED', 'SUSPENDED', 'RECONNECTED']);
+      expect(others.anomalies()).toEqual([]);
       expect(events.anomalies()).toEqual([]);
       expect(events.mirror()).toEqual(await readTree(writer, '/d'));
     });
@@ -151,24 +158,40 @@ describe('ZooKeeper subtree watch modes', () => {
     });
   });
 
-  it('a persistent watch is one server watch, removed when the last watch on its root is disposed', async () => {
+  it('persistent watches share one server watch per client over the namespace, removed with the last of them', async () => {
     const namespace = clients.namespace();
     const watcher = await clients.start({ namespace, watchMode: 'persistent' });
     for (let i = 0; i < 10; i++) await watcher.persist(`/p/n${i}/x`, 'v');
+    await watcher.persist('/q/x', 'v');
     const before = serverWatchCount(await fixture.server.fourLetterWord('wchs'));
     const first = new EventLog();
     const second = new EventLog();
+    const other = new EventLog();
     const unwatchFirst = await watcher.watch('/p', first.listener);
     const unwatchSecond = await watcher.watch('/p', second.listener);
+    const unwatchOther = await watcher.watch('/q', other.listener);
     expect(serverWatchCount(await fixture.server.fourLetterWord('wchs'))).toBe(before + 1);
     await unwatchFirst();
-    // The other watch on the same root still receives events.
+    // The other watches still receive the events of their own subtrees, and only those.
     await watcher.persist('/p/n0/y', 'w');
+    await watcher.persist('/q/y', 'w');
     await second.waitForEvent({ type: 'ADDED', key: '/p/n0/y', value: 'w' });
+    await other.waitForEvent({ type: 'ADDED', key: '/q/y', value: 'w' });
     expect(first.items.some((event) => event.key === '/p/n0/y')).toBe(false);
+    expect(second.items.some((event) => event.key === '/q/y')).toBe(false);
+    expect(other.items.some((event) => event.key.startsWith('/p'))).toBe(false);
     await unwatchSecond();
-    await watcher.get('/p/n0/y'); // a round trip: the removal was processed before it
+    await watcher.get('/q/y'); // a round trip: anything sent by the unwatch was processed before it
+    expect(serverWatchCount(await fixture.server.fourLetterWord('wchs'))).toBe(before + 1);
+    await unwatchOther();
+    await watcher.get('/q/y');
     expect(serverWatchCount(await fixture.server.fourLetterWord('wchs'))).toBe(before);
+    // A new watch adds the namespace's watch again.
+    const again = new EventLog();
+    await watcher.watch('/q', again.listener);
+    await watcher.update('/q/y', 'w2');
+    await again.waitForEvent({ type: 'UPDATED', key: '/q/y', value: 'w2' });
+    expect(serverWatchCount(await fixture.server.fourLetterWord('wchs'))).toBe(before + 1);
   });
 
   it.each([
