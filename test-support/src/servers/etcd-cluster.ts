@@ -5,10 +5,12 @@
  *
  * @module
  */
+
+import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { isEtcdHealthy, locateEtcd } from './etcd.js';
-import { findFreePort } from './free-port.js';
+import { findFreePorts, startMembersOnFreePorts } from './free-port.js';
 import {
   type ManagedProcess,
   makeTempDir,
@@ -16,6 +18,9 @@ import {
   spawnManagedProcess,
   waitUntil,
 } from './process-utils.js';
+
+/** Ports each member listens on: client and peer. */
+const PORTS_PER_MEMBER = 2;
 
 /** Options of {@link startEtcdCluster}. */
 export interface EtcdClusterOptions {
@@ -103,21 +108,20 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const electionTimeoutMs = options.electionTimeoutMs ?? 1000;
   const etcd = locateEtcd();
   const dir = await makeTempDir('elasticjob-etcd-cluster-');
-  const taken = new Set<number>();
-  const freshPort = async (): Promise<number> => {
-    for (;;) {
-      const port = await findFreePort();
-      if (!taken.has(port)) {
-        taken.add(port);
-        return port;
-      }
+  const ports: { client: number; peer: number }[] = [];
+  /** Picks free ports for every member and clears what a failed attempt left in the data dirs. */
+  const configure = async (): Promise<void> => {
+    const free = await findFreePorts(size * PORTS_PER_MEMBER);
+    const next = (): number => free.pop() as number;
+    ports.length = 0;
+    for (let i = 0; i < size; i++) {
+      ports.push({ client: next(), peer: next() });
+      await rm(join(dir, `n${i + 1}`), { recursive: true, force: true });
     }
   };
-  const ports: { client: number; peer: number }[] = [];
-  for (let i = 0; i < size; i++) ports.push({ client: await freshPort(), peer: await freshPort() });
   const clientUrl = (i: number) => `http://127.0.0.1:${ports[i]?.client}`;
   const peerUrl = (i: number) => `http://127.0.0.1:${ports[i]?.peer}`;
-  const initialCluster = ports.map((_, i) => `n${i + 1}=${peerUrl(i)}`).join(',');
+  const initialCluster = () => ports.map((_, i) => `n${i + 1}=${peerUrl(i)}`).join(',');
   const members: (ManagedProcess | undefined)[] = new Array(size).fill(undefined);
   let stopped = false;
 
@@ -138,7 +142,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
         '--initial-advertise-peer-urls',
         peerUrl(member),
         '--initial-cluster',
-        initialCluster,
+        initialCluster(),
         '--initial-cluster-state',
         'new',
         '--initial-cluster-token',
@@ -162,13 +166,15 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     });
 
   try {
-    for (let i = 0; i < size; i++) launch(i);
-    for (let i = 0; i < size; i++) await waitMember(i);
+    await startMembersOnFreePorts(
+      'etcd cluster',
+      members,
+      { configure, launch, waitServing: waitMember },
+      /address already in use/i,
+    );
   } catch (error) {
-    const output = members.map((m, i) => `--- member ${i} ---\n${m?.output().slice(-2000) ?? ''}`).join('\n');
-    await Promise.all(members.map((member) => member?.kill()));
     await removeDir(dir);
-    throw new Error(`etcd cluster did not start: ${(error as Error).message}\n${output}`, { cause: error });
+    throw error;
   }
 
   const ensureUsable = () => {

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findFreePort } from './free-port.js';
+import { findFreePorts, startMembersOnFreePorts } from './free-port.js';
 import {
   type ManagedProcess,
   makeTempDir,
@@ -16,6 +16,9 @@ import {
   waitUntil,
 } from './process-utils.js';
 import { locateZookeeperRuntime, sendFourLetterWord } from './zookeeper.js';
+
+/** Ports each member listens on: client, quorum and election. */
+const PORTS_PER_MEMBER = 3;
 
 /** Options of {@link startZookeeperEnsemble}. */
 export interface ZookeeperEnsembleOptions {
@@ -68,47 +71,45 @@ export async function startZookeeperEnsemble(
   const runtime = locateZookeeperRuntime();
   const dir = await makeTempDir('elasticjob-zk-ensemble-');
   const ports: { client: number; quorum: number; election: number }[] = [];
-  const taken = new Set<number>();
-  const freshPort = async (): Promise<number> => {
-    for (;;) {
-      const port = await findFreePort();
-      if (!taken.has(port)) {
-        taken.add(port);
-        return port;
-      }
+  const configFiles: string[] = [];
+  /** Picks free ports for every member and writes the members' configurations with them. */
+  const configure = async (): Promise<void> => {
+    const free = await findFreePorts(size * PORTS_PER_MEMBER);
+    const next = (): number => free.pop() as number;
+    ports.length = 0;
+    configFiles.length = 0;
+    for (let i = 0; i < size; i++) {
+      ports.push({ client: next(), quorum: next(), election: next() });
+    }
+    const serverLines = ports.map((port, i) => `server.${i + 1}=127.0.0.1:${port.quorum}:${port.election}`);
+    for (let i = 0; i < size; i++) {
+      const memberDir = join(dir, `m${i + 1}`);
+      const dataDir = join(memberDir, 'data');
+      await rm(memberDir, { recursive: true, force: true }); // what a failed attempt left
+      await mkdir(dataDir, { recursive: true });
+      await writeFile(join(dataDir, 'myid'), `${i + 1}\n`);
+      const configFile = join(memberDir, 'zoo.cfg');
+      await writeFile(
+        configFile,
+        [
+          `tickTime=${tickTimeMs}`,
+          'initLimit=20',
+          'syncLimit=4',
+          `dataDir=${dataDir}`,
+          `clientPort=${ports[i]?.client}`,
+          'clientPortAddress=127.0.0.1',
+          `minSessionTimeout=${options.minSessionTimeoutMs ?? 1000}`,
+          'maxSessionTimeout=60000',
+          'admin.enableServer=false',
+          '4lw.commands.whitelist=*',
+          'maxClientCnxns=0',
+          ...serverLines,
+          '',
+        ].join('\n'),
+      );
+      configFiles.push(configFile);
     }
   };
-  for (let i = 0; i < size; i++) {
-    ports.push({ client: await freshPort(), quorum: await freshPort(), election: await freshPort() });
-  }
-  const serverLines = ports.map((port, i) => `server.${i + 1}=127.0.0.1:${port.quorum}:${port.election}`);
-  const configFiles: string[] = [];
-  for (let i = 0; i < size; i++) {
-    const memberDir = join(dir, `m${i + 1}`);
-    const dataDir = join(memberDir, 'data');
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(join(dataDir, 'myid'), `${i + 1}\n`);
-    const configFile = join(memberDir, 'zoo.cfg');
-    await writeFile(
-      configFile,
-      [
-        `tickTime=${tickTimeMs}`,
-        'initLimit=20',
-        'syncLimit=4',
-        `dataDir=${dataDir}`,
-        `clientPort=${ports[i]?.client}`,
-        'clientPortAddress=127.0.0.1',
-        `minSessionTimeout=${options.minSessionTimeoutMs ?? 1000}`,
-        'maxSessionTimeout=60000',
-        'admin.enableServer=false',
-        '4lw.commands.whitelist=*',
-        'maxClientCnxns=0',
-        ...serverLines,
-        '',
-      ].join('\n'),
-    );
-    configFiles.push(configFile);
-  }
 
   const members: (ManagedProcess | undefined)[] = new Array(size).fill(undefined);
   let stopped = false;
@@ -143,19 +144,16 @@ export async function startZookeeperEnsemble(
       description: `ZooKeeper ensemble member ${member} on port ${ports[member]?.client} to serve`,
       abortIf: () => (members[member]?.isRunning() ? undefined : 'the member process exited'),
     });
-  const outputs = () =>
-    members.map((member, i) => `--- member ${i} ---\n${member?.output().slice(-2000) ?? ''}`).join('\n');
-
   try {
-    for (let i = 0; i < size; i++) launch(i);
-    for (let i = 0; i < size; i++) await waitMember(i);
+    await startMembersOnFreePorts(
+      'ZooKeeper ensemble',
+      members,
+      { configure, launch, waitServing: waitMember },
+      /Address already in use|BindException/i,
+    );
   } catch (error) {
-    const output = outputs();
-    await Promise.all(members.map((member) => member?.kill()));
     await removeDir(dir);
-    throw new Error(`ZooKeeper ensemble did not start: ${(error as Error).message}\n${output}`, {
-      cause: error,
-    });
+    throw error;
   }
 
   const ensureUsable = () => {
