@@ -15,8 +15,8 @@ import {
  * How `watch()` learns of changes in a subtree (option `watchMode`):
  *
  * - `'persistent'`: one persistent recursive watch per client over the namespace (`addWatch`,
- *   ZooKeeper ≥ 3.6), shared by every subtree watch (one per job); a change costs at most one read. `watch()` fails with `NOT_SUPPORTED` when the server refuses
- *   `addWatch`.
+ *   ZooKeeper ≥ 3.6), shared by every subtree watch (one per job); a change costs at most one
+ *   read. `watch()` fails with `NOT_SUPPORTED` when the server refuses `addWatch`.
  * - `'one-shot'`: a data and a child watch per node, re-armed by reads after every change (every
  *   ZooKeeper version).
  * - `'auto'`: `'persistent'`, unless the server refuses `addWatch` as unimplemented (ZooKeeper

@@ -26,34 +26,24 @@ export class PersistentWatchDispatcher {
    * Registers a handler for the subtree at `root` (registering it twice does nothing).
    *
    * @param root - absolute path of the watched node.
-   * @returns whether `root` had no handler before.
    */
-  add(root: string, handler: PersistentWatchHandler): boolean {
+  add(root: string, handler: PersistentWatchHandler): void {
     let handlers = this.#byRoot.get(root);
-    const first = handlers === undefined;
     if (handlers === undefined) {
       handlers = new Set();
       this.#byRoot.set(root, handlers);
     }
-    if (!handlers.has(handler)) {
-      handlers.add(handler);
-      this.#size += 1;
-    }
-    return first;
+    if (handlers.has(handler)) return;
+    handlers.add(handler);
+    this.#size += 1;
   }
 
-  /**
-   * Unregisters a handler; unregistering an absent one does nothing.
-   *
-   * @returns whether `root` has no handler left.
-   */
-  delete(root: string, handler: PersistentWatchHandler): boolean {
+  /** Unregisters a handler; unregistering an absent one does nothing. */
+  delete(root: string, handler: PersistentWatchHandler): void {
     const handlers = this.#byRoot.get(root);
-    if (handlers === undefined) return false;
-    if (handlers.delete(handler)) this.#size -= 1;
-    if (handlers.size > 0) return false;
-    this.#byRoot.delete(root);
-    return true;
+    if (handlers === undefined || !handlers.delete(handler)) return;
+    this.#size -= 1;
+    if (handlers.size === 0) this.#byRoot.delete(root);
   }
 
   /**

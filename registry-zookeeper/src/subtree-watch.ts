@@ -379,7 +379,7 @@ export class SubtreeWatch {
     const connection = this.#connection;
     this.#armedOn = connection;
     this.#outstanding += 1;
-    connection.watchPersistently(this.#rootPath, this.#rootKey, this.#handler, (error) => {
+    connection.watchPersistently(this.#rootPath, this.#handler, (error) => {
       if (error !== undefined && this.#current(connection)) this.#onArmError(error);
       this.#settled();
     });
@@ -411,7 +411,7 @@ export class SubtreeWatch {
     const connection = this.#armedOn;
     this.#armedOn = undefined;
     if (connection === undefined || connection.closed) return;
-    connection.unwatchPersistently(this.#rootPath, this.#rootKey, this.#handler, (error) => {
+    connection.unwatchPersistently(this.#rootPath, this.#handler, (error) => {
       if (error === undefined || error.code === 'CONNECTION_LOSS' || error.code === 'NOT_STARTED') return;
       if (error.code === 'SESSION_EXPIRED') return; // the server dropped the session's watches
       this.#host

@@ -51,9 +51,9 @@ export interface ZookeeperConnectionOptions {
   /** State callbacks; none for helper connections. */
   readonly events?: ZookeeperConnectionEvents | undefined;
   /**
-   * Absolute path of the namespace root: {@link ZookeeperConnection.watchPersistently} then keeps
-   * one server-side persistent recursive watch there for every watched subtree below it (see
-   * `namespace-watch.ts`). Absent (helper connections): one server watch per watched root.
+   * Absolute path of the namespace root: {@link ZookeeperConnection.watchPersistently} keeps one
+   * server-side persistent recursive watch there for every watched subtree below it (see
+   * `namespace-watch.ts`). @defaultValue `'/'` (helper connections, which watch nothing)
    */
   readonly persistentWatchRoot?: string | undefined;
 }
@@ -105,17 +105,22 @@ export class ZookeeperConnection {
   /** See {@link sessionProvenUntilMs}. */
   #sessionProvenUntilMs = Number.NEGATIVE_INFINITY;
   #persistentWatches: PersistentWatchDispatcher | undefined;
-  /** The shared server-side watch over the namespace, when {@link ZookeeperConnectionOptions.persistentWatchRoot} is set. */
-  readonly #namespaceWatch: NamespaceWatch | undefined;
+  /** The server-side watch over the namespace that every subtree watch relies on. */
+  readonly #namespaceWatch: NamespaceWatch;
 
   /** @param options - servers, session timeout, credentials, state callbacks. */
   constructor(options: ZookeeperConnectionOptions) {
     this.#options = options;
-    const root = options.persistentWatchRoot;
-    this.#namespaceWatch =
-      root === undefined
-        ? undefined
-        : new NamespaceWatch(root, (done) => this.#sendAddWatch(root, '/', done));
+    const root = options.persistentWatchRoot ?? '/';
+    this.#namespaceWatch = new NamespaceWatch(root, (done) =>
+      this.send<void>(
+        'addWatch',
+        '/',
+        undefined,
+        (client, sent) => addPersistentRecursiveWatch(client, root, (error) => sent(error)),
+        done,
+      ),
+    );
     const clientOptions: Record<string, unknown> = {
       sessionTimeout: options.sessionTimeoutMs,
       spinDelay: options.spinDelayMs,
@@ -341,16 +346,14 @@ export class ZookeeperConnection {
   /**
    * Routes the notifications for `path` and its descendants to `handler` from now on
    * (synchronously, in arrival order, interleaved with the answers of {@link send}), and makes sure
-   * the server holds a persistent recursive watch (ZooKeeper ≥ 3.6 `addWatch`) covering it: the
-   * shared one over the namespace when {@link ZookeeperConnectionOptions.persistentWatchRoot} is
-   * set (sent once per socket, whatever the number of subtrees), else one on `path`. Call it again
-   * after a reconnect (the server drops a connection's watches with its socket); the handler keeps
-   * one registration. Requests sent after this call are processed by the server after the watch is
-   * in place.
+   * the server holds the connection's persistent recursive watch over the namespace (ZooKeeper ≥
+   * 3.6 `addWatch`, sent once per socket whatever the number of subtrees). Call it again after a
+   * reconnect (the server drops a connection's watches with its socket); the handler keeps one
+   * registration. Requests sent after this call are processed by the server after the watch is in
+   * place.
    *
-   * @param path - absolute path of the watched node (it need not exist); at or below
-   *   `persistentWatchRoot` when that is set.
-   * @param key - namespace-relative key, for errors.
+   * @param path - absolute path of the watched node (it need not exist), at or below
+   *   {@link ZookeeperConnectionOptions.persistentWatchRoot}.
    * @param handler - receives `(type, absolutePath)`; must not throw.
    * @param callback - the outcome of the `addWatch` relied on: `undefined`, or the mapped error (its
    *   `cause` carries the ZooKeeper code, `-6` UNIMPLEMENTED from a server older than 3.6). The
@@ -359,13 +362,12 @@ export class ZookeeperConnection {
    */
   watchPersistently(
     path: string,
-    key: string,
     handler: PersistentWatchHandler,
     callback: (error: RegistryError | undefined) => void,
   ): void {
-    const shared = this.#namespaceWatch;
-    if (shared !== undefined && !shared.covers(path)) {
-      throw new Error(`The watched path '${path}' is outside the namespace root '${shared.root}'`);
+    const namespace = this.#namespaceWatch;
+    if (!namespace.covers(path)) {
+      throw new Error(`The watched path '${path}' is outside the namespace root '${namespace.root}'`);
     }
     if (this.#persistentWatches === undefined && !this.#closed) {
       const dispatcher = new PersistentWatchDispatcher();
@@ -373,57 +375,41 @@ export class ZookeeperConnection {
       this.#persistentWatches = dispatcher;
     }
     this.#persistentWatches?.add(path, handler);
-    if (shared !== undefined) shared.join(callback);
-    else this.#sendAddWatch(path, key, callback);
-  }
-
-  #sendAddWatch(path: string, key: string, callback: (error: RegistryError | undefined) => void): void {
-    this.send<void>(
-      'addWatch',
-      key,
-      undefined,
-      (client, done) => addPersistentRecursiveWatch(client, path, (error) => done(error)),
-      (error) => callback(error),
-    );
+    namespace.join(callback);
   }
 
   /**
-   * Stops routing notifications to `handler`. When no handler is left on the server-side watch it
-   * relied on (the namespace's: none at all; else `path`'s) and the client is connected, removes the
-   * connection's watches there from the server (`removeWatches`, type Any; a disconnected client
-   * has none left).
+   * Stops routing notifications to `handler`. When it was the connection's last handler and the
+   * client is connected, removes the connection's watches on the namespace root from the server
+   * (`removeWatches`, type Any; a disconnected client has none left).
    *
    * @param path - absolute path given to {@link watchPersistently}.
-   * @param key - namespace-relative key, for errors.
    * @param handler - the handler given to {@link watchPersistently}.
    * @param callback - `undefined` once done (also when the server had no watch there), or the
    *   mapped error of `removeWatches`.
    */
   unwatchPersistently(
     path: string,
-    key: string,
     handler: PersistentWatchHandler,
     callback: (error: RegistryError | undefined) => void,
   ): void {
     const dispatcher = this.#persistentWatches;
-    const lastOfRoot = dispatcher?.delete(path, handler) ?? false;
-    const shared = this.#namespaceWatch;
-    const last = shared === undefined ? lastOfRoot : dispatcher?.size === 0;
-    if (!last) {
+    dispatcher?.delete(path, handler);
+    if (dispatcher === undefined || dispatcher.size > 0) {
       callback(undefined);
       return;
     }
-    shared?.forget();
+    const namespace = this.#namespaceWatch;
+    namespace.forget();
     if (!this.connected) {
       callback(undefined);
       return;
     }
-    const watched = shared?.root ?? path;
     this.send<void>(
       'removeWatches',
-      shared === undefined ? key : '/',
+      '/',
       undefined,
-      (client, done) => removeAllWatches(client, watched, (error) => done(error)),
+      (client, done) => removeAllWatches(client, namespace.root, (error) => done(error)),
       (error) => callback(zookeeperCodeOf(error?.cause) === ZK_NO_WATCHER ? undefined : error),
     );
   }
@@ -474,7 +460,7 @@ export class ZookeeperConnection {
   #onConnected(): void {
     if (this.#closed) return;
     this.#connected = true;
-    this.#namespaceWatch?.forget(); // a new socket: the server holds none of the old one's watches
+    this.#namespaceWatch.forget(); // a new socket: the server holds none of the old one's watches
     this.#clearHandshakeTimer();
     this.#startReadTimer();
     const first = !this.#everConnected;
@@ -487,7 +473,7 @@ export class ZookeeperConnection {
     if (this.#closed) return;
     const was = this.#connected;
     this.#connected = false;
-    this.#namespaceWatch?.forget();
+    this.#namespaceWatch.forget();
     this.#stopReadTimer();
     if (was && !this.#expired) this.#options.events?.onDisconnected(this);
   }
