@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processCpuMs } from './backends.js';
 import type { BenchJobsConfig, BenchWorkerConfig, WorkerMeasurement, WorkerMessage } from './bench-worker.js';
 
 /** Where the benchmark processes' stderr (the kernel's log) goes: one file per process. */
@@ -135,6 +136,8 @@ export class BenchProcess {
   logFile = '';
   /** Time from fork to every job scheduled, in ms. */
   startupMs = 0;
+  /** CPU time (user + system) the process spent from fork to every job scheduled, in ms (NaN without procfs). */
+  startupCpuMs = Number.NaN;
   readonly #pending: ((message: WorkerMeasurement) => void)[] = [];
   readonly exited: Promise<number | null>;
 
@@ -201,6 +204,7 @@ export class BenchProcess {
         child.on('message', (message: WorkerMessage) => {
           if (message.type === 'ready') {
             clearTimeout(timer);
+            handle.startupCpuMs = processCpuMs(child.pid);
             resolve({ ok: true, startupMs: message.startupMs });
           } else if (message.type === 'error') {
             clearTimeout(timer);

@@ -1,7 +1,7 @@
 /**
  * Benchmark 5, scale: 1, 100 and 1,000 jobs (one item each, cron every second) in one process,
- * and 1,000 jobs in each of 3 processes (3 instances per job); per configuration: startup time,
- * RSS, CPU share at steady state (`process.cpuUsage` over a window), registry nodes and watches
+ * and 1,000 jobs in each of 3 processes (3 instances per job); per configuration: startup time
+ * and the CPU it took, RSS, CPU share at steady state (`process.cpuUsage` over a window), registry nodes and watches
  * per job (the server's own node and watch counts, and `watch()` registrations counted by the
  * counting wrapper), adapter calls per fire, and trigger latency.
  *
@@ -54,6 +54,8 @@ interface Row {
   readonly fitted: boolean;
   readonly note: string;
   readonly startupS?: number;
+  /** CPU of the busiest process from fork to its last job scheduled, in s. */
+  readonly startupCpuS?: number;
   readonly rssMb?: number;
   readonly heapMb?: number;
   readonly heapTotalMb?: number;
@@ -158,6 +160,7 @@ async function scaleRow(
       fitted: true,
       note: '',
       startupS: round(startupS),
+      startupCpuS: round(Math.max(...processes.map((p) => p.startupCpuMs)) / 1000),
       rssMb: round(Math.max(...measurements.map((m) => m.rssBytes)) / MB),
       heapMb: round(Math.max(...measurements.map((m) => m.heapUsedBytes)) / MB),
       heapTotalMb: round(Math.max(...measurements.map((m) => m.heapTotalBytes)) / MB),
@@ -276,7 +279,10 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
     caption:
       `Jobs of one item each, cron every second (idle: \`${IDLE_CRON}\`, not firing in the window), ` +
       'monitorExecution on, handler returns at once; every process ' +
-      `holds one instance of every job (3 processes = 3 instances per job). Window ${options.windowSeconds} s ` +
+      `holds one instance of every job (3 processes = 3 instances per job), scheduled 25 at a time. ` +
+      'startup: from the forks to the last job scheduled; startup CPU: what the busiest process spent in that ' +
+      'time (user + system, `/proc`), module loading included. ' +
+      `Window ${options.windowSeconds} s ` +
       'after startup + 3 s. RSS/heap: the largest process (heap used after a full GC / heap committed), read once inside the process after ' +
       `that GC at the end of the window (${options.windowSeconds + 3.5}–${options.windowSeconds + 4.5} s after its last job was scheduled, ` +
       'early in a run: at 100 jobs the steady state differs by up to 25 MB either way, see `bench:rss`); CPU: mean per process, % of one core; server CPU: ' +
@@ -299,6 +305,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       'build',
       'processes × jobs',
       'startup s',
+      'startup CPU s',
       'RSS MB',
       'heap used / committed MB',
       'CPU %',
@@ -321,6 +328,7 @@ export async function benchScale(backends: readonly Backend[], options: ScaleOpt
       row.build,
       `${row.processes} × ${row.jobs}${row.idle ? ' idle' : ''}`,
       cell(row.startupS),
+      cell(row.startupCpuS),
       cell(row.rssMb),
       row.heapMb === undefined ? 'n/a' : `${row.heapMb} / ${row.heapTotalMb}`,
       cell(row.cpuPercent),
