@@ -11,10 +11,8 @@
  *   therefore writes its own opcode on the wire and then presents the type of a request the library
  *   answers without a body (`SET_WATCHES`), so the empty answer (or an error code) reaches the
  *   callback and the pending queue stays aligned.
- * - **Error codes.** The library throws from its socket handler when an answer carries an error
- *   code it does not know (e.g. `NOWATCHER`, -121, from `removeWatches`), which would crash the
- *   process. {@link tolerateUnknownErrorCodes} makes its `Exception.create` return an exception
- *   carrying the code instead.
+ * - **Error codes.** An answer may carry an error code newer than the library (`NOWATCHER`, -121,
+ *   from `removeWatches`); `library-exceptions.ts` makes the library accept it.
  * - **Notifications.** The server sends `NodeCreated`, `NodeDeleted` and `NodeDataChanged` (never
  *   `NodeChildrenChanged`) for the watched node and every descendant, without data, under the
  *   usual notification xid; the library hands them to its `WatcherManager.emit`, which only knows
@@ -23,7 +21,7 @@
  *
  * @module
  */
-import * as zookeeper from 'node-zookeeper-client';
+import type * as zookeeper from 'node-zookeeper-client';
 
 /** Opcode of `addWatch` (ZooKeeper ≥ 3.6). */
 export const ADD_WATCH_OPCODE = 106;
@@ -35,22 +33,8 @@ export const ADD_WATCH_MODE_PERSISTENT_RECURSIVE = 1;
 export const WATCHER_TYPE_ANY = 3;
 /** Error code of a server that does not know the request's opcode (ZooKeeper 3.4/3.5 for `addWatch`). */
 export const ZK_UNIMPLEMENTED = -6;
-/** Error code of `removeWatches` when the connection has no watch on the path. */
-export const ZK_NO_WATCHER = -121;
-
 /** Opcode of a request the library answers without decoding a body (`SET_WATCHES`). */
 const LIBRARY_BODYLESS_OPCODE = 101;
-
-/** Names of error codes newer than the library, for messages. */
-const NEWER_ERROR_NAMES: Readonly<Record<number, string>> = {
-  [-118]: 'SESSION_MOVED',
-  [-119]: 'NOT_READONLY',
-  [-120]: 'EPHEMERAL_ON_LOCAL_SESSION',
-  [ZK_NO_WATCHER]: 'NO_WATCHER',
-  [-122]: 'REQUEST_TIMEOUT',
-  [-124]: 'THROTTLED_OP',
-  [-125]: 'QUOTA_EXCEEDED',
-};
 
 /** The parts of the library's `ConnectionManager` this module touches. */
 interface ManagerInternals {
@@ -123,7 +107,6 @@ export function sendPathAndIntRequest(
   if (typeof manager?.queue !== 'function') {
     throw new Error('node-zookeeper-client internals changed: ConnectionManager.queue is missing');
   }
-  tolerateUnknownErrorCodes();
   const chroot = manager.chrootPath ?? '';
   const fullPath = chroot === '' ? path : path === '/' ? chroot : `${chroot}${path}`;
   manager.queue(new PathAndIntRequest(opcode, fullPath, value), (error) => done(error ?? null));
@@ -168,37 +151,5 @@ export function hookNotifications(
   watcherManager.emit = (event) => {
     handler(event.type, event.path);
     return original.call(watcherManager, event);
-  };
-}
-
-let tolerating = false;
-
-/**
- * Makes the library's `Exception.create` accept error codes it does not know (it throws, from its
- * socket handler, otherwise): they yield an exception with that code and a name from
- * {@link NEWER_ERROR_NAMES} (or `UNKNOWN_ERROR`). Process-wide, idempotent.
- */
-export function tolerateUnknownErrorCodes(): void {
-  if (tolerating) return;
-  tolerating = true;
-  const exceptions = zookeeper.Exception as unknown as {
-    create(code: number, path?: string): zookeeper.Exception;
-    SYSTEM_ERROR: number;
-  };
-  const original = exceptions.create;
-  exceptions.create = (code: number, path?: string) => {
-    try {
-      return original(code, path);
-    } catch {
-      const exception = original(exceptions.SYSTEM_ERROR, path) as unknown as {
-        code: number;
-        name: string;
-        message: string;
-      };
-      exception.code = code;
-      exception.name = NEWER_ERROR_NAMES[code] ?? 'UNKNOWN_ERROR';
-      exception.message = `Exception: ${exception.name}[${code}]${path ? `@${path}` : ''}`;
-      return exception as unknown as zookeeper.Exception;
-    }
   };
 }

@@ -11,6 +11,7 @@
  */
 import { RegistryError } from '@elasticjob-ts/core/adapter';
 import * as zookeeper from 'node-zookeeper-client';
+import { adaptLibraryExceptions, ZK_NO_WATCHER } from './library-exceptions.js';
 import { multiReplyDecoderOf } from './multi-request.js';
 import { NamespaceWatch } from './namespace-watch.js';
 import { PacketFramer } from './packet-framer.js';
@@ -19,7 +20,6 @@ import {
   addPersistentRecursiveWatch,
   hookNotifications,
   removeAllWatches,
-  ZK_NO_WATCHER,
 } from './persistent-watch-protocol.js';
 import { toRegistryError, zookeeperCodeOf } from './to-registry-error.js';
 
@@ -70,7 +70,7 @@ interface PendingCall {
 
 /** The parts of the library's `ConnectionManager` this module touches. */
 interface ConnectionManagerInternals {
-  socket?: { destroy(): void };
+  socket?: { destroy(): void; cork?(): void; uncork?(): void };
   connectTimeoutHandler?: ReturnType<typeof setTimeout> | null;
   servers?: unknown[];
   serverAttempts?: number;
@@ -102,6 +102,8 @@ export class ZookeeperConnection {
   #readTimer: ReturnType<typeof setInterval> | undefined;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReceivedAt = 0;
+  /** The socket {@link #batchWritesOfThisTurn} corked in the current turn, if any. */
+  #corkedSocket: ConnectionManagerInternals['socket'];
   /** See {@link sessionProvenUntilMs}. */
   #sessionProvenUntilMs = Number.NEGATIVE_INFINITY;
   #persistentWatches: PersistentWatchDispatcher | undefined;
@@ -111,6 +113,7 @@ export class ZookeeperConnection {
   /** @param options - servers, session timeout, credentials, state callbacks. */
   constructor(options: ZookeeperConnectionOptions) {
     this.#options = options;
+    adaptLibraryExceptions();
     const root = options.persistentWatchRoot ?? '/';
     this.#namespaceWatch = new NamespaceWatch(root, (done) =>
       this.send<void>(
@@ -328,6 +331,7 @@ export class ZookeeperConnection {
     }
     const queue = this.#manager?.packetQueue?.queue;
     const queuedBefore = queue?.length ?? 0;
+    this.#batchWritesOfThisTurn();
     try {
       invoke(this.client, finish);
     } catch (error) {
@@ -335,6 +339,25 @@ export class ZookeeperConnection {
       return;
     }
     if (queue !== undefined && queue.length > queuedBefore) packet = queue[queue.length - 1];
+  }
+
+  /**
+   * Holds the socket's writes until the current turn of the event loop has run its ticks and
+   * microtasks, so that the requests of one turn leave in one `writev` instead of one system call
+   * each: the library writes every request the moment it is queued, and 1,000 jobs starting
+   * together queue thousands in a turn. Order is kept; a request waits at most until the end of
+   * the turn that queued it. A socket replaced meanwhile is uncorked all the same (a destroyed
+   * socket drops what it held, and the library fails those requests with the connection).
+   */
+  #batchWritesOfThisTurn(): void {
+    const socket = this.#manager?.socket;
+    if (socket === undefined || socket === this.#corkedSocket || typeof socket.cork !== 'function') return;
+    socket.cork();
+    this.#corkedSocket = socket;
+    process.nextTick(() => {
+      if (this.#corkedSocket === socket) this.#corkedSocket = undefined;
+      socket.uncork?.();
+    });
   }
 
   /** Renews {@link sessionProvenUntilMs} with an answer to a request sent at `sentAtMs`. */
