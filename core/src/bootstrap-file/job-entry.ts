@@ -7,21 +7,12 @@
  */
 import type { JobConfiguration, ResolvedJobConfiguration } from '../config/job-configuration.js';
 import { describeValue, JobConfigurationError } from '../config/job-configuration-error.js';
-import {
-  DEFAULT_JOB_ERROR_HANDLER_TYPE,
-  DEFAULT_JOB_EXECUTOR_THREAD_POOL_SIZE_PROVIDER_TYPE,
-  DEFAULT_JOB_SHARDING_STRATEGY_TYPE,
-} from '../config/resolve-job-configuration.js';
 import { validateJobConfiguration } from '../config/validate-job-configuration.js';
 import { CronExpressionError } from '../cron/cron-expression-error.js';
-import { createJobErrorHandler } from '../error-handler/error-handler-registry.js';
-import { getExecutorPoolSize } from '../executor/executor-pool-size.js';
 import { resolveJobItemExecutor, typedJobTypes } from '../executor/job-item-executor-registry.js';
 import type { ElasticJob } from '../job/elastic-job.js';
+import { registeredTypeIssues } from '../kernel/config/registered-type-issues.js';
 import { JobSetupError } from '../kernel/job-setup-error.js';
-import { createJobListeners } from '../listener/job-listener-registry.js';
-import { silentLogger } from '../logging/logger.js';
-import { getJobShardingStrategy } from '../sharding/job-sharding-strategy-registry.js';
 import {
   type HandlerReference,
   instantiateHandlerExport,
@@ -86,13 +77,8 @@ export async function validateJobEntry(
     });
   }
   // The registered types are checked whatever else is wrong, each from its own field.
-  for (const check of runtimeChecks(configuration, resolved)) {
-    try {
-      await check();
-    } catch (error) {
-      pushJobError(error, prefix, issues);
-    }
-  }
+  const typeIssues = registeredTypeIssues(configuration, resolved);
+  if (typeIssues.length > 0) pushJobError(JobConfigurationError.fromIssues(typeIssues), prefix, issues);
   if (resolved === undefined || issues.length > before) return undefined;
 
   const context: JobHandlerContext = { jobName: resolved.jobName, configuration: resolved, file };
@@ -120,44 +106,6 @@ export async function validateJobEntry(
     job: job as ElasticJob,
     scheduled: resolved.cron !== '',
   };
-}
-
-/**
- * Checks of the types a job names (sharding strategy, thread-pool size provider, error handler,
- * listeners) against this process's registries. Each runs when its own field is usable: the
- * resolved value, or the raw one when other fields are invalid; a field of the wrong type is left
- * to the configuration's own issue.
- */
-function runtimeChecks(
-  configuration: JobConfiguration,
-  resolved: ResolvedJobConfiguration | undefined,
-): (() => unknown)[] {
-  const raw = configuration as unknown as Record<string, unknown>;
-  const text = (field: keyof JobConfiguration, fallback: string): string | undefined => {
-    if (resolved !== undefined) return resolved[field] as string;
-    const value = raw[field];
-    if (value === undefined || value === null || value === '') return fallback;
-    return typeof value === 'string' ? value : undefined;
-  };
-  const jobName = typeof raw.jobName === 'string' ? raw.jobName : '';
-  const checks: (() => unknown)[] = [];
-  const strategy = text('jobShardingStrategyType', DEFAULT_JOB_SHARDING_STRATEGY_TYPE);
-  if (strategy !== undefined) checks.push(() => getJobShardingStrategy(strategy, jobName));
-  const pool = text(
-    'jobExecutorThreadPoolSizeProviderType',
-    DEFAULT_JOB_EXECUTOR_THREAD_POOL_SIZE_PROVIDER_TYPE,
-  );
-  if (pool !== undefined) checks.push(() => getExecutorPoolSize(pool));
-  const errorHandlerType = text('jobErrorHandlerType', DEFAULT_JOB_ERROR_HANDLER_TYPE);
-  // An error handler reads its props: only check it against props that are valid.
-  if (errorHandlerType !== undefined && resolved !== undefined) {
-    checks.push(() => createJobErrorHandler(errorHandlerType, resolved.props, silentLogger).close?.());
-  }
-  const listeners = resolved?.jobListenerTypes ?? raw.jobListenerTypes;
-  if (Array.isArray(listeners) && listeners.every((type) => typeof type === 'string')) {
-    checks.push(() => createJobListeners(listeners));
-  }
-  return checks;
 }
 
 function describeHandler(handler: unknown): string {

@@ -88,8 +88,9 @@ export class ScheduleJobBootstrap extends JobBootstrapBase {
    * @param job - a `SimpleJob`, a `DataflowJob`, or a typed-job name (`SCRIPT`, `HTTP`).
    * @param configuration - the job's configuration; `cron` is required.
    * @param options - instance identity, logger, listeners, bounds.
-   * @throws {JobConfigurationError} for invalid configuration, naming every bad field.
-   * @throws {CronExpressionError} for an invalid cron or time zone.
+   * @throws {JobConfigurationError} for invalid configuration, every problem in one error: a bad
+   *   field, an invalid cron or time zone, a sharding strategy, executor pool size provider, error
+   *   handler or listener type not registered in this process. Nothing is written to the registry.
    * @throws {JobSetupError} when `cron` is missing.
    */
   constructor(
@@ -104,7 +105,9 @@ export class ScheduleJobBootstrap extends JobBootstrapBase {
   /**
    * Registers the job instance and starts firing on the cron.
    *
-   * @throws {JobSetupError} on a job class conflict in the registry.
+   * @throws {JobSetupError} on a job class conflict in the registry, or when the registry's
+   *   configuration, which the start adopts unless `overwrite` is set, is not valid in this process
+   *   (the message names the node and the remedies; the {@link JobConfigurationError} is its `cause`).
    * @throws {RegistryError} when the registry fails.
    */
   schedule(): Promise<void> {
@@ -129,7 +132,8 @@ export class OneOffJobBootstrap extends JobBootstrapBase {
    * @param job - the job object or typed-job name.
    * @param configuration - the job's configuration; `cron` must be absent or empty.
    * @param options - instance identity, logger, listeners, bounds.
-   * @throws {JobConfigurationError} for invalid configuration.
+   * @throws {JobConfigurationError} for invalid configuration, every problem in one error (see
+   *   {@link ScheduleJobBootstrap}'s constructor). Nothing is written to the registry.
    * @throws {JobSetupError} when a cron is given.
    */
   constructor(

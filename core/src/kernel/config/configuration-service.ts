@@ -8,11 +8,12 @@
  * @module
  */
 import type { JobConfiguration, ResolvedJobConfiguration } from '../../config/index.js';
+import { JobConfigurationError, toJobConfigurationYaml } from '../../config/index.js';
+import { sortIssues } from '../../config/resolve-job-configuration.js';
 import {
-  parseJobConfigurationYaml,
-  resolveJobConfiguration,
-  toJobConfigurationYaml,
-} from '../../config/index.js';
+  validateJobConfiguration,
+  validateJobConfigurationYaml,
+} from '../../config/validate-job-configuration.js';
 import { parseCronInProcessZone } from '../../cron/cron-expression.js';
 import { type CronExpression, parseCron } from '../../cron/index.js';
 import type { JobErrorHandler } from '../../error-handler/index.js';
@@ -23,10 +24,10 @@ import type { ElasticJobListener } from '../../listener/index.js';
 import { createJobListeners, DistributeOnceJobListener } from '../../listener/index.js';
 import type { Logger } from '../../logging/logger.js';
 import type { CoordinatorRegistryCenter } from '../../registry/registry-center.js';
-import { getJobShardingStrategy } from '../../sharding/index.js';
 import type { GuaranteeService } from '../guarantee/guarantee-service.js';
 import type { JobNodePath } from '../job-node-path.js';
 import { JobSetupError } from '../job-setup-error.js';
+import { registeredTypeIssues } from './registered-type-issues.js';
 
 /** The configuration in force and the run components built from it. */
 export class ConfigurationService {
@@ -43,7 +44,10 @@ export class ConfigurationService {
   #listenerKey = '';
 
   /**
-   * @throws {JobConfigurationError} for invalid configuration (every problem listed).
+   * Validates the configuration completely before anything touches the registry: every field,
+   * the cron and time zone, and the registered types it names (see `registered-type-issues.ts`).
+   *
+   * @throws {JobConfigurationError} for invalid configuration, every problem listed in one error.
    * @throws {JobSetupError} for a cron on a one-off job or a missing cron on a scheduled one.
    */
   constructor(
@@ -52,8 +56,7 @@ export class ConfigurationService {
     private readonly scheduled: boolean,
     private readonly extraListeners: readonly ElasticJobListener[],
   ) {
-    this.local = resolveJobConfiguration(configuration);
-    validateRuntimeTypes(this.local);
+    this.local = validatedLocally(configuration);
     const name = this.local.jobName;
     if (scheduled && this.local.cron === '') {
       throw new JobSetupError(
@@ -67,7 +70,6 @@ export class ConfigurationService {
         `Job '${name}': 'cron' must be empty for OneOffJobBootstrap; use ScheduleJobBootstrap for cron jobs`,
       );
     }
-    if (scheduled) cronOf(this.local.cron, this.local.timeZone);
     this.#current = this.local;
     const resolved = resolveJobItemExecutor(job, this.local);
     this.#itemExecutor = resolved.executor;
@@ -108,7 +110,8 @@ export class ConfigurationService {
    * instances with `overwrite` and an unchanged configuration sends the other instances no
    * configuration event (and the registry no write).
    *
-   * @throws {JobSetupError} on a job class conflict or an invalid registry copy.
+   * @throws {JobSetupError} on a job class conflict, or when the registry's copy, which would be
+   *   adopted, is invalid here (its {@link JobConfigurationError} is the `cause`).
    */
   async setUp(registry: CoordinatorRegistryCenter, paths: JobNodePath): Promise<void> {
     const rootValue = await registry.getDirectly(paths.root);
@@ -127,12 +130,36 @@ export class ConfigurationService {
       this.#appliedYaml = yaml;
       return;
     }
-    const fromRegistry = parseJobConfigurationYaml(existing);
-    validateRuntimeTypes(fromRegistry);
+    const fromRegistry = this.#adoptable(existing, paths);
     if (rootValue === undefined || rootValue.trim() === '')
       await registry.persist(paths.root, this.jobClassName);
     this.#current = fromRegistry;
     this.#appliedYaml = existing;
+  }
+
+  /**
+   * The registry's configuration, which the start adopts, validated here as a local one is: the
+   * registry copy wins over the application's unless `overwrite` is set, so an invalid copy (left
+   * by an older version, a peer with other registered types, or a hand edit) must stop the start
+   * with what to do, not fail later with an error that names the application's configuration.
+   *
+   * @throws {JobSetupError} naming the node and the remedies, the validation error as `cause`.
+   */
+  #adoptable(existing: string, paths: JobNodePath): ResolvedJobConfiguration {
+    try {
+      return validatedFromRegistry(existing);
+    } catch (error) {
+      if (!(error instanceof JobConfigurationError)) throw error;
+      const problems = error.issues.map((issue) => issue.message).join('; ');
+      throw new JobSetupError(
+        paths.jobName,
+        `Job '${paths.jobName}': the configuration stored in the registry at '${paths.config}' is not valid ` +
+          `here, and a start adopts it unless 'overwrite' is set: ${problems}. Correct it with ` +
+          `'elasticjob config set ${paths.jobName} <field> <value>', or start with overwrite: true to replace it ` +
+          'with this configuration',
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -144,9 +171,7 @@ export class ConfigurationService {
     this.#appliedYaml = yaml;
     let next: ResolvedJobConfiguration;
     try {
-      next = parseJobConfigurationYaml(yaml);
-      validateRuntimeTypes(next);
-      if (this.scheduled) cronOf(next.cron, next.timeZone);
+      next = validatedFromRegistry(yaml);
     } catch (error) {
       logger.error({ err: error }, 'ignoring an invalid configuration written to the registry');
       return undefined;
@@ -186,9 +211,37 @@ export class ConfigurationService {
 }
 
 /** Checks the type names a configuration refers to against the registries (names the field). */
-function validateRuntimeTypes(config: ResolvedJobConfiguration): void {
-  getJobShardingStrategy(config.jobShardingStrategyType);
-  getExecutorPoolSize(config.jobExecutorThreadPoolSizeProviderType);
+/**
+ * {@link validateJobConfiguration} and {@link registeredTypeIssues} of a configuration given by
+ * the application, as one error.
+ */
+function validatedLocally(configuration: JobConfiguration): ResolvedJobConfiguration {
+  let resolved: ResolvedJobConfiguration | undefined;
+  let invalid: JobConfigurationError | undefined;
+  try {
+    resolved = validateJobConfiguration(configuration);
+  } catch (error) {
+    if (!(error instanceof JobConfigurationError)) throw error;
+    invalid = error;
+  }
+  const typeIssues = registeredTypeIssues(configuration, resolved);
+  if (invalid === undefined && typeIssues.length === 0) return resolved as ResolvedJobConfiguration;
+  const raw = configuration as unknown as Record<string, unknown>;
+  throw JobConfigurationError.fromIssues(sortIssues([...(invalid?.issues ?? []), ...typeIssues]), {
+    ...(typeof raw.jobName === 'string' ? { jobName: raw.jobName } : {}),
+    ...(invalid === undefined ? {} : { cause: invalid }),
+  });
+}
+
+/**
+ * A `config` node's YAML validated as a local configuration is (fields, schedule, registered
+ * types), as one error with the YAML as its `source`.
+ */
+function validatedFromRegistry(yaml: string): ResolvedJobConfiguration {
+  const resolved = validateJobConfigurationYaml(yaml);
+  const typeIssues = registeredTypeIssues(resolved, resolved);
+  if (typeIssues.length === 0) return resolved;
+  throw JobConfigurationError.fromIssues(typeIssues, { jobName: resolved.jobName, source: yaml });
 }
 
 /**
