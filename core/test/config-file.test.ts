@@ -360,7 +360,12 @@ jobs:
 
   it('checks the registry section per type', async () => {
     const expectations: [string, string[], string][] = [
-      ['registry:\n  type: consul\n', ['registry.module'], 'is required'],
+      ['registry:\n  type: consul\n', ['registry.type'], "unknown registry type 'consul'; accepted: "],
+      [
+        'registry:\n  type: zookeper\n  serverLists: a:1\n  namespace: s\n',
+        ['registry.type'],
+        "unknown registry type 'zookeper'; accepted: memory, zookeeper, etcd, redis, or any type with a 'module'",
+      ],
       ['registry:\n  serverLists: x\n', ['registry.type'], 'zookeeper, etcd'],
       [
         'registry:\n  type: etcd\n  namespace: s\n  endpoints: []\n',

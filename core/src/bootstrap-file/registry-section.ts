@@ -103,6 +103,14 @@ export async function validateRegistry(
     });
     return undefined;
   }
+  if (REGISTRY_SCHEMAS[type] === undefined && record.module === undefined) {
+    // Not built in and no module to load it from: most likely a misspelled built-in type.
+    issues.push({
+      path: 'registry.type',
+      message: `unknown registry type '${type}'; accepted: ${builtIn.join(', ')}, or any type with a 'module'`,
+    });
+    return undefined;
+  }
   const schema = REGISTRY_SCHEMAS[type] ?? CUSTOM_REGISTRY_SCHEMA;
   const parsed = schema.safeParse(record, { reportInput: true });
   const before = issues.length;
