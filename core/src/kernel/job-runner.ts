@@ -6,6 +6,7 @@
  *
  * @module
  */
+
 import { randomUUID } from 'node:crypto';
 import type { JobConfiguration, ResolvedJobConfiguration } from '../config/index.js';
 import { JobConfigurationError } from '../config/job-configuration-error.js';
@@ -14,6 +15,7 @@ import { detectLocalIp, type JobInstance } from '../instance/index.js';
 import type { ElasticJob } from '../job/elastic-job.js';
 import { createDefaultLogger, type Logger } from '../logging/logger.js';
 import type { CoordinatorRegistryCenter } from '../registry/registry-center.js';
+import { logBackgroundFailure } from './background-failure.js';
 import { ConditionWaiters } from './condition-waiters.js';
 import { ConfigurationService } from './config/configuration-service.js';
 import { CoordinationQueue, type CoordinationTurn } from './coordination-queue.js';
@@ -343,7 +345,14 @@ export class JobRunner {
         const leader = await this.#turn(() => this.#leader.electLeader());
         if (leader && this.#sharding.needsResharding()) this.#router.reshardInBackground();
       } catch (error) {
-        this.#logger.error({ err: error }, 'leader election failed');
+        logBackgroundFailure(
+          {
+            logger: this.#logger,
+            isShutdown: () => this.#state === 'SHUTTING_DOWN' || this.#state === 'SHUT_DOWN',
+          },
+          error,
+          'leader election failed',
+        );
       }
     })().finally(() => {
       if (this.#election === election) this.#election = undefined;

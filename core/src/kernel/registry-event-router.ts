@@ -5,7 +5,9 @@
  *
  * @module
  */
+
 import type { RegistryEvent } from '../registry/registry-center.js';
+import { logBackgroundFailure } from './background-failure.js';
 import type { ConfigurationService } from './config/configuration-service.js';
 import type { LeaderService } from './election/leader-service.js';
 import type { FailoverCoordinator } from './failover/failover-coordinator.js';
@@ -147,7 +149,11 @@ export class RegistryEventRouter {
     if (previous.failover && !next.failover && this.s.leader.isLeader()) {
       this.s.track(
         this.s.failoverState.removeAllFailoverState().catch((error: unknown) => {
-          logger.error({ err: error }, 'could not remove failover nodes after failover was switched off');
+          logBackgroundFailure(
+            this.context,
+            error,
+            'could not remove failover nodes after failover was switched off',
+          );
         }),
       );
     }
@@ -189,7 +195,7 @@ export class RegistryEventRouter {
         logger.warn('own instance node vanished: re-registered');
       }
     } catch (error) {
-      logger.error({ err: error }, 'could not re-create the instance node');
+      logBackgroundFailure(this.context, error, 'could not re-create the instance node');
     }
   }
 
@@ -198,7 +204,11 @@ export class RegistryEventRouter {
     if (ip === instance.serverIp && this.serverDisabled() && this.s.leader.isLeader()) {
       this.s.track(
         this.s.leader.abdicate().catch((error: unknown) => {
-          logger.error({ err: error }, 'could not give up leadership after the server was disabled');
+          logBackgroundFailure(
+            this.context,
+            error,
+            'could not give up leadership after the server was disabled',
+          );
         }),
       );
       return;
@@ -226,7 +236,7 @@ export class RegistryEventRouter {
     if (this.s.suspended()) return;
     this.s.track(
       this.s.sharding.requestResharding(force).catch((error: unknown) => {
-        this.context.logger.error({ err: error }, 'resharding failed');
+        logBackgroundFailure(this.context, error, 'resharding failed');
       }),
     );
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { logBackgroundFailure } from '../background-failure.js';
 import type { RunExecutor } from '../execution/run-executor.js';
 import type { RunLanes } from '../execution/run-lanes.js';
 import type { SessionService } from '../instance/session-service.js';
@@ -107,7 +108,7 @@ export class FailoverCoordinator {
     this.track(
       claim
         .catch((error: unknown) => {
-          this.context.logger.error({ err: error }, 'failover claim failed');
+          logBackgroundFailure(this.context, error, 'failover claim failed');
         })
         .finally(() => {
           this.#claim = undefined;

@@ -69,7 +69,8 @@ export class ServerService {
    * run here. The node may exist even when its creation seemed to fail (the answer was lost with
    * the connection), and a removal sent while partitioned is lost. Tried at once, and while the
    * connection is away tried again when it is back with the same session (`RECONNECTED`); a `LOST`
-   * session took the ephemeral nodes with it. Failures are logged, never thrown.
+   * session took the ephemeral nodes with it, and so does a client closed meanwhile (`NOT_STARTED`,
+   * `SESSION_EXPIRED`: nothing is retried then). Failures are logged, never thrown.
    *
    * @returns once the first attempt has ended (a retry may follow in the background).
    */
@@ -83,10 +84,19 @@ export class ServerService {
         finish();
         return;
       }
-      logger.warn(
-        { err: failure.reason },
-        'could not withdraw the instance node: retried on reconnection within this session',
-      );
+      if (sessionGone(failure.reason)) {
+        // No retry can come: the node is an ephemeral of a session that ended or is being closed.
+        finish();
+        logger.info(
+          { code: (failure.reason as RegistryError).code },
+          'instance node not withdrawn: it ends with the registry session',
+        );
+        return;
+      }
+      const message =
+        'instance node not withdrawn yet: withdrawn when the connection is back in this session, else it ends with the session';
+      if (failure.reason instanceof RegistryError) logger.info({ code: failure.reason.code }, message);
+      else logger.warn({ err: failure.reason }, message);
     };
     const finish = () => {
       done = true;
@@ -165,4 +175,12 @@ export function parseInstanceNode(
     logger.warn({ err: error, instanceId: id }, 'ignoring an unparsable instance node');
     return undefined;
   }
+}
+
+/**
+ * Whether a registry call failed because its session is over: the client was closed (`NOT_STARTED`)
+ * or the session expired. The session's ephemeral nodes are gone, or go when the server ends it.
+ */
+function sessionGone(error: unknown): boolean {
+  return error instanceof RegistryError && (error.code === 'NOT_STARTED' || error.code === 'SESSION_EXPIRED');
 }

@@ -7,8 +7,10 @@
  *
  * @module
  */
+
 import type { RegistryConnectionState } from '../../registry/registry-center.js';
 import { RegistryError } from '../../registry/registry-error.js';
+import { logBackgroundFailure } from '../background-failure.js';
 import type { JobContext } from '../job-context.js';
 import type { ServerService } from './server-service.js';
 
@@ -233,7 +235,7 @@ export class SessionService {
       logger.info('re-registered after reconnecting');
       this.hooks.onAdmissionOpen();
     } catch (error) {
-      logger.error({ err: error }, 're-registration after reconnecting failed');
+      logBackgroundFailure(this.context, error, 're-registration after reconnecting failed');
     }
   }
 

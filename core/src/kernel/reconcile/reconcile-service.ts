@@ -7,6 +7,7 @@
  * @module
  */
 
+import { logBackgroundFailure } from '../background-failure.js';
 import type { LeaderService } from '../election/leader-service.js';
 import type { FailoverCoordinator } from '../failover/failover-coordinator.js';
 import type { SessionService } from '../instance/session-service.js';
@@ -72,7 +73,7 @@ export class ReconcileService {
         }
       }
     } catch (error) {
-      logger.error({ err: error }, 'reconcile failed');
+      logBackgroundFailure(this.context, error, 'reconcile failed');
     }
   }
 }

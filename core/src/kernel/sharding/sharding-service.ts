@@ -14,6 +14,7 @@
 import type { JobInstance } from '../../instance/index.js';
 import type { RegistryTransactionOperation } from '../../registry/registry-center.js';
 import { RegistryError } from '../../registry/registry-error.js';
+import { logBackgroundFailure } from '../background-failure.js';
 import type { CoordinationTurn } from '../coordination-queue.js';
 import type { LeaderService } from '../election/leader-service.js';
 import type { ServerService } from '../instance/server-service.js';
@@ -145,7 +146,7 @@ export class ShardingService {
         this.#retryTimer = undefined;
         if (!this.context.isShutdown() && this.leader.isLeader()) {
           this.requestResharding(true).catch((error: unknown) => {
-            this.context.logger.error({ err: error }, 'resharding retry failed');
+            logBackgroundFailure(this.context, error, 'resharding retry failed');
           });
         }
       },
@@ -359,7 +360,7 @@ export class ShardingService {
     if (this.leader.isLeader() && this.needsResharding()) {
       // Bounded too: the pass may wait for its turn behind other jobs' passes.
       const pass = this.requestResharding(false, true).catch((error: unknown) => {
-        this.context.logger.error({ err: error }, 'resharding failed');
+        logBackgroundFailure(this.context, error, 'resharding failed');
       });
       await withinMs(this.context.clock, pass, timeoutMs);
     }
