@@ -70,6 +70,13 @@ export interface RegistryConformanceControls {
   /** Restores a client cut off by {@link RegistryConformanceControls.disconnect}; `RECONNECTED` is expected. */
   reconnect?(client: CoordinatorRegistryCenter): Promise<void>;
   /**
+   * Cuts `client` off silently, as a partition without FIN/RST or a stopped server would: its
+   * connections stay open and nothing reaches the server or comes back (a TCP proxy in black-hole
+   * mode; memory: `client.faults.partition()` noticed only after a minute). Requests get no answer.
+   * Used before `close()`, which must not wait on them; never restored.
+   */
+  blackhole?(client: CoordinatorRegistryCenter): Promise<void>;
+  /**
    * Stops the server process and starts it again on the same address with its data. Clients are
    * expected to report `SUSPENDED` then `RECONNECTED` (or `LOST` then `RECONNECTED` if the session
    * did not survive) and to keep working.

@@ -12,6 +12,7 @@ import {
   type LeaderLatchOptions,
   type Logger,
   parentRegistryPath,
+  REGISTRY_CLOSE_GRACE_MS,
   type RegistryCapabilities,
   type RegistryConnectionState,
   type RegistryConnectionStateListener,
@@ -19,6 +20,7 @@ import {
   type RegistryTransactionOperation,
   type RegistryUnwatch,
   type RegistryWatchListener,
+  settledWithinMs,
   sortChildrenDescending,
   TransactionCoalescer,
   type TransactionMeter,
@@ -280,8 +282,10 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
 
   /**
    * Revokes the session lease (every ephemeral node disappears for everyone at once), cancels
-   * watches, latch waits and timers, and closes the connections. A lease that cannot be revoked
-   * (server unreachable) expires after its TTL. Idempotent; reports no state change.
+   * watches, latch waits and timers, and closes the connections. Waits at most
+   * `min(connectionTimeoutMs, REGISTRY_CLOSE_GRACE_MS)` for the server: a lease that cannot be
+   * revoked in time (server unreachable) expires after its TTL. Calls still waiting then reject
+   * with `NOT_STARTED`. Idempotent; reports no state change.
    */
   async close(): Promise<void> {
     if (this.lifecycle === 'closed') return;
@@ -290,13 +294,23 @@ export class EtcdRegistryCenter implements CoordinatorRegistryCenter {
     this.cleanups.clear();
     const namespaceWatch = this.namespaceWatch;
     this.namespaceWatch = undefined;
-    // close() ends delivery synchronously; the lease is revoked while the cancellation travels.
-    const stopping = namespaceWatch?.close();
-    await this.session?.close();
-    await stopping;
     const sentinel = this.sentinel;
     this.sentinel = undefined;
-    if (sentinel !== undefined) await cancelWatcher(sentinel);
+    // The watches stop delivering at once; the lease is revoked while their cancellations travel.
+    // An unresponsive server gets the grace, then the lease is left to expire after its TTL.
+    const graceMs = Math.min(this.options.connectionTimeoutMs, REGISTRY_CLOSE_GRACE_MS);
+    await settledWithinMs(
+      [
+        this.session?.close(graceMs),
+        namespaceWatch?.close(),
+        sentinel === undefined ? undefined : cancelWatcher(sentinel),
+      ],
+      graceMs,
+    );
+    // Every call still waiting fails now, not at its deadline; later ones fail at once too.
+    this.gate.close(
+      new RegistryError('NOT_STARTED', 'the etcd registry client was closed before the request was answered'),
+    );
     this.client?.close();
   }
 

@@ -73,6 +73,8 @@ export class ReadBatcher {
   readonly #queue: QueuedRead[] = [];
   /** Range operations in {@link #queue}. */
   #queuedOperations = 0;
+  /** Batches sent and not answered yet. */
+  readonly #carried = new Set<QueuedRead[]>();
   /** Carriers waiting for a gate slot: each takes up to `maxOperations` when its slot comes. */
   #waitingCarriers = 0;
 
@@ -108,11 +110,23 @@ export class ReadBatcher {
   #carryIfNeeded(): void {
     if (this.#queuedOperations <= this.#waitingCarriers * this.options.maxOperations) return;
     this.#waitingCarriers += 1;
-    // Failures reach the reads through their own promises (see #carry).
-    void this.options.gate.run(() => {
-      this.#waitingCarriers -= 1;
-      return this.#carry();
-    });
+    // A request's failure reaches its reads through their own promises (see #send); a carrier
+    // itself fails only when the gate is closed, and then so does every read not answered yet.
+    this.options.gate
+      .run(() => {
+        this.#waitingCarriers -= 1;
+        return this.#carry();
+      })
+      .catch((error: unknown) => this.#failAll(error));
+  }
+
+  /** Rejects every read queued or carried and not answered yet (the gate was closed). */
+  #failAll(error: unknown): void {
+    const reads = [...this.#queue, ...[...this.#carried].flat()];
+    this.#queue.length = 0;
+    this.#queuedOperations = 0;
+    this.#carried.clear();
+    for (const read of reads) read.reject(error);
   }
 
   /** Sends the reads queued now, the oldest first, as one Txn; settles each of them. */
@@ -129,7 +143,12 @@ export class ReadBatcher {
     this.#queuedOperations -= operations;
     // A batch cut short by a read that did not fit leaves reads no waiting carrier covers.
     this.#carryIfNeeded();
-    await this.#send(batch);
+    this.#carried.add(batch);
+    try {
+      await this.#send(batch);
+    } finally {
+      this.#carried.delete(batch);
+    }
   }
 
   /**

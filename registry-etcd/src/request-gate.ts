@@ -18,10 +18,17 @@
  */
 export const MAX_REQUESTS_IN_FLIGHT = 128;
 
-/** A counting semaphore for requests: FIFO, a released slot goes to the longest waiting request. */
+/**
+ * A counting semaphore for requests: FIFO, a released slot goes to the longest waiting request.
+ * {@link close} fails every request not answered yet, so that nothing waits on a closed client.
+ */
 export class RequestGate {
   #inFlight = 0;
   readonly #waiting: Array<() => void> = [];
+  /** The rejections of the runs not settled yet (waiting or in flight). */
+  readonly #open = new Set<(error: unknown) => void>();
+  #closedWith: unknown;
+  #closed = false;
 
   /**
    * @param maxInFlight - requests in flight at most (an integer ≥ 1).
@@ -48,8 +55,42 @@ export class RequestGate {
    *
    * @param send - starts the request (and its deadline) when called.
    * @returns what `send` returns; its rejection is passed on.
+   * @throws the reason given to {@link close}, once closed (at once for a run asked afterwards).
    */
-  async run<T>(send: () => Promise<T>): Promise<T> {
+  run<T>(send: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closedWith);
+    return new Promise<T>((resolve, reject) => {
+      this.#open.add(reject);
+      this.#gated(send).then(
+        (value) => {
+          this.#open.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#open.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Fails every run not settled yet with `reason`, and every later one. Requests already sent go
+   * on until their own deadline (the vendor client cannot recall them); their answers are dropped.
+   * Requests still waiting for a slot are never sent.
+   *
+   * @param reason - what the runs reject with.
+   */
+  close(reason: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closedWith = reason;
+    this.#waiting.length = 0;
+    for (const reject of [...this.#open]) reject(reason);
+    this.#open.clear();
+  }
+
+  async #gated<T>(send: () => Promise<T>): Promise<T> {
     if (this.#inFlight < this.maxInFlight) this.#inFlight += 1;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
     try {

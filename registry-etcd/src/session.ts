@@ -208,7 +208,7 @@ export class LeaseSession {
         const sentAt = now();
         const id = await this.grant(Math.min(remaining, this.options.requestTimeoutMs));
         if (this.stateValue === 'closed') {
-          await this.revoke(id);
+          await this.revoke(id, this.options.requestTimeoutMs);
           throw new RegistryError('NOT_STARTED', 'The etcd registry was closed while starting');
         }
         this.activate(id, sentAt);
@@ -233,8 +233,10 @@ export class LeaseSession {
    * Stops the keep-alive loop and revokes the lease, so ephemeral keys disappear for everyone at
    * once. A revoke that fails (server unreachable) is not an error: the lease then expires after
    * its TTL. Idempotent.
+   *
+   * @param revokeTimeoutMs - deadline of the revoke, in ms (default: the request timeout).
    */
-  async close(): Promise<void> {
+  async close(revokeTimeoutMs = this.options.requestTimeoutMs): Promise<void> {
     if (this.stateValue === 'closed') return;
     const lease = this.lease;
     this.stateValue = 'closed';
@@ -246,7 +248,7 @@ export class LeaseSession {
     this.dropStream();
     if (lease === undefined) return;
     this.notifySessionEnd(lease);
-    await this.revoke(lease).catch((error: unknown) => {
+    await this.revoke(lease, revokeTimeoutMs).catch((error: unknown) => {
       this.options.onBackgroundError(
         `could not revoke lease ${lease} on close; it expires after its TTL`,
         error,
@@ -262,12 +264,9 @@ export class LeaseSession {
     return response.ID;
   }
 
-  private async revoke(id: string): Promise<void> {
+  private async revoke(id: string, timeoutMs: number): Promise<void> {
     try {
-      await this.options.leaseClient.leaseRevoke(
-        { ID: id },
-        { deadline: Date.now() + this.options.requestTimeoutMs },
-      );
+      await this.options.leaseClient.leaseRevoke({ ID: id }, { deadline: Date.now() + timeoutMs });
     } catch (error) {
       if (registryErrorCodeOf(error) !== 'SESSION_EXPIRED') throw error;
     }
@@ -458,7 +457,7 @@ export class LeaseSession {
       const sentAt = now();
       const id = await this.grant(this.options.requestTimeoutMs);
       if (this.stateValue !== 'lost') {
-        await this.revoke(id).catch(() => undefined);
+        await this.revoke(id, this.options.requestTimeoutMs).catch(() => undefined);
         return;
       }
       this.activate(id, sentAt);

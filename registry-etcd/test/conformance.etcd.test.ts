@@ -58,6 +58,7 @@ registryConformanceSuite({
       await revokeSession(target.server === authServer ? authAdmin : admin, target);
     },
     disconnect: async (client) => proxied(client).proxy.cut(),
+    blackhole: async (client) => proxied(client).proxy.cut('blackhole'),
     reconnect: async (client) => proxied(client).proxy.restore(),
     restartServer: () => server.restart(),
   },

@@ -22,6 +22,7 @@ registryConformanceSuite({
     expireSession: async (client) => asMemoryClient(client).expireSession(),
     disconnect: async (client) => asMemoryClient(client).simulateDisconnect(),
     reconnect: async (client) => asMemoryClient(client).simulateReconnect(),
+    blackhole: async (client) => asMemoryClient(client).faults.partition({ detectAfterMs: 60_000 }),
     restartServer: async () => server.simulateRestart(),
   },
 });

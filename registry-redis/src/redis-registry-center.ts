@@ -10,6 +10,7 @@ import {
   createDefaultLogger,
   type LeaderLatchOptions,
   type Logger,
+  REGISTRY_CLOSE_GRACE_MS,
   type RedisRegistryConfiguration,
   type RegistryCapabilities,
   type RegistryConnectionState,
@@ -18,6 +19,7 @@ import {
   type RegistryTransactionOperation,
   type RegistryUnwatch,
   type RegistryWatchListener,
+  settledWithinMs,
   sortChildrenDescending,
   TransactionCoalescer,
 } from '@elasticjob-ts/core/adapter';
@@ -104,6 +106,8 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
   private readonly stateListeners = new Set<RegistryConnectionStateListener>();
   private readonly watches = new Set<SubtreeWatch>();
   private readonly cleanups = new Set<() => void>();
+  /** The rejections of the script calls waiting for an answer (see {@link script}). */
+  private readonly pendingCalls = new Set<(error: unknown) => void>();
   /** Transactions of one event-loop turn go as one script call (see `TransactionCoalescer`). */
   readonly #transactions = new TransactionCoalescer(
     (operations) => this.#commitTransaction(operations),
@@ -242,8 +246,10 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
 
   /**
    * Ends the session on the server (its ephemeral nodes disappear for everyone at once), stops
-   * watches and latch waits, and disconnects. A session that cannot be ended (server unreachable)
-   * expires after its timeout. Idempotent; reports no state change.
+   * watches and latch waits, and disconnects. Waits at most `min(connectionTimeoutMs,
+   * REGISTRY_CLOSE_GRACE_MS)` for the server; a session that cannot be ended in time (server
+   * unreachable) expires after its timeout. Calls still waiting then reject with `NOT_STARTED`.
+   * Idempotent; reports no state change.
    */
   async close(): Promise<void> {
     if (this.lifecycle === 'closed') return;
@@ -254,14 +260,27 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
     this.watches.clear();
     const sessionId = this.session?.stop();
     const connection = this.connection;
-    if (sessionId !== undefined && connection !== undefined && connection.status === 'ready') {
+    const endSession = async (): Promise<void> => {
+      if (sessionId === undefined || connection === undefined || connection.status !== 'ready') return;
       try {
         await this.script(connection, CLOSE_SESSION, [sessionId]);
       } catch (error) {
         this.reportError('Could not end the Redis session on close; it expires after its timeout', error);
       }
+    };
+    await settledWithinMs(
+      [endSession(), this.feed?.close()],
+      Math.min(this.options.connectionTimeoutMs, REGISTRY_CLOSE_GRACE_MS),
+    );
+    for (const fail of [...this.pendingCalls]) {
+      fail(
+        new RegistryError(
+          'NOT_STARTED',
+          'the Redis registry client was closed before the request was answered',
+        ),
+      );
     }
-    await this.feed?.close();
+    this.pendingCalls.clear();
     connection?.disconnect();
   }
 
@@ -610,8 +629,28 @@ export class RedisRegistryCenter implements CoordinatorRegistryCenter {
     return (this.session as RedisSession).require(path);
   }
 
-  private script(connection: RedisConnection, script: RegistryScript, args: ReadonlyArray<string | number>) {
-    return callScript(connection, script, this.options.keyPrefix, CHANGE_FEED_MAX_LENGTH, args);
+  /**
+   * Calls a registry script; the call is failed by {@link close} if it is still waiting then (a
+   * disconnected client would otherwise hold it until its command timeout).
+   */
+  private script(
+    connection: RedisConnection,
+    script: RegistryScript,
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pendingCalls.add(reject);
+      callScript(connection, script, this.options.keyPrefix, CHANGE_FEED_MAX_LENGTH, args).then(
+        (reply) => {
+          this.pendingCalls.delete(reject);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          this.pendingCalls.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   private async run(

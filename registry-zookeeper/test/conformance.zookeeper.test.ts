@@ -74,6 +74,9 @@ for (const watchMode of WATCH_MODES) {
       async reconnect(client) {
         proxyOf(client).restore();
       },
+      async blackhole(client) {
+        proxyOf(client).cut('blackhole');
+      },
       async restartServer() {
         await server.restart();
       },

@@ -134,6 +134,14 @@ export interface LeaderLatchOptions {
 }
 
 /**
+ * The longest a {@link CoordinatorRegistryCenter.close} waits for the server to end the session,
+ * in ms: ZooKeeper's `closeSession`, etcd's lease revoke, the Redis session's removal. An
+ * application's shutdown must not hang on a registry that is down; the session then expires on
+ * the server after its timeout, which removes the ephemeral nodes all the same, later.
+ */
+export const REGISTRY_CLOSE_GRACE_MS = 5_000;
+
+/**
  * The coordination registry every job instance talks to (ElasticJob's `CoordinatorRegistryCenter`).
  *
  * Keys are `/`-separated paths relative to the client's namespace (see `assertRegistryPath`); an
@@ -164,6 +172,11 @@ export interface CoordinatorRegistryCenter {
   /**
    * Ends the session (its ephemeral nodes disappear for everyone) and releases every watch, timer
    * and socket, so that nothing keeps the process alive. Idempotent. Reports no state change.
+   *
+   * Bounded: it waits for the server to end the session at most {@link REGISTRY_CLOSE_GRACE_MS}
+   * (or the adapter's connection timeout, if shorter); a server that does not answer in time
+   * (down, partitioned, stopped) is left to expire the session after its timeout. Every call still
+   * waiting for an answer when `close()` resolves has rejected with `NOT_STARTED`.
    */
   close(): Promise<void>;
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { REGISTRY_CLOSE_GRACE_MS } from '@elasticjob-ts/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceContext, captureError } from '../harness.js';
 import { CONFORMANCE_SESSION_TIMEOUT_MS } from '../options.js';
@@ -15,6 +16,7 @@ export function defineSessionTests(ctx: ConformanceContext): void {
   const expiry = needsControls(ctx, 'expireSession');
   const cut = needsControls(ctx, 'disconnect', 'reconnect');
   const restart = needsControls(ctx, 'restartServer');
+  const silent = needsControls(ctx, 'blackhole');
   /** Bound for a session to expire after a disconnect, in ms. */
   const lostBoundMs = ctx.ms(CONFORMANCE_SESSION_TIMEOUT_MS * 3 + 10_000);
 
@@ -83,6 +85,51 @@ export function defineSessionTests(ctx: ConformanceContext): void {
         await client.update(ctx.path('e'), 'still mine');
         await recorder.waitForEvent({ type: 'UPDATED', key: ctx.path('e'), value: 'still mine' });
         expect(recorder.events.filter((event) => event.type === 'DELETED')).toEqual([]);
+      },
+      timeout,
+    );
+
+    it.skipIf(silent.skip)(
+      `close() of a client whose server does not answer returns within the close grace, and no call is left waiting: those cut by the close reject with NOT_STARTED${silent.tag}`,
+      async () => {
+        const states = ctx.states();
+        const client = await ctx.client({ states });
+        await client.persist(ctx.path('n'), 'v');
+        await states.waitForState('CONNECTED');
+        await control(ctx, 'blackhole')(client);
+        let closed = false;
+        const outcomes = [
+          client.getDirectly(ctx.path('n')),
+          client.update(ctx.path('n'), 'w'),
+          client.executeInTransaction([{ type: 'update', key: ctx.path('n'), value: 'x' }]),
+        ].map((call) =>
+          call.then(
+            () => ({ answered: true, afterClose: closed, code: undefined }),
+            (error: unknown) => ({
+              answered: false,
+              afterClose: closed,
+              code: (error as { code?: unknown }).code,
+            }),
+          ),
+        );
+        const started = performance.now();
+        await client.close();
+        const elapsedMs = performance.now() - started;
+        closed = true;
+        expect(elapsedMs).toBeLessThan(REGISTRY_CLOSE_GRACE_MS + ctx.ms(2_000));
+        // Settled by the next turn: an adapter may have failed a call before the close (it noticed
+        // the cut: CONNECTION_LOSS); one the close cut short is NOT_STARTED.
+        await new Promise((resolve) => setImmediate(resolve));
+        const settled = await Promise.race([
+          Promise.all(outcomes),
+          new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 0)),
+        ]);
+        expect(settled, 'calls still waiting after close() resolved').not.toBe('waiting');
+        for (const outcome of settled as Array<{ answered: boolean; afterClose: boolean; code: unknown }>) {
+          expect(outcome.answered).toBe(false);
+          if (outcome.afterClose) expect(outcome.code).toBe('NOT_STARTED');
+          else expect(['CONNECTION_LOSS', 'NOT_STARTED']).toContain(outcome.code);
+        }
       },
       timeout,
     );

@@ -3,12 +3,11 @@
  * registry clients.
  */
 import { CONFORMANCE_DIGEST } from '@elasticjob-ts/registry-conformance';
-import { type EtcdTestServer, startEtcdServer } from '@elasticjob-ts/test-support';
+import { type EtcdTestServer, startEtcdServer, TcpProxy } from '@elasticjob-ts/test-support';
 import { Etcd3, Range } from 'etcd3';
 import { EtcdRegistryCenter } from '../../src/index.js';
 import type { RaftTermTracker } from '../../src/raft-term.js';
 import type { LeaseSession } from '../../src/session.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /** Password of the `root` user on auth-enabled test servers. */
 export const ROOT_PASSWORD = 'root-secret';
@@ -63,7 +62,7 @@ export class ProxiedEtcdRegistryCenter extends EtcdRegistryCenter {
     try {
       await super.close();
     } finally {
-      await this.proxy.close();
+      await this.proxy.stop();
     }
   }
 }
@@ -82,11 +81,11 @@ export async function proxiedClient(
   options: ProxiedClientOptions,
 ): Promise<ProxiedEtcdRegistryCenter> {
   const target = new URL(server.endpoints[0] ?? '');
-  const proxy = await startTcpProxy(Number(target.port));
+  const proxy = await TcpProxy.start(`127.0.0.1:${target.port}`);
   return new ProxiedEtcdRegistryCenter(
     {
       type: 'etcd',
-      endpoints: [proxy.endpoint],
+      endpoints: [`http://${proxy.address}`],
       namespace: options.namespace,
       sessionTimeoutMs: options.sessionTimeoutMs,
       connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,

@@ -290,10 +290,12 @@ export class MemoryRegistryFaults {
    */
   onDisconnect(): void {
     this.#breakConnection();
-    this.#rejectInFlight();
+    this.#rejectInFlight(
+      new RegistryError('CONNECTION_LOSS', 'The connection to the memory registry was lost'),
+    );
   }
 
-  /** Cancels every timer (client closed). @internal */
+  /** Cancels every timer and fails the requests in flight with `NOT_STARTED` (client closed). @internal */
   close(): void {
     this.#expiryTimer?.cancel();
     this.#detectTimer?.cancel();
@@ -303,12 +305,19 @@ export class MemoryRegistryFaults {
     this.#downstreamTimer = undefined;
     this.#armedDueMs = undefined;
     this.#downstream = [];
-    this.#rejectInFlight();
+    this.#rejectInFlight(
+      new RegistryError(
+        'NOT_STARTED',
+        'The memory registry client was closed before the request was answered',
+      ),
+    );
   }
 
   #notice(): void {
     this.#noticed = true;
-    this.#rejectInFlight();
+    this.#rejectInFlight(
+      new RegistryError('CONNECTION_LOSS', 'The connection to the memory registry was lost'),
+    );
     if (this.#host.isConnected()) this.#host.noticeDisconnect();
   }
 
@@ -317,11 +326,11 @@ export class MemoryRegistryFaults {
     this.#downstream = this.#downstream.filter((entry) => !entry.response);
   }
 
-  #rejectInFlight(): void {
+  #rejectInFlight(error: RegistryError): void {
     for (const request of [...this.#inFlight]) {
       if (request.settled) continue;
       request.settled = true;
-      request.reject(new RegistryError('CONNECTION_LOSS', 'The connection to the memory registry was lost'));
+      request.reject(error);
     }
     this.#inFlight.clear();
   }
