@@ -55,6 +55,30 @@ describe('RequestGate', () => {
     expect(gate.inFlight).toBe(0);
   });
 
+  it('close() fails the requests in flight and waiting at once, sends no waiting one, and refuses later ones', async () => {
+    const gate = new RequestGate(1);
+    const requests = Array.from({ length: 2 }, () => pending<number>());
+    const sent: number[] = [];
+    const results = requests.map((request, i) =>
+      gate.run(() => {
+        sent.push(i);
+        return request.promise;
+      }),
+    );
+    await Promise.resolve();
+    const closed = new Error('closed');
+
+    gate.close(closed);
+
+    await expect(results[0]).rejects.toBe(closed);
+    await expect(results[1]).rejects.toBe(closed);
+    requests[0]?.answer(0); // the answer of a request already sent is dropped
+    await Promise.resolve();
+    expect(sent).toEqual([0]);
+    await expect(gate.run(async () => 2)).rejects.toBe(closed);
+    expect(sent).toEqual([0]);
+  });
+
   it('defaults to MAX_REQUESTS_IN_FLIGHT and refuses a bound that is not a positive integer', () => {
     expect(new RequestGate().maxInFlight).toBe(MAX_REQUESTS_IN_FLIGHT);
     expect(() => new RequestGate(0)).toThrow(/'maxInFlight' must be an integer >= 1, got 0/);
