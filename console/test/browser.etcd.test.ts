@@ -124,6 +124,36 @@ describe('console pages in headless Chromium (etcd)', { timeout: 90_000 }, () =>
     await page.close();
   });
 
+  it('refuses to save an edit over a change made after the editor opened, even once the page has seen it', async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, 'admin');
+    await page.getByRole('link', { name: 'orders' }).click();
+    await page.getByRole('heading', { name: /orders/ }).waitFor();
+    await page.getByRole('button', { name: 'Edit configuration' }).click();
+    await page.getByLabel('Description').fill('my stale edit');
+
+    const stored = (await observer.getDirectly('/orders/config')) as string;
+    expect(stored).toMatch(/^jobParameter: .*$/m);
+    await observer.update(
+      '/orders/config',
+      stored.replace(/^jobParameter: .*$/m, 'jobParameter: concurrent'),
+    );
+    // The live feed brings the new version to the page; the form still holds the old values.
+    await page
+      .getByText('Someone changed this configuration after you opened it: saving will be refused')
+      .waitFor({
+        timeout: UI_TIMEOUT_MS,
+      });
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    await page.getByText('Nothing was saved: cancel and edit again.').waitFor({ timeout: UI_TIMEOUT_MS });
+    const after = (await observer.getDirectly('/orders/config')) as string;
+    expect(after).toMatch(/^jobParameter: concurrent$/m);
+    expect(after).not.toContain('my stale edit');
+    await page.close();
+  });
+
   it('asks before a destructive operation; Escape cancels it', async () => {
     const page = await browser.context.newPage();
     await signIn(page, 'operator');

@@ -73,6 +73,10 @@ export function ConfigEditor(props: {
   version: string;
   onDone: (saved: boolean) => void;
 }) {
+  // The form edits the configuration as it was when the editor opened: the save is conditional on
+  // that version, never on a newer one the live feed brings while the operator types (that would
+  // overwrite the other change with the form's stale values).
+  const [opened] = useState(() => ({ configuration: props.configuration, version: props.version }));
   const [values, setValues] = useState<Record<string, unknown>>(() => ({ ...props.configuration }));
   const [propsDraft, setPropsDraft] = useState(propsText(props.configuration.props));
   const [review, setReview] = useState<Record<string, unknown> | undefined>();
@@ -107,7 +111,7 @@ export function ConfigEditor(props: {
     try {
       const { jobName: _ignored, ...body } = review;
       await call('PUT', `/jobs/${encodeURIComponent(props.jobName)}/config`, body, {
-        'If-Match': `"${props.version}"`,
+        'If-Match': `"${opened.version}"`,
       });
       props.onDone(true);
     } catch (error) {
@@ -128,7 +132,7 @@ export function ConfigEditor(props: {
   };
 
   if (review !== undefined) {
-    const parts = diffLines(lines(props.configuration), lines(review));
+    const parts = diffLines(lines(opened.configuration), lines(review));
     const changed = parts.some((part) => part.added || part.removed);
     return (
       <section class="editor" aria-labelledby="review-title">
@@ -174,6 +178,12 @@ export function ConfigEditor(props: {
       }}
     >
       <h3 id="edit-title">Edit configuration</h3>
+      {props.version !== opened.version && (
+        <p class="error" role="alert">
+          Someone changed this configuration after you opened it: saving will be refused. Cancel and edit
+          again to start from the current one.
+        </p>
+      )}
       {message && (
         <p class="error" role="alert">
           {message}
