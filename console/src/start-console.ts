@@ -9,9 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CoordinatorRegistryCenter,
-  createDefaultLogger,
+  createLogger,
   createRegistryCenter,
   type Logger,
+  logLevelFromEnvironment,
   type RegistryCenterConfiguration,
 } from '@elasticjob-ts/core';
 import { serve } from '@hono/node-server';
@@ -80,7 +81,10 @@ export interface ConsoleOptions {
   readonly loginMaxTrackedKeys?: number;
   /** The clock of sessions and the login throttle, epoch ms. Default `Date.now` (tests pass their own). */
   readonly now?: () => number;
-  /** Logger for errors and the audit log (a pino logger fits). Default: core's default logger. */
+  /**
+   * Logger for errors and the audit log (a pino logger fits). Default: pino JSON on stderr at
+   * `info` (the level of the audit lines), or at `ELASTICJOB_LOG_LEVEL` when set.
+   */
   readonly logger?: Logger;
   /** Directory of the built pages. Default: the package's `dist/web`. */
   readonly webRoot?: string;
@@ -233,7 +237,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     );
   }
   const loginThrottle = createLoginThrottle(options, users);
-  const log = (options.logger ?? createDefaultLogger()).child({ component: 'console' });
+  const log = (options.logger ?? defaultConsoleLogger()).child({ component: 'console' });
   const auditLog = log.child({ audit: true });
   const opened: CoordinatorRegistryCenter[] = [];
   let namespaces: ConsoleNamespace[] = [];
@@ -263,7 +267,6 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       onLockout: (lock, via) =>
         auditLog.warn(
           {
-            audit: true,
             action: 'lockout',
             via,
             ...(lock.kind === 'username' ? { user: lock.key } : { address: lock.key }),
@@ -297,4 +300,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       await closeAll(namespaces, opened);
     },
   };
+}
+
+/**
+ * The console's logger when given none: core's, but at `info` unless `ELASTICJOB_LOG_LEVEL` says
+ * otherwise, since the audit lines are `info` and a console must write them by default (core's
+ * default level, `warn`, suits an application embedding jobs).
+ */
+function defaultConsoleLogger(): Logger {
+  return createLogger(logLevelFromEnvironment(process.env, 'info'));
 }

@@ -16,13 +16,16 @@ import { type LiveInstance, type RegistryBackend, startInstance } from './suppor
 const MAIN = fileURLToPath(new URL('../../core/dist/cli/main.js', import.meta.url));
 const BUILT_CONSOLE = fileURLToPath(new URL('../dist/src/index.js', import.meta.url));
 
-function run(args: readonly string[]): {
+function run(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = { ELASTICJOB_LOG_LEVEL: 'silent' },
+): {
   child: ChildProcess;
   output: Promise<{ code: number | null; stdout: string; stderr: string }>;
   stdout: () => string;
 } {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, ELASTICJOB_LOG_LEVEL: 'silent' },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -87,8 +90,39 @@ describe('elasticjob console (CLI, etcd)', { timeout: 60_000 }, () => {
     expect((await cli.output).code).toBe(0);
   });
 
-  async function checkConsole(cli: ReturnType<typeof run>): Promise<void> {
-    const consoleUrl = await new Promise<string>((resolve, reject) => {
+  it('writes an audit line per operation by default, on stderr, marked once', async () => {
+    const cli = run(['console', '--registry', url, '--port', '0'], { ELASTICJOB_LOG_LEVEL: undefined });
+    let stderr = '';
+    cli.child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    try {
+      const consoleUrl = await consoleUrlOf(cli);
+      const triggered = await fetch(new URL('api/v1/jobs/orders/trigger', consoleUrl), { method: 'POST' });
+      expect(triggered.status).toBeLessThan(300);
+      await expect
+        .poll(() => stderr.split('\n').find((line) => line.includes('/api/v1/jobs/orders/trigger')))
+        .toBeDefined();
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    await cli.output;
+    const line = stderr
+      .split('\n')
+      .find((candidate) => candidate.includes('/api/v1/jobs/orders/trigger')) as string;
+    expect(JSON.parse(line)).toMatchObject({
+      level: 30,
+      audit: true,
+      user: 'anonymous',
+      method: 'POST',
+      path: '/api/v1/jobs/orders/trigger',
+      outcome: 'done',
+    });
+    expect(line.match(/"audit":true/g)).toHaveLength(1);
+  });
+
+  function consoleUrlOf(cli: ReturnType<typeof run>): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
       const check = () => {
         const match = /Console at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.stdout());
         if (match) resolve(match[1]!);
@@ -96,6 +130,10 @@ describe('elasticjob console (CLI, etcd)', { timeout: 60_000 }, () => {
       cli.child.stdout!.on('data', check);
       cli.output.then((result) => reject(new Error(`console exited: ${JSON.stringify(result)}`)));
     });
+  }
+
+  async function checkConsole(cli: ReturnType<typeof run>): Promise<void> {
+    const consoleUrl = await consoleUrlOf(cli);
     const jobs = (await (await fetch(new URL('api/v1/jobs', consoleUrl))).json()) as {
       jobName: string;
       status: string;

@@ -32,7 +32,7 @@ export interface ApiContext {
   readonly namespaces: readonly ConsoleNamespace[];
   readonly history: HistorySource | undefined;
   readonly policy: AccessPolicy;
-  /** Audit lines go here (`info`, `{ audit: true, ... }`). */
+  /** Audit lines go here (`info`; a child logger that adds `audit: true` to every line). */
   readonly auditLog: Logger;
   /** Errors the console handled but wants logged (never secrets). */
   readonly log: Logger;

@@ -39,7 +39,6 @@ function auditTrail(context: ApiContext): MiddlewareHandler<ConsoleEnv> {
     const url = new URL(c.req.url);
     context.auditLog.info(
       {
-        audit: true,
         user: principal?.name ?? null,
         role: principal?.role ?? null,
         via: principal?.via ?? null,

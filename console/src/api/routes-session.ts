@@ -108,10 +108,7 @@ export function registerSessionRoutes(app: OpenAPIHono<ConsoleEnv>, context: Api
       const valid = await verifyPassword(password, user?.passwordHash ?? (await decoy));
       if (user === undefined || !valid) {
         const locks = attempt.failed();
-        context.auditLog.info(
-          { audit: true, action: 'sign-in', user: username, outcome: 'refused' },
-          'sign-in refused',
-        );
+        context.auditLog.info({ action: 'sign-in', user: username, outcome: 'refused' }, 'sign-in refused');
         for (const lock of locks) context.policy.onLockout(lock, 'sign-in');
         throw new ProblemError(
           problem(401, 'unauthenticated', 'Sign-in failed', 'Unknown user or wrong password', {
