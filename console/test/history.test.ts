@@ -62,6 +62,18 @@ describe('history endpoints (SQLite history store)', () => {
     expect(recent.items.map((row) => row.id)).toEqual(['exec-0', 'exec-1', 'exec-2']);
   });
 
+  it.each([
+    ['/api/v1/executions?cursor=garbage', 'query.cursor', /cursor 'garbage' is not a nextCursor/],
+    ['/api/v1/status-traces', 'query.taskId', /status traces need a taskId or a jobName filter/],
+  ])('answers %s with a 400 naming %s, not an internal error', async (path, field, message) => {
+    const response = await api.request('GET', path);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const body = (await response.json()) as { type: string; field: string; detail: string };
+    expect(body).toMatchObject({ type: 'urn:elasticjob-console:invalid-input', field });
+    expect(body.detail).toMatch(message);
+  });
+
   it("shows a task's status trace in order", async () => {
     const trace = await api.get<{ items: { state: string; shardingItem: string }[] }>(
       `/api/v1/status-traces?taskId=${encodeURIComponent(SEEDED_TASK_ID)}`,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import {
   JobConfigurationConflictError,
   JobConfigurationError,
@@ -15,6 +16,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { HistoryInputError } from '../history/history-source.js';
 
 /** One problem with one field. */
 export interface FieldIssue {
@@ -104,6 +106,8 @@ const ARGUMENT_FIELDS: Readonly<Record<string, string>> = {
  */
 export function toProblem(error: unknown): Problem {
   if (error instanceof ProblemError) return error.problem;
+  if (error instanceof HistoryInputError)
+    return invalidInput([{ field: error.field, message: error.message }]);
   if (error instanceof JobNotFoundError) {
     return problem(404, 'job-not-found', 'Job not found', error.message, {
       field: 'path.job',

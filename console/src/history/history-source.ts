@@ -6,6 +6,26 @@
  * @module
  */
 
+/**
+ * A history query argument the store cannot use (a cursor that is not a previous page's, a
+ * status-trace search without a task or a job, an out-of-range time). `field` is the console's
+ * query parameter (`query.cursor`, `query.taskId`, ...); the API answers 400 with it.
+ */
+export class HistoryInputError extends Error {
+  override readonly name = 'HistoryInputError';
+
+  /**
+   * @param field - the request field at fault, e.g. `query.cursor`.
+   * @param message - what is wrong and what is accepted.
+   */
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Filters of an execution search. Every filter is optional; results are newest first. */
 export interface ExecutionQuery {
   readonly jobName?: string;

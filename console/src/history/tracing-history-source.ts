@@ -6,7 +6,7 @@
  * @module
  */
 import type { HistoryQueries } from '@elasticjob-ts/tracing';
-import type { HistorySource } from './history-source.js';
+import { HistoryInputError, type HistorySource } from './history-source.js';
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
@@ -19,16 +19,18 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString();
 export function tracingHistorySource(queries: HistoryQueries, close: () => Promise<void>): HistorySource {
   return {
     async executions(query) {
-      const page = await queries.findExecutions(
-        {
-          jobName: query.jobName,
-          shardingItem: query.item,
-          ip: query.ip,
-          success: query.success,
-          fromMs: query.fromMs,
-          toMs: query.toMs,
-        },
-        { limit: query.limit, cursor: query.cursor },
+      const page = await asInputError(
+        queries.findExecutions(
+          {
+            jobName: query.jobName,
+            shardingItem: query.item,
+            ip: query.ip,
+            success: query.success,
+            fromMs: query.fromMs,
+            toMs: query.toMs,
+          },
+          { limit: query.limit, cursor: query.cursor },
+        ),
       );
       return {
         items: page.items.map((row) => ({
@@ -48,9 +50,11 @@ export function tracingHistorySource(queries: HistoryQueries, close: () => Promi
       };
     },
     async statusTraces(query) {
-      const page = await queries.findStatusTraces(
-        { jobName: query.jobName, taskId: query.taskId },
-        { limit: query.limit, cursor: query.cursor },
+      const page = await asInputError(
+        queries.findStatusTraces(
+          { jobName: query.jobName, taskId: query.taskId },
+          { limit: query.limit, cursor: query.cursor },
+        ),
       );
       return {
         items: page.items.map((row) => ({
@@ -69,12 +73,14 @@ export function tracingHistorySource(queries: HistoryQueries, close: () => Promi
       };
     },
     async jobStats(query) {
-      const buckets = await queries.jobStatistics({
-        jobName: query.jobName,
-        granularity: query.bucket,
-        fromMs: query.fromMs,
-        toMs: query.toMs,
-      });
+      const buckets = await asInputError(
+        queries.jobStatistics({
+          jobName: query.jobName,
+          granularity: query.bucket,
+          fromMs: query.fromMs,
+          toMs: query.toMs,
+        }),
+      );
       return buckets.map((bucket) => ({
         start: iso(bucket.bucketStartMs),
         runs: bucket.runs,
@@ -85,4 +91,29 @@ export function tracingHistorySource(queries: HistoryQueries, close: () => Promi
     },
     close,
   };
+}
+
+/**
+ * The console's query parameter of each argument the tracing queries name at the start of a
+ * `HistoryQueryError` message (the tracing package is optional, so its class is matched by name).
+ */
+const FIELDS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^cursor\b/, 'query.cursor'],
+  [/^status traces need/, 'query.taskId'],
+  [/^shardingItem\b/, 'query.item'],
+  [/^limit\b/, 'query.limit'],
+  [/^fromMs\b/, 'query.from'],
+  [/^toMs\b/, 'query.to'],
+  [/^granularity\b/, 'query.bucket'],
+];
+
+/** Passes `work` on, with a tracing `HistoryQueryError` turned into a {@link HistoryInputError}. */
+async function asInputError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'HistoryQueryError') throw error;
+    const field = FIELDS.find(([pattern]) => pattern.test(error.message))?.[1] ?? 'query';
+    throw new HistoryInputError(field, error.message);
+  }
 }
