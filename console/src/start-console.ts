@@ -214,7 +214,8 @@ function createLoginThrottle(options: ConsoleOptions, users: ConsoleUsers | unde
  * ```
  *
  * @throws {ConsoleOptionsError} naming the option: no registry, a non-loopback `host` without
- *   users, an invalid `port`, registry id or login limit (`loginMaxFailures`, ...).
+ *   users, an invalid `port`, registry id or login limit (`loginMaxFailures`, ...); a `port` already
+ *   in use or needing privileges, a `host` not of this machine.
  * @throws {UsersFileError} when the users file is invalid.
  * @throws {RegistryError} when a registry cannot be reached or watched.
  */
@@ -281,10 +282,17 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     secureCookies: options.secureCookies ?? false,
   };
   const app = createConsoleApp(context, options.webRoot ?? defaultWebRoot());
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const created = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(created));
-    created.once('error', reject);
-  });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const created = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(created));
+      created.once('error', reject);
+    });
+  } catch (error) {
+    await history?.close();
+    await closeAll(namespaces, opened);
+    throw listenError(error, host, port);
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -309,4 +317,28 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
  */
 function defaultConsoleLogger(): Logger {
   return createLogger(logLevelFromEnvironment(process.env, 'info'));
+}
+
+/**
+ * A failed bind as the option it concerns: a port in use or not allowed is a `port` problem the
+ * operator fixes with `--port` (exit code 2 from the CLI), not an internal error.
+ */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') {
+    return new ConsoleOptionsError(
+      'port',
+      `port ${port} on ${host} is already in use; choose another with --port (0 picks a free one)`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new ConsoleOptionsError(
+      'port',
+      `port ${port} on ${host} needs privileges this process lacks; choose one from 1024 with --port`,
+    );
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new ConsoleOptionsError('host', `${host} is not an address of this machine; pass one with --host`);
+  }
+  return error;
 }

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorRegistryCenter } from '@elasticjob-ts/core';
 import { createRegistryCenter } from '@elasticjob-ts/core';
@@ -158,5 +159,21 @@ describe('elasticjob console (CLI, etcd)', { timeout: 60_000 }, () => {
     const result = await run(['console', '--registry', url, '--host', '0.0.0.0', '--port', '0']).output;
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Refusing to bind 0\.0\.0\.0 without authentication.*--users/);
+  });
+
+  it('names a port already in use as a --port problem (exit 2), not an internal error', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = await run(['console', '--registry', url, '--port', String(port)]).output;
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `port ${port} on 127.0.0.1 is already in use; choose another with --port`,
+      );
+      expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });
