@@ -335,6 +335,8 @@ export function cliBehaviourSuite(backend: CliBackend): void {
       }, WAIT);
       expect((await run(['config', 'set', 'orders', 'props.region', 'eu'])).code).toBe(0);
       expect((await run(['config', 'get', 'orders', 'props.region'])).stdout).toBe('eu\n');
+      // A map prints as YAML (it printed '[object Object]').
+      expect((await run(['config', 'get', 'orders', 'props'])).stdout).toMatch(/^region: eu$/m);
     });
 
     it('config set rejects bad values with exit code 2, naming the field and the accepted values', async () => {

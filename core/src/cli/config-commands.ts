@@ -5,8 +5,10 @@
  * @module
  * @internal
  */
+
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { stringify as stringifyYaml } from 'yaml';
 import { JobConfigurationError } from '../config/job-configuration-error.js';
 import { toJobConfigurationYaml } from '../config/job-configuration-yaml.js';
 import { describeConfigurationError } from './classify-error.js';
@@ -49,8 +51,7 @@ export function registerConfigCommands(program: Command, withRegistry: WithRegis
       }
       const value = readConfigField(configuration, field);
       if (context.json) context.out(toJson({ jobName, field, value }));
-      else
-        context.out(`${Array.isArray(value) ? value.join(',') : value === undefined ? '' : String(value)}\n`);
+      else context.out(fieldText(value));
     }),
   );
 
@@ -165,4 +166,17 @@ async function readConfigurationFile(path: string): Promise<string> {
           : String((cause as Error).message);
     throw new CliError(ExitCode.USAGE, `Cannot read --file ${JSON.stringify(path)}: ${reason}`, { cause });
   }
+}
+
+/**
+ * A field's value as `config get <job> <field>` prints it: a scalar as its text, a list of scalars
+ * comma-separated (as `config set` takes it), a map or a list of maps (`props`,
+ * `extraConfigurations`) as YAML.
+ */
+function fieldText(value: unknown): string {
+  if (value === undefined) return '\n';
+  const scalar = (item: unknown) => item === null || typeof item !== 'object';
+  if (Array.isArray(value) && value.every(scalar)) return `${value.join(',')}\n`;
+  if (scalar(value)) return `${String(value)}\n`;
+  return stringifyYaml(value);
 }
