@@ -104,18 +104,21 @@ describe('resolveJobConfiguration', () => {
     expect(resolved.jobErrorHandlerType).toBe('LOG');
   });
 
-  it.each(['orders', 'a', 'job_1', 'my-job.v2', 'A.B'])('accepts job name %j', (jobName) => {
-    expect(resolveJobConfiguration({ jobName, shardingTotalCount: 1 }).jobName).toBe(jobName);
-  });
+  it.each(['orders', 'a', 'job_1', 'my-job.v2', 'A.B', 'ünïcode', '报表', 'हिन्दी', 'заказы-2'])(
+    'accepts job name %j',
+    (jobName) => {
+      expect(resolveJobConfiguration({ jobName, shardingTotalCount: 1 }).jobName).toBe(jobName);
+    },
+  );
 
-  it.each(['', 'a/b', '/orders', '.', '..', 'has space', 'ünïcode', 'a:b'])(
+  it.each(['', 'a/b', '/orders', '.', '..', 'has space', 'a:b', '报表 2', 'x\u0000y', '🚀'])(
     'rejects job name %j',
     (jobName) => {
       const error = configurationError(() => resolveJobConfiguration({ jobName, shardingTotalCount: 1 }));
       expect(error.field).toBe('jobName');
       expect(error.issues).toHaveLength(1);
       expect(error.message).toContain(JSON.stringify(jobName));
-      expect(error.message).toMatch(/letters, digits/);
+      expect(error.message).toMatch(/letters and digits of any script/);
     },
   );
 

@@ -91,6 +91,18 @@ describe('lifecycle API arguments and errors', () => {
     expect(await apis.jobStatisticsAPI.getJobsTotalCount()).toBe(2);
   });
 
+  it('lists and operates jobs named in any script, as ElasticJob allows', async () => {
+    const client = await registry();
+    await writeJob(client, '报表');
+    await writeJob(client, 'Abrechnung-2');
+    const apis = createJobOperationAPIs(client);
+    const names = (await apis.jobStatisticsAPI.getAllJobsBriefInfo()).map((brief) => brief.jobName);
+    expect(names).toEqual(expect.arrayContaining(['报表', 'Abrechnung-2']));
+    await expect(apis.jobOperateAPI.trigger('报表')).resolves.toEqual([]); // no live instance to trigger
+    await apis.jobOperateAPI.disable('报表');
+    expect(await apis.jobStatisticsAPI.getJobBriefInfo('报表')).toMatchObject({ jobName: '报表' });
+  });
+
   it('lists only the count of known jobs when there are many', async () => {
     const client = await registry();
     for (let i = 0; i < 12; i++) await writeJob(client, `job-${String(i).padStart(2, '0')}`);
@@ -106,6 +118,7 @@ describe('lifecycle API arguments and errors', () => {
     await expect(apis.jobOperateAPI.disable()).rejects.toThrow(/jobName or serverIp is required/);
     await expect(apis.jobOperateAPI.shutdown()).rejects.toThrow(TypeError);
     await expect(apis.jobOperateAPI.trigger('a/b')).rejects.toThrow(/jobName must be a job name/);
+    await expect(apis.jobOperateAPI.trigger('a b')).rejects.toThrow(/jobName must be a job name/);
     await expect(apis.jobOperateAPI.enable(undefined, '')).rejects.toThrow(/serverIp must be/);
     await expect(apis.shardingOperateAPI.disable('orders', -1)).rejects.toThrow(
       /item must be .* integer >= 0, got -1/,

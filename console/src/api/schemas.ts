@@ -6,7 +6,7 @@
  */
 import { z } from '@hono/zod-openapi';
 
-const JOB_NAME = /^(?!\.{1,2}$)[A-Za-z0-9_.-]+$/;
+const JOB_NAME = /^(?!\.{1,2}$)[\p{L}\p{M}\p{N}_.-]+$/u;
 
 /** `?registry=`: which configured registry/namespace a request addresses. */
 export const RegistryQuery = z.object({

@@ -17,10 +17,12 @@ const JAVA_INT_MIN = -2_147_483_648;
 const JAVA_INT_MAX = 2_147_483_647;
 
 /**
- * Accepted job names: letters, digits, `_`, `-`, `.`, not `.` or `..`. The name is a registry path
- * segment, so `/` is excluded (ElasticJob only requires a non-empty name).
+ * Accepted job names: letters and digits of any script (Unicode letters, their combining marks,
+ * digits: `orders`, `报表`, `Abrechnung-2`), `_`, `-`, `.`, not `.` or `..`. The name is a registry
+ * path segment, so `/` is excluded; whitespace and other punctuation are too (ElasticJob only
+ * requires a non-empty name, so a Java-written namespace may hold names refused here).
  */
-export const JOB_NAME_PATTERN: RegExp = /^[A-Za-z0-9_.-]+$/;
+export const JOB_NAME_PATTERN: RegExp = /^[\p{L}\p{M}\p{N}_.-]+$/u;
 
 /** The default sharding strategy type (ElasticJob `AverageAllocationJobShardingStrategy`). */
 export const DEFAULT_JOB_SHARDING_STRATEGY_TYPE = 'AVG_ALLOCATION';
@@ -61,7 +63,7 @@ export const JOB_CONFIGURATION_DEFAULTS: Readonly<
 
 /** What each field accepts, for error messages. */
 const ACCEPTED: Readonly<Record<keyof JobConfiguration, string>> = {
-  jobName: `a non-empty string of letters, digits, '_', '-', '.' (not '.' or '..', no '/')`,
+  jobName: `a non-empty string of letters and digits of any script, '_', '-', '.' (not '.' or '..', no '/')`,
   cron: 'a string (Quartz cron; empty for a one-off job)',
   timeZone: `a string (IANA zone or 'GMT+08:00')`,
   shardingTotalCount: `an integer from 1 to ${JAVA_INT_MAX}`,
@@ -130,7 +132,7 @@ interface ResolveOptions {
  * (`JobConfiguration.Builder` in ElasticJob's API module) to every absent field.
  *
  * Checks, all reported at once in one {@link JobConfigurationError}:
- * - `jobName`: non-empty, letters, digits, `_`, `-`, `.` only (not `.`/`..`); it is a registry path
+ * - `jobName`: non-empty, letters and digits of any script, `_`, `-`, `.` only (not `.`/`..`); it is a registry path
  *   segment.
  * - `shardingTotalCount`: an integer from 1 to 2^31−1 (Java `int`).
  * - `shardingItemParameters`: the grammar of {@link parseShardingItemParameters}, items within
