@@ -125,6 +125,16 @@ describe('elasticjob history', () => {
       code: 2,
       stderr: expect.stringContaining("--since 'yesterday' is not a time"),
     });
+    for (const since of ['99999999999999999999', '8640000000000001', '9999999999999999h', '100000000d']) {
+      expect(await run(['executions', '--db', url, '--since', since])).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(`--since '${since}' is out of range: give a time from 1970-01-01`),
+      });
+    }
+    expect(await run(['executions', '--db', url, '--since', '1h', '--until', '2h'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--since '1h' is after --until '2h'"),
+    });
     expect((await run(['executions', '--db', url, '--source', 'CRON'])).code).toBe(2);
     expect(await run(['status', '--db', url])).toMatchObject({
       code: 2,

@@ -71,6 +71,17 @@ export async function runHistoryCli(
   };
   const time = (option: string, value: string | undefined): number | undefined =>
     value === undefined ? undefined : parseTimeArgument(option, value, now());
+  /** `--since` and `--until` as `fromMs`/`toMs`, the first not after the second. */
+  const range = (options: { since?: string; until?: string }) => {
+    const fromMs = time('--since', options.since);
+    const toMs = time('--until', options.until);
+    if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) {
+      throw new TimeArgumentError(
+        `--since '${options.since}' is after --until '${options.until}': give the earlier time to --since`,
+      );
+    }
+    return { fromMs, toMs };
+  };
 
   const program = new Command(programName)
     .description(
@@ -95,7 +106,10 @@ export async function runHistoryCli(
     .option('--item <n>', 'sharding item', (v) => integer('--item', v))
     .option('--ip <ip>', 'instance IP')
     .option('--host <hostname>', 'instance host name')
-    .option('--task <taskId>', 'taskId of one run')
+    .option(
+      '--task <taskId>',
+      'taskId: job, items and instance, as in ElasticJob the same for every run of those items there',
+    )
     .addOption(
       new Option('--source <source>', 'what started the run').choices([
         'NORMAL_TRIGGER',
@@ -125,8 +139,7 @@ export async function runHistoryCli(
           source: options.source,
           success: options.success ? true : options.failed ? false : undefined,
           running: options.running ? true : undefined,
-          fromMs: time('--since', options.since),
-          toMs: time('--until', options.until),
+          ...range(options),
           failureText: options.failure,
         },
         { limit: options.limit, cursor: options.cursor },
@@ -136,7 +149,10 @@ export async function runHistoryCli(
 
   common(program.command('status'))
     .description("a task's status trace (its run phases in order), or a job's status traces")
-    .argument('[taskId]', 'the taskId of one run (see the TASK column of `executions`)')
+    .argument(
+      '[taskId]',
+      'a taskId (the TASK column of `executions`); as in ElasticJob it names the job, items and instance, so it covers every run of those items there',
+    )
     .option('--job <name>', 'all status traces of a job instead of one task')
     .option('--since <time>', 'created at or after: ISO time, epoch ms, or 90s/15m/24h/7d ago')
     .option('--until <time>', 'created before')
@@ -150,8 +166,7 @@ export async function runHistoryCli(
         {
           taskId,
           jobName: options.job,
-          fromMs: time('--since', options.since),
-          toMs: time('--until', options.until),
+          ...range(options),
         },
         { limit: options.limit, cursor: options.cursor },
       );
@@ -169,8 +184,7 @@ export async function runHistoryCli(
       const buckets = await history.queries.jobStatistics({
         jobName: options.job,
         granularity: options.by,
-        fromMs: time('--since', options.since),
-        toMs: time('--until', options.until),
+        ...range(options),
       });
       io.stdout(options.json ? toJson(buckets) : formatStatistics(buckets));
     });
