@@ -502,6 +502,32 @@ export function cliBehaviourSuite(backend: CliBackend): void {
       }
     }, 40_000);
 
+    it('run <file>: a closed standard output (run ... | head) shuts the jobs down gracefully and exits 0', async () => {
+      await writeFile(
+        join(dir, 'chatty.mjs'),
+        'export default { execute(context) { console.log(`ran ${context.jobName}:${context.shardingItem}`); } };\n',
+      );
+      const file = join(dir, 'chatty.yaml');
+      await writeFile(
+        file,
+        `${server.registryYaml(`${namespace}-pipe`)}instanceId: piped\n` +
+          'jobs:\n  chatty:\n    handler: ./chatty.mjs\n    cron: "* * * * * ?"\n    shardingTotalCount: 1\n',
+      );
+      const child = startCli(['run', file], { ELASTICJOB_LOG_LEVEL: '' });
+      const result = collect(child);
+      // Read the first line, then go away as `head -1` would.
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      child.stdout!.destroy();
+      const finished = await result;
+      expect(finished.stderr).not.toMatch(/Error: write EPIPE|\n\s+at /);
+      expect(finished.code).toBe(0);
+      const messages = finished.stderr
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => (JSON.parse(line) as { msg?: string }).msg);
+      expect(messages).toContain('job shut down');
+    }, 40_000);
+
     it('run <file>: an invalid file exits 2 naming the file and the field; nothing starts', async () => {
       const file = join(dir, 'bad.yaml');
       await writeFile(

@@ -28,7 +28,7 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** The environment (`ELASTICJOB_REGISTRY`, `${ENV}` references). */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Resolves with the first of SIGINT/SIGTERM (for `run`). */
+  /** Resolves with what stops `run`: SIGINT, SIGTERM, or its standard output closed (EPIPE). */
   readonly waitForStopSignal: () => Promise<string>;
   /** Builds and starts a registry client; defaults to the bounded {@link connectRegistry}. */
   readonly connect?: (
