@@ -103,6 +103,34 @@ describe('lifecycle API arguments and errors', () => {
     expect(await apis.jobStatisticsAPI.getJobBriefInfo('报表')).toMatchObject({ jobName: '报表' });
   });
 
+  it('reads the items of a large job a bounded number at a time', async () => {
+    const client = await registry();
+    await writeJob(client, 'wide', '0 0 * * * ?', 2_000);
+    let inFlight = 0;
+    let most = 0;
+    const counting = new Proxy(client, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        if (property !== 'getDirectly' && property !== 'isExisted') return value.bind(target);
+        return async (...args: unknown[]) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          try {
+            return await value.apply(target, args);
+          } finally {
+            inFlight -= 1;
+          }
+        };
+      },
+    });
+    const infos = await createJobOperationAPIs(counting).shardingStatisticsAPI.getShardingInfo('wide');
+    expect(infos).toHaveLength(2_000);
+    expect(infos.map((info) => info.item)).toEqual(Array.from({ length: 2_000 }, (_, item) => item));
+    // 64 items of 5 reads each (all at once, 10,000 reads were queued).
+    expect(most).toBeLessThanOrEqual(64 * 5);
+  });
+
   it('lists only the count of known jobs when there are many', async () => {
     const client = await registry();
     for (let i = 0; i < 12; i++) await writeJob(client, `job-${String(i).padStart(2, '0')}`);
