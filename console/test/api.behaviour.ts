@@ -253,10 +253,15 @@ export function apiBehaviourSuite(backendName: 'zookeeper' | 'etcd'): void {
       );
       expect(response.status).toBe(403);
       expect((await problemOf(response)).field).toBe('header.X-CSRF-Token');
+      // With the session's valid token, from another origin: refused for the origin, and said so.
       const crossOrigin = await operator.request('POST', '/api/v1/jobs/orders/trigger', undefined, {
         Origin: 'http://evil.example',
       });
       expect(crossOrigin.status).toBe(403);
+      expect(await problemOf(crossOrigin)).toMatchObject({
+        field: 'header.Origin',
+        detail: 'State-changing requests from other origins are refused',
+      });
     });
 
     it('disables and enables one sharding item', async () => {

@@ -173,7 +173,21 @@ export function authenticate(policy: AccessPolicy): MiddlewareHandler<{ Variable
     const sessionId = getCookie(c, SESSION_COOKIE);
     const session = sessionId === undefined ? undefined : policy.sessions.touch(sessionId);
     if (session !== undefined) {
-      if (unsafe && !(safeEqual(c.req.header(CSRF_HEADER) ?? '', session.csrfToken) && sameOriginOrNone(c))) {
+      if (unsafe && !sameOriginOrNone(c)) {
+        return sendProblem(
+          c,
+          problem(
+            403,
+            'csrf',
+            'Cross-origin request refused',
+            'State-changing requests from other origins are refused',
+            {
+              field: 'header.Origin',
+            },
+          ),
+        );
+      }
+      if (unsafe && !safeEqual(c.req.header(CSRF_HEADER) ?? '', session.csrfToken)) {
         return sendProblem(
           c,
           problem(
