@@ -10,7 +10,13 @@ import { HistoryQueries } from '../query/history-queries.js';
 import { type ConnectBackendOptions, connectBackend, type StoreBackend } from './backend.js';
 import { toEventRows } from './event-rows.js';
 import { parseHistoryUrl } from './history-url.js';
-import { appliedMigrations, type MigrationName, migrateHistorySchema } from './migrations.js';
+import {
+  appliedMigrations,
+  HistoryMigrationError,
+  isHistorySchemaCurrent,
+  type MigrationName,
+  migrateHistorySchema,
+} from './migrations.js';
 import { applyRetention, type RetentionPolicy, type RetentionResult } from './retention.js';
 import type { TracingDatabase } from './schema.js';
 
@@ -56,11 +62,14 @@ export class HistoryStore {
 
   /**
    * Migrates the schema to the latest version once; a failed attempt is retried by the next call.
+   * A schema already current is only read (one `SELECT` of the applied migrations), so a
+   * read-only database role can query an up-to-date database.
    *
-   * @throws {HistoryMigrationError} when a migration fails (database down, permissions, ...).
+   * @throws {HistoryMigrationError} when the schema version cannot be read (database down, no
+   *   rights) or a migration fails.
    */
   ensureSchema(): Promise<void> {
-    this.#schema ??= migrateHistorySchema(this.db as Kysely<unknown>, this.backend).then(
+    this.#schema ??= this.#migrateUnlessCurrent().then(
       () => undefined,
       (error: unknown) => {
         this.#schema = undefined;
@@ -68,6 +77,21 @@ export class HistoryStore {
       },
     );
     return this.#schema;
+  }
+
+  /** Migrates only when a read shows the schema is not current (a reader needs no DDL rights). */
+  async #migrateUnlessCurrent(): Promise<void> {
+    const db = this.db as Kysely<unknown>;
+    let current: boolean;
+    try {
+      current = await isHistorySchemaCurrent(db);
+    } catch (error) {
+      throw new HistoryMigrationError(
+        `history database: cannot read its schema version: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    if (!current) await migrateHistorySchema(db, this.backend);
   }
 
   /**

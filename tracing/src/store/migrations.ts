@@ -134,6 +134,37 @@ export async function migrateHistorySchema(
 }
 
 /**
+ * Whether every migration of this version is recorded as applied, read with one `SELECT` (no
+ * DDL, no lock), so that a reader with only `SELECT` rights (a read-only database role for the
+ * CLI or a console) uses an up-to-date schema without migrating. `false` when the migration table
+ * is absent or lacks a migration.
+ *
+ * @param db - the database.
+ * @returns whether the schema is current.
+ * @throws the database error when it cannot be read for another reason (unreachable, no rights).
+ */
+export async function isHistorySchemaCurrent(db: Kysely<unknown>): Promise<boolean> {
+  let applied: string[];
+  try {
+    const rows = await (db as Kysely<{ kysely_migration: { name: string } }>)
+      .selectFrom('kysely_migration')
+      .select('name')
+      .execute();
+    applied = rows.map((row) => row.name);
+  } catch (error) {
+    if (isMissingTable(error)) return false;
+    throw error;
+  }
+  return MIGRATION_NAMES.every((name) => applied.includes(name));
+}
+
+/** SQLite's "no such table" or PostgreSQL's undefined_table (42P01). */
+function isMissingTable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '42P01' || (typeof message === 'string' && /no such table/.test(message));
+}
+
+/**
  * The names of the migrations applied to the database so far, oldest first.
  *
  * @param db - the database.
