@@ -170,23 +170,24 @@ export function authenticate(policy: AccessPolicy): MiddlewareHandler<{ Variable
       c.set('principal', { via: 'token', name: token.name, role: token.role });
       return next();
     }
+    // Cookie-borne or anonymous: a state-changing request must come from the console's own origin.
+    if (unsafe && !sameOriginOrNone(c)) {
+      return sendProblem(
+        c,
+        problem(
+          403,
+          'csrf',
+          'Cross-origin request refused',
+          'State-changing requests from other origins are refused',
+          {
+            field: 'header.Origin',
+          },
+        ),
+      );
+    }
     const sessionId = getCookie(c, SESSION_COOKIE);
     const session = sessionId === undefined ? undefined : policy.sessions.touch(sessionId);
     if (session !== undefined) {
-      if (unsafe && !sameOriginOrNone(c)) {
-        return sendProblem(
-          c,
-          problem(
-            403,
-            'csrf',
-            'Cross-origin request refused',
-            'State-changing requests from other origins are refused',
-            {
-              field: 'header.Origin',
-            },
-          ),
-        );
-      }
       if (unsafe && !safeEqual(c.req.header(CSRF_HEADER) ?? '', session.csrfToken)) {
         return sendProblem(
           c,
@@ -203,20 +204,6 @@ export function authenticate(policy: AccessPolicy): MiddlewareHandler<{ Variable
       }
       c.set('principal', { via: 'session', name: session.username, role: session.role, session });
       return next();
-    }
-    if (unsafe && !sameOriginOrNone(c)) {
-      return sendProblem(
-        c,
-        problem(
-          403,
-          'csrf',
-          'Cross-origin request refused',
-          'State-changing requests from other origins are refused',
-          {
-            field: 'header.Origin',
-          },
-        ),
-      );
     }
     if (policy.users === undefined)
       c.set('principal', { via: 'anonymous', name: 'anonymous', role: 'admin' });
